@@ -1,0 +1,50 @@
+import { isErrorCode, ImgpipeError } from '@imgpipe/core';
+import { type Command, EXIT } from './command.ts';
+
+/** Commands load lazily so `imgpipe analyze` never pays for Kafka clients and `imgpipe stack` never loads models. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  // Each entry: name -> { summary, load: () => import('./commands/<name>.ts') }. Keep alphabetical.
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`);
+  return `Usage: imgpipe <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'imgpipe <command> --help' for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version') {
+    console.log(process.env['npm_package_version'] ?? '0.1.0');
+    return EXIT.ok;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`imgpipe: unknown command '${name}'\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  try {
+    const { command } = await entry.load();
+    return await command.run(rest);
+  } catch (error) {
+    return reportFatal(error);
+  }
+}
+
+export function reportFatal(error: unknown): number {
+  if (error instanceof ImgpipeError) {
+    console.error(`imgpipe: ${error.code}: ${error.message}`);
+    if (error.code === 'CONFIG_INVALID') return EXIT.config;
+    return error.retriable ? EXIT.unavailable : EXIT.failure;
+  }
+  if (error instanceof Error && 'code' in error && isErrorCode(error.code)) {
+    console.error(`imgpipe: ${error.code}: ${error.message}`);
+    return EXIT.failure;
+  }
+  console.error('imgpipe: unexpected error:', error);
+  return EXIT.failure;
+}

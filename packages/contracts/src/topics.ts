@@ -1,0 +1,75 @@
+/**
+ * Topic names, stage names and consumer groups: the one place that maps each event to its topic and its
+ * schema-registry subject. Kubernetes manifests (KEDA ScaledObjects) are checked against these constants.
+ */
+export const STAGES = ['preprocess', 'detect', 'faces', 'ocr', 'aggregate'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** The analyses a caller may ask for; preprocess and aggregate always run. */
+export const ANALYSES = ['detect', 'faces', 'ocr'] as const;
+export type AnalysisName = (typeof ANALYSES)[number];
+
+export const TOPICS = {
+  uploaded: 'images.uploaded',
+  preprocessed: 'images.preprocessed',
+  detected: 'images.detected',
+  faces: 'images.faces',
+  text: 'images.text',
+  analyzed: 'images.analyzed',
+} as const;
+export type PipelineTopic = (typeof TOPICS)[keyof typeof TOPICS];
+
+export const EVENT_TYPES = {
+  ImageUploaded: TOPICS.uploaded,
+  ImagePreprocessed: TOPICS.preprocessed,
+  ObjectsDetected: TOPICS.detected,
+  FacesDetected: TOPICS.faces,
+  TextRecognized: TOPICS.text,
+  ImageAnalyzed: TOPICS.analyzed,
+} as const;
+export type EventType = keyof typeof EVENT_TYPES | 'DeadLetter';
+
+/** Avro namespace of every imgpipe schema; the registry subject of a topic's value is `<topic>-value`. */
+export const SCHEMA_NAMESPACE = 'io.imgpipe.events';
+
+export function subjectFor(topic: string): string {
+  return `${topic}-value`;
+}
+
+export const CONSUMER_GROUP_PREFIX = 'imgpipe';
+
+export function consumerGroupFor(service: StageName | 'results'): string {
+  return `${CONSUMER_GROUP_PREFIX}.${service}`;
+}
+
+export function deadLetterTopicFor(service: StageName | 'results'): string {
+  return `${consumerGroupFor(service)}.dlq`;
+}
+
+/** What each stage consumes: the KEDA ScaledObject of a stage scales on its group's lag on these topics. */
+export const STAGE_INPUTS: Readonly<Record<StageName, readonly PipelineTopic[]>> = {
+  preprocess: [TOPICS.uploaded],
+  detect: [TOPICS.preprocessed],
+  faces: [TOPICS.preprocessed],
+  ocr: [TOPICS.preprocessed],
+  aggregate: [TOPICS.preprocessed, TOPICS.detected, TOPICS.faces, TOPICS.text],
+};
+
+export const STAGE_OUTPUTS: Readonly<Record<StageName, PipelineTopic>> = {
+  preprocess: TOPICS.preprocessed,
+  detect: TOPICS.detected,
+  faces: TOPICS.faces,
+  ocr: TOPICS.text,
+  aggregate: TOPICS.analyzed,
+};
+
+export const RESULTS_INPUTS: readonly string[] = [
+  ...Object.values(TOPICS),
+  ...STAGES.map((stage) => deadLetterTopicFor(stage)),
+];
+
+export const ALL_TOPICS: readonly string[] = [
+  ...Object.values(TOPICS),
+  ...STAGES.map((stage) => deadLetterTopicFor(stage)),
+  deadLetterTopicFor('results'),
+];

@@ -1,0 +1,27 @@
+import { int, str } from './config.ts';
+
+/**
+ * Where the services live. One set of variable names serves the native local stack (`imgpipe stack up` listens
+ * where these point), docker-compose and Kubernetes; the defaults point at the local stack on 127.0.0.1.
+ */
+export const serviceSettings = {
+  kafkaBrokers: str('IMGPIPE_KAFKA_BROKERS', {
+    default: '127.0.0.1:9092',
+    description: 'Kafka bootstrap servers, comma-separated',
+  }),
+  schemaRegistryUrl: str('IMGPIPE_SCHEMA_REGISTRY_URL', {
+    default: 'http://127.0.0.1:8081/apis/ccompat/v7',
+    description: 'Confluent-compatible schema registry API',
+  }),
+  s3Endpoint: str('IMGPIPE_S3_ENDPOINT', { default: 'http://127.0.0.1:9000', description: 'S3-compatible endpoint' }),
+  s3Region: str('IMGPIPE_S3_REGION', { default: 'us-east-1' }),
+  s3Bucket: str('IMGPIPE_S3_BUCKET', {
+    default: 'imgpipe',
+    description: 'Bucket holding uploaded images and derivatives',
+  }),
+  s3AccessKey: str('IMGPIPE_S3_ACCESS_KEY', { default: 'imgpipe' }),
+  s3SecretKey: str('IMGPIPE_S3_SECRET_KEY', { default: 'imgpipe-secret-key' }),
+  databaseUrl: str('IMGPIPE_DATABASE_URL', { default: 'postgres://imgpipe:imgpipe@127.0.0.1:5432/imgpipe' }),
+  redisUrl: str('IMGPIPE_REDIS_URL', { default: 'redis://127.0.0.1:6379/0' }),
+  topicPartitions: int('IMGPIPE_TOPIC_PARTITIONS', { default: 6, min: 1, max: 1000 }),
+} as const;

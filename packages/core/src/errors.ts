@@ -1,0 +1,108 @@
+/**
+ * The one catalogue of imgpipe error codes. Codes are stable once published: a code is never renamed or reused,
+ * only added. Every error says whether retrying the same input could succeed (`retriable`), which decides between
+ * retry-with-backoff and the dead-letter topic, and which HTTP status it maps to at the API edge.
+ *
+ * Documented for users in docs/errors.md; a test keeps the two in step.
+ */
+export interface ErrorDefinition {
+  /** Short human explanation; the thrown error's message adds the specifics. */
+  readonly title: string;
+  readonly retriable: boolean;
+  readonly httpStatus: number;
+}
+
+function def(title: string, httpStatus: number, retriable = false): ErrorDefinition {
+  return { title, retriable, httpStatus };
+}
+
+export const ERROR_CATALOGUE = {
+  // Image input: deterministic, never retried.
+  IMAGE_EMPTY: def('The image has zero bytes', 422),
+  IMAGE_UNSUPPORTED_FORMAT: def('The bytes are not an image format imgpipe accepts', 415),
+  IMAGE_CORRUPT: def('The image could not be decoded', 422),
+  IMAGE_TRUNCATED: def('The image data ends before the image does', 422),
+  IMAGE_TOO_MANY_PIXELS: def('The image has more pixels than the configured limit', 422),
+  IMAGE_TOO_LARGE: def('The image has more bytes than the configured limit', 413),
+  IMAGE_CHECKSUM_MISMATCH: def('The image bytes do not match the SHA-256 in the event', 422),
+
+  // Models.
+  MODEL_NOT_FOUND: def('A model file is missing from the models directory', 500),
+  MODEL_CHECKSUM_MISMATCH: def('A model file does not match its expected SHA-256', 500),
+  MODEL_INVALID: def('A model file is not a model of the expected kind', 500),
+  MODEL_INFERENCE_FAILED: def('The model failed while running', 500, true),
+
+  // Event encoding (Confluent wire format over the schema registry).
+  CODEC_MISSING_MAGIC_BYTE: def('The message does not start with the Confluent magic byte 0', 422),
+  CODEC_TRUNCATED: def('The message is shorter than its header or its schema says', 422),
+  CODEC_UNKNOWN_SCHEMA: def('The message names a schema id the registry does not know', 422),
+  CODEC_INVALID_PAYLOAD: def('The message body does not match its schema', 422),
+  CODEC_REGISTRY_UNAVAILABLE: def('The schema registry could not be reached', 503, true),
+  SCHEMA_INCOMPATIBLE: def('A schema change is not backward compatible with the registered version', 409),
+
+  // Pipeline stages.
+  STAGE_TIMEOUT: def('The stage did not finish before its deadline', 504),
+  STAGE_DEPENDENCY_FAILED: def('A stage this one needs failed', 424),
+  STAGE_TRANSIENT: def('A transient failure; the work will be retried', 503, true),
+  STAGE_INTERNAL: def('An unexpected error inside a stage', 500),
+
+  // Services.
+  STORAGE_UNAVAILABLE: def('Object storage could not be reached', 503, true),
+  STORAGE_OBJECT_NOT_FOUND: def('The referenced object is not in storage', 404),
+  DATABASE_UNAVAILABLE: def('PostgreSQL could not be reached', 503, true),
+  CACHE_UNAVAILABLE: def('Redis could not be reached', 503, true),
+  KAFKA_UNAVAILABLE: def('Kafka could not be reached', 503, true),
+
+  // Configuration and the local stack.
+  CONFIG_INVALID: def('The configuration is invalid', 500),
+  STACK_SERVICE_FAILED: def('A local stack service failed to start', 500),
+
+  // HTTP API.
+  AUTH_MISSING: def('No credentials were given', 401),
+  AUTH_INVALID: def('The credentials are invalid or expired', 401),
+  AUTH_FORBIDDEN: def('The caller lacks the role this needs', 403),
+  REQUEST_INVALID: def('The request does not match the API schema', 400),
+  REQUEST_RATE_LIMITED: def('Too many requests', 429),
+  RESOURCE_NOT_FOUND: def('No such resource', 404),
+  URL_FORBIDDEN: def('The URL points somewhere imgpipe may not fetch', 422),
+  URL_FETCH_FAILED: def('The URL could not be fetched', 422),
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value);
+}
+
+export class ImgpipeError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly httpStatus: number;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    const definition = ERROR_CATALOGUE[code];
+    super(message ?? definition.title, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ImgpipeError';
+    this.code = code;
+    this.retriable = definition.retriable;
+    this.httpStatus = definition.httpStatus;
+    this.details = options?.details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; retriable: boolean; details?: Record<string, unknown> } {
+    return {
+      code: this.code,
+      message: this.message,
+      retriable: this.retriable,
+      ...(this.details ? { details: { ...this.details } } : {}),
+    };
+  }
+}
+
+/** Any thrown value as an ImgpipeError; unknown errors become STAGE_INTERNAL, keeping the original as the cause. */
+export function toImgpipeError(error: unknown, fallback: ErrorCode = 'STAGE_INTERNAL'): ImgpipeError {
+  if (error instanceof ImgpipeError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ImgpipeError(fallback, message, { cause: error });
+}
