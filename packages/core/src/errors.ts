@@ -39,6 +39,7 @@ export const ERROR_CATALOGUE = {
   CODEC_INVALID_PAYLOAD: def('The message body does not match its schema', 422),
   CODEC_REGISTRY_UNAVAILABLE: def('The schema registry could not be reached', 503, true),
   SCHEMA_INCOMPATIBLE: def('A schema change is not backward compatible with the registered version', 409),
+  SCHEMA_INVALID: def('A schema is missing, is not valid Avro, or was rejected by the registry', 422),
 
   // Pipeline stages.
   STAGE_TIMEOUT: def('The stage did not finish before its deadline', 504),
