@@ -1,0 +1,3 @@
+export * from './logger.ts';
+export * from './ops-server.ts';
+export * from './tracing.ts';

@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, register } from 'prom-client';
+
+export interface HealthReport {
+  live: boolean;
+  ready: boolean;
+  details?: Record<string, unknown>;
+}
+
+export interface OpsServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+let defaultMetricsStarted = false;
+
+/**
+ * The operations endpoints every process serves: /healthz (liveness), /readyz (readiness), /metrics (Prometheus).
+ * Health comes from a callback so it reflects the process's real state at the moment of the probe.
+ */
+export async function startOpsServer(options: { port: number; host?: string; health: () => HealthReport }): Promise<OpsServer> {
+  if (!defaultMetricsStarted) {
+    collectDefaultMetrics();
+    defaultMetricsStarted = true;
+  }
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      register
+        .metrics()
+        .then((body) => {
+          response.writeHead(200, { 'content-type': register.contentType });
+          response.end(body);
+        })
+        .catch((error: unknown) => {
+          response.writeHead(500, { 'content-type': 'text/plain' });
+          response.end(String(error));
+        });
+      return;
+    }
+    if (path === '/healthz' || path === '/readyz') {
+      const report = options.health();
+      const ok = path === '/healthz' ? report.live : report.ready;
+      response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...report }));
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ status: 'not found' }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,92 @@
+import { context, propagation, type Context, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  /** Defaults to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) is set, else spans are dropped. */
+  spanProcessors?: SpanProcessor[];
+}
+
+let sdk: NodeSDK | undefined;
+
+/**
+ * Starts tracing once per process. Spans are always created (so trace ids are born at the edge and travel in
+ * Kafka headers even when nothing exports them); they are exported only where an OTLP endpoint is configured.
+ */
+export function startTracing(options: TelemetryOptions): { shutdown(): Promise<void> } {
+  if (!sdk) {
+    const exportsTraces =
+      process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] !== undefined ||
+      process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] !== undefined;
+    sdk = new NodeSDK({
+      serviceName: process.env['OTEL_SERVICE_NAME'] ?? options.serviceName,
+      spanProcessors:
+        options.spanProcessors ??
+        (exportsTraces ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })] : [new NoopSpanProcessor()]),
+      instrumentations: [],
+    });
+    sdk.start();
+  }
+  const started = sdk;
+  return {
+    async shutdown() {
+      if (sdk === started) sdk = undefined;
+      await started.shutdown();
+    },
+  };
+}
+
+export function tracer(): Tracer {
+  return trace.getTracer('imgpipe');
+}
+
+type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+/** Writes the active (or given) context into message headers as W3C traceparent/tracestate. */
+export function injectTraceContext(headers: Record<string, string | Buffer>, from: Context = context.active()): void {
+  propagation.inject(from, headers, {
+    set(carrier, key, value) {
+      carrier[key] = value;
+    },
+  });
+}
+
+export function extractTraceContext(headers: Headers | undefined): Context {
+  if (!headers) return context.active();
+  return propagation.extract(context.active(), headers, {
+    keys: (carrier) => Object.keys(carrier),
+    get(carrier, key) {
+      const value = carrier[key];
+      const first = Array.isArray(value) ? value[0] : value;
+      return first === undefined ? undefined : first.toString();
+    },
+  });
+}
+
+export function traceIdOf(span: Span | undefined = trace.getActiveSpan()): string | undefined {
+  const id = span?.spanContext().traceId;
+  return id && id !== '00000000000000000000000000000000' ? id : undefined;
+}
+
+/** Runs `work` in a span that records an exception and error status when it throws. */
+export async function inSpan<T>(
+  name: string,
+  attributes: Record<string, string | number | boolean>,
+  work: (span: Span) => Promise<T>,
+  options: { parent?: Context; kind?: SpanKind } = {},
+): Promise<T> {
+  const parent = options.parent ?? context.active();
+  return tracer().startActiveSpan(name, { attributes, kind: options.kind ?? SpanKind.INTERNAL }, parent, async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
