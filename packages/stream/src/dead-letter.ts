@@ -1,20 +1,26 @@
 import type { ImgpipeError } from '@imgpipe/core';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 
-/** The DeadLetter event (schemas/DeadLetter.avsc): the failed message kept whole, with why and where it failed. */
+/**
+ * The DeadLetter event (schemas/DeadLetter.avsc, the DeadLetter type of @imgpipe/contracts): the failed message
+ * kept whole, with why and where it failed. Optional fields are absent rather than null.
+ */
 export interface DeadLetter {
+  imageId?: string;
+  tenantId?: string;
+  sourceTopic: string;
+  partition: number;
+  offset: number;
+  key?: Buffer;
+  value?: Buffer;
+  headers: { key: string; value?: Buffer }[];
   stage: string;
   errorCode: string;
   errorMessage: string;
+  retriable: boolean;
   attempt: number;
   failedAt: number;
-  traceId: string | null;
-  sourceTopic: string;
-  sourcePartition: number;
-  sourceOffset: number;
-  originalKey: Buffer | null;
-  originalValue: Buffer | null;
-  originalHeaders: { key: string; value: Buffer | null }[];
+  traceId?: string;
 }
 
 export const DEAD_LETTER_HEADERS = {
@@ -26,11 +32,11 @@ export const DEAD_LETTER_HEADERS = {
   sourceOffset: 'imgpipe-source-offset',
 } as const;
 
-export function flattenHeaders(headers: IHeaders | undefined): { key: string; value: Buffer | null }[] {
-  const flat: { key: string; value: Buffer | null }[] = [];
+export function flattenHeaders(headers: IHeaders | undefined): { key: string; value?: Buffer }[] {
+  const flat: { key: string; value?: Buffer }[] = [];
   for (const [key, value] of Object.entries(headers ?? {})) {
     for (const item of Array.isArray(value) ? value : [value]) {
-      flat.push({ key, value: item === undefined ? null : Buffer.from(item) });
+      flat.push(item === undefined ? { key } : { key, value: Buffer.from(item) });
     }
   }
   return flat;
@@ -41,23 +47,30 @@ export function toDeadLetter(input: {
   error: ImgpipeError;
   attempt: number;
   traceId: string | undefined;
+  /** The tenant, when the message decoded far enough to name it. */
+  tenantId?: string;
   topic: string;
   partition: number;
   message: KafkaMessage;
 }): DeadLetter {
+  const { message } = input;
+  const key = message.key ?? undefined;
   return {
+    ...(key && key.length > 0 ? { imageId: key.toString() } : {}),
+    ...(input.tenantId ? { tenantId: input.tenantId } : {}),
+    sourceTopic: input.topic,
+    partition: input.partition,
+    offset: Number(message.offset),
+    ...(key ? { key } : {}),
+    ...(message.value ? { value: message.value } : {}),
+    headers: flattenHeaders(message.headers),
     stage: input.stage,
     errorCode: input.error.code,
     errorMessage: input.error.message,
+    retriable: input.error.retriable,
     attempt: input.attempt,
     failedAt: Date.now(),
-    traceId: input.traceId ?? null,
-    sourceTopic: input.topic,
-    sourcePartition: input.partition,
-    sourceOffset: Number(input.message.offset),
-    originalKey: input.message.key,
-    originalValue: input.message.value,
-    originalHeaders: flattenHeaders(input.message.headers),
+    ...(input.traceId ? { traceId: input.traceId } : {}),
   };
 }
 
@@ -68,18 +81,18 @@ export function deadLetterHeaders(letter: DeadLetter): Record<string, string> {
     [DEAD_LETTER_HEADERS.errorCode]: letter.errorCode,
     [DEAD_LETTER_HEADERS.attempt]: String(letter.attempt),
     [DEAD_LETTER_HEADERS.sourceTopic]: letter.sourceTopic,
-    [DEAD_LETTER_HEADERS.sourcePartition]: String(letter.sourcePartition),
-    [DEAD_LETTER_HEADERS.sourceOffset]: String(letter.sourceOffset),
+    [DEAD_LETTER_HEADERS.sourcePartition]: String(letter.partition),
+    [DEAD_LETTER_HEADERS.sourceOffset]: String(letter.offset),
   };
 }
 
 /** The original record rebuilt from a dead letter, for redrive to its source topic. */
-export function originalRecord(letter: DeadLetter): { topic: string; key: Buffer | null; value: Buffer | null; headers: IHeaders } {
+export function originalRecord(letter: DeadLetter): { topic: string; key?: Buffer; value?: Buffer; headers: IHeaders } {
   const headers: IHeaders = {};
-  for (const { key, value } of letter.originalHeaders) {
-    if (value === null) continue;
+  for (const { key, value } of letter.headers) {
+    if (value === undefined) continue;
     const existing = headers[key];
     headers[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
   }
-  return { topic: letter.sourceTopic, key: letter.originalKey, value: letter.originalValue, headers };
+  return { topic: letter.sourceTopic, key: letter.key, value: letter.value, headers };
 }

@@ -147,6 +147,7 @@ export class StageRunner {
         decoded ??= await this.#decode(message.value);
         const outputs = await this.#withHeartbeats(payload, stage.handle(decoded, ctx));
         await this.#produce(outputs);
+        if (outputs.length > 0) await stage.onOutputsDurable?.(decoded, outputs, ctx);
         stageMetrics.processed.inc({ stage: stage.name, outcome: 'ok' });
         return;
       } catch (thrown) {
@@ -181,6 +182,7 @@ export class StageRunner {
       error,
       attempt: ctx.attempt,
       traceId: traceIdOf(),
+      tenantId: tenantOf(decoded),
       topic: payload.topic,
       partition: payload.partition,
       message: payload.message,
@@ -269,4 +271,9 @@ export class StageRunner {
     const offsets = await this.#admin.fetchTopicOffsets(topic);
     return offsets.find((entry) => entry.partition === partition)?.low;
   }
+}
+
+function tenantOf(decoded: DecodedMessage | undefined): string | undefined {
+  const value = decoded?.value as { tenantId?: unknown } | undefined;
+  return typeof value?.tenantId === 'string' ? value.tenantId : undefined;
 }

@@ -45,4 +45,6 @@ export interface Stage {
    * dead-lettered: lets the stage publish a failed outcome so the image's other stages and its aggregate go on.
    */
   onFailure?(message: DecodedMessage, error: ImgpipeError, ctx: StageContext): Promise<OutputEvent[]>;
+  /** Called after the handler's outputs are durable in Kafka and before the input is committed. */
+  onOutputsDurable?(message: DecodedMessage, outputs: OutputEvent[], ctx: StageContext): Promise<void>;
 }

@@ -1,0 +1,60 @@
+import { int, loadConfig, serviceSettings } from '@imgpipe/core';
+import { createDatabase, getImage, migrate, ResultsCache, ResultsRepository, sweepExpired } from '@imgpipe/db';
+import { resultsStage, runStageProcessUntilSignalled, startStageProcess } from '@imgpipe/pipeline';
+import { Redis } from 'ioredis';
+
+const settings = {
+  databaseUrl: serviceSettings.databaseUrl,
+  redisUrl: serviceSettings.redisUrl,
+  sweepIntervalMs: int('IMGPIPE_SWEEP_INTERVAL_MS', { default: 30_000, min: 100, max: 3_600_000 }),
+  imageDeadlineMs: int('IMGPIPE_IMAGE_DEADLINE_MS', {
+    default: 15 * 60_000,
+    min: 1_000,
+    description: 'how long an image may stay pending before the sweep fails its unfinished stages',
+  }),
+};
+
+/**
+ * The results service: materialises every pipeline outcome into PostgreSQL and the latest view of each image into
+ * Redis, and runs the deadline sweep so nothing stays pending forever.
+ */
+export async function runResults(): Promise<number> {
+  const config = loadConfig(settings);
+  const db = createDatabase({ url: config.databaseUrl });
+  await migrate(db);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+  const cache = new ResultsCache(redis);
+  const repository = new ResultsRepository(db, { defaultDeadlineMs: config.imageDeadlineMs });
+
+  const refresh = async (tenantId: string, imageId: string, reason: string) => {
+    const view = await getImage(db, tenantId, imageId);
+    if (!view) return;
+    await cache.setLatest(tenantId, imageId, view);
+    await cache.publishProgress(tenantId, imageId, { reason, status: view.status, stages: view.stages });
+  };
+
+  let sweepTimer: NodeJS.Timeout | undefined;
+  const running = startStageProcess({
+    service: 'results',
+    createStage: async () =>
+      resultsStage({
+        repository,
+        onChange: (write, eventType) => refresh(write.tenantId, write.imageId, eventType),
+      }),
+    onStop: async () => {
+      clearInterval(sweepTimer);
+      await redis.quit();
+      await db.destroy();
+    },
+  });
+  const stageProcess = await running;
+  sweepTimer = setInterval(() => {
+    sweepExpired(db, new Date())
+      .then(async (expired) => {
+        for (const { tenantId, imageId } of expired) await refresh(tenantId, imageId, 'deadline');
+        if (expired.length > 0) stageProcess.logger.warn({ count: expired.length }, 'deadline sweep failed stuck images');
+      })
+      .catch((error: unknown) => stageProcess.logger.error({ err: (error as Error).message }, 'deadline sweep failed'));
+  }, config.sweepIntervalMs);
+  return runStageProcessUntilSignalled(running);
+}

@@ -1,0 +1,78 @@
+import { int, loadConfig, serviceSettings } from '@imgpipe/core';
+import { EventCodec } from '@imgpipe/contracts';
+import { createKafka, type Stage, StageRunner } from '@imgpipe/stream';
+import { createLogger, type Logger, startOpsServer, startTracing } from '@imgpipe/telemetry';
+
+export const stageProcessSettings = {
+  kafkaBrokers: serviceSettings.kafkaBrokers,
+  schemaRegistryUrl: serviceSettings.schemaRegistryUrl,
+  httpPort: int('IMGPIPE_HTTP_PORT', { default: 9464, min: 0, max: 65535, description: 'health and metrics port' }),
+  concurrency: int('IMGPIPE_CONCURRENCY', { default: 2, min: 1, max: 64, description: 'partitions processed at once' }),
+  sessionTimeoutMs: int('IMGPIPE_KAFKA_SESSION_TIMEOUT_MS', { default: 30_000, min: 6_000, max: 300_000 }),
+  heartbeatIntervalMs: int('IMGPIPE_KAFKA_HEARTBEAT_INTERVAL_MS', { default: 3_000, min: 100, max: 60_000 }),
+  shutdownDeadlineMs: int('IMGPIPE_SHUTDOWN_DEADLINE_MS', { default: 25_000, min: 1_000, max: 600_000 }),
+  maxAttempts: int('IMGPIPE_MAX_ATTEMPTS', { default: 5, min: 1, max: 100 }),
+  retryInitialDelayMs: int('IMGPIPE_RETRY_INITIAL_DELAY_MS', { default: 500, min: 1, max: 60_000 }),
+};
+
+export interface StageProcess {
+  readonly logger: Logger;
+  readonly runner: StageRunner;
+  readonly httpPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything a stage process does besides its handler: config, tracing, logging, the consumer group, the health
+ * and metrics endpoints, and a graceful stop on SIGTERM/SIGINT. Workers and the results service both use it.
+ */
+export async function startStageProcess(options: {
+  service: string;
+  createStage: (logger: Logger) => Promise<Stage>;
+  onStop?: () => Promise<void>;
+  env?: NodeJS.ProcessEnv;
+}): Promise<StageProcess> {
+  const config = loadConfig(stageProcessSettings, options.env);
+  const tracing = startTracing({ serviceName: `imgpipe-${options.service}` });
+  const logger = createLogger(`imgpipe-${options.service}`);
+  const stage = await options.createStage(logger);
+  const runner = new StageRunner({
+    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: `imgpipe-${options.service}`, logger }),
+    codec: new EventCodec({ registryUrl: config.schemaRegistryUrl }),
+    stage,
+    logger,
+    concurrency: config.concurrency,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    retry: { maxAttempts: config.maxAttempts, initialDelayMs: config.retryInitialDelayMs, maxDelayMs: 30_000 },
+  });
+  const ops = await startOpsServer({ port: config.httpPort, health: () => runner.health.report() });
+  await runner.start();
+  logger.info({ stage: stage.name, groupId: stage.groupId, inputs: stage.inputs, httpPort: ops.port }, 'stage started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info({ inFlight: runner.inFlight }, 'stopping: finishing in-flight work');
+      const { timedOut } = await runner.stop(config.shutdownDeadlineMs);
+      if (timedOut) logger.warn({ deadlineMs: config.shutdownDeadlineMs }, 'shutdown deadline passed with work in flight');
+      await options.onStop?.();
+      await ops.close();
+      await tracing.shutdown();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  return { logger, runner, httpPort: ops.port, stop };
+}
+
+/** Runs a stage process until SIGTERM or SIGINT, then stops it gracefully and exits. */
+export async function runStageProcessUntilSignalled(process_: Promise<StageProcess>): Promise<number> {
+  const stageProcess = await process_;
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await stageProcess.stop();
+  return 0;
+}

@@ -1,0 +1,115 @@
+import {
+  consumerGroupFor,
+  type DeadLetter,
+  deadLetterTopicFor,
+  type EventMap,
+  RESULTS_INPUTS,
+  STAGES,
+  type StageName,
+  type StageOutcome,
+  type StageReport,
+} from '@imgpipe/contracts';
+import { ImgpipeError } from '@imgpipe/core';
+import type { ResultsRepository, WriteResult } from '@imgpipe/db';
+import type { Stage } from '@imgpipe/stream';
+import { requestedAnalyses } from '../aggregate/join-analysis.ts';
+
+/** What the results service does after a write changed something: refresh the cache, tell live listeners. */
+export type ResultsListener = (write: WriteResult, eventType: string) => Promise<void>;
+
+function reportOf(outcome: StageOutcome): StageReport {
+  return {
+    status: outcome.status,
+    ...(outcome.error ? { error: outcome.error } : {}),
+    ...(outcome.model ? { model: outcome.model } : {}),
+    ...(outcome.durationMs !== undefined ? { durationMs: outcome.durationMs } : {}),
+  };
+}
+
+/**
+ * results: materialises every pipeline event (and every dead letter that names an image) into PostgreSQL through
+ * idempotent upserts. It emits nothing; its effects are the rows, so replays converge.
+ */
+export function resultsStage(deps: { repository: ResultsRepository; onChange?: ResultsListener }): Stage {
+  const { repository } = deps;
+
+  async function write(message: { eventType: string; value: unknown }): Promise<WriteResult | undefined> {
+    switch (message.eventType) {
+      case 'ImageUploaded': {
+        const event = message.value as EventMap['ImageUploaded'];
+        return repository.recordUpload({
+          imageId: event.imageId,
+          tenantId: event.tenantId,
+          analyses: requestedAnalyses(event),
+          occurredAt: new Date(event.occurredAt),
+          size: event.size,
+          sha256: event.sha256,
+          ...(event.source ? { sourceName: event.source } : {}),
+          ...(event.contentType ? { contentType: event.contentType } : {}),
+          ...(event.blob ? { blob: { bucket: event.blob.bucket, key: event.blob.key } } : {}),
+        });
+      }
+      case 'ImagePreprocessed': {
+        const event = message.value as EventMap['ImagePreprocessed'];
+        if (event.status === 'failed' && event.error) {
+          return repository.recordFailure(event.imageId, event.tenantId, 'preprocess', event.error);
+        }
+        return repository.recordStage({
+          stage: 'preprocess',
+          imageId: event.imageId,
+          tenantId: event.tenantId,
+          report: reportOf(event),
+          occurredAt: new Date(event.occurredAt),
+          ...(event.image ? { info: event.image } : {}),
+        });
+      }
+      case 'ObjectsDetected': {
+        const event = message.value as EventMap['ObjectsDetected'];
+        return repository.recordStage({ stage: 'detect', ...common(event), objects: event.objects });
+      }
+      case 'FacesDetected': {
+        const event = message.value as EventMap['FacesDetected'];
+        return repository.recordStage({ stage: 'faces', ...common(event), faces: event.faces });
+      }
+      case 'TextRecognized': {
+        const event = message.value as EventMap['TextRecognized'];
+        return repository.recordStage({ stage: 'ocr', ...common(event), text: event.text });
+      }
+      case 'ImageAnalyzed': {
+        const { tenantId, occurredAt: _occurredAt, ...analysis } = message.value as EventMap['ImageAnalyzed'];
+        return repository.recordAnalysis(analysis, tenantId);
+      }
+      case 'DeadLetter': {
+        const letter = message.value as DeadLetter;
+        if (!letter.imageId || !letter.tenantId || !(STAGES as readonly string[]).includes(letter.stage)) return undefined;
+        return repository.recordFailure(letter.imageId, letter.tenantId, letter.stage as StageName, {
+          code: letter.errorCode as never,
+          message: letter.errorMessage,
+        });
+      }
+      default:
+        throw new ImgpipeError('CODEC_INVALID_PAYLOAD', `results does not take ${message.eventType}`);
+    }
+  }
+
+  return {
+    name: 'results',
+    groupId: consumerGroupFor('results'),
+    inputs: RESULTS_INPUTS,
+    deadLetterTopic: deadLetterTopicFor('results'),
+    async handle(message) {
+      const result = await write(message);
+      if (result?.changed) await deps.onChange?.(result, message.eventType);
+      return [];
+    },
+  };
+}
+
+function common(event: EventMap['ObjectsDetected'] | EventMap['FacesDetected'] | EventMap['TextRecognized']) {
+  return {
+    imageId: event.imageId,
+    tenantId: event.tenantId,
+    report: reportOf(event),
+    occurredAt: new Date(event.occurredAt),
+  };
+}

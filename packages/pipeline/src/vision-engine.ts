@@ -1,0 +1,43 @@
+import type {
+  DetectedFace,
+  DetectedObject,
+  ImageInfo,
+  ModelIdentity,
+  RecognizedText,
+} from '@imgpipe/contracts';
+
+/** Encoded image bytes as stored in object storage. */
+export interface StoredImage {
+  bytes: Buffer;
+  contentType: string;
+}
+
+export interface PreprocessOutput {
+  info: ImageInfo;
+  thumbnail: StoredImage;
+  /** The oriented, sRGB, size-capped image every model reads. */
+  normalized: StoredImage;
+}
+
+/** Where a model's boxes must land: pixels of the oriented original, whatever size the normalised image has. */
+export interface OriginalSize {
+  width: number;
+  height: number;
+}
+
+export interface ModelRun<T> {
+  result: T;
+  model: ModelIdentity;
+}
+
+/**
+ * The analysis the pipeline's stages need, implemented by @imgpipe/vision. Stages depend on this narrow shape so
+ * that the Kafka workers and the in-process runner share handlers, and tests can count calls.
+ */
+export interface VisionEngine {
+  preprocess(bytes: Buffer): Promise<PreprocessOutput>;
+  detectObjects(normalized: Buffer, original: OriginalSize): Promise<ModelRun<DetectedObject[]>>;
+  detectFaces(normalized: Buffer, original: OriginalSize): Promise<ModelRun<DetectedFace[]>>;
+  recognizeText(normalized: Buffer, original: OriginalSize): Promise<ModelRun<RecognizedText>>;
+  close(): Promise<void>;
+}
