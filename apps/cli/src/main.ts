@@ -4,6 +4,12 @@ import { type Command, EXIT } from './command.ts';
 /** Commands load lazily so `imgpipe analyze` never pays for Kafka clients and `imgpipe stack` never loads models. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   // Each entry: name -> { summary, load: () => import('./commands/<name>.ts') }. Keep alphabetical.
+  run: { summary: 'Run one service: worker --stage <name>, results, ingest-api', load: () => import('./commands/run.ts') },
+  stack: {
+    summary: 'Start, stop or inspect the local stack (Kafka, schema registry, S3, PostgreSQL, Redis)',
+    load: () => import('./commands/stack.ts'),
+  },
+  topics: { summary: 'Create the pipeline and dead-letter topics', load: () => import('./commands/topics.ts') },
 };
 
 function usage(): string {
