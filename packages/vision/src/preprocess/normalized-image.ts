@@ -1,0 +1,62 @@
+/**
+ * The image every model starts from: oriented, sRGB, RGB without alpha, long side capped. It remembers the size of
+ * the oriented original so detections map back to the pixels users see.
+ *
+ * In process it travels as raw pixels. Across Kafka/S3 it travels as lossless PNG (encodeNormalizedImage /
+ * decodeNormalizedImage), so a distributed stage sees exactly the pixels an in-process one does.
+ */
+import { ImgpipeError } from '@imgpipe/core';
+import { sharp } from '../sharp-instance.ts';
+
+export interface NormalizedImage {
+  /** RGB, 3 bytes per pixel, row-major, no padding. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Size of the oriented original (ImageInfo width/height): the space results are reported in. */
+  originalWidth: number;
+  originalHeight: number;
+}
+
+export interface EncodedImage {
+  format: 'webp' | 'png' | 'jpeg';
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export function rawInput(image: NormalizedImage) {
+  return { raw: { width: image.width, height: image.height, channels: 3 as const } };
+}
+
+export async function encodeNormalizedImage(image: NormalizedImage): Promise<Uint8Array> {
+  const png = await sharp(image.data, rawInput(image)).png({ compressionLevel: 3 }).toBuffer();
+  return toUint8Array(png);
+}
+
+export async function decodeNormalizedImage(
+  bytes: Uint8Array,
+  original: { width: number; height: number },
+): Promise<NormalizedImage> {
+  try {
+    const { data, info } = await sharp(bytes, { failOn: 'error' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return {
+      data: toUint8Array(data),
+      width: info.width,
+      height: info.height,
+      originalWidth: original.width,
+      originalHeight: original.height,
+    };
+  } catch (error) {
+    throw new ImgpipeError('IMAGE_CORRUPT', `the normalised image could not be decoded: ${(error as Error).message}`);
+  }
+}
+
+/** A plain Uint8Array view (Buffers clone into Uint8Arrays across threads; one type keeps results comparable). */
+export function toUint8Array(buffer: Uint8Array): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
