@@ -4,11 +4,25 @@ import { type Command, EXIT } from './command.ts';
 /** Commands load lazily so `imgpipe analyze` never pays for Kafka clients and `imgpipe stack` never loads models. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   // Each entry: name -> { summary, load: () => import('./commands/<name>.ts') }. Keep alphabetical.
-  run: { summary: 'Run one service: worker --stage <name>, results, ingest-api', load: () => import('./commands/run.ts') },
+  dlq: { summary: 'List or re-drive dead-lettered messages', load: () => import('./commands/dlq.ts') },
+  produce: {
+    summary: "Upload images and produce ImageUploaded events, as another system's producer would",
+    load: () => import('./commands/produce.ts'),
+  },
+  results: { summary: "Show an image's results", load: () => import('./commands/results.ts') },
+  run: {
+    summary: 'Run one service: worker --stage <name>, results, ingest-api',
+    load: () => import('./commands/run.ts'),
+  },
+  schemas: {
+    summary: 'Register the event schemas, or check local changes for compatibility',
+    load: () => import('./commands/schemas.ts'),
+  },
   stack: {
     summary: 'Start, stop or inspect the local stack (Kafka, schema registry, S3, PostgreSQL, Redis)',
     load: () => import('./commands/stack.ts'),
   },
+  status: { summary: "Show an image's status", load: () => import('./commands/status.ts') },
   topics: { summary: 'Create the pipeline and dead-letter topics', load: () => import('./commands/topics.ts') },
 };
 
