@@ -1,3 +1,4 @@
+import type { StageName } from '@imgpipe/contracts';
 import { int, loadConfig, serviceSettings } from '@imgpipe/core';
 import { createDatabase, getImage, migrate, ResultsCache, ResultsRepository, sweepExpired } from '@imgpipe/db';
 import { resultsStage, runStageProcessUntilSignalled, startStageProcess } from '@imgpipe/pipeline';
@@ -14,6 +15,14 @@ const settings = {
   }),
 };
 
+const STAGE_OF_EVENT: Record<string, StageName> = {
+  ImagePreprocessed: 'preprocess',
+  ObjectsDetected: 'detect',
+  FacesDetected: 'faces',
+  TextRecognized: 'ocr',
+  ImageAnalyzed: 'aggregate',
+};
+
 /**
  * The results service: materialises every pipeline outcome into PostgreSQL and the latest view of each image into
  * Redis, and runs the deadline sweep so nothing stays pending forever.
@@ -21,16 +30,21 @@ const settings = {
 export async function runResults(): Promise<number> {
   const config = loadConfig(settings);
   const db = createDatabase({ url: config.databaseUrl });
-  await migrate(db);
+  await migrate(db as never);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   const cache = new ResultsCache(redis);
   const repository = new ResultsRepository(db, { defaultDeadlineMs: config.imageDeadlineMs });
 
-  const refresh = async (tenantId: string, imageId: string, reason: string) => {
+  const refresh = async (tenantId: string, imageId: string, stage?: StageName) => {
     const view = await getImage(db, tenantId, imageId);
     if (!view) return;
     await cache.setLatest(tenantId, imageId, view);
-    await cache.publishProgress(tenantId, imageId, { reason, status: view.status, stages: view.stages });
+    await cache.publishProgress(tenantId, imageId, {
+      imageId,
+      status: view.status,
+      updatedAt: view.updatedAt,
+      ...(stage ? { stage, stageStatus: view.stages[stage].status } : {}),
+    });
   };
 
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -39,7 +53,7 @@ export async function runResults(): Promise<number> {
     createStage: async () =>
       resultsStage({
         repository,
-        onChange: (write, eventType) => refresh(write.tenantId, write.imageId, eventType),
+        onChange: (write, eventType) => refresh(write.tenantId, write.imageId, STAGE_OF_EVENT[eventType]),
       }),
     onStop: async () => {
       clearInterval(sweepTimer);
@@ -51,7 +65,7 @@ export async function runResults(): Promise<number> {
   sweepTimer = setInterval(() => {
     sweepExpired(db, new Date())
       .then(async (expired) => {
-        for (const { tenantId, imageId } of expired) await refresh(tenantId, imageId, 'deadline');
+        for (const { tenantId, imageId } of expired) await refresh(tenantId, imageId);
         if (expired.length > 0) stageProcess.logger.warn({ count: expired.length }, 'deadline sweep failed stuck images');
       })
       .catch((error: unknown) => stageProcess.logger.error({ err: (error as Error).message }, 'deadline sweep failed'));

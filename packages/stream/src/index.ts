@@ -4,5 +4,6 @@ export * from './kafka-client.ts';
 export * from './message-codec.ts';
 export * from './metrics.ts';
 export * from './retry-policy.ts';
-export * from './stage.ts';
 export * from './stage-runner.ts';
+export * from './stage.ts';
+export * from './topic-reader.ts';

@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ANALYSES, type AnalysisName, EventCodec, INLINE_IMAGE_MAX_BYTES } from '@imgpipe/contracts';
+import { loadConfig, serviceSettings } from '@imgpipe/core';
+import { ImagePublisher } from '@imgpipe/pipeline';
+import { blobStoreFromEnv } from '@imgpipe/storage';
+import { createKafka } from '@imgpipe/stream';
+import { createLogger, startTracing } from '@imgpipe/telemetry';
+import { type Command, EXIT } from '../command.ts';
+import { claimedContentType, listImageFiles } from '../image-files.ts';
+
+const HELP = `Usage: imgpipe produce <files or folders...> [options]
+
+Acts as another system's producer: stores each image in S3 (or inlines a small one in the event) and produces an
+ImageUploaded event to images.uploaded, keyed by a new image id, in the schema registry's wire format.
+Prints one image id per file (with --json, one JSON object per line).
+
+Options:
+  --tenant <id>          tenant the images belong to (default: default)
+  --analyses <list>      comma-separated subset of ${ANALYSES.join(',')} (default: all)
+  --inline               put the bytes in the event (files up to ${INLINE_IMAGE_MAX_BYTES} bytes) instead of S3
+  --json                 machine-readable output
+  -h, --help             this help`;
+
+export const command: Command = {
+  summary: "Upload images and produce ImageUploaded events, as another system's producer would",
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        tenant: { type: 'string', default: 'default' },
+        analyses: { type: 'string' },
+        inline: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help || positionals.length === 0) {
+      console.log(HELP);
+      return values.help ? EXIT.ok : EXIT.usage;
+    }
+    const analyses = (values.analyses?.split(',').map((name) => name.trim()).filter(Boolean) ?? []) as AnalysisName[];
+    const unknown = analyses.filter((name) => !(ANALYSES as readonly string[]).includes(name));
+    if (unknown.length > 0) {
+      console.error(`imgpipe produce: unknown analyses ${unknown.join(', ')} (expected ${ANALYSES.join(', ')})`);
+      return EXIT.usage;
+    }
+    const files = await listImageFiles(positionals);
+    const config = loadConfig({ brokers: serviceSettings.kafkaBrokers, registryUrl: serviceSettings.schemaRegistryUrl });
+    const tracing = startTracing({ serviceName: 'imgpipe-produce' });
+    const logger = createLogger('imgpipe-produce', 'warn');
+    const producer = createKafka({ brokers: config.brokers, clientId: 'imgpipe-produce', logger }).producer({
+      idempotent: true,
+      allowAutoTopicCreation: false,
+    });
+    const blobs = blobStoreFromEnv();
+    await producer.connect();
+    const publisher = new ImagePublisher({ producer, codec: new EventCodec({ registryUrl: config.registryUrl }), blobs });
+    let failures = 0;
+    try {
+      for (const file of files) {
+        try {
+          const event = await publisher.publish({
+            bytes: await readFile(file),
+            tenantId: values.tenant,
+            sourceName: basename(file),
+            contentType: claimedContentType(file),
+            analyses,
+            inline: values.inline,
+          });
+          if (values.json) {
+            console.log(JSON.stringify({ file, imageId: event.imageId, tenantId: event.tenantId, sha256: event.sha256, size: event.size }));
+          } else {
+            console.log(`${event.imageId}  ${file}`);
+          }
+        } catch (error) {
+          failures += 1;
+          const code = (error as { code?: string }).code ?? 'STAGE_INTERNAL';
+          if (values.json) console.log(JSON.stringify({ file, error: { code, message: (error as Error).message } }));
+          else console.error(`imgpipe produce: ${file}: ${code}: ${(error as Error).message}`);
+        }
+      }
+    } finally {
+      await producer.disconnect();
+      blobs.close();
+      await tracing.shutdown();
+    }
+    return failures > 0 ? EXIT.failure : EXIT.ok;
+  },
+};

@@ -1,0 +1,24 @@
+import { type ImageAnalysis, STAGES } from '@imgpipe/contracts';
+
+const percent = (value: number) => `${Math.round(value * 100)}%`;
+
+/** The readable summary of one image's analysis, shared by `analyze` and `results`. */
+export function formatAnalysis(title: string, analysis: ImageAnalysis): string {
+  const lines: string[] = [];
+  const info = analysis.image;
+  lines.push(`${title}  ${analysis.status}${info ? `  ${info.width}×${info.height} ${info.format}` : ''}`);
+  if (analysis.labels.length > 0) {
+    lines.push(`  labels   ${analysis.labels.map((l) => `${l.label}${l.count > 1 ? ` ×${l.count}` : ''} (${percent(l.confidence)})`).join(', ')}`);
+  }
+  if (analysis.faces.length > 0) lines.push(`  faces    ${analysis.faces.length}`);
+  if (analysis.text.lines.length > 0) {
+    lines.push(`  text     ${analysis.text.lines.length} line(s)`);
+    for (const line of analysis.text.lines.slice(0, 10)) lines.push(`           ${line.text}`);
+    if (analysis.text.lines.length > 10) lines.push(`           … ${analysis.text.lines.length - 10} more`);
+  }
+  for (const stage of STAGES) {
+    const report = analysis.stages[stage];
+    if (report.status === 'failed') lines.push(`  ${stage} failed: ${report.error?.code}: ${report.error?.message}`);
+  }
+  return lines.join('\n');
+}
