@@ -4,6 +4,7 @@ import { type Command, EXIT } from './command.ts';
 /** Commands load lazily so `imgpipe analyze` never pays for Kafka clients and `imgpipe stack` never loads models. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   // Each entry: name -> { summary, load: () => import('./commands/<name>.ts') }. Keep alphabetical.
+  dev: { summary: 'Run every worker and the results service locally', load: () => import('./commands/dev.ts') },
   dlq: { summary: 'List or re-drive dead-lettered messages', load: () => import('./commands/dlq.ts') },
   produce: {
     summary: "Upload images and produce ImageUploaded events, as another system's producer would",
