@@ -68,6 +68,30 @@ export const RESULTS_INPUTS: readonly string[] = [
   ...STAGES.map((stage) => deadLetterTopicFor(stage)),
 ];
 
+/** Every dead-letter topic: one per stage and one for the results service; all carry DeadLetter events. */
+export const DEAD_LETTER_TOPICS: readonly string[] = [
+  ...STAGES.map((stage) => deadLetterTopicFor(stage)),
+  deadLetterTopicFor('results'),
+];
+
+export const EVENT_TYPE_NAMES: readonly EventType[] = [...(Object.keys(EVENT_TYPES) as EventType[]), 'DeadLetter'];
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && (EVENT_TYPE_NAMES as readonly string[]).includes(value);
+}
+
+/** The topics that carry an event type: its pipeline topic, or every dead-letter topic for DeadLetter. */
+export function topicsForEvent(eventType: EventType): readonly string[] {
+  return eventType === 'DeadLetter' ? DEAD_LETTER_TOPICS : [EVENT_TYPES[eventType]];
+}
+
+/** Every (event type, topic, subject) the registry holds: subjects follow TopicNameStrategy, `<topic>-value`. */
+export function eventSubjects(): readonly { eventType: EventType; topic: string; subject: string }[] {
+  return EVENT_TYPE_NAMES.flatMap((eventType) =>
+    topicsForEvent(eventType).map((topic) => ({ eventType, topic, subject: subjectFor(topic) })),
+  );
+}
+
 export const ALL_TOPICS: readonly string[] = [
   ...Object.values(TOPICS),
   ...STAGES.map((stage) => deadLetterTopicFor(stage)),

@@ -1,0 +1,28 @@
+/**
+ * Rules of the contract that an Avro schema cannot state. Checked when imgpipe encodes, so its own producers never
+ * publish an event that a consumer would reject; other systems' events are checked by the stage that reads them.
+ */
+import { ImgpipeError } from '@imgpipe/core';
+import { type ImageUploaded, INLINE_IMAGE_MAX_BYTES } from './events.ts';
+import type { EventType } from './topics.ts';
+
+export function checkEventRules(eventType: EventType, value: unknown): void {
+  if (eventType === 'ImageUploaded') checkImageUploaded(value as ImageUploaded);
+}
+
+function checkImageUploaded(event: ImageUploaded): void {
+  const hasBlob = event.blob !== undefined && event.blob !== null;
+  const hasInline = event.inline !== undefined && event.inline !== null;
+  if (hasBlob === hasInline) {
+    throw new ImgpipeError(
+      'CODEC_INVALID_PAYLOAD',
+      `ImageUploaded ${event.imageId} must carry exactly one of blob and inline (it has ${hasBlob ? 'both' : 'neither'})`,
+    );
+  }
+  if (hasInline && event.inline!.length > INLINE_IMAGE_MAX_BYTES) {
+    throw new ImgpipeError(
+      'IMAGE_TOO_LARGE',
+      `ImageUploaded ${event.imageId} inlines ${event.inline!.length} bytes; at most ${INLINE_IMAGE_MAX_BYTES} may be inlined, store bigger images in object storage and send a blob reference`,
+    );
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * TypeScript shapes of the events, matching schemas/*.avsc. Avro `long` is a JS number (safe to 2^53: byte sizes,
+ * offsets and epoch milliseconds all fit); timestamps are epoch milliseconds; `bytes` is a Buffer. An optional Avro
+ * field (union with null) is an optional property: the codec writes an absent property as null and leaves null out
+ * when it decodes, so decoded events have the same shape as the result contract in results.ts.
+ */
+import type {
+  DetectedFace,
+  DetectedObject,
+  ImageAnalysis,
+  ImageInfo,
+  ModelIdentity,
+  RecognizedText,
+  StageError,
+} from './results.ts';
+import type { AnalysisName, EventType, StageName } from './topics.ts';
+
+export interface EventEnvelope {
+  /** UUID; also the Kafka message key (UTF-8). */
+  imageId: string;
+  tenantId: string;
+  /** Epoch milliseconds. */
+  occurredAt: number;
+}
+
+export interface BlobRef {
+  bucket: string;
+  key: string;
+  sha256: string;
+  size: number;
+  contentType: string;
+}
+
+/** Largest image a producer may inline in ImageUploaded; bigger images go to object storage as a BlobRef. */
+export const INLINE_IMAGE_MAX_BYTES = 1024 * 1024;
+
+export interface ImageUploaded extends EventEnvelope {
+  source?: string;
+  contentType?: string;
+  blob?: BlobRef;
+  inline?: Buffer;
+  sha256: string;
+  size: number;
+  /** Empty means all. Strings on the wire; producers outside imgpipe may send names this version does not know. */
+  analyses: AnalysisName[];
+  callbackUrl?: string;
+  attributes: Record<string, string>;
+}
+
+export type StageOutcomeStatus = 'completed' | 'failed' | 'skipped';
+
+export interface StageOutcome {
+  status: StageOutcomeStatus;
+  error?: StageError;
+  model?: ModelIdentity;
+  durationMs?: number;
+}
+
+export interface Derivatives {
+  thumbnail: BlobRef;
+  normalized: BlobRef;
+}
+
+export interface ImagePreprocessed extends EventEnvelope, StageOutcome {
+  sourceName?: string;
+  analyses: AnalysisName[];
+  original: BlobRef;
+  image?: ImageInfo;
+  derivatives?: Derivatives;
+}
+
+export interface ObjectsDetected extends EventEnvelope, StageOutcome {
+  objects: DetectedObject[];
+}
+
+export interface FacesDetected extends EventEnvelope, StageOutcome {
+  faces: DetectedFace[];
+}
+
+export interface TextRecognized extends EventEnvelope, StageOutcome {
+  text: RecognizedText;
+}
+
+export interface ImageAnalyzed extends ImageAnalysis {
+  tenantId: string;
+  occurredAt: number;
+}
+
+export interface KafkaHeader {
+  key: string;
+  value?: Buffer;
+}
+
+export interface DeadLetter {
+  imageId?: string;
+  tenantId?: string;
+  sourceTopic: string;
+  partition: number;
+  offset: number;
+  key?: Buffer;
+  value?: Buffer;
+  headers: KafkaHeader[];
+  stage: StageName | 'results';
+  errorCode: string;
+  errorMessage: string;
+  retriable: boolean;
+  attempt: number;
+  /** Epoch milliseconds. */
+  failedAt: number;
+  traceId?: string;
+}
+
+export interface EventMap {
+  ImageUploaded: ImageUploaded;
+  ImagePreprocessed: ImagePreprocessed;
+  ObjectsDetected: ObjectsDetected;
+  FacesDetected: FacesDetected;
+  TextRecognized: TextRecognized;
+  ImageAnalyzed: ImageAnalyzed;
+  DeadLetter: DeadLetter;
+}
+
+export type EventOf<T extends EventType> = EventMap[T];
+
+/** What `EventCodec.decode` returns; switch on `eventType` to narrow `value`. */
+export type DecodedEvent = {
+  [T in EventType]: { eventType: T; schemaId: number; value: EventMap[T] };
+}[EventType];
