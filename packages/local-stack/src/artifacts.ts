@@ -81,6 +81,8 @@ export async function ensureApicurio(cacheDir: string, report: ProgressReporter)
         'dependency:unpack',
         `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
         `-DoutputDirectory=${work}`,
+        // The plugin skips an unpack it has a marker for; keep markers with the output so a new cache re-unpacks.
+        `-DmarkersDirectory=${join(work, '.maven-markers')}`,
       ],
       what,
     );
