@@ -1,0 +1,69 @@
+/**
+ * Vision settings from the environment, read once and validated with the rest of a process's configuration:
+ *   const config = loadVisionConfig();          // or loadConfig({ ...visionSettings, ...other })
+ */
+import { bool, type ConfigOf, int, loadConfig, num, optionalStr, str } from '@imgpipe/core';
+import { availableCpus } from './cpu.ts';
+import { defaultModelsDir } from './models/models-dir.ts';
+import { DEFAULT_PREPROCESS_OPTIONS } from './preprocess/options.ts';
+
+export const visionSettings = {
+  modelsDir: str('IMGPIPE_MODELS_DIR', {
+    default: defaultModelsDir({ XDG_CACHE_HOME: process.env['XDG_CACHE_HOME'] }),
+    description: 'Directory holding the ONNX models (`imgpipe models fetch` fills it)',
+  }),
+  maxImageBytes: int('IMGPIPE_MAX_IMAGE_BYTES', {
+    default: DEFAULT_PREPROCESS_OPTIONS.maxBytes,
+    min: 1,
+    description: 'Larger inputs fail with IMAGE_TOO_LARGE',
+  }),
+  maxImagePixels: int('IMGPIPE_MAX_IMAGE_PIXELS', {
+    default: DEFAULT_PREPROCESS_OPTIONS.maxPixels,
+    min: 1,
+    description: 'Images whose header declares more pixels fail with IMAGE_TOO_MANY_PIXELS, before decoding',
+  }),
+  keepGps: bool('IMGPIPE_KEEP_GPS', { default: false, description: 'Report EXIF GPS coordinates, not just hasGps' }),
+  normalizedMaxSide: int('IMGPIPE_NORMALIZED_MAX_SIDE', {
+    default: DEFAULT_PREPROCESS_OPTIONS.normalizedMaxSide,
+    min: 64,
+    max: 8192,
+    description: 'Long side of the normalised image the models see',
+  }),
+  workers: int('IMGPIPE_VISION_WORKERS', {
+    default: availableCpus(),
+    min: 0,
+    max: 256,
+    description: 'Worker threads running the vision stages; 0 runs them on the main thread',
+  }),
+  inferenceThreads: int('IMGPIPE_INFERENCE_THREADS', {
+    default: 0,
+    min: 0,
+    max: 256,
+    description: 'onnxruntime intra-op threads per session; 0 derives them from the CPUs and the worker count',
+  }),
+  detectModel: str('IMGPIPE_DETECT_MODEL', {
+    default: 'yolox-nano',
+    description: 'Object detector: a manifest name or the path of a YOLOX or Ultralytics YOLOv8/YOLO11 .onnx',
+  }),
+  detectLabelsFile: optionalStr('IMGPIPE_DETECT_LABELS_FILE', { description: 'Class names, one per line' }),
+  detectScoreThreshold: num('IMGPIPE_DETECT_SCORE_THRESHOLD', { default: 0.3, min: 0, max: 1 }),
+  detectIouThreshold: num('IMGPIPE_DETECT_IOU_THRESHOLD', { default: 0.45, min: 0, max: 1 }),
+  faceModel: str('IMGPIPE_FACE_MODEL', { default: 'yunet-n' }),
+  faceScoreThreshold: num('IMGPIPE_FACE_SCORE_THRESHOLD', { default: 0.6, min: 0, max: 1 }),
+  faceIouThreshold: num('IMGPIPE_FACE_IOU_THRESHOLD', { default: 0.3, min: 0, max: 1 }),
+} as const;
+
+export type VisionConfig = ConfigOf<typeof visionSettings>;
+
+export function loadVisionConfig(env: Readonly<Record<string, string | undefined>> = process.env): VisionConfig {
+  return loadConfig(visionSettings, env);
+}
+
+/**
+ * onnxruntime threads per session: all CPUs when inference runs on one thread, else CPUs shared among the workers
+ * (each worker runs one image at a time, so workers x threads stays near the CPU count).
+ */
+export function deriveInferenceThreads(config: Pick<VisionConfig, 'inferenceThreads'>, workers: number): number {
+  if (config.inferenceThreads > 0) return config.inferenceThreads;
+  return Math.max(1, Math.floor(availableCpus() / Math.max(1, workers)));
+}
