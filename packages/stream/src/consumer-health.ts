@@ -10,10 +10,14 @@ export class ConsumerHealth {
   #state: State = 'starting';
   #lastError: string | undefined;
   #since = Date.now();
+  #joins = 0;
 
   watch(consumer: Consumer): void {
     const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
-    consumer.on(GROUP_JOIN, () => this.#set('joined'));
+    consumer.on(GROUP_JOIN, () => {
+      this.#joins += 1;
+      this.#set('joined');
+    });
     consumer.on(REBALANCING, () => this.#set('rebalancing'));
     consumer.on(CRASH, (event) => {
       this.#lastError = event.payload.error.message;
@@ -26,6 +30,11 @@ export class ConsumerHealth {
 
   stopping(): void {
     this.#set('stopping');
+  }
+
+  /** Times this consumer joined its group: more than one means it went through rebalances. */
+  get joins(): number {
+    return this.#joins;
   }
 
   get state(): State {

@@ -68,7 +68,10 @@ export const stageMetrics = {
 };
 
 /** Consumer lag per partition, computed when Prometheus scrapes (high watermark minus committed offset). */
-export function registerLagGauge(stage: string, measure: () => Promise<{ topic: string; partition: number; lag: number }[]>): void {
+export function registerLagGauge(
+  stage: string,
+  measure: () => Promise<{ topic: string; partition: number; lag: number }[]>,
+): void {
   const name = 'imgpipe_consumer_lag';
   const existing = register.getSingleMetric(name);
   if (existing) register.removeSingleMetric(name);

@@ -62,6 +62,10 @@ export class StageRunner {
     this.health.watch(this.#consumer);
   }
 
+  get groupId(): string {
+    return this.#options.stage.groupId;
+  }
+
   get inFlight(): number {
     return this.#inFlight;
   }
@@ -156,8 +160,14 @@ export class StageRunner {
         const outOfAttempts = attempt >= retry.maxAttempts;
         if (error.retriable && !outOfAttempts && !this.#abort.signal.aborted) {
           const wait = backoffDelay(retry, attempt);
-          logger.warn({ code: error.code, attempt, retryInMs: wait, err: error.message }, 'transient failure, retrying');
-          await this.#withHeartbeats(payload, delay(wait, undefined, { signal: this.#abort.signal }).catch(() => {}));
+          logger.warn(
+            { code: error.code, attempt, retryInMs: wait, err: error.message },
+            'transient failure, retrying',
+          );
+          await this.#withHeartbeats(
+            payload,
+            delay(wait, undefined, { signal: this.#abort.signal }).catch(() => {}),
+          );
           if (this.#abort.signal.aborted) throw error; // shutting down: leave the message uncommitted for redelivery
           continue;
         }
@@ -222,7 +232,11 @@ export class StageRunner {
     }
     await inSpan(
       `send ${[...byTopic.keys()].join(',')}`,
-      { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.batch.message_count': outputs.length },
+      {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.batch.message_count': outputs.length,
+      },
       () =>
         this.#producer.sendBatch({
           acks: -1,
@@ -260,7 +274,8 @@ export class StageRunner {
       );
       for (const { partition, offset } of partitions) {
         const end = high.get(partition) ?? 0;
-        const position = Number(offset) < 0 ? Number((await this.#lowWatermark(topic, partition)) ?? 0) : Number(offset);
+        const position =
+          Number(offset) < 0 ? Number((await this.#lowWatermark(topic, partition)) ?? 0) : Number(offset);
         lags.push({ topic, partition, lag: Math.max(0, end - position) });
       }
     }

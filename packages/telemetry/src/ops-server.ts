@@ -18,7 +18,11 @@ let defaultMetricsStarted = false;
  * The operations endpoints every process serves: /healthz (liveness), /readyz (readiness), /metrics (Prometheus).
  * Health comes from a callback so it reflects the process's real state at the moment of the probe.
  */
-export async function startOpsServer(options: { port: number; host?: string; health: () => HealthReport }): Promise<OpsServer> {
+export async function startOpsServer(options: {
+  port: number;
+  host?: string;
+  health: () => HealthReport;
+}): Promise<OpsServer> {
   if (!defaultMetricsStarted) {
     collectDefaultMetrics();
     defaultMetricsStarted = true;

@@ -1,4 +1,5 @@
-import { context, propagation, type Context, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { context, type Context, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -42,11 +43,14 @@ export function tracer(): Tracer {
   return trace.getTracer('imgpipe');
 }
 
+/** W3C trace context, used directly so propagation works even where no SDK was started (tools, tests). */
+const propagator = new W3CTraceContextPropagator();
+
 type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
 /** Writes the active (or given) context into message headers as W3C traceparent/tracestate. */
 export function injectTraceContext(headers: Record<string, string | Buffer>, from: Context = context.active()): void {
-  propagation.inject(from, headers, {
+  propagator.inject(from, headers, {
     set(carrier, key, value) {
       carrier[key] = value;
     },
@@ -55,7 +59,7 @@ export function injectTraceContext(headers: Record<string, string | Buffer>, fro
 
 export function extractTraceContext(headers: Headers | undefined): Context {
   if (!headers) return context.active();
-  return propagation.extract(context.active(), headers, {
+  return propagator.extract(context.active(), headers, {
     keys: (carrier) => Object.keys(carrier),
     get(carrier, key) {
       const value = carrier[key];
@@ -78,15 +82,20 @@ export async function inSpan<T>(
   options: { parent?: Context; kind?: SpanKind } = {},
 ): Promise<T> {
   const parent = options.parent ?? context.active();
-  return tracer().startActiveSpan(name, { attributes, kind: options.kind ?? SpanKind.INTERNAL }, parent, async (span) => {
-    try {
-      return await work(span);
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer().startActiveSpan(
+    name,
+    { attributes, kind: options.kind ?? SpanKind.INTERNAL },
+    parent,
+    async (span) => {
+      try {
+        return await work(span);
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
