@@ -88,12 +88,12 @@ describe('contract rules beyond the schema', () => {
     });
   });
 
-  test('inline images are limited to 1 MiB', () => {
+  test('inline images are limited to 1,000,000 bytes', () => {
     const atLimit = { ...upload(), blob: undefined, inline: Buffer.alloc(INLINE_IMAGE_MAX_BYTES) };
     assert.doesNotThrow(() => checkEventRules('ImageUploaded', atLimit));
     assert.throws(
       () => checkEventRules('ImageUploaded', { ...atLimit, inline: Buffer.alloc(INLINE_IMAGE_MAX_BYTES + 1) }),
-      { code: 'IMAGE_TOO_LARGE', message: /1048577 bytes; at most 1048576/ },
+      { code: 'IMAGE_TOO_LARGE', message: /1000001 bytes; at most 1000000/ },
     );
   });
 });

@@ -201,7 +201,11 @@ const imageUploaded = record(
     optional('source', 'string', "Name of the uploaded file, or the producing system's own reference."),
     optional('contentType', 'string', 'MIME type the producer claims; preprocessing sniffs the real format.'),
     optional('blob', blobRef, 'Where the image bytes are stored (claim check). Null when inline is set.'),
-    optional('inline', 'bytes', 'The image bytes themselves, at most 1 MiB (1048576 bytes). Null when blob is set.'),
+    optional(
+      'inline',
+      'bytes',
+      'The image bytes themselves, at most 1000000 bytes (bigger images go by blob). Null when blob is set.',
+    ),
     field('sha256', 'string', 'SHA-256 of the image bytes, 64 lowercase hex digits.'),
     field('size', 'long', 'Size of the image in bytes.'),
     list('analyses', 'string', 'Analyses to run, any of detect, faces, ocr; empty means all.'),

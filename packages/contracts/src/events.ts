@@ -31,8 +31,12 @@ export interface BlobRef {
   contentType: string;
 }
 
-/** Largest image a producer may inline in ImageUploaded; bigger images go to object storage as a BlobRef. */
-export const INLINE_IMAGE_MAX_BYTES = 1024 * 1024;
+/**
+ * Largest image a producer may inline in ImageUploaded; bigger images go to object storage as a BlobRef. Not 1 MiB:
+ * Kafka's default limits (broker message.max.bytes 1048588, Java producer max.request.size 1048576) apply to the
+ * whole record, so the image must leave room for the rest of the event and for its copy inside a DeadLetter.
+ */
+export const INLINE_IMAGE_MAX_BYTES = 1_000_000;
 
 export interface ImageUploaded extends EventEnvelope {
   source?: string;
