@@ -1,0 +1,39 @@
+export { createDatabase, DEFAULT_POOL_SIZE, type DatabaseOptions } from './database.ts';
+export { toDatabaseError, withDatabaseErrors } from './database-errors.ts';
+export { type SweepOptions, type SweptImage, sweepExpired } from './deadline-sweep.ts';
+export { isImageId } from './image-id.ts';
+export { type MigrateOptions, type MigrationOutcome, migrate, migrationStatus } from './migrate.ts';
+export {
+  countRows,
+  DEFAULT_PAGE_SIZE,
+  findRecentBySha,
+  getImage,
+  type ImageSummary,
+  type ImageView,
+  MAX_PAGE_SIZE,
+  type RecentUpload,
+  type RowCounts,
+  type SearchImagesQuery,
+  type SearchPage,
+  searchImages,
+} from './queries.ts';
+export {
+  createRedis,
+  DEFAULT_CACHE_TTL_SECONDS,
+  imageKey,
+  type ProgressEvent,
+  progressChannel,
+  ResultsCache,
+  type ResultsCacheOptions,
+  tenantProgressPattern,
+} from './results-cache.ts';
+export {
+  type BlobReference,
+  DEFAULT_DEADLINE_MS,
+  ResultsRepository,
+  type ResultsRepositoryOptions,
+  type StageRecord,
+  type UploadRecord,
+  type WriteResult,
+} from './results-repository.ts';
+export type { Database } from './schema.ts';

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely/migration';
+import * as results from './0001-results.ts';
+
+/**
+ * Every migration in order, listed in code rather than read from a folder so that nothing depends on the working
+ * directory or on a bundler keeping the files. Names are stable: they are the rows of kysely_migration.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-results': results,
+};

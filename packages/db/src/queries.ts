@@ -1,0 +1,321 @@
+import {
+  type AnalysisName,
+  type ImageAnalysis,
+  type ImageStatus,
+  STAGES,
+  type StageError,
+  type StageName,
+  type StageReport,
+} from '@imgpipe/contracts';
+import { type ErrorCode, ImgpipeError } from '@imgpipe/core';
+import { type Kysely, sql } from 'kysely';
+import { withDatabaseErrors } from './database-errors.ts';
+import { isImageId } from './image-id.ts';
+import { sortLabels, toDetectedFace, toDetectedObject, toLabel, toTextLine } from './rows.ts';
+import type { Database, ImageRow, ImageStageRow } from './schema.ts';
+
+/** What a user reads about one image: the result contract, plus the record's bookkeeping. */
+export interface ImageView extends ImageAnalysis {
+  tenantId: string;
+  contentType?: string;
+  requestedAnalyses: AnalysisName[];
+  /** Why the image as a whole failed or is partial (the first failed stage's error, or STAGE_TIMEOUT). */
+  error?: StageError;
+  createdAt: string;
+  /** Changes whenever anything about the image changes: the view's version. */
+  updatedAt: string;
+  completedAt?: string;
+  deadlineAt?: string;
+}
+
+export interface ImageSummary {
+  imageId: string;
+  sourceName?: string;
+  status: ImageStatus;
+  width?: number;
+  height?: number;
+  format?: string;
+  /** Label names, most instances first. */
+  labels: string[];
+  error?: StageError;
+  createdAt: string;
+  completedAt?: string;
+}
+
+export interface SearchImagesQuery {
+  tenantId: string;
+  /** Images with this label (exact name, as in `labels`). */
+  label?: string;
+  /** Words in the image's OCR text, in web-search syntax: `"exact phrase"`, `or`, `-excluded`. */
+  text?: string;
+  status?: ImageStatus;
+  /** Only images created at or after this instant. */
+  since?: Date;
+  /** From a previous page's nextCursor. */
+  cursor?: string;
+  /** 1-100, default 20. */
+  limit?: number;
+}
+
+export interface SearchPage {
+  items: ImageSummary[];
+  /** Present when there may be more: pass it back as `cursor`. */
+  nextCursor?: string;
+}
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** One image as its tenant sees it; another tenant's id, or an id that is not a UUID, is simply not found. */
+export async function getImage(
+  db: Kysely<Database>,
+  tenantId: string,
+  imageId: string,
+): Promise<ImageView | undefined> {
+  if (!isImageId(imageId)) return undefined;
+  // One snapshot, so a stage reported completed always comes with its rows.
+  const read = db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only');
+  return withDatabaseErrors(() =>
+    read.execute(async (trx) => {
+      const image = await trx
+        .selectFrom('images')
+        .selectAll()
+        .where('id', '=', imageId)
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst();
+      if (!image) return undefined;
+      const stages = await trx.selectFrom('image_stages').selectAll().where('image_id', '=', imageId).execute();
+      const objects = await trx
+        .selectFrom('detections')
+        .selectAll()
+        .where('image_id', '=', imageId)
+        .orderBy('ordinal')
+        .execute();
+      const faces = await trx
+        .selectFrom('faces')
+        .selectAll()
+        .where('image_id', '=', imageId)
+        .orderBy('ordinal')
+        .execute();
+      const lines = await trx
+        .selectFrom('text_lines')
+        .selectAll()
+        .where('image_id', '=', imageId)
+        .orderBy('ordinal')
+        .execute();
+      const labels = await trx.selectFrom('image_labels').selectAll().where('image_id', '=', imageId).execute();
+      const view: ImageView = {
+        imageId: image.id,
+        tenantId: image.tenant_id,
+        ...(image.source_name === null ? {} : { sourceName: image.source_name }),
+        ...(image.content_type === null ? {} : { contentType: image.content_type }),
+        status: image.status,
+        requestedAnalyses: image.requested_analyses as AnalysisName[],
+        ...(image.info === null ? {} : { image: image.info }),
+        labels: sortLabels(labels.map(toLabel)),
+        objects: objects.map(toDetectedObject),
+        faces: faces.map(toDetectedFace),
+        text: { fullText: image.full_text ?? '', lines: lines.map(toTextLine) },
+        textInObjects: image.analysis?.textInObjects ?? [],
+        stages: stageReports(stages),
+        ...imageError(image),
+        ...dates(image),
+      };
+      return view;
+    }),
+  );
+}
+
+function stageReports(rows: readonly ImageStageRow[]): Record<StageName, StageReport> {
+  const byStage = new Map(rows.map((row) => [row.stage, row]));
+  const reports = {} as Record<StageName, StageReport>;
+  for (const stage of STAGES) {
+    const row = byStage.get(stage);
+    const report: StageReport = { status: row?.status ?? 'pending' };
+    if (row?.error_code) report.error = { code: row.error_code as ErrorCode, message: row.error_message ?? '' };
+    if (row?.model_name) {
+      report.model = { name: row.model_name, version: row.model_version ?? '', sha256: row.model_sha256 ?? '' };
+    }
+    if (row?.duration_ms !== null && row?.duration_ms !== undefined) report.durationMs = row.duration_ms;
+    reports[stage] = report;
+  }
+  return reports;
+}
+
+function imageError(image: Pick<ImageRow, 'error_code' | 'error_message'>): { error?: StageError } {
+  if (image.error_code === null) return {};
+  return { error: { code: image.error_code as ErrorCode, message: image.error_message ?? '' } };
+}
+
+function dates(image: Pick<ImageRow, 'created_at' | 'updated_at' | 'completed_at' | 'deadline_at'>) {
+  return {
+    createdAt: image.created_at.toISOString(),
+    updatedAt: image.updated_at.toISOString(),
+    ...(image.completed_at ? { completedAt: image.completed_at.toISOString() } : {}),
+    ...(image.deadline_at ? { deadlineAt: image.deadline_at.toISOString() } : {}),
+  };
+}
+
+/**
+ * A tenant's images, newest first, filtered by label, OCR text, status and age, one page at a time. Keyset
+ * pagination on (created_at, id): pages stay stable while new images arrive, and deep pages cost what the first does.
+ */
+export async function searchImages(db: Kysely<Database>, query: SearchImagesQuery): Promise<SearchPage> {
+  const limit = pageSize(query.limit);
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  return withDatabaseErrors(async () => {
+    let select = db
+      .selectFrom('images as i')
+      .select([
+        'i.id',
+        'i.source_name',
+        'i.status',
+        'i.width',
+        'i.height',
+        'i.format',
+        'i.error_code',
+        'i.error_message',
+        'i.created_at',
+        'i.completed_at',
+        // Microsecond precision: a JS Date would round created_at and the next page could skip or repeat rows.
+        sql<string>`to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'),
+        sql<string[]>`array(select l.label from image_labels l where l.image_id = i.id
+          order by l.count desc, l.confidence desc, l.label)`.as('labels'),
+      ])
+      .where('i.tenant_id', '=', query.tenantId);
+    if (query.status) select = select.where('i.status', '=', query.status);
+    if (query.since) select = select.where('i.created_at', '>=', query.since);
+    if (query.label !== undefined) {
+      const label = query.label;
+      select = select.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('image_labels as l')
+            .select(sql.lit(1).as('one'))
+            .whereRef('l.image_id', '=', 'i.id')
+            .where('l.label', '=', label),
+        ),
+      );
+    }
+    if (query.text !== undefined && query.text.trim() !== '') {
+      select = select.where(sql<boolean>`i.search @@ websearch_to_tsquery('simple', ${query.text})`);
+    }
+    if (after) {
+      select = select.where(sql<boolean>`(i.created_at, i.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+    }
+    const rows = await select
+      .orderBy('i.created_at', 'desc')
+      .orderBy('i.id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const items = page.map(
+      (row): ImageSummary => ({
+        imageId: row.id,
+        ...(row.source_name === null ? {} : { sourceName: row.source_name }),
+        status: row.status,
+        ...(row.width === null ? {} : { width: row.width }),
+        ...(row.height === null ? {} : { height: row.height }),
+        ...(row.format === null ? {} : { format: row.format }),
+        labels: row.labels,
+        ...imageError(row),
+        createdAt: row.created_at.toISOString(),
+        ...(row.completed_at ? { completedAt: row.completed_at.toISOString() } : {}),
+      }),
+    );
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.cursor_at, last.id) } : { items };
+  });
+}
+
+function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new ImgpipeError('REQUEST_INVALID', `limit must be a whole number from 1 to ${MAX_PAGE_SIZE} (got ${limit})`);
+  }
+  return limit;
+}
+
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && decoded.length === 2) {
+      const [createdAt, id] = decoded as unknown[];
+      if (typeof createdAt === 'string' && CURSOR_TIME.test(createdAt) && typeof id === 'string' && isImageId(id)) {
+        return { createdAt, id };
+      }
+    }
+  } catch {
+    // Fall through to the error below: a cursor is opaque, so any malformation reads the same.
+  }
+  throw new ImgpipeError('REQUEST_INVALID', 'the cursor is not one this API returned');
+}
+
+export interface RecentUpload {
+  imageId: string;
+  status: ImageStatus;
+  requestedAnalyses: AnalysisName[];
+  createdAt: string;
+}
+
+/** The tenant's newest image with these bytes created at or after `since`: content dedup for uploads. */
+export async function findRecentBySha(
+  db: Kysely<Database>,
+  tenantId: string,
+  sha256: string,
+  since: Date,
+): Promise<RecentUpload | undefined> {
+  const row = await withDatabaseErrors(() =>
+    db
+      .selectFrom('images')
+      .select(['id', 'status', 'requested_analyses', 'created_at'])
+      .where('tenant_id', '=', tenantId)
+      .where('sha256', '=', sha256.toLowerCase())
+      .where('created_at', '>=', since)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst(),
+  );
+  if (!row) return undefined;
+  return {
+    imageId: row.id,
+    status: row.status,
+    requestedAnalyses: row.requested_analyses as AnalysisName[],
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export interface RowCounts {
+  stages: number;
+  detections: number;
+  faces: number;
+  textLines: number;
+  labels: number;
+}
+
+/** How many rows each table holds for one image (tests of idempotency, operators' checks). */
+export async function countRows(db: Kysely<Database>, imageId: string): Promise<RowCounts> {
+  const count = (table: 'image_stages' | 'detections' | 'faces' | 'text_lines' | 'image_labels') =>
+    db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('image_id', '=', imageId)
+      .executeTakeFirstOrThrow()
+      .then((row) => Number(row.n));
+  return withDatabaseErrors(async () => {
+    const [stages, detections, faces, textLines, labels] = await Promise.all([
+      count('image_stages'),
+      count('detections'),
+      count('faces'),
+      count('text_lines'),
+      count('image_labels'),
+    ]);
+    return { stages, detections, faces, textLines, labels };
+  });
+}

@@ -1,0 +1,105 @@
+import type { ImageStatus, StageName, StageStatus } from '@imgpipe/contracts';
+import { ImgpipeError } from '@imgpipe/core';
+import { Redis } from 'ioredis';
+import type { ImageView } from './queries.ts';
+
+export interface ProgressEvent {
+  imageId: string;
+  status: ImageStatus;
+  /** The stage whose news this is, when one stage changed. */
+  stage?: StageName;
+  stageStatus?: StageStatus;
+  /** The image's version (ImageView.updatedAt) after the change. */
+  updatedAt: string;
+}
+
+export interface ResultsCacheOptions {
+  /** How long a cached view lives; the database stays the source of truth. Default 7 days. */
+  ttlSeconds?: number;
+}
+
+export const DEFAULT_CACHE_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+export function imageKey(tenantId: string, imageId: string): string {
+  return `imgpipe:${tenantId}:image:${imageId}`;
+}
+
+/** The pub/sub channel of one image's progress; SSE for one image SUBSCRIBEs to it. */
+export function progressChannel(tenantId: string, imageId: string): string {
+  return `imgpipe:${tenantId}:image:${imageId}:progress`;
+}
+
+/** PSUBSCRIBE pattern for every image of a tenant. */
+export function tenantProgressPattern(tenantId: string): string {
+  return `imgpipe:${tenantId.replace(/[*?[\]\\]/g, '\\$&')}:image:*:progress`;
+}
+
+/**
+ * Stores the view unless the cache already holds a newer one (by updatedAt, an ISO instant that sorts as text):
+ * results replicas read views concurrently, and a slow one must not put an older view back.
+ */
+const SET_IF_NEWER = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, view = pcall(cjson.decode, current)
+  if ok and type(view) == 'table' and type(view.updatedAt) == 'string' and view.updatedAt > ARGV[2] then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+`;
+
+/** The latest view of each image in Redis, and progress notifications for live subscribers. */
+export class ResultsCache {
+  readonly #redis: Redis;
+  readonly #ttlSeconds: number;
+
+  constructor(redis: Redis, options: ResultsCacheOptions = {}) {
+    this.#redis = redis;
+    this.#ttlSeconds = options.ttlSeconds ?? DEFAULT_CACHE_TTL_SECONDS;
+  }
+
+  /** True if stored, false if the cache already had a newer view. */
+  async setLatest(tenantId: string, imageId: string, view: ImageView): Promise<boolean> {
+    const stored = await withCacheErrors(() =>
+      this.#redis.eval(
+        SET_IF_NEWER,
+        1,
+        imageKey(tenantId, imageId),
+        JSON.stringify(view),
+        view.updatedAt,
+        this.#ttlSeconds,
+      ),
+    );
+    return stored === 1;
+  }
+
+  async getLatest(tenantId: string, imageId: string): Promise<ImageView | undefined> {
+    const json = await withCacheErrors(() => this.#redis.get(imageKey(tenantId, imageId)));
+    return json === null ? undefined : (JSON.parse(json) as ImageView);
+  }
+
+  async forget(tenantId: string, imageId: string): Promise<void> {
+    await withCacheErrors(() => this.#redis.del(imageKey(tenantId, imageId)));
+  }
+
+  /** Returns how many subscribers received the event. */
+  publishProgress(tenantId: string, imageId: string, event: ProgressEvent): Promise<number> {
+    return withCacheErrors(() => this.#redis.publish(progressChannel(tenantId, imageId), JSON.stringify(event)));
+  }
+}
+
+/** A Redis client for IMGPIPE_REDIS_URL: a command fails (CACHE_UNAVAILABLE) after two reconnection attempts. */
+export function createRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 5_000 });
+}
+
+async function withCacheErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ImgpipeError('CACHE_UNAVAILABLE', `Redis: ${message}`, { cause: error });
+  }
+}

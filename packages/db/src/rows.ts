@@ -1,0 +1,107 @@
+/**
+ * Mapping between the result contract's shapes and table rows, both ways, so the repository (writing) and the
+ * queries (reading) agree on every column.
+ */
+import type { DetectedFace, DetectedObject, Label, NormalizedBox, PixelBox, TextLine } from '@imgpipe/contracts';
+import type { Selectable } from 'kysely';
+import type { BoxColumns, DetectionsTable, FacesTable, ImageLabelsTable, TextLinesTable } from './schema.ts';
+
+export function boxColumns(box: PixelBox, normalized: NormalizedBox): BoxColumns {
+  return {
+    box_x: box.x,
+    box_y: box.y,
+    box_width: box.width,
+    box_height: box.height,
+    norm_left: normalized.left,
+    norm_top: normalized.top,
+    norm_width: normalized.width,
+    norm_height: normalized.height,
+  };
+}
+
+function boxes(row: BoxColumns): { box: PixelBox; boxNormalized: NormalizedBox } {
+  return {
+    box: { x: row.box_x, y: row.box_y, width: row.box_width, height: row.box_height },
+    boxNormalized: { left: row.norm_left, top: row.norm_top, width: row.norm_width, height: row.norm_height },
+  };
+}
+
+export function detectionRow(imageId: string, ordinal: number, object: DetectedObject) {
+  return {
+    image_id: imageId,
+    ordinal,
+    label: object.label,
+    class_id: object.classId,
+    confidence: object.confidence,
+    ...boxColumns(object.box, object.boxNormalized),
+  };
+}
+
+export function toDetectedObject(row: Selectable<DetectionsTable>): DetectedObject {
+  return { label: row.label, classId: row.class_id, confidence: row.confidence, ...boxes(row) };
+}
+
+export function faceRow(imageId: string, ordinal: number, face: DetectedFace) {
+  return {
+    image_id: imageId,
+    ordinal,
+    confidence: face.confidence,
+    ...boxColumns(face.box, face.boxNormalized),
+    landmarks: JSON.stringify(face.landmarks),
+  };
+}
+
+export function toDetectedFace(row: Selectable<FacesTable>): DetectedFace {
+  return { confidence: row.confidence, ...boxes(row), landmarks: row.landmarks };
+}
+
+export function textLineRow(imageId: string, ordinal: number, line: TextLine) {
+  return {
+    image_id: imageId,
+    ordinal,
+    text: line.text,
+    confidence: line.confidence,
+    polygon: JSON.stringify(line.polygon),
+    ...boxColumns(line.box, line.boxNormalized),
+    words: line.words === undefined ? null : JSON.stringify(line.words),
+  };
+}
+
+export function toTextLine(row: Selectable<TextLinesTable>): TextLine {
+  const line: TextLine = { text: row.text, confidence: row.confidence, polygon: row.polygon, ...boxes(row) };
+  if (row.words !== null) line.words = row.words;
+  return line;
+}
+
+export function labelRow(imageId: string, label: Label): ImageLabelsTable {
+  return { image_id: imageId, label: label.label, count: label.count, confidence: label.confidence };
+}
+
+export function toLabel(row: Selectable<ImageLabelsTable>): Label {
+  return { label: row.label, count: row.count, confidence: row.confidence };
+}
+
+/** Labels as the detect stage alone implies them: one per class, counted, with the best confidence. */
+export function labelsFromObjects(objects: readonly DetectedObject[]): Label[] {
+  const byLabel = new Map<string, Label>();
+  for (const object of objects) {
+    const seen = byLabel.get(object.label);
+    if (seen) {
+      seen.count += 1;
+      seen.confidence = Math.max(seen.confidence, object.confidence);
+    } else {
+      byLabel.set(object.label, { label: object.label, count: 1, confidence: object.confidence });
+    }
+  }
+  return sortLabels([...byLabel.values()]);
+}
+
+/** The order labels are stored and read back in: most instances first, then best confidence, then name. */
+export function sortLabels(labels: Label[]): Label[] {
+  return labels.sort((a, b) => b.count - a.count || b.confidence - a.confidence || a.label.localeCompare(b.label));
+}
+
+/** Drops undefined properties the way a JSON round trip through jsonb would, so comparisons see what is stored. */
+export function asStored<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
