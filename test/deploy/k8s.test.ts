@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { consumerGroupFor, STAGE_INPUTS, STAGES } from '@imgpipe/contracts';
+import { type K8sObject, kustomizeBinary, manifestProblems, ref, render } from './manifests.ts';
+
+const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/prod'] as const;
+const renders = new Map<string, K8sObject[]>();
+
+before(() => {
+  const kustomize = kustomizeBinary();
+  for (const dir of ['k8s/base', ...OVERLAYS]) renders.set(dir, render(dir, kustomize));
+});
+
+function rendered(dir: string): K8sObject[] {
+  const objects = renders.get(dir);
+  assert.ok(objects, `${dir} was not rendered`);
+  return objects;
+}
+
+function find(objects: readonly K8sObject[], kind: string, name: string): K8sObject {
+  const object = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  assert.ok(object, `${kind}/${name} not rendered`);
+  return object;
+}
+
+const partitionsOf = (objects: readonly K8sObject[]) =>
+  Number(objects.find((o) => o.kind === 'ConfigMap')?.data?.['IMGPIPE_TOPIC_PARTITIONS']);
+
+describe('kubernetes manifests', () => {
+  for (const dir of ['k8s/base', ...OVERLAYS]) {
+    test(`${dir} renders objects that pass the schemas and every rule`, () => {
+      assert.deepEqual(manifestProblems(rendered(dir)), []);
+    });
+  }
+
+  for (const dir of OVERLAYS) {
+    test(`${dir}: one Deployment and one ScaledObject per stage, scaled on that stage's group and input`, () => {
+      const objects = rendered(dir);
+      for (const stage of STAGES) {
+        const so = find(objects, 'ScaledObject', `imgpipe-${stage}`);
+        find(objects, 'Deployment', so.spec.scaleTargetRef.name);
+        const metadata = so.spec.triggers[0].metadata;
+        assert.equal(metadata.consumerGroup, consumerGroupFor(stage));
+        const inputs = STAGE_INPUTS[stage];
+        assert.equal(metadata.topic, inputs.length === 1 ? inputs[0] : undefined, `${stage} topic`);
+        assert.ok(so.spec.maxReplicaCount <= partitionsOf(objects), `${stage} maxReplicaCount within partitions`);
+      }
+      const results = find(objects, 'ScaledObject', 'imgpipe-results');
+      assert.equal(results.spec.triggers[0].metadata.consumerGroup, consumerGroupFor('results'));
+      assert.equal(objects.filter((o) => o.kind === 'Deployment').length, STAGES.length + 2);
+      find(objects, 'HorizontalPodAutoscaler', 'imgpipe-ingest-api');
+      find(objects, 'Job', 'imgpipe-init');
+    });
+  }
+
+  test('prod: 24 partitions, and every Kafka trigger authenticates through the SASL/TLS TriggerAuthentication', () => {
+    const objects = rendered('k8s/overlays/prod');
+    assert.equal(partitionsOf(objects), 24);
+    const auth = find(objects, 'TriggerAuthentication', 'imgpipe-kafka');
+    const parameters = auth.spec.secretTargetRef.map((r: { parameter: string }) => r.parameter);
+    assert.deepEqual([...parameters].sort(), ['ca', 'password', 'sasl', 'tls', 'username']);
+    for (const so of objects.filter((o) => o.kind === 'ScaledObject')) {
+      assert.equal(so.spec.triggers[0].authenticationRef?.name, 'imgpipe-kafka', ref(so));
+    }
+  });
+});
+
+describe('the manifest checks reject broken ScaledObjects', () => {
+  // Each case mutates a copy of the prod render and expects a problem naming the mistake.
+  const mutate = (change: (objects: K8sObject[]) => void): string[] => {
+    const copy = structuredClone(rendered('k8s/overlays/prod'));
+    change(copy);
+    return manifestProblems(copy);
+  };
+  const trigger = (objects: K8sObject[], stage: string) =>
+    find(objects, 'ScaledObject', `imgpipe-${stage}`).spec.triggers[0].metadata as Record<string, unknown>;
+  const expectProblem = (problems: string[], pattern: RegExp) =>
+    assert.ok(
+      problems.some((p) => pattern.test(p)),
+      `expected a problem matching ${pattern}, got:\n${problems.join('\n')}`,
+    );
+
+  test('a misspelled key (lagThreshhold) is caught although the CRD schema accepts it', () => {
+    const problems = mutate((objects) => {
+      const md = trigger(objects, 'detect');
+      md['lagThreshhold'] = md['lagThreshold'];
+      delete md['lagThreshold'];
+    });
+    expectProblem(problems, /ScaledObject\/imgpipe-detect: kafka trigger: unknown metadata key 'lagThreshhold'/);
+    expectProblem(problems, /imgpipe-detect: kafka trigger: lagThreshold must be a positive integer/);
+    assert.ok(!problems.some((p) => p.includes('schema')), 'the schema alone does not see it');
+  });
+
+  test("a consumer group that is not the stage's group is caught", () => {
+    const problems = mutate((objects) => {
+      trigger(objects, 'ocr')['consumerGroup'] = 'imgpipe-ocr';
+    });
+    expectProblem(
+      problems,
+      /imgpipe-ocr: kafka trigger: consumerGroup 'imgpipe-ocr' is not the ocr group 'imgpipe.ocr'/,
+    );
+  });
+
+  test("a topic that is not the stage's input is caught", () => {
+    const problems = mutate((objects) => {
+      trigger(objects, 'faces')['topic'] = 'images.uploaded';
+    });
+    expectProblem(problems, /imgpipe-faces: kafka trigger: topic 'images.uploaded' is not faces's input/);
+  });
+
+  test('more replicas than partitions is caught', () => {
+    const problems = mutate((objects) => {
+      find(objects, 'ScaledObject', 'imgpipe-ocr').spec.maxReplicaCount = 48;
+    });
+    expectProblem(problems, /imgpipe-ocr: maxReplicaCount 48 exceeds the 24 topic partitions/);
+  });
+
+  test('a non-string metadata value fails the KEDA schema', () => {
+    const problems = mutate((objects) => {
+      trigger(objects, 'preprocess')['lagThreshold'] = 50;
+    });
+    expectProblem(problems, /ScaledObject\/imgpipe-preprocess: schema: .*lagThreshold must be string/);
+  });
+
+  test('the aggregate stage scaled to zero without a topic is caught', () => {
+    const problems = mutate((objects) => {
+      find(objects, 'ScaledObject', 'imgpipe-aggregate').spec.minReplicaCount = 0;
+    });
+    expectProblem(problems, /imgpipe-aggregate: aggregate must keep minReplicaCount >= 1/);
+  });
+
+  test('a ScaledObject whose Deployment is missing is caught', () => {
+    const problems = mutate((objects) => {
+      find(objects, 'ScaledObject', 'imgpipe-faces').spec.scaleTargetRef.name = 'imgpipe-face';
+    });
+    expectProblem(problems, /imgpipe-faces: scale target Deployment\/imgpipe-face is not in the render/);
+  });
+
+  test('a latest offset policy, a root user and a second autoscaler are caught', () => {
+    const problems = mutate((objects) => {
+      trigger(objects, 'detect')['offsetResetPolicy'] = 'latest';
+      find(objects, 'Deployment', 'imgpipe-detect').spec.template.spec.securityContext.runAsUser = 0;
+      const hpa = structuredClone(find(objects, 'HorizontalPodAutoscaler', 'imgpipe-ingest-api'));
+      hpa.metadata.name = 'imgpipe-detect';
+      hpa.spec.scaleTargetRef.name = 'imgpipe-detect';
+      objects.push(hpa);
+    });
+    expectProblem(problems, /imgpipe-detect: kafka trigger: offsetResetPolicy must be "earliest"/);
+    expectProblem(problems, /Deployment\/imgpipe-detect: pod securityContext.runAsUser must be 10001/);
+    expectProblem(problems, /Deployment\/imgpipe-detect: must have one autoscaler/);
+  });
+});
