@@ -32,7 +32,7 @@ export async function runWorker(stageName: string): Promise<number> {
     }
     const blobs = blobStoreFromEnv();
     closers.push(async () => blobs.close());
-    const vision = await createVisionEngine({ stages: [stageName] });
+    const vision = await createVisionEngine();
     closers.push(() => vision.close());
     if (stageName === 'preprocess') return preprocessStage({ blobs, vision });
     if ((ANALYSES as readonly string[]).includes(stageName)) return analysisStage(stageName as (typeof ANALYSES)[number], { blobs, vision });

@@ -1,0 +1,46 @@
+import { ImgpipeError } from '@imgpipe/core';
+import {
+  createVision,
+  decodeNormalizedImage,
+  encodeNormalizedImage,
+  type Vision,
+} from '@imgpipe/vision';
+import type { OriginalSize, VisionEngine } from './vision-engine.ts';
+
+export interface CreateVisionEngineOptions {
+  /** Worker threads for the stages (0 runs them on this thread); defaults to the vision config. */
+  workers?: number;
+}
+
+const CONTENT_TYPES = { webp: 'image/webp', png: 'image/png', jpeg: 'image/jpeg' } as const;
+
+/**
+ * The pipeline's VisionEngine over @imgpipe/vision. Between stages the normalised image travels as lossless PNG
+ * (through S3 in the workers, through memory in the in-process runner), so both modes feed the models the same pixels.
+ */
+export async function createVisionEngine(options: CreateVisionEngineOptions = {}): Promise<VisionEngine> {
+  const vision: Vision = createVision(options.workers === undefined ? {} : { workers: options.workers });
+  const decode = (bytes: Buffer, original: OriginalSize) => decodeNormalizedImage(bytes, original);
+  return {
+    async preprocess(bytes) {
+      const { info, derivatives } = await vision.preprocess(bytes);
+      return {
+        info,
+        thumbnail: { bytes: Buffer.from(derivatives.thumbnail.data), contentType: CONTENT_TYPES[derivatives.thumbnail.format] },
+        normalized: { bytes: Buffer.from(await encodeNormalizedImage(derivatives.normalized)), contentType: 'image/png' },
+      };
+    },
+    async detectObjects(normalized, original) {
+      const { objects, model } = await vision.detectObjects(await decode(normalized, original));
+      return { result: objects, model };
+    },
+    async detectFaces(normalized, original) {
+      const { faces, model } = await vision.detectFaces(await decode(normalized, original));
+      return { result: faces, model };
+    },
+    async recognizeText() {
+      throw new ImgpipeError('STAGE_INTERNAL', 'OCR is not wired into the vision engine yet');
+    },
+    close: () => vision.close(),
+  };
+}
