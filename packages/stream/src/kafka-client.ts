@@ -8,8 +8,16 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * Notices kafkajs prints that say nothing about this deployment: the v2 partitioner change (every producer here
+ * uses the Java-compatible default partitioner on purpose, so keys land where Java producers put them) and the
+ * idempotent producer's note on bounded retries (bounded on purpose: a producer must fail, not hang, when Kafka is down).
+ */
+const QUIET = [/switched default partitioner/, /Limiting retries for the idempotent producer/];
+
 /** A kafkajs client whose logs go through the process's JSON logger. */
 export function createKafka(options: { brokers: string; clientId: string; logger: Logger }): Kafka {
+  process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
   const kafkaLogger = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
@@ -20,7 +28,8 @@ export function createKafka(options: { brokers: string; clientId: string; logger
       () =>
       ({ level, log }: LogEntry) => {
         const { message, ...extra } = log;
-        kafkaLogger[LEVELS[level] ?? 'info'](extra, message);
+        const quiet = QUIET.some((pattern) => pattern.test(message));
+        kafkaLogger[quiet ? 'debug' : (LEVELS[level] ?? 'info')](extra, message);
       },
   });
 }
