@@ -6,6 +6,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   // Each entry: name -> { summary, load: () => import('./commands/<name>.ts') }. Keep alphabetical.
   dev: { summary: 'Run every worker and the results service locally', load: () => import('./commands/dev.ts') },
   dlq: { summary: 'List or re-drive dead-lettered messages', load: () => import('./commands/dlq.ts') },
+  migrate: { summary: 'Bring the results database to the latest schema', load: () => import('./commands/migrate.ts') },
   models: { summary: 'Fetch and list ONNX models, verifying SHA-256', load: () => import('./commands/models.ts') },
   produce: {
     summary: "Upload images and produce ImageUploaded events, as another system's producer would",

@@ -6,9 +6,13 @@ export function isImageId(value: string): boolean {
   return UUID.test(value);
 }
 
-/** Image ids are UUIDs (the images table's key); anything else is a malformed event, not a database failure. */
-export function assertImageId(value: string): void {
+/**
+ * Image ids are UUIDs (the images table's key); anything else is a malformed event, not a database failure.
+ * Returns the id in PostgreSQL's spelling (lower case), which cache keys use too.
+ */
+export function canonicalImageId(value: string): string {
   if (!isImageId(value)) {
     throw new ImgpipeError('CODEC_INVALID_PAYLOAD', `image id "${value}" is not a UUID`);
   }
+  return value.toLowerCase();
 }

@@ -21,12 +21,12 @@ export interface ResultsCacheOptions {
 export const DEFAULT_CACHE_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 export function imageKey(tenantId: string, imageId: string): string {
-  return `imgpipe:${tenantId}:image:${imageId}`;
+  return `imgpipe:${tenantId}:image:${imageId.toLowerCase()}`;
 }
 
 /** The pub/sub channel of one image's progress; SSE for one image SUBSCRIBEs to it. */
 export function progressChannel(tenantId: string, imageId: string): string {
-  return `imgpipe:${tenantId}:image:${imageId}:progress`;
+  return `${imageKey(tenantId, imageId)}:progress`;
 }
 
 /** PSUBSCRIBE pattern for every image of a tenant. */
@@ -92,7 +92,10 @@ export class ResultsCache {
 
 /** A Redis client for IMGPIPE_REDIS_URL: a command fails (CACHE_UNAVAILABLE) after two reconnection attempts. */
 export function createRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 5_000 });
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 5_000 });
+  // Connection errors reach callers through their commands; without a listener ioredis would also print each one.
+  redis.on('error', () => {});
+  return redis;
 }
 
 async function withCacheErrors<T>(work: () => Promise<T>): Promise<T> {

@@ -17,7 +17,7 @@ import {
 import { ImgpipeError } from '@imgpipe/core';
 import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { withDatabaseErrors } from './database-errors.ts';
-import { assertImageId } from './image-id.ts';
+import { canonicalImageId } from './image-id.ts';
 import {
   asStored,
   detectionRow,
@@ -204,13 +204,13 @@ export class ResultsRepository {
   }
 
   async #write(
-    imageId: string,
+    givenImageId: string,
     tenantId: string,
     occurredAt: Date | undefined,
     deadlineAt: Date | undefined,
     work: (write: ImageWrite) => Promise<void>,
   ): Promise<WriteResult> {
-    assertImageId(imageId);
+    const imageId = canonicalImageId(givenImageId);
     return withDatabaseErrors(() =>
       this.#db.transaction().execute(async (trx) => {
         const now = this.#clock();
