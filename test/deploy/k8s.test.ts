@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { consumerGroupFor, STAGE_INPUTS, STAGES } from '@imgpipe/contracts';
+import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { type K8sObject, kustomizeBinary, manifestProblems, ref, render } from './manifests.ts';
 
 const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/prod'] as const;
@@ -22,6 +23,9 @@ function find(objects: readonly K8sObject[], kind: string, name: string): K8sObj
   assert.ok(object, `${kind}/${name} not rendered`);
   return object;
 }
+
+const configMapName = (objects: readonly K8sObject[]) =>
+  objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('imgpipe-config'))?.metadata.name ?? '';
 
 const partitionsOf = (objects: readonly K8sObject[]) =>
   Number(objects.find((o) => o.kind === 'ConfigMap')?.data?.['IMGPIPE_TOPIC_PARTITIONS']);
@@ -50,6 +54,22 @@ describe('kubernetes manifests', () => {
       assert.equal(objects.filter((o) => o.kind === 'Deployment').length, STAGES.length + 2);
       find(objects, 'HorizontalPodAutoscaler', 'imgpipe-ingest-api');
       find(objects, 'Job', 'imgpipe-init');
+    });
+  }
+
+  for (const dir of OVERLAYS) {
+    test(`${dir}: the ConfigMap and the Secret references give every endpoint variable, and the loader accepts them`, () => {
+      const objects = rendered(dir);
+      const env: Record<string, string> = { ...find(objects, 'ConfigMap', configMapName(objects)).data };
+      for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+        for (const { name, valueFrom } of deployment.spec.template.spec.containers[0].env ?? []) {
+          if (valueFrom?.secretKeyRef) env[name] = `<secret ${valueFrom.secretKeyRef.key}>`;
+        }
+      }
+      env['IMGPIPE_DATABASE_URL'] &&= 'postgres://user:password@postgres:5432/imgpipe';
+      env['IMGPIPE_REDIS_URL'] &&= 'redis://redis:6379/0';
+      for (const setting of Object.values(serviceSettings)) assert.ok(setting.variable in env, setting.variable);
+      assert.doesNotThrow(() => loadConfig(serviceSettings, env));
     });
   }
 
