@@ -1,0 +1,255 @@
+/**
+ * Vision benchmark over shared/images/coco: `npm run bench:vision [-- --workers N --passes N --json]`.
+ *
+ * Each pass:
+ *   1. latency: every image through each stage one call at a time (via the executor, so thread hops count);
+ *   2. throughput: all images end to end (preprocess, then detect || faces [|| ocr]) with as many images in
+ *      flight as workers, timing images/s and the main thread's event-loop delay.
+ * Then the floor: each model's bare session.run on the very tensors the stages built, on this thread, with the
+ * workers' thread count; the stage/bare ratio is what pre/post-processing and the pool cost on top of inference.
+ * RSS is printed after each pass (the goal: pass 2 within 10% of pass 1) and the peak at the end.
+ * Finally the same throughput run with workers = 0 shows what inference on the main thread does to the loop.
+ *
+ * OCR hook: when src/ocr/index.ts exports `recognizeTextHandler` (a HandlerRef taking (NormalizedImage,
+ * { modelsDir, intraOpNumThreads })), it is timed as a fourth stage; otherwise the bench says it skipped OCR.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import ort from 'onnxruntime-node';
+import { loadVisionConfig } from '../src/config.ts';
+import { ultralyticsLetterbox } from '../src/detect/ultralytics.ts';
+import { yoloxLetterbox } from '../src/detect/yolox.ts';
+import { letterbox } from '../src/geometry/letterbox.ts';
+import { loadModel } from '../src/models/model-loader.ts';
+import { startEventLoopDelayMonitor } from '../src/pool/event-loop-delay.ts';
+import type { HandlerRef, StageFunction } from '../src/pool/handler-ref.ts';
+import type { NormalizedImage } from '../src/preprocess/normalized-image.ts';
+import { sharedModelsDir, sharedPath } from '../src/testing/shared.ts';
+import { createVision, type Vision } from '../src/vision.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    workers: { type: 'string' },
+    passes: { type: 'string', default: '2' },
+    json: { type: 'boolean', default: false },
+    'skip-main-thread': { type: 'boolean', default: false },
+  },
+});
+
+const modelsDir = process.env['IMGPIPE_MODELS_DIR'] ?? sharedModelsDir();
+const config = loadVisionConfig({ ...process.env, IMGPIPE_MODELS_DIR: modelsDir });
+const workers = args.workers === undefined ? config.workers : Number(args.workers);
+const passes = Number(args.passes);
+const dir = sharedPath('images', 'coco');
+const files = (await readdir(dir)).filter((name) => /\.(jpe?g|png)$/i.test(name)).sort();
+const images = await Promise.all(files.map(async (name) => new Uint8Array(await readFile(join(dir, name)))));
+
+type Stage = 'preprocess' | 'detect' | 'faces' | 'ocr';
+const ocr = await loadOcrHook();
+
+function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+const ms = (value: number) => Math.round(value * 10) / 10;
+
+async function loadOcrHook(): Promise<HandlerRef<StageFunction> | undefined> {
+  try {
+    const module = (await import(new URL('../src/ocr/index.ts', import.meta.url).href)) as Record<string, unknown>;
+    const ref = module['recognizeTextHandler'] as HandlerRef<StageFunction> | undefined;
+    return ref && typeof ref.module === 'string' ? ref : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runStages(vision: Vision, bytes: Uint8Array, timings?: Record<Stage, number[]>) {
+  let start = performance.now();
+  const { derivatives } = await vision.preprocess(bytes);
+  timings?.preprocess.push(performance.now() - start);
+  const image = derivatives.normalized;
+  const timed = async <T>(stage: Stage, work: () => Promise<T>) => {
+    const began = performance.now();
+    const result = await work();
+    timings?.[stage].push(performance.now() - began);
+    return result;
+  };
+  if (timings) {
+    // Latency: one stage at a time, so no stage waits for another in the pool's queue.
+    await timed('detect', () => vision.detectObjects(image));
+    await timed('faces', () => vision.detectFaces(image));
+    if (ocr) await timed('ocr', () => vision.run(ocr, image, vision.options.models));
+  } else {
+    start = performance.now();
+    await Promise.all([
+      vision.detectObjects(image),
+      vision.detectFaces(image),
+      ...(ocr ? [vision.run(ocr, image, vision.options.models)] : []),
+    ]);
+  }
+  return image;
+}
+
+async function throughput(vision: Vision, inFlight: number) {
+  const monitor = startEventLoopDelayMonitor(1);
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < images.length) await runStages(vision, images[next++]!);
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { imagesPerSecond: images.length / seconds, seconds, eventLoop: monitor.stop() };
+}
+
+const vision = createVision({ config, workers });
+const report: Record<string, unknown> = {
+  images: images.length,
+  workers,
+  executor: vision.executor.mode,
+  inferenceThreadsPerSession: vision.options.models.intraOpNumThreads,
+  ocr: ocr ? 'timed' : 'skipped (src/ocr/index.ts has no recognizeTextHandler yet)',
+};
+const passReports: unknown[] = [];
+let normalized: NormalizedImage[] = [];
+let lastStageTimings: Record<Stage, number[]> | undefined;
+
+// Warm up: load every model in every worker before measuring.
+await Promise.all(
+  Array.from({ length: Math.max(1, workers) * 2 }, (_, i) => runStages(vision, images[i % images.length]!)),
+);
+
+for (let pass = 1; pass <= passes; pass++) {
+  const timings: Record<Stage, number[]> = { preprocess: [], detect: [], faces: [], ocr: [] };
+  const collected: NormalizedImage[] = [];
+  for (const bytes of images) collected.push(await runStages(vision, bytes, timings));
+  normalized = collected;
+  lastStageTimings = timings;
+  const run = await throughput(vision, Math.max(1, workers));
+  global.gc?.();
+  const stages = Object.fromEntries(
+    (Object.entries(timings) as [Stage, number[]][])
+      .filter(([, values]) => values.length > 0)
+      .map(([stage, values]) => [
+        stage,
+        { medianMs: ms(percentile(values, 0.5)), p95Ms: ms(percentile(values, 0.95)) },
+      ]),
+  );
+  passReports.push({
+    pass,
+    stages,
+    imagesPerSecond: Math.round(run.imagesPerSecond * 100) / 100,
+    eventLoopDelay: run.eventLoop,
+    rssMiB: mib(process.memoryUsage().rss),
+  });
+}
+await vision.close();
+report['passes'] = passReports;
+
+// The floor: bare session.run on the same inputs, this thread, the workers' intra-op thread count.
+const threads = vision.options.models.intraOpNumThreads;
+const detector = await loadModel(config.detectModel, { modelsDir, intraOpNumThreads: threads });
+const faceModel = await loadModel(config.faceModel, { modelsDir, intraOpNumThreads: threads });
+const bare: Record<string, number[]> = { detect: [], faces: [] };
+for (const image of normalized) {
+  const detectorShape = detector.session.inputMetadata[0];
+  const size = detectorShape?.isTensor ? (detectorShape.shape[3] as number) : 640;
+  const spec = detector.metadata['names'] ? ultralyticsLetterbox(size, size) : yoloxLetterbox(size, size);
+  const objectInput = await letterbox(image, spec);
+  const faceInput = await letterbox(image, {
+    maxSide: 640,
+    multiple: 32,
+    placement: 'top-left',
+    padValue: 0,
+    channelOrder: 'bgr',
+    divisor: 1,
+  });
+  for (const [stage, model, input] of [
+    ['detect', detector, objectInput],
+    ['faces', faceModel, faceInput],
+  ] as const) {
+    const feeds = {
+      [model.session.inputNames[0]!]: new ort.Tensor('float32', input.tensor, [1, 3, input.height, input.width]),
+    };
+    const began = performance.now();
+    await model.session.run(feeds);
+    bare[stage]!.push(performance.now() - began);
+  }
+}
+report['bareSessionRun'] = Object.fromEntries(
+  Object.entries(bare).map(([stage, values]) => {
+    const median = percentile(values, 0.5);
+    const stageMedian = percentile(lastStageTimings?.[stage as Stage] ?? [], 0.5);
+    return [
+      stage,
+      {
+        medianMs: ms(median),
+        p95Ms: ms(percentile(values, 0.95)),
+        stageOverBare: Math.round((stageMedian / median) * 100) / 100,
+      },
+    ];
+  }),
+);
+
+const rssPerPass = passReports.map((entry) => (entry as { rssMiB: number }).rssMiB);
+report['rss'] = {
+  perPassMiB: rssPerPass,
+  peakMiB: mib(process.resourceUsage().maxRSS * 1024),
+  lastOverFirst: Math.round((rssPerPass.at(-1)! / rssPerPass[0]!) * 1000) / 1000,
+};
+
+if (!args['skip-main-thread'] && workers > 0) {
+  // Contrast: everything on the main thread (workers = 0), same images.
+  const inline = createVision({ config, workers: 0 });
+  await runStages(inline, images[0]!);
+  const run = await throughput(inline, 1);
+  await inline.close();
+  report['mainThreadContrast'] = {
+    imagesPerSecond: Math.round(run.imagesPerSecond * 100) / 100,
+    eventLoopDelay: run.eventLoop,
+  };
+}
+
+if (args.json) {
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  console.log(
+    `vision bench: ${images.length} COCO images, ${report['executor']} with ${workers} workers x ${threads} onnxruntime threads; OCR ${report['ocr']}`,
+  );
+  for (const entry of passReports as {
+    pass: number;
+    stages: Record<string, { medianMs: number; p95Ms: number }>;
+    imagesPerSecond: number;
+    eventLoopDelay: { p99Ms: number; maxMs: number };
+    rssMiB: number;
+  }[]) {
+    const stages = Object.entries(entry.stages)
+      .map(([stage, { medianMs, p95Ms }]) => `${stage} ${medianMs}/${p95Ms}`)
+      .join(', ');
+    console.log(
+      `  pass ${entry.pass}: median/p95 ms ${stages}; end to end ${entry.imagesPerSecond} images/s; event-loop delay p99 ${entry.eventLoopDelay.p99Ms} ms (max ${entry.eventLoopDelay.maxMs}); RSS ${entry.rssMiB} MiB`,
+    );
+  }
+  for (const [stage, value] of Object.entries(report['bareSessionRun'] as Record<string, Record<string, number>>)) {
+    console.log(
+      `  bare session.run ${stage}: median ${value['medianMs']} ms, p95 ${value['p95Ms']} ms; stage/bare ${value['stageOverBare']}`,
+    );
+  }
+  const rss = report['rss'] as { perPassMiB: number[]; peakMiB: number; lastOverFirst: number };
+  console.log(
+    `  RSS per pass ${rss.perPassMiB.join(' -> ')} MiB (last/first ${rss.lastOverFirst}; goal <= 1.10), peak ${rss.peakMiB} MiB`,
+  );
+  const contrast = report['mainThreadContrast'] as
+    | { imagesPerSecond: number; eventLoopDelay: { p99Ms: number; maxMs: number } }
+    | undefined;
+  if (contrast) {
+    console.log(
+      `  same work on the main thread (workers 0): ${contrast.imagesPerSecond} images/s; event-loop delay p99 ${contrast.eventLoopDelay.p99Ms} ms (max ${contrast.eventLoopDelay.maxMs})`,
+    );
+  }
+}
