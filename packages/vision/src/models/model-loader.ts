@@ -200,6 +200,9 @@ async function createSession(ref: ModelRef, modelsDir: string, threads: number):
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      // Spinning intra-op threads burn the CPUs that sharp and the other workers need (measured: 2 spinning
+      // threads doubled YOLOX latency on a busy 2-core machine).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
   } catch (error) {
     throw new ImgpipeError(
