@@ -4,6 +4,10 @@ import { type Command, EXIT } from './command.ts';
 /** Commands load lazily so `imgpipe analyze` never pays for Kafka clients and `imgpipe stack` never loads models. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   // Each entry: name -> { summary, load: () => import('./commands/<name>.ts') }. Keep alphabetical.
+  analyze: {
+    summary: 'Analyse image files or folders in-process (no services needed)',
+    load: () => import('./commands/analyze.ts'),
+  },
   dev: { summary: 'Run every worker and the results service locally', load: () => import('./commands/dev.ts') },
   dlq: { summary: 'List or re-drive dead-lettered messages', load: () => import('./commands/dlq.ts') },
   migrate: { summary: 'Bring the results database to the latest schema', load: () => import('./commands/migrate.ts') },

@@ -3,6 +3,7 @@ export * from './aggregate/join-analysis.ts';
 export * from './blob-access.ts';
 export * from './create-vision-engine.ts';
 export * from './image-publisher.ts';
+export * from './in-process-pipeline.ts';
 export * from './in-process-runner.ts';
 export * from './stage-process.ts';
 export * from './stages/aggregate-stage.ts';

@@ -97,15 +97,12 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
   const requested = preprocessed ? requestedAnalyses(preprocessed) : [];
   const preprocessReport = report(preprocessed, 'pending');
   const analysisReport = (name: AnalysisName): StageReport => {
+    if (!requested.includes(name)) return { status: 'skipped' };
     if (preprocessReport.status !== 'completed') {
-      return {
-        status: 'skipped',
-        ...(preprocessReport.error
-          ? { error: { code: 'STAGE_DEPENDENCY_FAILED', message: `preprocess failed: ${preprocessReport.error.code}` } }
-          : {}),
-      };
+      const cause = preprocessReport.error ? ` (${preprocessReport.error.code})` : '';
+      return { status: 'failed', error: { code: 'STAGE_DEPENDENCY_FAILED', message: `preprocess failed${cause}` } };
     }
-    return requested.includes(name) ? report(parts[name], 'pending') : { status: 'skipped' };
+    return report(parts[name], 'pending');
   };
   const stages: Record<StageName, StageReport> = {
     preprocess: preprocessReport,

@@ -1,0 +1,124 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ANALYSES, type AnalysisName, type ImageAnalysis } from '@imgpipe/contracts';
+import { ImgpipeError } from '@imgpipe/core';
+import { createVisionEngine, InProcessPipeline } from '@imgpipe/pipeline';
+import { createLogger } from '@imgpipe/telemetry';
+import { annotateImage } from '@imgpipe/vision';
+import { type Command, EXIT } from '../command.ts';
+import { formatAnalysis } from '../format-analysis.ts';
+import { claimedContentType, listImageFiles } from '../image-files.ts';
+
+const HELP = `Usage: imgpipe analyze <files or folders...> [options]
+
+Runs every stage (preprocess, object detection, faces, OCR, aggregate) in this process: no Kafka, storage or
+database needed. Folders are searched recursively for .jpg .jpeg .png .webp .avif .gif .tif .tiff files.
+
+Options:
+  --json               one result object per line and image (the result contract, plus "file")
+  --annotate <dir>     write each image with boxes, faces and text polygons drawn to <dir>/<name>.annotated.png
+  --analyses <list>    comma-separated subset of ${ANALYSES.join(',')} (default: all)
+  --concurrency <n>    images analysed at once (default 2)
+  --workers <n>        vision worker threads (default from IMGPIPE_VISION_WORKERS; 0 = this thread)
+  -h, --help           this help
+
+Models are read from IMGPIPE_MODELS_DIR ('imgpipe models fetch' fills it).
+Exit code 0 when every image completed, 1 when any failed or was partial (each failure's code on stderr),
+2 for usage errors.`;
+
+export const command: Command = {
+  summary: 'Analyse image files or folders in-process (no services needed)',
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        annotate: { type: 'string' },
+        analyses: { type: 'string' },
+        concurrency: { type: 'string', default: '2' },
+        workers: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help || positionals.length === 0) {
+      console.log(HELP);
+      return values.help ? EXIT.ok : EXIT.usage;
+    }
+    const analyses = (values.analyses?.split(',').map((name) => name.trim()).filter(Boolean) ?? []) as AnalysisName[];
+    if (analyses.some((name) => !(ANALYSES as readonly string[]).includes(name))) {
+      console.error(`imgpipe analyze: --analyses takes ${ANALYSES.join(', ')}`);
+      return EXIT.usage;
+    }
+    const concurrency = Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      console.error('imgpipe analyze: --concurrency must be a whole number of at least 1');
+      return EXIT.usage;
+    }
+    const files = await listImageFiles(positionals);
+    if (files.length === 0) {
+      console.error('imgpipe analyze: no image files found');
+      return EXIT.usage;
+    }
+    if (values.annotate) await mkdir(values.annotate, { recursive: true });
+
+    const vision = await createVisionEngine(values.workers === undefined ? {} : { workers: Number(values.workers) });
+    const pipeline = new InProcessPipeline(vision, createLogger('imgpipe-analyze', 'silent'));
+    const progress = files.length > 1 && process.stderr.isTTY === true;
+    const failures: { file: string; codes: string[] }[] = [];
+    let done = 0;
+    let next = 0;
+
+    const analyzeOne = async (file: string) => {
+      const bytes = await readFile(file);
+      const { tenantId: _tenant, occurredAt: _at, ...analysis } = await pipeline.analyze({
+        bytes,
+        sourceName: basename(file),
+        contentType: claimedContentType(file),
+        analyses,
+      });
+      if (values.json) console.log(JSON.stringify({ file, ...analysis }));
+      else console.log(formatAnalysis(file, analysis));
+      if (analysis.status !== 'completed') failures.push({ file, codes: failureCodes(analysis) });
+      if (values.annotate && analysis.image) await writeAnnotated(values.annotate, file, bytes, analysis);
+    };
+
+    try {
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, files.length) }, async () => {
+          while (next < files.length) {
+            const file = files[next++]!;
+            try {
+              await analyzeOne(file);
+            } catch (error) {
+              const code = error instanceof ImgpipeError ? error.code : 'STAGE_INTERNAL';
+              failures.push({ file, codes: [code] });
+              if (values.json) console.log(JSON.stringify({ file, error: { code, message: (error as Error).message } }));
+            }
+            done += 1;
+            if (progress) process.stderr.write(`\r${done}/${files.length} analysed`);
+          }
+        }),
+      );
+    } finally {
+      if (progress) process.stderr.write('\n');
+      await vision.close();
+    }
+    for (const failure of failures) console.error(`imgpipe analyze: ${failure.file}: ${failure.codes.join(', ')}`);
+    return failures.length > 0 ? EXIT.failure : EXIT.ok;
+  },
+};
+
+function failureCodes(analysis: ImageAnalysis): string[] {
+  return Object.values(analysis.stages).flatMap((stage) => (stage.status === 'failed' && stage.error ? [stage.error.code] : []));
+}
+
+async function writeAnnotated(dir: string, file: string, bytes: Buffer, analysis: ImageAnalysis): Promise<void> {
+  const png = await annotateImage(bytes, {
+    objects: analysis.objects,
+    faces: analysis.faces,
+    text: analysis.text.lines,
+  });
+  await writeFile(join(dir, `${basename(file, extname(file))}.annotated.png`), png);
+}

@@ -1,0 +1,63 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { type AnalysisName, ANALYSES, type ImageAnalyzed, type ImageUploaded, TOPICS } from '@imgpipe/contracts';
+import { ImgpipeError } from '@imgpipe/core';
+import type { Logger } from '@imgpipe/telemetry';
+import { MemoryAggregateStore } from './aggregate/aggregate-store.ts';
+import { MemoryBlobs } from './blob-access.ts';
+import { InProcessRunner } from './in-process-runner.ts';
+import { aggregateStage } from './stages/aggregate-stage.ts';
+import { analysisStage } from './stages/analysis-stage.ts';
+import { preprocessStage } from './stages/preprocess-stage.ts';
+import type { VisionEngine } from './vision-engine.ts';
+
+export interface AnalyzeRequest {
+  bytes: Buffer;
+  sourceName?: string;
+  contentType?: string;
+  analyses?: AnalysisName[];
+  tenantId?: string;
+}
+
+/**
+ * The whole pipeline in this process, with no services: the same stage handlers the Kafka workers run, wired by
+ * the InProcessRunner, with storage and join state in memory for the life of one image.
+ */
+export class InProcessPipeline {
+  readonly #vision: VisionEngine;
+  readonly #logger: Logger;
+
+  constructor(vision: VisionEngine, logger: Logger) {
+    this.#vision = vision;
+    this.#logger = logger;
+  }
+
+  async analyze(request: AnalyzeRequest): Promise<ImageAnalyzed> {
+    const blobs = new MemoryBlobs();
+    const stages = [
+      preprocessStage({ blobs, vision: this.#vision }),
+      ...ANALYSES.map((name) => analysisStage(name, { blobs, vision: this.#vision })),
+      aggregateStage({ store: new MemoryAggregateStore() }),
+    ];
+    const uploaded: ImageUploaded = {
+      imageId: randomUUID(),
+      tenantId: request.tenantId ?? 'local',
+      occurredAt: Date.now(),
+      sha256: createHash('sha256').update(request.bytes).digest('hex'),
+      size: request.bytes.byteLength,
+      analyses: request.analyses ?? [],
+      attributes: {},
+      inline: request.bytes,
+      ...(request.sourceName ? { source: request.sourceName } : {}),
+      ...(request.contentType ? { contentType: request.contentType } : {}),
+    };
+    const emitted = await new InProcessRunner(stages, this.#logger).run({
+      topic: TOPICS.uploaded,
+      eventType: 'ImageUploaded',
+      key: uploaded.imageId,
+      value: uploaded,
+    });
+    const analyzed = emitted.find((event) => event.eventType === 'ImageAnalyzed');
+    if (!analyzed) throw new ImgpipeError('STAGE_INTERNAL', 'the pipeline finished without an ImageAnalyzed event');
+    return analyzed.value as ImageAnalyzed;
+  }
+}
