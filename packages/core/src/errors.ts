@@ -68,6 +68,12 @@ export const ERROR_CATALOGUE = {
   RESOURCE_NOT_FOUND: def('No such resource', 404),
   URL_FORBIDDEN: def('The URL points somewhere imgpipe may not fetch', 422),
   URL_FETCH_FAILED: def('The URL could not be fetched', 422),
+  REQUEST_UNSUPPORTED_MEDIA_TYPE: def('The request body has a media type this endpoint does not take', 415),
+  REQUEST_TOO_LARGE: def('The request body is larger than this endpoint takes', 413),
+  IDEMPOTENCY_KEY_REUSED: def('The Idempotency-Key was already used for a different request', 422),
+  IDEMPOTENCY_KEY_IN_FLIGHT: def('A request with this Idempotency-Key is still being processed', 409, true),
+  API_INTERNAL: def('An unexpected error in the API', 500),
+  WEBHOOK_DELIVERY_FAILED: def('The webhook receiver did not accept the delivery', 502, true),
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

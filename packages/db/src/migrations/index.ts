@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import * as results from './0001-results.ts';
+import * as api from './0002-api.ts';
 
 /**
  * Every migration in order, listed in code rather than read from a folder so that nothing depends on the working
@@ -7,4 +8,5 @@ import * as results from './0001-results.ts';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-results': results,
+  '0002-api': api,
 };
