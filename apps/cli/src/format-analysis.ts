@@ -8,7 +8,9 @@ export function formatAnalysis(title: string, analysis: ImageAnalysis): string {
   const info = analysis.image;
   lines.push(`${title}  ${analysis.status}${info ? `  ${info.width}×${info.height} ${info.format}` : ''}`);
   if (analysis.labels.length > 0) {
-    lines.push(`  labels   ${analysis.labels.map((l) => `${l.label}${l.count > 1 ? ` ×${l.count}` : ''} (${percent(l.confidence)})`).join(', ')}`);
+    lines.push(
+      `  labels   ${analysis.labels.map((l) => `${l.label}${l.count > 1 ? ` ×${l.count}` : ''} (${percent(l.confidence)})`).join(', ')}`,
+    );
   }
   if (analysis.faces.length > 0) lines.push(`  faces    ${analysis.faces.length}`);
   if (analysis.text.lines.length > 0) {

@@ -2,7 +2,10 @@ import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { createDatabase, createRedis, getImage, type ImageView, ResultsCache } from '@imgpipe/db';
 
 /** An image's latest view: Redis first (kept current by the results service), then PostgreSQL, the source of truth. */
-export async function lookUpImage(tenantId: string, imageId: string): Promise<{ view?: ImageView; from?: 'redis' | 'postgres' }> {
+export async function lookUpImage(
+  tenantId: string,
+  imageId: string,
+): Promise<{ view?: ImageView; from?: 'redis' | 'postgres' }> {
   const config = loadConfig({ databaseUrl: serviceSettings.databaseUrl, redisUrl: serviceSettings.redisUrl });
   const redis = createRedis(config.redisUrl);
   try {

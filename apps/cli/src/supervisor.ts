@@ -65,8 +65,17 @@ export function readableLogLine(line: string, colour: boolean): string {
   if (!line.startsWith('{')) return line;
   try {
     const entry = JSON.parse(line) as Record<string, unknown>;
-    const { time, level, msg, service: _service, trace_id: traceId, span_id: _spanId, pid: _pid, hostname: _host, ...rest } =
-      entry;
+    const {
+      time,
+      level,
+      msg,
+      service: _service,
+      trace_id: traceId,
+      span_id: _spanId,
+      pid: _pid,
+      hostname: _host,
+      ...rest
+    } = entry;
     const levelText = String(level ?? 'info');
     const paint = (text: string) => (colour ? `\x1b[${LEVEL_COLOURS[levelText] ?? '0'}m${text}\x1b[0m` : text);
     const clock = typeof time === 'string' ? time.slice(11, 23) : '';

@@ -1,10 +1,5 @@
 import { ImgpipeError } from '@imgpipe/core';
-import {
-  createVision,
-  decodeNormalizedImage,
-  encodeNormalizedImage,
-  type Vision,
-} from '@imgpipe/vision';
+import { createVision, decodeNormalizedImage, encodeNormalizedImage, type Vision } from '@imgpipe/vision';
 import type { OriginalSize, VisionEngine } from './vision-engine.ts';
 
 export interface CreateVisionEngineOptions {
@@ -26,8 +21,14 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       const { info, derivatives } = await vision.preprocess(bytes);
       return {
         info,
-        thumbnail: { bytes: Buffer.from(derivatives.thumbnail.data), contentType: CONTENT_TYPES[derivatives.thumbnail.format] },
-        normalized: { bytes: Buffer.from(await encodeNormalizedImage(derivatives.normalized)), contentType: 'image/png' },
+        thumbnail: {
+          bytes: Buffer.from(derivatives.thumbnail.data),
+          contentType: CONTENT_TYPES[derivatives.thumbnail.format],
+        },
+        normalized: {
+          bytes: Buffer.from(await encodeNormalizedImage(derivatives.normalized)),
+          contentType: 'image/png',
+        },
       };
     },
     async detectObjects(normalized, original) {

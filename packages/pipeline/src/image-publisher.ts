@@ -45,7 +45,12 @@ export class ImagePublisher {
     const imageId = request.imageId ?? randomUUID();
     return inSpan(
       `send ${TOPICS.uploaded}`,
-      { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': TOPICS.uploaded, 'imgpipe.image_id': imageId },
+      {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': TOPICS.uploaded,
+        'imgpipe.image_id': imageId,
+      },
       async () => {
         const sha256 = createHash('sha256').update(request.bytes).digest('hex');
         const contentType = request.contentType ?? 'application/octet-stream';

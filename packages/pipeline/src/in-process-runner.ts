@@ -24,7 +24,9 @@ export class InProcessRunner {
     while (wave.length > 0) {
       const next = await Promise.all(
         wave.flatMap((output) =>
-          this.#stages.filter((stage) => stage.inputs.includes(output.topic)).map((stage) => this.#deliver(stage, output)),
+          this.#stages
+            .filter((stage) => stage.inputs.includes(output.topic))
+            .map((stage) => this.#deliver(stage, output)),
         ),
       );
       wave = next.flat();

@@ -55,7 +55,8 @@ export async function startStageProcess(options: {
     stopping ??= (async () => {
       logger.info({ inFlight: runner.inFlight }, 'stopping: finishing in-flight work');
       const { timedOut } = await runner.stop(config.shutdownDeadlineMs);
-      if (timedOut) logger.warn({ deadlineMs: config.shutdownDeadlineMs }, 'shutdown deadline passed with work in flight');
+      if (timedOut)
+        logger.warn({ deadlineMs: config.shutdownDeadlineMs }, 'shutdown deadline passed with work in flight');
       await options.onStop?.();
       await ops.close();
       await tracing.shutdown();

@@ -1,10 +1,4 @@
-import type {
-  DetectedFace,
-  DetectedObject,
-  ImageInfo,
-  ModelIdentity,
-  RecognizedText,
-} from '@imgpipe/contracts';
+import type { DetectedFace, DetectedObject, ImageInfo, ModelIdentity, RecognizedText } from '@imgpipe/contracts';
 
 /** Encoded image bytes as stored in object storage. */
 export interface StoredImage {

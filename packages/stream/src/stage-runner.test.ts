@@ -108,7 +108,7 @@ describe('StageRunner against a real broker', () => {
           return [{ topic: output, eventType: 'Doubled', key, value: { n: n * 2 } }];
         },
         {
-          async onFailure(message, error, ctx) {
+          async onFailure(_message, error, ctx) {
             return [{ topic: output, eventType: 'Failed', key: ctx.source.key!, value: { code: error.code } }];
           },
         },

@@ -46,7 +46,10 @@ export const command: Command = {
       console.log(HELP);
       return values.help ? EXIT.ok : EXIT.usage;
     }
-    const analyses = (values.analyses?.split(',').map((name) => name.trim()).filter(Boolean) ?? []) as AnalysisName[];
+    const analyses = (values.analyses
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean) ?? []) as AnalysisName[];
     if (analyses.some((name) => !(ANALYSES as readonly string[]).includes(name))) {
       console.error(`imgpipe analyze: --analyses takes ${ANALYSES.join(', ')}`);
       return EXIT.usage;
@@ -72,7 +75,11 @@ export const command: Command = {
 
     const analyzeOne = async (file: string) => {
       const bytes = await readFile(file);
-      const { tenantId: _tenant, occurredAt: _at, ...analysis } = await pipeline.analyze({
+      const {
+        tenantId: _tenant,
+        occurredAt: _at,
+        ...analysis
+      } = await pipeline.analyze({
         bytes,
         sourceName: basename(file),
         contentType: claimedContentType(file),
@@ -94,7 +101,8 @@ export const command: Command = {
             } catch (error) {
               const code = error instanceof ImgpipeError ? error.code : 'STAGE_INTERNAL';
               failures.push({ file, codes: [code] });
-              if (values.json) console.log(JSON.stringify({ file, error: { code, message: (error as Error).message } }));
+              if (values.json)
+                console.log(JSON.stringify({ file, error: { code, message: (error as Error).message } }));
             }
             done += 1;
             if (progress) process.stderr.write(`\r${done}/${files.length} analysed`);
@@ -111,7 +119,9 @@ export const command: Command = {
 };
 
 function failureCodes(analysis: ImageAnalysis): string[] {
-  return Object.values(analysis.stages).flatMap((stage) => (stage.status === 'failed' && stage.error ? [stage.error.code] : []));
+  return Object.values(analysis.stages).flatMap((stage) =>
+    stage.status === 'failed' && stage.error ? [stage.error.code] : [],
+  );
 }
 
 async function writeAnnotated(dir: string, file: string, bytes: Buffer, analysis: ImageAnalysis): Promise<void> {

@@ -34,7 +34,11 @@ export const command: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { stage: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        stage: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     const [action] = positionals;
     if (values.help || (action !== 'list' && action !== 'redrive')) {
@@ -51,8 +55,15 @@ export const command: Command = {
       return EXIT.usage;
     }
     const stages = (values.stage ? [values.stage] : services) as (StageName | 'results')[];
-    const config = loadConfig({ brokers: serviceSettings.kafkaBrokers, registryUrl: serviceSettings.schemaRegistryUrl });
-    const kafka = createKafka({ brokers: config.brokers, clientId: 'imgpipe-dlq', logger: createLogger('imgpipe-dlq', 'error') });
+    const config = loadConfig({
+      brokers: serviceSettings.kafkaBrokers,
+      registryUrl: serviceSettings.schemaRegistryUrl,
+    });
+    const kafka = createKafka({
+      brokers: config.brokers,
+      clientId: 'imgpipe-dlq',
+      logger: createLogger('imgpipe-dlq', 'error'),
+    });
     const codec = new EventCodec({ registryUrl: config.registryUrl });
     const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
     if (action === 'redrive') await producer.connect();
@@ -80,7 +91,9 @@ export const command: Command = {
               console.log(JSON.stringify({ ...(action === 'redrive' ? { redriven: true } : {}), ...describe(letter) }));
             } else {
               const source = `${letter.sourceTopic}/${letter.partition}@${letter.offset}`;
-              console.log(`${source}  ${letter.stage}  ${letter.errorCode}  ${letter.imageId ?? '-'}  ${letter.errorMessage}`);
+              console.log(
+                `${source}  ${letter.stage}  ${letter.errorCode}  ${letter.imageId ?? '-'}  ${letter.errorMessage}`,
+              );
             }
           },
         });

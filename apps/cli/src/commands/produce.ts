@@ -41,14 +41,20 @@ export const command: Command = {
       console.log(HELP);
       return values.help ? EXIT.ok : EXIT.usage;
     }
-    const analyses = (values.analyses?.split(',').map((name) => name.trim()).filter(Boolean) ?? []) as AnalysisName[];
+    const analyses = (values.analyses
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean) ?? []) as AnalysisName[];
     const unknown = analyses.filter((name) => !(ANALYSES as readonly string[]).includes(name));
     if (unknown.length > 0) {
       console.error(`imgpipe produce: unknown analyses ${unknown.join(', ')} (expected ${ANALYSES.join(', ')})`);
       return EXIT.usage;
     }
     const files = await listImageFiles(positionals);
-    const config = loadConfig({ brokers: serviceSettings.kafkaBrokers, registryUrl: serviceSettings.schemaRegistryUrl });
+    const config = loadConfig({
+      brokers: serviceSettings.kafkaBrokers,
+      registryUrl: serviceSettings.schemaRegistryUrl,
+    });
     const tracing = startTracing({ serviceName: 'imgpipe-produce' });
     const logger = createLogger('imgpipe-produce', 'warn');
     const producer = createKafka({ brokers: config.brokers, clientId: 'imgpipe-produce', logger }).producer({
@@ -57,7 +63,11 @@ export const command: Command = {
     });
     const blobs = blobStoreFromEnv();
     await producer.connect();
-    const publisher = new ImagePublisher({ producer, codec: new EventCodec({ registryUrl: config.registryUrl }), blobs });
+    const publisher = new ImagePublisher({
+      producer,
+      codec: new EventCodec({ registryUrl: config.registryUrl }),
+      blobs,
+    });
     let failures = 0;
     try {
       for (const file of files) {
@@ -71,7 +81,15 @@ export const command: Command = {
             inline: values.inline,
           });
           if (values.json) {
-            console.log(JSON.stringify({ file, imageId: event.imageId, tenantId: event.tenantId, sha256: event.sha256, size: event.size }));
+            console.log(
+              JSON.stringify({
+                file,
+                imageId: event.imageId,
+                tenantId: event.tenantId,
+                sha256: event.sha256,
+                size: event.size,
+              }),
+            );
           } else {
             console.log(`${event.imageId}  ${file}`);
           }

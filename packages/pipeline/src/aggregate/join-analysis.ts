@@ -62,7 +62,10 @@ export function labelsOf(objects: readonly DetectedObject[]): Label[] {
 }
 
 /** A line lies inside an object when most of the line's box area falls within the object's box. */
-export function textInObjects(lines: readonly TextLine[], objects: readonly DetectedObject[]): { line: number; object: number }[] {
+export function textInObjects(
+  lines: readonly TextLine[],
+  objects: readonly DetectedObject[],
+): { line: number; object: number }[] {
   const pairs: { line: number; object: number }[] = [];
   lines.forEach((line, lineIndex) => {
     const area = line.box.width * line.box.height;

@@ -1,10 +1,4 @@
-import {
-  consumerGroupFor,
-  deadLetterTopicFor,
-  type ImageAnalyzed,
-  STAGE_INPUTS,
-  TOPICS,
-} from '@imgpipe/contracts';
+import { consumerGroupFor, deadLetterTopicFor, type ImageAnalyzed, STAGE_INPUTS, TOPICS } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import type { Stage } from '@imgpipe/stream';
 import type { AggregateStore, PartName } from '../aggregate/aggregate-store.ts';

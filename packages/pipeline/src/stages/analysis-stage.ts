@@ -8,7 +8,7 @@ import {
   STAGE_OUTPUTS,
   type StageOutcome,
 } from '@imgpipe/contracts';
-import type { OutputEvent, Stage } from '@imgpipe/stream';
+import { type OutputEvent, type Stage, stageMetrics } from '@imgpipe/stream';
 import { requestedAnalyses } from '../aggregate/join-analysis.ts';
 import type { BlobAccess } from '../blob-access.ts';
 import type { ModelRun, OriginalSize, VisionEngine } from '../vision-engine.ts';
@@ -77,7 +77,9 @@ export function analysisStage(name: AnalysisName, deps: { blobs: BlobAccess; vis
       if (!requestedAnalyses(event).includes(name)) return [];
       const started = performance.now();
       const normalized = await deps.blobs.get(event.derivatives.normalized);
+      const inference = performance.now();
       const run = await spec.run(deps.vision, normalized, { width: event.image.width, height: event.image.height });
+      stageMetrics.modelDuration.observe({ model: run.model.name }, (performance.now() - inference) / 1000);
       const durationMs = Math.round(performance.now() - started);
       return [outcome(event, { status: 'completed', model: run.model, durationMs }, run.result)];
     },

@@ -35,7 +35,10 @@ export function preprocessStage(deps: { blobs: BlobAccess; vision: VisionEngine 
     return { ref, bytes: event.inline };
   }
 
-  function outcome(event: ImageUploaded, fields: Partial<ImagePreprocessed> & Pick<ImagePreprocessed, 'status' | 'original'>): OutputEvent {
+  function outcome(
+    event: ImageUploaded,
+    fields: Partial<ImagePreprocessed> & Pick<ImagePreprocessed, 'status' | 'original'>,
+  ): OutputEvent {
     const value: ImagePreprocessed = {
       imageId: event.imageId,
       tenantId: event.tenantId,
@@ -58,8 +61,16 @@ export function preprocessStage(deps: { blobs: BlobAccess; vision: VisionEngine 
       const { ref, bytes } = await original(event);
       const result = await deps.vision.preprocess(bytes);
       const [thumbnail, normalized] = await Promise.all([
-        deps.blobs.put(derivativeKey(event.tenantId, event.imageId, 'thumbnail'), result.thumbnail.bytes, result.thumbnail.contentType),
-        deps.blobs.put(derivativeKey(event.tenantId, event.imageId, 'normalized'), result.normalized.bytes, result.normalized.contentType),
+        deps.blobs.put(
+          derivativeKey(event.tenantId, event.imageId, 'thumbnail'),
+          result.thumbnail.bytes,
+          result.thumbnail.contentType,
+        ),
+        deps.blobs.put(
+          derivativeKey(event.tenantId, event.imageId, 'normalized'),
+          result.normalized.bytes,
+          result.normalized.contentType,
+        ),
       ]);
       return [
         outcome(event, {

@@ -12,6 +12,7 @@ import {
 import { ImgpipeError } from '@imgpipe/core';
 import type { ResultsRepository, WriteResult } from '@imgpipe/db';
 import type { Stage } from '@imgpipe/stream';
+import { inSpan } from '@imgpipe/telemetry';
 import { requestedAnalyses } from '../aggregate/join-analysis.ts';
 
 /** What the results service does after a write changed something: refresh the cache, tell live listeners. */
@@ -81,7 +82,8 @@ export function resultsStage(deps: { repository: ResultsRepository; onChange?: R
       }
       case 'DeadLetter': {
         const letter = message.value as DeadLetter;
-        if (!letter.imageId || !letter.tenantId || !(STAGES as readonly string[]).includes(letter.stage)) return undefined;
+        if (!letter.imageId || !letter.tenantId || !(STAGES as readonly string[]).includes(letter.stage))
+          return undefined;
         return repository.recordFailure(letter.imageId, letter.tenantId, letter.stage as StageName, {
           code: letter.errorCode as never,
           message: letter.errorMessage,
@@ -98,7 +100,11 @@ export function resultsStage(deps: { repository: ResultsRepository; onChange?: R
     inputs: RESULTS_INPUTS,
     deadLetterTopic: deadLetterTopicFor('results'),
     async handle(message) {
-      const result = await write(message);
+      const result = await inSpan(
+        `upsert ${message.eventType}`,
+        { 'db.system.name': 'postgresql', 'db.operation.name': 'upsert', 'imgpipe.event_type': message.eventType },
+        () => write(message),
+      );
       if (result?.changed) await deps.onChange?.(result, message.eventType);
       return [];
     },
