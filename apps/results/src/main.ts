@@ -66,7 +66,9 @@ export async function runResults(): Promise<number> {
     sweepExpired(db, new Date())
       .then(async (expired) => {
         for (const { tenantId, imageId } of expired) await refresh(tenantId, imageId);
-        if (expired.length > 0) stageProcess.logger.warn({ count: expired.length }, 'deadline sweep failed stuck images');
+        if (expired.length > 0) {
+          stageProcess.logger.warn({ count: expired.length }, 'deadline sweep failed stuck images');
+        }
       })
       .catch((error: unknown) => stageProcess.logger.error({ err: (error as Error).message }, 'deadline sweep failed'));
   }, config.sweepIntervalMs);

@@ -35,7 +35,9 @@ export async function runWorker(stageName: string): Promise<number> {
     const vision = await createVisionEngine();
     closers.push(() => vision.close());
     if (stageName === 'preprocess') return preprocessStage({ blobs, vision });
-    if ((ANALYSES as readonly string[]).includes(stageName)) return analysisStage(stageName as (typeof ANALYSES)[number], { blobs, vision });
+    if ((ANALYSES as readonly string[]).includes(stageName)) {
+      return analysisStage(stageName as (typeof ANALYSES)[number], { blobs, vision });
+    }
     throw new ImgpipeError('CONFIG_INVALID', `stage '${stageName}' has no worker`);
   };
   return runStageProcessUntilSignalled(
