@@ -83,6 +83,20 @@ describe('kubernetes manifests', () => {
       assert.equal(so.spec.triggers[0].authenticationRef?.name, 'imgpipe-kafka', ref(so));
     }
   });
+
+  test('prod: every stage also scales on its measured throughput (Prometheus), the results service on lag alone', () => {
+    const objects = rendered('k8s/overlays/prod');
+    for (const stage of STAGES) {
+      const so = find(objects, 'ScaledObject', `imgpipe-${stage}`);
+      const types = so.spec.triggers.map((t: { type: string }) => t.type);
+      assert.deepEqual(types, ['kafka', 'prometheus'], stage);
+    }
+    const results = find(objects, 'ScaledObject', 'imgpipe-results');
+    assert.deepEqual(
+      results.spec.triggers.map((t: { type: string }) => t.type),
+      ['kafka'],
+    );
+  });
 });
 
 describe('the manifest checks reject broken ScaledObjects', () => {
@@ -154,6 +168,17 @@ describe('the manifest checks reject broken ScaledObjects', () => {
       find(objects, 'ScaledObject', 'imgpipe-faces').spec.scaleTargetRef.name = 'imgpipe-face';
     });
     expectProblem(problems, /imgpipe-faces: scale target Deployment\/imgpipe-face is not in the render/);
+  });
+
+  test('a throughput trigger that measures another stage, or with a misspelled key, is caught', () => {
+    const problems = mutate((objects) => {
+      const md = find(objects, 'ScaledObject', 'imgpipe-faces').spec.triggers[1].metadata;
+      md.query = md.query.replace('stage="faces"', 'stage="detect"');
+      md.treshold = md.threshold;
+      delete md.threshold;
+    });
+    expectProblem(problems, /imgpipe-faces: prometheus trigger: query must measure faces's own throughput/);
+    expectProblem(problems, /imgpipe-faces: prometheus trigger: unknown metadata key 'treshold'/);
   });
 
   test('a latest offset policy, a root user and a second autoscaler are caught', () => {

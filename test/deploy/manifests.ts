@@ -20,7 +20,8 @@ import {
   KAFKA_BOOLEAN_KEYS,
   KAFKA_ENUMS,
   KAFKA_TRIGGER_METADATA_KEYS,
-} from './kafka-scaler-keys.ts';
+  PROMETHEUS_TRIGGER_METADATA_KEYS,
+} from './keda-scaler-keys.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -294,7 +295,27 @@ export function scaledObjectProblems(
 
   const triggers: KafkaTrigger[] = spec.triggers ?? [];
   const kafka = triggers.filter((t) => t.type === 'kafka');
-  if (kafka.length !== 1 || triggers.length !== 1) problems.push('expected exactly one trigger, of type kafka');
+  if (kafka.length !== 1) problems.push('expected exactly one kafka trigger');
+  for (const trigger of triggers.filter((t) => t.type !== 'kafka')) {
+    if (trigger.type !== 'prometheus') {
+      problems.push(`unexpected ${trigger.type} trigger (kafka lag, optionally prometheus throughput)`);
+      continue;
+    }
+    const md = trigger.metadata ?? {};
+    for (const key of Object.keys(md)) {
+      if (!PROMETHEUS_TRIGGER_METADATA_KEYS.has(key))
+        problems.push(`prometheus trigger: unknown metadata key '${key}'`);
+    }
+    if (!/^https?:\/\/[^\s/]+/.test(String(md['serverAddress'])))
+      problems.push('prometheus trigger: serverAddress must be a URL');
+    if (!/^\d+(\.\d+)?$/.test(String(md['threshold'])) || Number(md['threshold']) <= 0) {
+      problems.push(`prometheus trigger: threshold must be a positive number, got '${md['threshold']}'`);
+    }
+    const query = String(md['query']);
+    if (!query.includes('imgpipe_messages_processed_total') || !query.includes(`stage="${service}"`)) {
+      problems.push(`prometheus trigger: query must measure ${service}'s own throughput (stage="${service}")`);
+    }
+  }
   for (const trigger of kafka) {
     const md = trigger.metadata ?? {};
     for (const [key, value] of Object.entries(md)) {

@@ -1,4 +1,6 @@
 /**
+ * The trigger metadata keys KEDA's scalers read, for the two scalers imgpipe uses.
+ *
  * The keys KEDA's `kafka` scaler reads, from the `keda:"name=..."` tags of `kafkaMetadata` in kedacore/keda
  * pkg/scalers/kafka_scaler.go (KEDA 2.17+, the sarama-based scaler). KEDA silently ignores any other key, and the
  * ScaledObject CRD schema types trigger metadata as a free map of strings, so a misspelled key (`lagThreshhold`)
@@ -70,3 +72,22 @@ export const KAFKA_BOOLEAN_KEYS: readonly string[] = [
   'ensureEvenDistributionOfPartitions',
   'unsafeSsl',
 ];
+
+/**
+ * Keys of the `prometheus` scaler (kedacore/keda pkg/scalers/prometheus_scaler.go, `prometheusMetadata`), plus
+ * `authModes` of the shared authentication config. Used by the prod overlay's throughput trigger.
+ */
+export const PROMETHEUS_TRIGGER_METADATA_KEYS: ReadonlySet<string> = new Set([
+  'serverAddress',
+  'query',
+  'queryParameters',
+  'threshold',
+  'activationThreshold',
+  'namespace',
+  'customHeaders',
+  'ignoreNullValues',
+  'unsafeSsl',
+  'awsRegion',
+  'timeout',
+  'authModes',
+]);
