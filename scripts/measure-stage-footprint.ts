@@ -31,7 +31,6 @@ interface Footprint {
   work: string;
 }
 
-// biome-ignore lint/suspicious/noUndeclaredEnvVars: a script run by hand, not a turbo task
 const sharedDir = process.env['IMGPIPE_SHARED_DIR'] ?? fileURLToPath(new URL('../../shared/', import.meta.url));
 const require = createRequire(import.meta.url);
 
@@ -175,6 +174,7 @@ if (values.stage) {
   const result = await measure(values.stage as Stage, runs, threads);
   process.stdout.write(JSON.stringify(result));
 } else {
+  const before = loadavg();
   const results: Footprint[] = STAGES_MEASURED.map((stage) => {
     const out = execFileSync(
       process.execPath,
@@ -189,10 +189,11 @@ if (values.stage) {
     console.log(
       `threads per inference session: ${threads}; ${runs} timed runs after one warm-up; node ${process.version}`,
     );
+    console.log(`load average before: ${before.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} CPUs`);
     console.log(
-      '| stage | RSS idle MiB | RSS loaded MiB | RSS peak MiB | ms/image p50 | p95 | images/s per pod (upper bound) |',
+      '| stage | RSS idle MiB | RSS loaded MiB | RSS peak MiB | ms/image min | p50 | p95 | images/s per pod at p50 |',
     );
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of results) {
       const rate = Number.isFinite(r.imagesPerSecond) ? String(r.imagesPerSecond) : 'n/a';
       console.log(
