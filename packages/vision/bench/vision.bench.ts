@@ -127,7 +127,11 @@ await Promise.all(
 for (let pass = 1; pass <= passes; pass++) {
   const timings: Record<Stage, number[]> = { preprocess: [], detect: [], faces: [], ocr: [] };
   const collected: NormalizedImage[] = [];
-  for (const bytes of images) collected.push(await runStages(vision, bytes, timings));
+  for (const bytes of images) {
+    const image = await runStages(vision, bytes, timings);
+    // Only the last pass keeps its images (for the floor), so every pass ends holding the same memory.
+    if (pass === passes) collected.push(image);
+  }
   normalized = collected;
   lastStageTimings = timings;
   const run = await throughput(vision, Math.max(1, workers));
