@@ -1,0 +1,182 @@
+/**
+ * The distributed pipeline against the in-process one, in the same run on the same images.
+ *
+ *   npm run bench:pipeline [-- --images 200 --rate 0.5 --steady 30]
+ *
+ * Needs the local stack (imgpipe stack up; topics and schemas created). Starts every worker and the results
+ * service as separate processes, then measures:
+ *   1. throughput: N images produced at once through Kafka, timed until each ImageAnalyzed event arrives; and the
+ *      same N images through `InProcessPipeline` (what `imgpipe analyze` runs) in this process; and their ratio;
+ *   2. latency at a light steady rate: end to end (produce -> ImageAnalyzed) p50/p95, and the latency the pipeline
+ *      adds on top of the stages' own compute (preprocess + the slowest analysis + aggregate);
+ *   3. each service's resident memory after the run.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EventCodec, type ImageAnalyzed, STAGES, TOPICS } from '@imgpipe/contracts';
+import { loadConfig, serviceSettings } from '@imgpipe/core';
+import { createVisionEngine, ImagePublisher, InProcessPipeline } from '@imgpipe/pipeline';
+import { blobStoreFromEnv } from '@imgpipe/storage';
+import { createKafka } from '@imgpipe/stream';
+import { createLogger } from '@imgpipe/telemetry';
+import { readableLogLine, type RunningService, startService } from '../apps/cli/src/supervisor.ts';
+
+const { values } = parseArgs({
+  options: {
+    images: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '0.5', description: 'images per second in the steady phase' },
+    steady: { type: 'string', default: '30', description: 'images in the steady phase' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const COUNT = Number(values.images);
+const RATE = Number(values.rate);
+const STEADY = Number(values.steady);
+const shared = process.env['IMGPIPE_SHARED_DIR'] ?? join(import.meta.dirname, '..', '..', 'shared');
+process.env['IMGPIPE_MODELS_DIR'] ??= join(shared, 'models');
+const TENANT = `bench-${randomUUID().slice(0, 8)}`;
+
+const coco = readdirSync(join(shared, 'images', 'coco'))
+  .filter((name) => name.endsWith('.jpg'))
+  .sort()
+  .map((name) => ({ name, bytes: readFileSync(join(shared, 'images', 'coco', name)) }));
+const workload = Array.from({ length: COUNT }, (_, i) => coco[i % coco.length]!);
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const fmt = (n: number) => n.toFixed(n >= 100 ? 0 : n >= 10 ? 1 : 2);
+
+async function main(): Promise<void> {
+  const config = loadConfig(serviceSettings);
+  const logger = createLogger('bench', 'error');
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'imgpipe-bench', logger });
+  const codec = new EventCodec({ registryUrl: config.schemaRegistryUrl });
+
+  console.log(`starting ${STAGES.length} workers and the results service...`);
+  const services: { name: string; service: RunningService; ready: Promise<void> }[] = [...STAGES, 'results'].map((name) => {
+    let resolveReady: () => void;
+    const ready = new Promise<void>((resolve) => {
+      resolveReady = resolve;
+    });
+    const service = startService(
+      {
+        name,
+        args: name === 'results' ? ['run', 'results'] : ['run', 'worker', '--stage', name],
+        env: { IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' },
+      },
+      (_name, line) => {
+        if (line.includes('"stage started"')) resolveReady();
+        if (values.verbose || line.includes('"level":"error"')) console.error(`${name} | ${readableLogLine(line, false)}`);
+      },
+    );
+    return { name, service, ready };
+  });
+  await Promise.all(services.map((s) => s.ready));
+
+  // Completion is the ImageAnalyzed event: a consumer from the topic's end records when each image's arrives.
+  const arrivals = new Map<string, { at: number; analysis: ImageAnalyzed }>();
+  const watcher = kafka.consumer({ groupId: `imgpipe-bench-${randomUUID()}` });
+  await watcher.connect();
+  await watcher.subscribe({ topics: [TOPICS.analyzed], fromBeginning: false });
+  let watching!: () => void;
+  const assigned = new Promise<void>((resolve) => {
+    watching = resolve;
+  });
+  watcher.on(watcher.events.GROUP_JOIN, () => watching());
+  await watcher.run({
+    eachMessage: async ({ message }) => {
+      const { value } = await codec.decode(message.value!);
+      const analysis = value as ImageAnalyzed;
+      if (analysis.tenantId === TENANT) arrivals.set(analysis.imageId, { at: performance.now(), analysis });
+    },
+  });
+  await assigned;
+
+  const producer = kafka.producer({ idempotent: true });
+  await producer.connect();
+  const blobs = blobStoreFromEnv();
+  const publisher = new ImagePublisher({ producer, codec, blobs });
+  const sent = new Map<string, number>();
+  const publish = async (image: { name: string; bytes: Buffer }) => {
+    const imageId = randomUUID();
+    sent.set(imageId, performance.now());
+    await publisher.publish({ bytes: image.bytes, tenantId: TENANT, sourceName: image.name, contentType: 'image/jpeg', imageId });
+    return imageId;
+  };
+  const until = async (ids: string[], timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!ids.every((id) => arrivals.has(id))) {
+      if (Date.now() > deadline) throw new Error(`${ids.filter((id) => !arrivals.has(id)).length} images never completed`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  // Warm-up: one image through every stage, so model loading is not in the figures.
+  await until([await publish(workload[0]!)], 120_000);
+
+  console.log(`\n1. throughput, ${COUNT} images`);
+  const kafkaStart = performance.now();
+  const ids: string[] = [];
+  for (const image of workload) ids.push(await publish(image));
+  await until(ids, 30 * 60_000);
+  const kafkaSeconds = (Math.max(...ids.map((id) => arrivals.get(id)!.at)) - kafkaStart) / 1000;
+  const kafkaThroughput = COUNT / kafkaSeconds;
+  console.log(`   Kafka pipeline     ${fmt(kafkaThroughput)} images/s  (${fmt(kafkaSeconds)} s)`);
+
+  const rss = await Promise.all(services.map(async (s) => [s.name, residentMiB(s.service.child.pid!)] as const));
+
+  // The in-process baseline, with the workers idle (they are still running, as they would on a shared machine).
+  const vision = await createVisionEngine();
+  const local = new InProcessPipeline(vision, logger);
+  await local.analyze({ bytes: workload[0]!.bytes });
+  const localStart = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 2 }, async () => {
+      while (next < workload.length) await local.analyze({ bytes: workload[next++]!.bytes, sourceName: 'bench' });
+    }),
+  );
+  const localSeconds = (performance.now() - localStart) / 1000;
+  const localThroughput = COUNT / localSeconds;
+  await vision.close();
+  console.log(`   in-process         ${fmt(localThroughput)} images/s  (${fmt(localSeconds)} s)`);
+  console.log(`   ratio              ${fmt(kafkaThroughput / localThroughput)} (Kafka / in-process)`);
+
+  console.log(`\n2. latency at ${RATE} images/s, ${STEADY} images`);
+  const steadyIds: string[] = [];
+  for (let i = 0; i < STEADY; i += 1) {
+    steadyIds.push(await publish(coco[i % coco.length]!));
+    await new Promise((resolve) => setTimeout(resolve, 1000 / RATE));
+  }
+  await until(steadyIds, 10 * 60_000);
+  const endToEnd = steadyIds.map((id) => arrivals.get(id)!.at - sent.get(id)!).sort((a, b) => a - b);
+  const added = steadyIds
+    .map((id) => {
+      const { stages } = arrivals.get(id)!.analysis;
+      const compute =
+        (stages.preprocess.durationMs ?? 0) +
+        Math.max(stages.detect.durationMs ?? 0, stages.faces.durationMs ?? 0, stages.ocr.durationMs ?? 0) +
+        (stages.aggregate.durationMs ?? 0);
+      return arrivals.get(id)!.at - sent.get(id)! - compute;
+    })
+    .sort((a, b) => a - b);
+  console.log(`   end to end         p50 ${fmt(percentile(endToEnd, 50))} ms   p95 ${fmt(percentile(endToEnd, 95))} ms`);
+  console.log(`   added by pipeline  p50 ${fmt(percentile(added, 50))} ms   p95 ${fmt(percentile(added, 95))} ms  (end to end minus stage compute)`);
+
+  console.log('\n3. resident memory after the throughput run');
+  for (const [name, mib] of rss) console.log(`   ${name.padEnd(11)} ${fmt(mib)} MiB`);
+
+  await producer.disconnect();
+  await watcher.disconnect();
+  blobs.close();
+  await Promise.all(services.map((s) => s.service.stop()));
+}
+
+function residentMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0) / 1024;
+}
+
+await main();
+process.exit(0);
