@@ -2,6 +2,8 @@ import type { StageName } from '@imgpipe/contracts';
 import { int, loadConfig, serviceSettings } from '@imgpipe/core';
 import { createDatabase, getImage, migrate, ResultsCache, ResultsRepository, sweepExpired } from '@imgpipe/db';
 import { resultsStage, runStageProcessUntilSignalled, startStageProcess } from '@imgpipe/pipeline';
+import type { Logger } from '@imgpipe/telemetry';
+import { webhookDispatcherFromEnv } from '@imgpipe/webhooks';
 import { Redis } from 'ioredis';
 
 const settings = {
@@ -34,6 +36,12 @@ export async function runResults(): Promise<number> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   const cache = new ResultsCache(redis);
   const repository = new ResultsRepository(db, { defaultDeadlineMs: config.imageDeadlineMs });
+  // Webhooks on completion: queued in PostgreSQL, sent in the background, signed and retried (packages/webhooks).
+  let webhookLogger: Logger | undefined;
+  const webhooks = webhookDispatcherFromEnv(db, {
+    onError: (error) => webhookLogger?.warn({ err: (error as Error).message }, 'webhook delivery pass failed'),
+    onDelivery: (outcome) => webhookLogger?.[outcome.ok ? 'info' : 'warn'](outcome, 'webhook attempt'),
+  });
 
   const refresh = async (tenantId: string, imageId: string, stage?: StageName) => {
     const view = await getImage(db, tenantId, imageId);
@@ -45,23 +53,29 @@ export async function runResults(): Promise<number> {
       updatedAt: view.updatedAt,
       ...(stage ? { stage, stageStatus: view.stages[stage].status } : {}),
     });
+    await webhooks.onChange({ tenantId, imageId, status: view.status });
   };
 
   let sweepTimer: NodeJS.Timeout | undefined;
   const running = startStageProcess({
     service: 'results',
     createStage: async () =>
-      resultsStage({
-        repository,
-        onChange: (write, eventType) => refresh(write.tenantId, write.imageId, STAGE_OF_EVENT[eventType]),
-      }),
+      webhooks.observe(
+        resultsStage({
+          repository,
+          onChange: (write, eventType) => refresh(write.tenantId, write.imageId, STAGE_OF_EVENT[eventType]),
+        }),
+      ),
     onStop: async () => {
+      await webhooks.stop();
       clearInterval(sweepTimer);
       await redis.quit();
       await db.destroy();
     },
   });
   const stageProcess = await running;
+  webhookLogger = stageProcess.logger;
+  webhooks.start();
   sweepTimer = setInterval(() => {
     sweepExpired(db, new Date())
       .then(async (expired) => {
