@@ -5,9 +5,9 @@
 #
 # Build arguments:
 #   NODE_IMAGE  base image (glibc Debian: sharp's libvips and onnxruntime-node ship prebuilt glibc binaries)
-#   MODELS_DIR  a folder inside the build context copied to /models (IMGPIPE_MODELS_DIR), e.g.
-#               `--build-arg MODELS_DIR=models`. The default folder holds only a README: without it, mount the
-#               models at /models at run time instead.
+#   MODELS_DIR  a folder inside the build context copied to /models (IMGPIPE_MODELS_DIR); default
+#               infra/docker/models, where `imgpipe models fetch --dir infra/docker/models` puts the weights
+#               (git-ignored). Built without weights, the image expects them mounted at /models.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- the workspace manifests alone, so the dependency layer is rebuilt only when a package.json changes ---
