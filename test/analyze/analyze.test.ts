@@ -1,0 +1,171 @@
+/**
+ * `imgpipe analyze` as a user runs it: the CLI over the shared fixtures, no services, checked against
+ * ../shared/images/expected.json, plus bad input that must fail with a stable code and never crash.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { crc32, deflateSync } from 'node:zlib';
+import type { ImageAnalysis } from '@imgpipe/contracts';
+import { sharedPath } from '../support/shared.ts';
+
+const IMGPIPE = fileURLToPath(new URL('../../apps/cli/bin/imgpipe.js', import.meta.url));
+
+interface Outcome {
+  code: number;
+  results: (ImageAnalysis & { file: string; error?: { code: string; message: string } })[];
+  stderr: string;
+}
+
+function analyze(...args: string[]): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [IMGPIPE, 'analyze', '--json', ...args],
+      { env: { ...process.env, IMGPIPE_MODELS_DIR: sharedPath('models') }, maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        if (code !== 0 && code !== 1) return reject(new Error(`analyze exited ${code}: ${stderr}`));
+        const results = stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line));
+        resolve({ code, results, stderr });
+      },
+    );
+  });
+}
+
+/** Case-insensitive, spaces ignored; `tolerance` character edits allowed, as expected.json says. */
+function readsLine(fullText: string, expected: string, tolerance: number): boolean {
+  const squash = (text: string) => text.toLowerCase().replace(/\s+/g, '');
+  const want = squash(expected);
+  return fullText.split('\n').some((line) => editDistance(squash(line), want) <= tolerance);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+describe('imgpipe analyze', () => {
+  test('finds everything listed in ../shared/images/expected.json', async () => {
+    const expected = JSON.parse(readFileSync(sharedPath('images', 'expected.json'), 'utf8')) as Record<
+      string,
+      { objects?: string[]; faces?: number; text?: string[]; error?: string }
+    >;
+    const entries = Object.entries(expected).filter(([key]) => key !== 'about');
+    const outcome = await analyze(...entries.map(([file]) => sharedPath('images', file)));
+    assert.equal(outcome.code, 1, 'a non-zero exit: the broken JPEG failed');
+    const byFile = new Map(outcome.results.map((result) => [result.file, result]));
+    for (const [file, wants] of entries) {
+      const result = byFile.get(sharedPath('images', file));
+      assert.ok(result, `${file} has a result line`);
+      if (wants.error) {
+        assert.equal(result.status, 'failed', `${file} failed`);
+        assert.match(result.stages.preprocess.error?.code ?? '', /^IMAGE_(TRUNCATED|CORRUPT)$/);
+        assert.ok(outcome.stderr.includes(file.split('/').pop()!), 'the failure is named on stderr with its code');
+        continue;
+      }
+      assert.equal(result.status, 'completed', `${file} completed`);
+      const labels = new Set(result.labels.map((label) => label.label));
+      for (const object of wants.objects ?? []) {
+        assert.ok(
+          object.split('|').some((name) => labels.has(name)),
+          `${file}: found ${object} (labels: ${[...labels].join(', ')})`,
+        );
+      }
+      if (wants.faces !== undefined) assert.equal(result.faces.length, wants.faces, `${file}: ${wants.faces} face(s)`);
+      for (const line of wants.text ?? []) {
+        assert.ok(
+          readsLine(result.text.fullText, line, 3),
+          `${file}: reads "${line}"\n--- got:\n${result.text.fullText}`,
+        );
+      }
+      for (const stage of ['detect', 'faces', 'ocr'] as const) {
+        const model = result.stages[stage].model;
+        assert.ok(
+          model?.name && model.version && /^[0-9a-f]{64}$/.test(model.sha256),
+          `${file}: ${stage} names its model`,
+        );
+      }
+    }
+  });
+
+  test('bad input fails with a stable code and a clear message, never a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imgpipe-bad-'));
+    const write = (name: string, bytes: Uint8Array | string) => {
+      writeFileSync(join(dir, name), bytes);
+      return join(dir, name);
+    };
+    const cases: [file: string, code: string][] = [
+      [sharedPath('images', 'broken', 'truncated.jpg'), 'IMAGE_TRUNCATED'],
+      [write('empty.jpg', new Uint8Array()), 'IMAGE_EMPTY'],
+      [write('notes.jpg', 'these are my notes, not a photo\n'), 'IMAGE_UNSUPPORTED_FORMAT'],
+      [write('bomb.png', pixelBombPng(30_000, 30_000)), 'IMAGE_TOO_MANY_PIXELS'],
+      [write('drawing.bmp', Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)])), 'IMAGE_UNSUPPORTED_FORMAT'],
+      [write('corrupt.png', corruptPng()), 'IMAGE_CORRUPT'],
+    ];
+    const good = sharedPath('images', 'photos', 'dog.jpg');
+    const outcome = await analyze('--analyses', 'detect', ...cases.map(([file]) => file), good);
+    assert.equal(outcome.code, 1);
+    const byFile = new Map(outcome.results.map((result) => [result.file, result]));
+    for (const [file, code] of cases) {
+      const result = byFile.get(file);
+      assert.ok(result, `${file} has a result`);
+      assert.equal(result.status, 'failed');
+      assert.equal(result.stages.preprocess.error?.code, code, `${file}: ${result.stages.preprocess.error?.message}`);
+      assert.ok((result.stages.preprocess.error?.message.length ?? 0) > 10, 'the message explains');
+      assert.ok(outcome.stderr.includes(`${file}: ${code}`), `stderr names ${file} and ${code}`);
+    }
+    assert.equal(byFile.get(good)?.status, 'completed', 'a good image in the same batch still completes');
+  });
+});
+
+/** A valid PNG whose header declares width x height, with a tiny (truncated) zlib stream: small in bytes. */
+function pixelBombPng(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A PNG whose image data chunk has a wrong CRC and garbage inside. */
+function corruptPng(): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(64, 0);
+  ihdr.writeUInt32BE(64, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const idat = chunk('IDAT', Buffer.from('garbage that is not a zlib stream at all'));
+  idat.writeUInt32BE(0xdeadbeef, idat.length - 4);
+  return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', ihdr), idat, chunk('IEND', Buffer.alloc(0))]);
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function chunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
