@@ -21,7 +21,14 @@ export function tcpOpen({ host, port }: HostPort, timeoutMs = 1000): Promise<boo
 }
 
 export async function httpOk(url: string, timeoutMs = 2000): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ...) is its cause.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`GET ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+  }
   await response.body?.cancel();
   if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
   return true;

@@ -100,7 +100,7 @@ export const kafkaService: ServiceFactory = (layout) => {
     startTimeoutMs: 180_000,
     async ready() {
       // KRaft opens the client port last; the metadata request proves the controller is elected.
-      if (!(await tcpOpen(layout.kafka))) return false;
+      if (!(await tcpOpen(layout.kafka))) throw new Error(`nothing listens on ${endpoint}`);
       return kafkaMetadata(endpoint);
     },
     async prepare(report) {
