@@ -76,16 +76,22 @@ export async function ensureKafkaLibs(cacheDir: string, version: string, report:
 export async function ensureApicurio(cacheDir: string, report: ProgressReporter): Promise<string> {
   const what = `Apicurio Registry ${APICURIO_VERSION} (about 160 MB)`;
   return buildOnce(join(cacheDir, `apicurio-registry-${APICURIO_VERSION}`), what, report, async (work) => {
+    // dependency:copy, then tar: dependency:unpack keeps "already unpacked" markers in the pom's target/ folder
+    // and would skip the unpack into a fresh cache.
     await maven(
       [
-        'dependency:unpack',
+        'dependency:copy',
         `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
         `-DoutputDirectory=${work}`,
-        // The plugin skips an unpack it has a marker for; keep markers with the output so a new cache re-unpacks.
-        `-DmarkersDirectory=${join(work, '.maven-markers')}`,
       ],
       what,
     );
+    const archive = join(work, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`);
+    const unpacked = await runCommand('tar', ['-xzf', archive, '-C', work]);
+    if (unpacked.code !== 0) {
+      throw new ImgpipeError('STACK_SERVICE_FAILED', `could not unpack ${archive}:\n${unpacked.output.trim()}`);
+    }
+    await rm(archive);
     if (!existsSync(join(work, 'quarkus-run.jar'))) {
       throw new ImgpipeError('STACK_SERVICE_FAILED', `${what} unpacked without quarkus-run.jar`);
     }
