@@ -43,3 +43,4 @@ export {
   type VisionStageOptions,
   visionStageOptions,
 } from './vision.ts';
+export * from './ocr/index.ts';

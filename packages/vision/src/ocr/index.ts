@@ -1,0 +1,27 @@
+/**
+ * OCR with PaddleOCR PP-OCRv4 (text detection + recognition, optional 180-degree classifier):
+ *
+ *   const { fullText, lines, model } = await recognizeText(imageOrBytes, { modelsDir });
+ *   await vision.run(recognizeTextHandler, normalizedImage, vision.options.models);   // on the worker pool
+ */
+export {
+  type CerCount,
+  characterErrorRate,
+  countErrors,
+  levenshtein,
+  normalizeLines,
+} from './character-error-rate.ts';
+export type { DbOptions } from './db-postprocess.ts';
+export type { MergeOptions } from './merge-lines.ts';
+export { DEFAULT_OCR_MODELS, loadOcrModels, type OcrModelOptions, type OcrModels } from './ocr-models.ts';
+export type { RasterImage } from './raster.ts';
+export {
+  DEFAULT_OCR_TUNING,
+  type OcrImage,
+  type OcrResult,
+  type OcrTimings,
+  type OcrTuning,
+  type RecognizeTextOptions,
+  recognizeText,
+  recognizeTextHandler,
+} from './recognize-text.ts';

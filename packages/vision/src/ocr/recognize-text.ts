@@ -1,0 +1,404 @@
+/**
+ * OCR of one image with PP-OCRv4: detect text lines (DB), cut each out straight, optionally turn upside-down ones,
+ * recognise them in width-sorted batches (CTC) and return the lines in reading order.
+ *
+ * Pre/post-processing follows PaddleOCR's inference defaults (BGR input, ImageNet mean/std in PaddleOCR's channel
+ * positions for the detector, (x/255 - 0.5)/0.5 and height 48 for the recogniser); the choices that differ were
+ * measured on shared/images/text (see ocr.test.ts and the bench).
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type {
+  ModelIdentity,
+  NormalizedBox,
+  PixelBox,
+  Point,
+  RecognizedText,
+  TextLine,
+  TextWord,
+} from '@imgpipe/contracts';
+import { ImgpipeError } from '@imgpipe/core';
+import ort from 'onnxruntime-node';
+import type { LoadedModel } from '../models/model-loader.ts';
+import { handlerRef } from '../pool/handler-ref.ts';
+import { type DecodedSequence, decodeCtc } from './ctc-decode.ts';
+import { boxesFromProbabilityMap, DEFAULT_DB_OPTIONS, type DbOptions } from './db-postprocess.ts';
+import { decodeImage } from './decode-image.ts';
+import { DEFAULT_MERGE_OPTIONS, type MergeOptions, mergeLinePieces } from './merge-lines.ts';
+import { loadOcrModels, type OcrModelOptions, type OcrModels } from './ocr-models.ts';
+import { type RasterImage, type RgbPatch, resizeBilinear, warpQuad } from './raster.ts';
+import { readingOrder } from './reading-order.ts';
+
+type Quad = [Point, Point, Point, Point];
+
+/** Pixels to read: RGB by default; a NormalizedImage from preprocess fits, and results use its original size. */
+export interface OcrImage extends RasterImage {
+  /** Size of the image results are reported in (the oriented original); default width/height. */
+  originalWidth?: number;
+  originalHeight?: number;
+}
+
+export interface OcrTuning {
+  /** The detector input's longer side is scaled down to this (never up), then both sides snap to multiples of 32. */
+  detMaxSideLen: number;
+  /** Images whose shorter side is below this are scaled up first (0: never; measured no gain on page.png). */
+  detMinSideLen: number;
+  db: DbOptions;
+  /** Join detector boxes that are pieces of one line (see mergeLinePieces); null keeps PaddleOCR's boxes. */
+  mergeLines: MergeOptions | null;
+  /** Lines recognised per recogniser run; lines of similar aspect share a batch. */
+  recBatchSize: number;
+  /** Narrowest recogniser input (PaddleOCR pads to 320 at height 48). */
+  recMinWidth: number;
+  /** Lines read with a lower mean character confidence are dropped. */
+  dropScore: number;
+  /** Average several reads per output pixel when a line is shrunk to height 48 (reduces aliasing). */
+  supersample: boolean;
+  /** Probability above which the angle classifier's "180 degrees" turns a line (when the classifier is on). */
+  angleThreshold: number;
+  /** Insert a space where the space class reaches this probability in a blank run (see decodeCtc); 1 disables. */
+  spaceThreshold: number;
+  /** Map full-width forms and compatibility characters to their plain forms (NFKC): "：" becomes ":". */
+  normalizeText: boolean;
+}
+
+export const DEFAULT_OCR_TUNING: Readonly<OcrTuning> = Object.freeze({
+  detMaxSideLen: 960,
+  detMinSideLen: 0,
+  // Unclip 1.6 rather than PaddleOCR's 1.5: a slightly wider margin helps the recogniser (measured CER on
+  // shared/images/text 0.76% at 1.5, 0.09% at 1.6; 2.0 reaches 0% there but clips neighbours on the dense page).
+  db: { ...DEFAULT_DB_OPTIONS, unclipRatio: 1.6 },
+  mergeLines: DEFAULT_MERGE_OPTIONS,
+  recBatchSize: 6,
+  recMinWidth: 320,
+  dropScore: 0.5,
+  supersample: true,
+  angleThreshold: 0.9,
+  // Between letters of one word the space class stays below 0.01; at 0.01 spurious spaces appear ("np. zeros"),
+  // at 0.05 some real ones are missed. Measured CER on shared/images/text: no inference 6.99%, 0.05 0.47%, 0.03 0.09%.
+  spaceThreshold: 0.03,
+  normalizeText: true,
+});
+
+/** Where the models are (see OcrModelOptions) and any tuning to override; plain data, so it crosses to workers. */
+export type RecognizeTextOptions = OcrModelOptions & Partial<Omit<OcrTuning, 'db'>> & { db?: Partial<DbOptions> };
+
+export interface OcrTimings {
+  /** Resize, detector run and DB post-processing. */
+  detectionMs: number;
+  /** Angle classification (0 when off). */
+  angleMs: number;
+  /** Crops, recogniser runs and decoding. */
+  recognitionMs: number;
+}
+
+export type OcrResult = RecognizedText & { model: ModelIdentity; timings: OcrTimings };
+
+const REC_HEIGHT = 48;
+const CLS_WIDTH = 192;
+const DET_MEAN = [0.485, 0.456, 0.406] as const;
+const DET_STD = [0.229, 0.224, 0.225] as const;
+
+/** Pixels are RGB; PaddleOCR's models were trained on OpenCV's BGR, so tensors take channels in this order. */
+const TENSOR_CHANNELS = [2, 1, 0] as const;
+
+function detectorSize(width: number, height: number, options: OcrTuning): { width: number; height: number } {
+  let ratio = 1;
+  if (Math.min(width, height) < options.detMinSideLen) ratio = options.detMinSideLen / Math.min(width, height);
+  if (Math.max(width, height) * ratio > options.detMaxSideLen) ratio = options.detMaxSideLen / Math.max(width, height);
+  return {
+    width: Math.max(32, Math.round((width * ratio) / 32) * 32),
+    height: Math.max(32, Math.round((height * ratio) / 32) * 32),
+  };
+}
+
+function detectorTensor(patch: RgbPatch): ort.Tensor {
+  const plane = patch.width * patch.height;
+  const data = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    const source = TENSOR_CHANNELS[c]!;
+    const mean = DET_MEAN[c]!;
+    const std = DET_STD[c]!;
+    const offset = c * plane;
+    for (let i = 0; i < plane; i++) data[offset + i] = (patch.data[i * 3 + source]! / 255 - mean) / std;
+  }
+  return new ort.Tensor('float32', data, [1, 3, patch.height, patch.width]);
+}
+
+/** Writes a patch into item `item` of a [n, 3, height, tensorWidth] tensor as (x/255-0.5)/0.5; the rest stays 0. */
+function writeRecognizerInput(patch: RgbPatch, target: Float32Array, item: number, tensorWidth: number): void {
+  const plane = REC_HEIGHT * tensorWidth;
+  for (let c = 0; c < 3; c++) {
+    const source = TENSOR_CHANNELS[c]!;
+    const base = item * 3 * plane + c * plane;
+    for (let y = 0; y < patch.height; y++) {
+      for (let x = 0; x < patch.width; x++) {
+        target[base + y * tensorWidth + x] = patch.data[(y * patch.width + x) * 3 + source]! / 127.5 - 1;
+      }
+    }
+  }
+}
+
+async function run(model: LoadedModel, input: ort.Tensor): Promise<ort.Tensor> {
+  const { session } = model;
+  try {
+    const outputs = await session.run({ [session.inputNames[0]!]: input });
+    return outputs[session.outputNames[0]!]!;
+  } catch (error) {
+    throw new ImgpipeError('MODEL_INFERENCE_FAILED', `${model.identity.name} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function distance(a: Point, b: Point): number {
+  return Math.hypot(a.x - b.x, a.y - b.y);
+}
+
+interface LineCandidate {
+  /** Corners clockwise from top-left in image pixels. */
+  polygon: Quad;
+  /** The same corners in reading direction: the crop's top-left, top-right, bottom-right, bottom-left. */
+  readingQuad: Quad;
+  cropWidth: number;
+  cropHeight: number;
+}
+
+async function detectLines(image: RasterImage, models: OcrModels, options: OcrTuning): Promise<LineCandidate[]> {
+  const size = detectorSize(image.width, image.height, options);
+  const resized = resizeBilinear(image, size.width, size.height);
+  await yieldToEventLoop();
+  const output = await run(models.detector, detectorTensor(resized));
+  const [, , mapHeight, mapWidth] = output.dims as [number, number, number, number];
+  const boxes = boxesFromProbabilityMap(output.data as Float32Array, mapWidth, mapHeight, options.db);
+  await yieldToEventLoop();
+  const scaleX = image.width / mapWidth;
+  const scaleY = image.height / mapHeight;
+  const clip = (p: Point): Point => ({
+    x: Math.min(image.width, Math.max(0, p.x * scaleX)),
+    y: Math.min(image.height, Math.max(0, p.y * scaleY)),
+  });
+  const detected = boxes.map((box) => box.rect.corners.map(clip) as Quad);
+  const quads = options.mergeLines ? mergeLinePieces(detected, options.mergeLines) : detected;
+  const lines: LineCandidate[] = [];
+  for (const polygon of quads) {
+    const [p0, p1, p2, p3] = polygon;
+    const cropWidth = Math.max(distance(p0, p1), distance(p3, p2));
+    const cropHeight = Math.max(distance(p0, p3), distance(p1, p2));
+    if (cropWidth <= 3 || cropHeight <= 3) continue;
+    // Tall boxes hold vertical text: read them turned a quarter counter-clockwise, as PaddleOCR does.
+    const vertical = cropHeight / cropWidth >= 1.5;
+    lines.push({
+      polygon,
+      readingQuad: vertical ? [p1, p2, p3, p0] : polygon,
+      cropWidth: vertical ? cropHeight : cropWidth,
+      cropHeight: vertical ? cropWidth : cropHeight,
+    });
+  }
+  return lines;
+}
+
+function cropLine(image: RasterImage, line: LineCandidate, width: number, supersample: boolean): RgbPatch {
+  const factor = supersample ? Math.min(4, Math.max(1, Math.floor(line.cropHeight / REC_HEIGHT))) : 1;
+  return warpQuad(image, line.readingQuad, width, REC_HEIGHT, factor);
+}
+
+function recognizerWidth(line: LineCandidate): number {
+  return Math.max(1, Math.ceil((REC_HEIGHT * line.cropWidth) / line.cropHeight));
+}
+
+/** Turns upside-down lines (reading quad rotated by two corners) where the classifier is confident. */
+async function classifyAngles(
+  image: RasterImage,
+  lines: LineCandidate[],
+  models: OcrModels,
+  options: OcrTuning,
+): Promise<void> {
+  const classifier = models.angleClassifier;
+  if (!classifier || lines.length === 0) return;
+  for (let start = 0; start < lines.length; start += options.recBatchSize) {
+    const batch = lines.slice(start, start + options.recBatchSize);
+    const input = new Float32Array(batch.length * 3 * REC_HEIGHT * CLS_WIDTH);
+    batch.forEach((line, item) => {
+      const width = Math.min(CLS_WIDTH, recognizerWidth(line));
+      writeRecognizerInput(cropLine(image, line, width, options.supersample), input, item, CLS_WIDTH);
+    });
+    const output = await run(classifier, new ort.Tensor('float32', input, [batch.length, 3, REC_HEIGHT, CLS_WIDTH]));
+    const scores = output.data as Float32Array;
+    batch.forEach((line, item) => {
+      if (scores[item * 2 + 1]! > options.angleThreshold) {
+        const [q0, q1, q2, q3] = line.readingQuad;
+        line.readingQuad = [q2, q3, q0, q1];
+      }
+    });
+  }
+}
+
+interface RecognizedLine {
+  line: LineCandidate;
+  decoded: DecodedSequence;
+  /** Fraction of the recogniser input's width covered by one timestep, relative to the line's own width. */
+  stepFraction: number;
+}
+
+async function recognizeLines(
+  image: RasterImage,
+  lines: LineCandidate[],
+  models: OcrModels,
+  options: OcrTuning,
+): Promise<RecognizedLine[]> {
+  const order = lines
+    .map((_, index) => index)
+    .sort((a, b) => {
+      const ra = lines[a]!.cropWidth / lines[a]!.cropHeight;
+      const rb = lines[b]!.cropWidth / lines[b]!.cropHeight;
+      return ra - rb;
+    });
+  const results: RecognizedLine[] = [];
+  for (let start = 0; start < order.length; start += options.recBatchSize) {
+    const batch = order.slice(start, start + options.recBatchSize).map((index) => lines[index]!);
+    const widths = batch.map(recognizerWidth);
+    const tensorWidth = Math.max(options.recMinWidth, ...widths);
+    const input = new Float32Array(batch.length * 3 * REC_HEIGHT * tensorWidth);
+    batch.forEach((line, item) => {
+      writeRecognizerInput(cropLine(image, line, widths[item]!, options.supersample), input, item, tensorWidth);
+    });
+    await yieldToEventLoop();
+    const output = await run(
+      models.recognizer,
+      new ort.Tensor('float32', input, [batch.length, 3, REC_HEIGHT, tensorWidth]),
+    );
+    const [, steps, classes] = output.dims as [number, number, number];
+    batch.forEach((line, item) => {
+      const decoded = decodeCtc(
+        output.data as Float32Array,
+        item,
+        steps,
+        classes,
+        models.characters,
+        options.spaceThreshold,
+      );
+      results.push({ line, decoded, stepFraction: tensorWidth / steps / widths[item]! });
+    });
+  }
+  return results;
+}
+
+function round(value: number, digits = 2): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+function boundsOf(
+  polygon: readonly Point[],
+  width: number,
+  height: number,
+): { box: PixelBox; normalized: NormalizedBox } {
+  const xs = polygon.map((p) => p.x);
+  const ys = polygon.map((p) => p.y);
+  const left = Math.min(...xs);
+  const top = Math.min(...ys);
+  const box = { x: left, y: top, width: Math.max(...xs) - left, height: Math.max(...ys) - top };
+  return {
+    box: { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) },
+    normalized: {
+      left: box.x / width,
+      top: box.y / height,
+      width: box.width / width,
+      height: box.height / height,
+    },
+  };
+}
+
+function lerp(a: Point, b: Point, t: number): Point {
+  return { x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t };
+}
+
+/**
+ * Splits a line at spaces. CTC emits each character at a narrow peak, so a word spans from its first character's
+ * peak to its last one's, widened by half a character pitch on each side; positions map linearly along the line.
+ */
+function wordsOf(recognized: RecognizedLine, normalize: (text: string) => string): TextWord[] {
+  const { decoded, line, stepFraction } = recognized;
+  const chars = decoded.chars;
+  if (chars.length === 0) return [];
+  // Character pitch in timesteps (centre to centre); a word reaches half a pitch beyond its outer peaks' steps.
+  const centre = (c: (typeof chars)[number]) => (c.firstStep + c.lastStep + 1) / 2;
+  const pitch = chars.length > 1 ? (centre(chars[chars.length - 1]!) - centre(chars[0]!)) / (chars.length - 1) : 2;
+  const pad = pitch / 2;
+  const [q0, q1, q2, q3] = line.readingQuad;
+  const words: TextWord[] = [];
+  let current: typeof chars = [];
+  const flush = () => {
+    if (current.length === 0) return;
+    const from = Math.max(0, (current[0]!.firstStep - pad) * stepFraction);
+    const to = Math.min(1, (current[current.length - 1]!.lastStep + 1 + pad) * stepFraction);
+    words.push({
+      text: normalize(current.map((c) => c.char).join('')),
+      confidence: round(current.reduce((sum, c) => sum + c.confidence, 0) / current.length, 4),
+      polygon: [lerp(q0, q1, from), lerp(q0, q1, to), lerp(q3, q2, to), lerp(q3, q2, from)],
+    });
+    current = [];
+  };
+  for (const c of chars) {
+    if (c.char.trim() === '') flush();
+    else current.push(c);
+  }
+  flush();
+  return words;
+}
+
+function tuningOf(options: RecognizeTextOptions): OcrTuning {
+  const tuning: OcrTuning = { ...DEFAULT_OCR_TUNING, db: { ...DEFAULT_OCR_TUNING.db, ...options.db } };
+  for (const key of Object.keys(DEFAULT_OCR_TUNING) as (keyof OcrTuning)[]) {
+    if (key !== 'db' && options[key] !== undefined) Object.assign(tuning, { [key]: options[key] });
+  }
+  return tuning;
+}
+
+/**
+ * Reads the text in an image: lines in reading order, each with its 4-point polygon, box, text, confidence and
+ * words, in pixels of the oriented original. Takes encoded bytes (EXIF orientation applied) or decoded pixels.
+ */
+export async function recognizeText(input: OcrImage | Uint8Array, options: RecognizeTextOptions): Promise<OcrResult> {
+  const tuning = tuningOf(options);
+  const models = await loadOcrModels(options);
+  const image: OcrImage = input instanceof Uint8Array ? await decodeImage(input) : input;
+  const normalize = tuning.normalizeText ? (text: string) => text.normalize('NFKC') : (text: string) => text;
+
+  const started = performance.now();
+  const candidates = await detectLines(image, models, tuning);
+  const detected = performance.now();
+  await classifyAngles(image, candidates, models, tuning);
+  const classified = performance.now();
+  const recognized = await recognizeLines(image, candidates, models, tuning);
+  const finished = performance.now();
+
+  const width = image.originalWidth ?? image.width;
+  const height = image.originalHeight ?? image.height;
+  const scaleX = width / image.width;
+  const scaleY = height / image.height;
+  const toOriginal = (p: Point): Point => ({ x: round(p.x * scaleX), y: round(p.y * scaleY) });
+  const kept = recognized.filter((r) => r.decoded.confidence >= tuning.dropScore && r.decoded.text.trim() !== '');
+  const lines: TextLine[] = readingOrder(kept.map((r) => r.line.polygon)).map((index) => {
+    const r = kept[index]!;
+    const polygon = r.line.polygon.map(toOriginal);
+    const { box, normalized } = boundsOf(polygon, width, height);
+    const words = wordsOf(r, normalize).map((word) => ({ ...word, polygon: word.polygon.map(toOriginal) }));
+    return {
+      text: normalize(r.decoded.text).trim(),
+      confidence: round(r.decoded.confidence, 4),
+      polygon,
+      box,
+      boxNormalized: normalized,
+      words,
+    };
+  });
+  return {
+    fullText: lines.map((l) => l.text).join('\n'),
+    lines,
+    model: models.identity,
+    timings: { detectionMs: detected - started, angleMs: classified - detected, recognitionMs: finished - classified },
+  };
+}
+
+export const recognizeTextHandler = handlerRef<typeof recognizeText>(import.meta.url, 'recognizeText');
