@@ -168,7 +168,7 @@ export function simulate(
     if (next > replicas)
       readyAt = [...readyAt, ...Array.from({ length: next - replicas }, () => t + pod.startupSeconds)];
     else readyAt = readyAt.slice(0, next); // the newest pods go first
-    note = `${why}: ${replicas} -> ${next}`;
+    note = [note, `${why}: ${replicas} -> ${next}`].filter(Boolean).join('; ');
     replicas = next;
   };
 
