@@ -1,5 +1,10 @@
-import { ImgpipeError } from '@imgpipe/core';
-import { createVision, decodeNormalizedImage, encodeNormalizedImage, type Vision } from '@imgpipe/vision';
+import {
+  createVision,
+  decodeNormalizedImage,
+  encodeNormalizedImage,
+  recognizeTextHandler,
+  type Vision,
+} from '@imgpipe/vision';
 import type { OriginalSize, VisionEngine } from './vision-engine.ts';
 
 export interface CreateVisionEngineOptions {
@@ -39,8 +44,13 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       const { faces, model } = await vision.detectFaces(await decode(normalized, original));
       return { result: faces, model };
     },
-    async recognizeText() {
-      throw new ImgpipeError('STAGE_INTERNAL', 'OCR is not wired into the vision engine yet');
+    async recognizeText(normalized, original) {
+      const { model, fullText, lines } = await vision.run(
+        recognizeTextHandler,
+        await decode(normalized, original),
+        vision.options.models,
+      );
+      return { result: { fullText, lines }, model };
     },
     close: () => vision.close(),
   };
