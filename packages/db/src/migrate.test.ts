@@ -31,19 +31,11 @@ describe('migrate', () => {
       assert.deepEqual(outcomes.flatMap((outcome) => outcome.applied).sort(), Object.keys(MIGRATIONS).sort());
       const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables
         where table_schema = ${schema} order by table_name`.execute(admin);
-      assert.deepEqual(
-        tables.rows.map((row) => row.table_name),
-        [
-          'detections',
-          'faces',
-          'image_labels',
-          'image_stages',
-          'images',
-          'kysely_migration',
-          'kysely_migration_lock',
-          'text_lines',
-        ],
-      );
+      const names = tables.rows.map((row) => row.table_name);
+      for (const table of ['images', 'image_stages', 'detections', 'faces', 'text_lines', 'image_labels']) {
+        assert.ok(names.includes(table), `${table} exists`);
+      }
+      assert.equal(names.filter((name) => name === 'kysely_migration').length, 1, 'one bookkeeping table');
     } finally {
       await Promise.all(runners.map((db) => db.destroy()));
       await sql`drop schema ${sql.id(schema)} cascade`.execute(admin);
