@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'Analyse image files or folders in-process (no services needed)',
     load: () => import('./commands/analyze.ts'),
   },
+  apikey: { summary: 'Create, list or revoke API keys for the HTTP API', load: () => import('./commands/apikey.ts') },
   dev: { summary: 'Run every worker and the results service locally', load: () => import('./commands/dev.ts') },
   dlq: { summary: 'List or re-drive dead-lettered messages', load: () => import('./commands/dlq.ts') },
   migrate: { summary: 'Bring the results database to the latest schema', load: () => import('./commands/migrate.ts') },
@@ -30,6 +31,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import('./commands/stack.ts'),
   },
   status: { summary: "Show an image's status", load: () => import('./commands/status.ts') },
+  token: {
+    summary: 'Mint a development JWT for the HTTP API (--tenant, --role, --ttl)',
+    load: () => import('./commands/token.ts'),
+  },
   topics: { summary: 'Create the pipeline and dead-letter topics', load: () => import('./commands/topics.ts') },
 };
 

@@ -42,6 +42,11 @@ export const command: Command = {
         code = await runResults();
         break;
       }
+      case 'ingest-api': {
+        const { runIngestApi } = await import('@imgpipe/ingest-api');
+        code = await runIngestApi();
+        break;
+      }
       default:
         console.error(`imgpipe run: unknown service '${service}'\n\n${HELP}`);
         return EXIT.usage;

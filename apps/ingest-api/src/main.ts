@@ -1,0 +1,26 @@
+import { createApi, jwtOptionsFrom, loadApiConfig } from '@imgpipe/http-api';
+import { createLogger, startTracing } from '@imgpipe/telemetry';
+
+/** The HTTP API: configuration, tracing and logging, then listen on IMGPIPE_API_PORT until SIGTERM. */
+export async function runIngestApi(): Promise<number> {
+  const config = loadApiConfig();
+  const tracing = startTracing({ serviceName: 'imgpipe-ingest-api' });
+  const logger = createLogger('imgpipe-ingest-api');
+  if (jwtOptionsFrom(config).usingDevSecret) {
+    logger.warn(
+      'IMGPIPE_JWT_SECRET and IMGPIPE_JWKS_URL are unset: accepting HS256 tokens signed with the development secret',
+    );
+  }
+  const api = await createApi(config, logger);
+  const address = await api.app.listen({ port: config.port, host: config.host });
+  logger.info({ address, docs: `${address}/docs`, openapi: `${address}/openapi.json` }, 'ingest API listening');
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  logger.info('stopping: finishing in-flight requests');
+  await api.close();
+  await tracing.shutdown();
+  logger.info('stopped');
+  return 0;
+}

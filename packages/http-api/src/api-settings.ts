@@ -1,0 +1,58 @@
+import { bool, type ConfigOf, int, loadConfig, optionalStr, serviceSettings, str } from '@imgpipe/core';
+import { egressSettings } from '@imgpipe/egress';
+
+/** Where the development HS256 secret comes from when none is configured: fine on a laptop, never in production. */
+export const DEV_JWT_SECRET = 'imgpipe-local-development-secret-do-not-deploy';
+
+export const apiSettings = {
+  port: int('IMGPIPE_API_PORT', { default: 8080, min: 0, max: 65535, description: 'HTTP API port' }),
+  host: str('IMGPIPE_API_HOST', { default: '0.0.0.0' }),
+  maxImageBytes: int('IMGPIPE_API_MAX_IMAGE_BYTES', {
+    default: 20 * 1024 * 1024,
+    min: 1,
+    description: 'largest image accepted (upload or fetched URL); more is 413 IMAGE_TOO_LARGE',
+  }),
+  maxBatchImages: int('IMGPIPE_API_MAX_BATCH', { default: 20, min: 1, max: 1000 }),
+  dedupWindowSeconds: int('IMGPIPE_API_DEDUP_WINDOW_SECONDS', {
+    default: 24 * 60 * 60,
+    min: 0,
+    description: 'same bytes from the same tenant within this window return the existing image; 0 turns it off',
+  }),
+  idempotencyTtlSeconds: int('IMGPIPE_API_IDEMPOTENCY_TTL_SECONDS', { default: 24 * 60 * 60, min: 1 }),
+  rateLimitPerSecond: int('IMGPIPE_API_RATE_LIMIT_PER_SECOND', {
+    default: 50,
+    min: 1,
+    description: 'sustained requests per second per tenant (token bucket refill)',
+  }),
+  rateLimitBurst: int('IMGPIPE_API_RATE_LIMIT_BURST', {
+    default: 100,
+    min: 1,
+    description: 'token bucket size per tenant',
+  }),
+  ipRateLimitPerSecond: int('IMGPIPE_API_IP_RATE_LIMIT_PER_SECOND', {
+    default: 5,
+    min: 1,
+    description: 'per client IP, for unauthenticated paths and failed authentication',
+  }),
+  ipRateLimitBurst: int('IMGPIPE_API_IP_RATE_LIMIT_BURST', { default: 30, min: 1 }),
+  urlFetchTimeoutMs: int('IMGPIPE_API_URL_FETCH_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
+  jwtSecret: optionalStr('IMGPIPE_JWT_SECRET', {
+    description: `HS256 secret (at least 32 characters); without it and without a JWKS URL, the development secret is used`,
+  }),
+  jwksUrl: optionalStr('IMGPIPE_JWKS_URL', { description: 'JWKS of an identity provider: enables RS256 tokens' }),
+  jwtIssuer: optionalStr('IMGPIPE_JWT_ISSUER', { description: 'required `iss` of tokens, when set' }),
+  jwtAudience: optionalStr('IMGPIPE_JWT_AUDIENCE', { description: 'required `aud` of tokens, when set' }),
+  trustProxy: bool('IMGPIPE_API_TRUST_PROXY', {
+    default: false,
+    description: 'take the client IP from X-Forwarded-For (behind a load balancer)',
+  }),
+  imageDeadlineMs: int('IMGPIPE_IMAGE_DEADLINE_MS', { default: 15 * 60_000, min: 1_000 }),
+  egressAllow: egressSettings.allow,
+  ...serviceSettings,
+};
+
+export type ApiConfig = ConfigOf<typeof apiSettings>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  return loadConfig(apiSettings, env);
+}

@@ -1,0 +1,104 @@
+import { EventCodec } from '@imgpipe/contracts';
+import { createDatabase, createRedis, migrate } from '@imgpipe/db';
+import { SsrfGuard } from '@imgpipe/egress';
+import { ImagePublisher } from '@imgpipe/pipeline';
+import { BlobStore } from '@imgpipe/storage';
+import { createKafka } from '@imgpipe/stream';
+import type { Logger } from '@imgpipe/telemetry';
+import type { FastifyInstance } from 'fastify';
+import { type ApiConfig, DEV_JWT_SECRET } from './api-settings.ts';
+import { type ApiDeps, type ApiOptions, buildApp } from './app.ts';
+
+export interface RunningApi {
+  app: FastifyInstance;
+  deps: ApiDeps;
+  /** Stops accepting requests, then closes every client. */
+  close(): Promise<void>;
+}
+
+/** Which token algorithms the configuration enables; the development secret only when nothing else is configured. */
+export function jwtOptionsFrom(config: ApiConfig): ApiOptions['jwt'] & { usingDevSecret: boolean } {
+  if (config.jwtSecret !== undefined && config.jwtSecret.length < 32) {
+    throw new Error('IMGPIPE_JWT_SECRET must be at least 32 characters');
+  }
+  const hsSecret = config.jwtSecret ?? (config.jwksUrl ? undefined : DEV_JWT_SECRET);
+  return {
+    ...(hsSecret ? { hsSecret } : {}),
+    ...(config.jwksUrl ? { jwksUrl: config.jwksUrl } : {}),
+    ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}),
+    ...(config.jwtAudience ? { audience: config.jwtAudience } : {}),
+    usingDevSecret: hsSecret === DEV_JWT_SECRET,
+  };
+}
+
+export function apiOptionsFrom(config: ApiConfig): ApiOptions {
+  const { usingDevSecret: _dev, ...jwt } = jwtOptionsFrom(config);
+  return {
+    jwt,
+    maxImageBytes: config.maxImageBytes,
+    maxBatchImages: config.maxBatchImages,
+    dedupWindowSeconds: config.dedupWindowSeconds,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    urlFetchTimeoutMs: config.urlFetchTimeoutMs,
+    imageDeadlineMs: config.imageDeadlineMs,
+    tenantRateLimit: { burst: config.rateLimitBurst, perSecond: config.rateLimitPerSecond },
+    ipRateLimit: { burst: config.ipRateLimitBurst, perSecond: config.ipRateLimitPerSecond },
+    trustProxy: config.trustProxy,
+  };
+}
+
+/**
+ * The API with real clients (Kafka producer, schema registry, S3, PostgreSQL, Redis) built from configuration:
+ * what `imgpipe run ingest-api`, the scenario tests and the benchmark run. Overrides replace options (tests).
+ */
+export async function createApi(
+  config: ApiConfig,
+  logger: Logger,
+  overrides: Partial<ApiOptions> & { logRequests?: boolean } = {},
+): Promise<RunningApi> {
+  const db = createDatabase({ url: config.databaseUrl, applicationName: 'imgpipe-api' });
+  await migrate(db);
+  const redis = createRedis(config.redisUrl);
+  const subscriber = createRedis(config.redisUrl);
+  const blobs = new BlobStore({
+    endpoint: config.s3Endpoint,
+    region: config.s3Region,
+    bucket: config.s3Bucket,
+    accessKeyId: config.s3AccessKey,
+    secretAccessKey: config.s3SecretKey,
+  });
+  await blobs.ensureBucket();
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'imgpipe-api', logger });
+  const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+  await producer.connect();
+  const admin = kafka.admin();
+  await admin.connect();
+  const codec = new EventCodec({ registryUrl: config.schemaRegistryUrl });
+  const deps: ApiDeps = {
+    db,
+    redis,
+    subscriber,
+    blobs,
+    publisher: new ImagePublisher({ producer, codec, blobs }),
+    guard: new SsrfGuard({ allow: config.egressAllow }),
+    readiness: {
+      kafka: () => admin.describeCluster(),
+      s3: () => blobs.ping(),
+      postgres: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute(),
+      redis: () => redis.ping(),
+    },
+    ...(overrides.logRequests === false ? {} : { logger }),
+  };
+  const { logRequests: _logRequests, ...optionOverrides } = overrides;
+  const app = await buildApp(deps, { ...apiOptionsFrom(config), ...optionOverrides });
+  return {
+    app,
+    deps,
+    async close() {
+      await app.close();
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      await Promise.allSettled([redis.quit(), subscriber.quit(), db.destroy()]);
+      blobs.close();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { ANALYSES, type AnalysisName } from '@imgpipe/contracts';
+import { ImgpipeError } from '@imgpipe/core';
+import { sniffFormat } from '@imgpipe/vision';
+
+export interface CheckedImage {
+  bytes: Buffer;
+  sha256: string;
+  /** From the sniffed format, never from what the client said. */
+  contentType: string;
+  format: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+};
+
+/**
+ * Everything checked before anything is stored: size (413), emptiness (422) and the real format from the magic
+ * bytes (415). A refused image leaves nothing behind in S3 or PostgreSQL.
+ */
+export function checkImage(bytes: Buffer, maxBytes: number): CheckedImage {
+  if (bytes.byteLength === 0) throw new ImgpipeError('IMAGE_EMPTY', 'the request carries no image bytes');
+  if (bytes.byteLength > maxBytes) {
+    throw new ImgpipeError('IMAGE_TOO_LARGE', `${bytes.byteLength} bytes is over the limit of ${maxBytes}`);
+  }
+  const sniffed = sniffFormat(bytes);
+  if (!sniffed.supported) {
+    const looksLike = sniffed.looksLike ? ` (it looks like ${sniffed.looksLike})` : '';
+    throw new ImgpipeError(
+      'IMAGE_UNSUPPORTED_FORMAT',
+      `the bytes are not JPEG, PNG, WebP, AVIF, GIF or TIFF${looksLike}`,
+    );
+  }
+  return {
+    bytes,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    contentType: CONTENT_TYPES[sniffed.format] ?? 'application/octet-stream',
+    format: sniffed.format,
+  };
+}
+
+/** `detect,ocr` or ['detect', 'ocr'] as analysis names; unknown names are REQUEST_INVALID. */
+export function parseAnalyses(value: unknown): AnalysisName[] {
+  if (value === undefined || value === null || value === '') return [];
+  const names = (Array.isArray(value) ? value : String(value).split(','))
+    .map((name) => String(name).trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !(ANALYSES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new ImgpipeError(
+      'REQUEST_INVALID',
+      `unknown analyses: ${unknown.join(', ')} (choose from ${ANALYSES.join(', ')})`,
+    );
+  }
+  return [...new Set(names)] as AnalysisName[];
+}
+
+/** Attributes as a flat string map, from an object or its JSON text. */
+export function parseAttributes(value: unknown): Record<string, string> {
+  if (value === undefined || value === null || value === '') return {};
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new ImgpipeError('REQUEST_INVALID', 'attributes must be a JSON object of strings');
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ImgpipeError('REQUEST_INVALID', 'attributes must be a JSON object of strings');
+  }
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  if (entries.length > 50 || entries.some(([key, item]) => typeof item !== 'string' || key.length > 100)) {
+    throw new ImgpipeError('REQUEST_INVALID', 'attributes must be at most 50 string values');
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
