@@ -74,6 +74,14 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
   }) as unknown as FastifyInstance;
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  // Every route as registered, so a test can hold the OpenAPI document to it.
+  const routes: { method: string; url: string; hidden: boolean }[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      routes.push({ method, url: route.url, hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide) });
+    }
+  });
 
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, request);

@@ -54,7 +54,7 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
 export async function createApi(
   config: ApiConfig,
   logger: Logger,
-  overrides: Partial<ApiOptions> & { logRequests?: boolean } = {},
+  overrides: Partial<ApiOptions> & { logRequests?: boolean; guard?: SsrfGuard } = {},
 ): Promise<RunningApi> {
   const db = createDatabase({ url: config.databaseUrl, applicationName: 'imgpipe-api' });
   await migrate(db);
@@ -80,7 +80,7 @@ export async function createApi(
     subscriber,
     blobs,
     publisher: new ImagePublisher({ producer, codec, blobs }),
-    guard: new SsrfGuard({ allow: config.egressAllow }),
+    guard: overrides.guard ?? new SsrfGuard({ allow: config.egressAllow }),
     readiness: {
       kafka: () => admin.describeCluster(),
       s3: () => blobs.ping(),
@@ -89,7 +89,7 @@ export async function createApi(
     },
     ...(overrides.logRequests === false ? {} : { logger }),
   };
-  const { logRequests: _logRequests, ...optionOverrides } = overrides;
+  const { logRequests: _logRequests, guard: _guard, ...optionOverrides } = overrides;
   const app = await buildApp(deps, { ...apiOptionsFrom(config), ...optionOverrides });
   return {
     app,

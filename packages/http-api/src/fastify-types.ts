@@ -11,6 +11,10 @@ declare module 'fastify' {
     /** The request body as the OpenAPI document shows it, when it differs from the validated (JSON) schema. */
     openapiBody?: unknown;
   }
+  interface FastifyInstance {
+    /** Every route registered, in order (method, URL, hidden from the OpenAPI document). */
+    registeredRoutes: readonly { method: string; url: string; hidden: boolean }[];
+  }
   interface FastifyRequest {
     principal?: Principal;
   }

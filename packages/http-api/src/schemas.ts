@@ -249,9 +249,15 @@ export const SHARED_SCHEMAS = [
 ] as const;
 
 /** The error responses a route documents, each as a Problem. */
-export function problemResponses(...statuses: number[]): Record<number, { $ref: string; description: string }> {
+export function problemResponses(...statuses: number[]): Record<number, object> {
   return Object.fromEntries(
-    statuses.map((status) => [status, { $ref: 'Problem#', description: `problem details (${status})` }]),
+    statuses.map((status) => [
+      status,
+      {
+        description: `problem details (${status})`,
+        content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
+      },
+    ]),
   );
 }
 

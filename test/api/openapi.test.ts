@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { startTestApi, type TestApi } from './support.ts';
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>>;
+}
+
+describe('the OpenAPI document', () => {
+  let api: TestApi;
+  let document: OpenApiDocument;
+
+  before(async () => {
+    api = await startTestApi();
+    const response = await fetch(`${api.url}/openapi.json`);
+    assert.equal(response.status, 200);
+    document = (await response.json()) as OpenApiDocument;
+  });
+  after(() => api.close());
+
+  test('is OpenAPI 3.1 and validates against the specification schema', async () => {
+    assert.equal(document.openapi, '3.1.0');
+    const result = await new Validator().validate(structuredClone(document) as never);
+    assert.ok(result.valid, JSON.stringify(result.errors, null, 2));
+  });
+
+  test('lists every route the app serves (besides the documentation routes themselves)', () => {
+    const documented = new Set(
+      Object.entries(document.paths).flatMap(([path, methods]) =>
+        Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+      ),
+    );
+    const served = api.api.app.registeredRoutes
+      .filter((route) => route.method !== 'HEAD' && !route.hidden && !route.url.startsWith('/docs'))
+      .map((route) => `${route.method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+    assert.ok(served.length >= 15, `routes: ${served.join(', ')}`);
+    const missing = served.filter((route) => !documented.has(route));
+    assert.deepEqual(missing, [], 'routes missing from /openapi.json');
+    for (const expected of [
+      'POST /v1/images',
+      'POST /v1/batches',
+      'GET /v1/images',
+      'GET /v1/images/{id}',
+      'GET /v1/images/{id}/annotated',
+      'GET /v1/images/{id}/events',
+      'GET /healthz',
+      'GET /readyz',
+      'GET /metrics',
+    ]) {
+      assert.ok(documented.has(expected), expected);
+    }
+  });
+
+  test('documents the upload body forms, security, and problem responses', () => {
+    const upload = document.paths['/v1/images']!['post'] as unknown as {
+      requestBody: { content: Record<string, unknown> };
+      security: unknown[];
+      responses: Record<string, unknown>;
+    };
+    assert.deepEqual(Object.keys(upload.requestBody.content).sort(), [
+      'application/json',
+      'application/octet-stream',
+      'image/*',
+      'multipart/form-data',
+    ]);
+    assert.ok(upload.security.length > 0);
+    for (const status of ['202', '401', '413', '415', '429']) assert.ok(upload.responses[status], status);
+    const problem = JSON.stringify(upload.responses['413']);
+    assert.match(problem, /application\/problem\+json|Problem/);
+  });
+
+  test('the docs UI is served at /docs', async () => {
+    const response = await fetch(`${api.url}/docs/`, { redirect: 'follow' });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /swagger/i);
+  });
+});
