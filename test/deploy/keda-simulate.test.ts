@@ -10,11 +10,11 @@ import {
 } from '../../scripts/keda-simulate.ts';
 
 const detect = scalingConfigOf('detect', { partitions: 24, maxReplicas: 12 });
-const pod = { rate: 22, startupSeconds: 20, rebalanceSeconds: 3 };
+const pod = { rate: 21, startupSeconds: 20, rebalanceSeconds: 3 };
 
 describe('keda-simulate', () => {
   test('reads the ScaledObject of k8s/base/workers/<stage>.yaml', () => {
-    assert.equal(detect.lagThreshold, 330);
+    assert.equal(detect.lagThreshold, 315);
     assert.equal(detect.minReplicas, 0);
     assert.equal(detect.cooldownPeriod, 300);
     assert.equal(detect.scaleDown.stabilizationWindowSeconds, 300);
@@ -42,7 +42,7 @@ describe('keda-simulate', () => {
   });
 
   test('wakes from zero at the first polling tick with lag, stays within the ceiling, sleeps after the cooldown', () => {
-    const rows = simulate(detect, pod, burstCurve(22, 220, 360), 1800);
+    const rows = simulate(detect, pod, burstCurve(21, 210, 360), 1800);
     const woke = rows.find((r) => r.replicas > 0);
     assert.equal(woke?.t, 60);
     assert.match(woke?.note ?? '', /KEDA activates/);
@@ -52,14 +52,14 @@ describe('keda-simulate', () => {
   });
 
   test('under sustained load a throughput trigger holds the replicas that the lag trigger alone gives away', () => {
-    const curve = burstCurve(22, 220, 900);
+    const curve = burstCurve(21, 210, 900);
     const steady = (config: ScalingConfig) =>
       simulate(config, pod, curve, 960)
         .filter((r) => r.t >= 500)
         .map((r) => r.replicas);
     const lagOnly = steady(detect);
-    const withRate = steady({ ...detect, rateTarget: 18 });
-    assert.ok(Math.min(...lagOnly) < Math.ceil(220 / 22), 'lag alone scales below what the load needs');
-    assert.ok(Math.min(...withRate) >= Math.ceil(220 / 22), 'the throughput trigger does not');
+    const withRate = steady({ ...detect, rateTarget: 17 });
+    assert.ok(Math.min(...lagOnly) < Math.ceil(210 / 21), 'lag alone scales below what the load needs');
+    assert.ok(Math.min(...withRate) >= Math.ceil(210 / 21), 'the throughput trigger does not');
   });
 });
