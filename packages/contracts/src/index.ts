@@ -1,5 +1,6 @@
 export * from './codec.ts';
 export * from './event-schemas.ts';
+export * from './labels.ts';
 export * from './events.ts';
 export * from './example-events.ts';
 export * from './results.ts';

@@ -11,7 +11,8 @@ import { type ErrorCode, ImgpipeError } from '@imgpipe/core';
 import { type Kysely, sql } from 'kysely';
 import { withDatabaseErrors } from './database-errors.ts';
 import { isImageId } from './image-id.ts';
-import { sortLabels, toDetectedFace, toDetectedObject, toLabel, toTextLine } from './rows.ts';
+import { toDetectedFace, toDetectedObject, toLabel, toTextLine } from './rows.ts';
+import { sortLabels } from '@imgpipe/contracts';
 import type { Database, ImageRow, ImageStageRow } from './schema.ts';
 
 /** What a user reads about one image: the result contract, plus the record's bookkeeping. */

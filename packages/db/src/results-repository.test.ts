@@ -291,8 +291,8 @@ describe('ResultsRepository', () => {
     assert.deepEqual(view?.stages, analysis.stages);
     assert.deepEqual(view?.textInObjects, analysis.textInObjects);
     assert.deepEqual(view?.labels, [
-      { label: 'dog', count: 2, confidence: 0.91 },
       { label: 'face', count: 1, confidence: 0.97 },
+      { label: 'dog', count: 2, confidence: 0.91 },
       { label: 'person', count: 1, confidence: 0.8734521985054016 },
     ]);
     const image = await db

@@ -23,14 +23,13 @@ import {
   detectionRow,
   faceRow,
   labelRow,
-  labelsFromObjects,
-  sortLabels,
   textLineRow,
   toDetectedFace,
   toDetectedObject,
   toLabel,
   toTextLine,
 } from './rows.ts';
+import { labelsFromObjects, sortLabels } from '@imgpipe/contracts';
 import type { Database, ImageRow, ImagesTable, ImageStageRow } from './schema.ts';
 import { imageStatusMayBecome, stageStatusMayBecome } from './status-order.ts';
 

@@ -81,26 +81,6 @@ export function toLabel(row: Selectable<ImageLabelsTable>): Label {
   return { label: row.label, count: row.count, confidence: row.confidence };
 }
 
-/** Labels as the detect stage alone implies them: one per class, counted, with the best confidence. */
-export function labelsFromObjects(objects: readonly DetectedObject[]): Label[] {
-  const byLabel = new Map<string, Label>();
-  for (const object of objects) {
-    const seen = byLabel.get(object.label);
-    if (seen) {
-      seen.count += 1;
-      seen.confidence = Math.max(seen.confidence, object.confidence);
-    } else {
-      byLabel.set(object.label, { label: object.label, count: 1, confidence: object.confidence });
-    }
-  }
-  return sortLabels([...byLabel.values()]);
-}
-
-/** The order labels are stored and read back in: most instances first, then best confidence, then name. */
-export function sortLabels(labels: Label[]): Label[] {
-  return labels.sort((a, b) => b.count - a.count || b.confidence - a.confidence || a.label.localeCompare(b.label));
-}
-
 /** Drops undefined properties the way a JSON round trip through jsonb would, so comparisons see what is stored. */
 export function asStored<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;

@@ -13,7 +13,7 @@ import { loadConfig, serviceSettings } from '@imgpipe/core';
 import type { Kysely } from 'kysely';
 import { createDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
-import { labelsFromObjects } from './rows.ts';
+import { labelsFromObjects } from '@imgpipe/contracts';
 import type { Database } from './schema.ts';
 
 export const settings = loadConfig({ databaseUrl: serviceSettings.databaseUrl, redisUrl: serviceSettings.redisUrl });

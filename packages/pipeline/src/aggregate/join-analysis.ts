@@ -6,7 +6,7 @@ import {
   type ImageAnalysis,
   type ImagePreprocessed,
   type ImageStatus,
-  type Label,
+  labelsFromObjects,
   type ObjectsDetected,
   type StageName,
   type StageOutcome,
@@ -45,20 +45,6 @@ function report(outcome: StageOutcome | undefined, fallback: StageReport['status
     ...(outcome.model ? { model: outcome.model } : {}),
     ...(outcome.durationMs !== undefined ? { durationMs: outcome.durationMs } : {}),
   };
-}
-
-export function labelsOf(objects: readonly DetectedObject[]): Label[] {
-  const byLabel = new Map<string, Label>();
-  for (const object of objects) {
-    const label = byLabel.get(object.label);
-    if (label) {
-      label.count += 1;
-      label.confidence = Math.max(label.confidence, object.confidence);
-    } else {
-      byLabel.set(object.label, { label: object.label, count: 1, confidence: object.confidence });
-    }
-  }
-  return [...byLabel.values()].sort((a, b) => b.confidence - a.confidence || a.label.localeCompare(b.label));
 }
 
 /** A line lies inside an object when most of the line's box area falls within the object's box. */
@@ -125,7 +111,7 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
     ...(preprocessed?.sourceName ? { sourceName: preprocessed.sourceName } : {}),
     status: overallStatus(preprocessReport, [stages.detect, stages.faces, stages.ocr]),
     ...(preprocessed?.image ? { image: preprocessed.image } : {}),
-    labels: labelsOf(objects),
+    labels: labelsFromObjects(objects),
     objects,
     faces,
     text,
