@@ -8,7 +8,12 @@ import type { RasterImage } from './raster.ts';
 export async function decodeImage(bytes: Uint8Array): Promise<RasterImage> {
   if (bytes.byteLength === 0) throw new ImgpipeError('IMAGE_EMPTY', 'OCR was given zero bytes');
   try {
-    const { data, info } = await sharp(bytes).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, { failOn: 'error' })
+      .rotate()
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const channels = info.channels === 1 || info.channels === 3 || info.channels === 4 ? info.channels : undefined;
     if (channels === undefined) {
       throw new ImgpipeError('IMAGE_UNSUPPORTED_FORMAT', `OCR cannot read images with ${info.channels} channels`);

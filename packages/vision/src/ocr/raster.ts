@@ -1,6 +1,6 @@
 /**
  * Pixel sampling for OCR: decoded images as interleaved 8-bit pixels, bilinear reads with replicated borders, and
- * projective (quad-to-rectangle) resampling used to cut text lines out straight.
+ * projective (quad-to-rectangle) resampling that cuts text lines out straight at the recogniser's height.
  */
 import type { Point } from '@imgpipe/contracts';
 
@@ -56,20 +56,6 @@ export function sampleBilinear(image: RasterImage, x: number, y: number, out: Fl
   for (let c = 0; c < 3; c++) {
     out[offset + c] = data[i00 + c]! * w00 + data[i10 + c]! * w10 + data[i01 + c]! * w01 + data[i11 + c]! * w11;
   }
-}
-
-/** Resizes the whole image to width x height (OpenCV INTER_LINEAR's half-pixel convention). */
-export function resizeBilinear(image: RasterImage, width: number, height: number): RgbPatch {
-  const out = new Float32Array(width * height * 3);
-  const scaleX = image.width / width;
-  const scaleY = image.height / height;
-  for (let y = 0; y < height; y++) {
-    const sy = (y + 0.5) * scaleY;
-    for (let x = 0; x < width; x++) {
-      sampleBilinear(image, (x + 0.5) * scaleX, sy, out, (y * width + x) * 3);
-    }
-  }
-  return { data: out, width, height };
 }
 
 /** Coefficients of the projective map from the unit square to a quad (Heckbert's square-to-quad). */

@@ -20,12 +20,13 @@ import { ImgpipeError } from '@imgpipe/core';
 import ort from 'onnxruntime-node';
 import type { LoadedModel } from '../models/model-loader.ts';
 import { handlerRef } from '../pool/handler-ref.ts';
+import { sharp } from '../sharp-instance.ts';
 import { type DecodedSequence, decodeCtc } from './ctc-decode.ts';
 import { boxesFromProbabilityMap, DEFAULT_DB_OPTIONS, type DbOptions } from './db-postprocess.ts';
 import { decodeImage } from './decode-image.ts';
 import { DEFAULT_MERGE_OPTIONS, type MergeOptions, mergeLinePieces } from './merge-lines.ts';
 import { loadOcrModels, type OcrModelOptions, type OcrModels } from './ocr-models.ts';
-import { type RasterImage, type RgbPatch, resizeBilinear, warpQuad } from './raster.ts';
+import { type RasterImage, type RgbPatch, warpQuad } from './raster.ts';
 import { readingOrder } from './reading-order.ts';
 
 type Quad = [Point, Point, Point, Point];
@@ -111,17 +112,17 @@ function detectorSize(width: number, height: number, options: OcrTuning): { widt
   };
 }
 
-function detectorTensor(patch: RgbPatch): ort.Tensor {
-  const plane = patch.width * patch.height;
+function detectorTensor(rgb: Uint8Array, width: number, height: number): ort.Tensor {
+  const plane = width * height;
   const data = new Float32Array(3 * plane);
   for (let c = 0; c < 3; c++) {
     const source = TENSOR_CHANNELS[c]!;
     const mean = DET_MEAN[c]!;
     const std = DET_STD[c]!;
     const offset = c * plane;
-    for (let i = 0; i < plane; i++) data[offset + i] = (patch.data[i * 3 + source]! / 255 - mean) / std;
+    for (let i = 0; i < plane; i++) data[offset + i] = (rgb[i * 3 + source]! / 255 - mean) / std;
   }
-  return new ort.Tensor('float32', data, [1, 3, patch.height, patch.width]);
+  return new ort.Tensor('float32', data, [1, 3, height, width]);
 }
 
 /** Writes a patch into item `item` of a [n, 3, height, tensorWidth] tensor as (x/255-0.5)/0.5; the rest stays 0. */
@@ -163,11 +164,25 @@ interface LineCandidate {
   cropHeight: number;
 }
 
+/**
+ * The detector's input size, resized by libvips on its own threads (measured equal to cv2-style bilinear on
+ * shared/images: CER 0.09% both), so the event loop stays free.
+ */
+async function resizeForDetector(image: RasterImage, width: number, height: number): Promise<Uint8Array> {
+  const channels = image.channels ?? 3;
+  const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels } })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return data;
+}
+
 async function detectLines(image: RasterImage, models: OcrModels, options: OcrTuning): Promise<LineCandidate[]> {
   const size = detectorSize(image.width, image.height, options);
-  const resized = resizeBilinear(image, size.width, size.height);
-  await yieldToEventLoop();
-  const output = await run(models.detector, detectorTensor(resized));
+  const resized = await resizeForDetector(image, size.width, size.height);
+  const output = await run(models.detector, detectorTensor(resized, size.width, size.height));
   const [, , mapHeight, mapWidth] = output.dims as [number, number, number, number];
   const boxes = boxesFromProbabilityMap(output.data as Float32Array, mapWidth, mapHeight, options.db);
   await yieldToEventLoop();
@@ -198,7 +213,7 @@ async function detectLines(image: RasterImage, models: OcrModels, options: OcrTu
 }
 
 function cropLine(image: RasterImage, line: LineCandidate, width: number, supersample: boolean): RgbPatch {
-  const factor = supersample ? Math.min(4, Math.max(1, Math.floor(line.cropHeight / REC_HEIGHT))) : 1;
+  const factor = supersample ? Math.min(3, Math.max(1, Math.floor(line.cropHeight / REC_HEIGHT))) : 1;
   return warpQuad(image, line.readingQuad, width, REC_HEIGHT, factor);
 }
 
@@ -218,10 +233,11 @@ async function classifyAngles(
   for (let start = 0; start < lines.length; start += options.recBatchSize) {
     const batch = lines.slice(start, start + options.recBatchSize);
     const input = new Float32Array(batch.length * 3 * REC_HEIGHT * CLS_WIDTH);
-    batch.forEach((line, item) => {
+    for (const [item, line] of batch.entries()) {
       const width = Math.min(CLS_WIDTH, recognizerWidth(line));
       writeRecognizerInput(cropLine(image, line, width, options.supersample), input, item, CLS_WIDTH);
-    });
+      await yieldToEventLoop();
+    }
     const output = await run(classifier, new ort.Tensor('float32', input, [batch.length, 3, REC_HEIGHT, CLS_WIDTH]));
     const scores = output.data as Float32Array;
     batch.forEach((line, item) => {
@@ -259,10 +275,10 @@ async function recognizeLines(
     const widths = batch.map(recognizerWidth);
     const tensorWidth = Math.max(options.recMinWidth, ...widths);
     const input = new Float32Array(batch.length * 3 * REC_HEIGHT * tensorWidth);
-    batch.forEach((line, item) => {
+    for (const [item, line] of batch.entries()) {
       writeRecognizerInput(cropLine(image, line, widths[item]!, options.supersample), input, item, tensorWidth);
-    });
-    await yieldToEventLoop();
+      await yieldToEventLoop();
+    }
     const output = await run(
       models.recognizer,
       new ort.Tensor('float32', input, [batch.length, 3, REC_HEIGHT, tensorWidth]),
