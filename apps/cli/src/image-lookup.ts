@@ -1,5 +1,10 @@
+import { parseArgs } from 'node:util';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { createDatabase, createRedis, getImage, type ImageView, ResultsCache } from '@imgpipe/db';
+import { EXIT } from './command.ts';
+
+/** Exit code of `status` and `results` when the tenant has no such image. */
+export const EXIT_NOT_FOUND = 4;
 
 /** An image's latest view: Redis first (kept current by the results service), then PostgreSQL, the source of truth. */
 export async function lookUpImage(
@@ -21,4 +26,37 @@ export async function lookUpImage(
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * The shared shape of `imgpipe status` and `imgpipe results`: `<imageId> [--tenant T] [--json]`, the image looked
+ * up, a not-found answer (exit 4); `render` prints the view and returns the exit code.
+ */
+export async function runImageCommand(
+  command: string,
+  argv: string[],
+  help: string,
+  render: (view: ImageView, options: { json: boolean; from: 'redis' | 'postgres' }) => number,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      tenant: { type: 'string', default: 'default' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [imageId] = positionals;
+  if (values.help || !imageId) {
+    console.log(help);
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  const { view, from } = await lookUpImage(values.tenant, imageId);
+  if (!view || !from) {
+    if (values.json) console.log(JSON.stringify({ imageId, error: { code: 'RESOURCE_NOT_FOUND' } }));
+    else console.error(`imgpipe ${command}: no image ${imageId} for tenant ${values.tenant}`);
+    return EXIT_NOT_FOUND;
+  }
+  return render(view, { json: values.json, from });
 }

@@ -1,4 +1,5 @@
 import { isErrorCode, ImgpipeError } from '@imgpipe/core';
+import { UsageError } from './cli-args.ts';
 import { type Command, EXIT } from './command.ts';
 
 /** Commands load lazily so `imgpipe analyze` never pays for Kafka clients and `imgpipe stack` never loads models. */
@@ -68,6 +69,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export function reportFatal(error: unknown): number {
+  const nodeCode = (error as { code?: unknown } | undefined)?.code;
+  if (error instanceof UsageError || (typeof nodeCode === 'string' && nodeCode.startsWith('ERR_PARSE_ARGS'))) {
+    console.error(`imgpipe: ${(error as Error).message}`);
+    return EXIT.usage;
+  }
   if (error instanceof ImgpipeError) {
     console.error(`imgpipe: ${error.code}: ${error.message}`);
     if (error.code === 'CONFIG_INVALID') return EXIT.config;

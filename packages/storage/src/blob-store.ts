@@ -10,16 +10,10 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import type { BlobRef } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 
-/** Where a blob lives and what it is: the claim check that events carry instead of bytes. */
-export interface BlobRef {
-  bucket: string;
-  key: string;
-  sha256: string;
-  size: number;
-  contentType: string;
-}
+export type { BlobRef };
 
 export interface BlobStoreOptions {
   endpoint: string;

@@ -1,27 +1,6 @@
+import type { DeadLetter } from '@imgpipe/contracts';
 import type { ImgpipeError } from '@imgpipe/core';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-
-/**
- * The DeadLetter event (schemas/DeadLetter.avsc, the DeadLetter type of @imgpipe/contracts): the failed message
- * kept whole, with why and where it failed. Optional fields are absent rather than null.
- */
-export interface DeadLetter {
-  imageId?: string;
-  tenantId?: string;
-  sourceTopic: string;
-  partition: number;
-  offset: number;
-  key?: Buffer;
-  value?: Buffer;
-  headers: { key: string; value?: Buffer }[];
-  stage: string;
-  errorCode: string;
-  errorMessage: string;
-  retriable: boolean;
-  attempt: number;
-  failedAt: number;
-  traceId?: string;
-}
 
 export const DEAD_LETTER_HEADERS = {
   stage: 'imgpipe-stage',
@@ -31,6 +10,8 @@ export const DEAD_LETTER_HEADERS = {
   sourcePartition: 'imgpipe-source-partition',
   sourceOffset: 'imgpipe-source-offset',
 } as const;
+
+export type { DeadLetter };
 
 export function flattenHeaders(headers: IHeaders | undefined): { key: string; value?: Buffer }[] {
   const flat: { key: string; value?: Buffer }[] = [];
@@ -64,7 +45,7 @@ export function toDeadLetter(input: {
     ...(key ? { key } : {}),
     ...(message.value ? { value: message.value } : {}),
     headers: flattenHeaders(message.headers),
-    stage: input.stage,
+    stage: input.stage as DeadLetter['stage'],
     errorCode: input.error.code,
     errorMessage: input.error.message,
     retriable: input.error.retriable,

@@ -1,11 +1,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ANALYSES, type AnalysisName, type ImageAnalysis } from '@imgpipe/contracts';
+import { ANALYSES, type ImageAnalysis } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { createVisionEngine, InProcessPipeline } from '@imgpipe/pipeline';
 import { createLogger } from '@imgpipe/telemetry';
 import { annotateImage } from '@imgpipe/vision';
+import { parseAnalyses } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { formatAnalysis } from '../format-analysis.ts';
 import { claimedContentType, listImageFiles } from '../image-files.ts';
@@ -46,14 +47,7 @@ export const command: Command = {
       console.log(HELP);
       return values.help ? EXIT.ok : EXIT.usage;
     }
-    const analyses = (values.analyses
-      ?.split(',')
-      .map((name) => name.trim())
-      .filter(Boolean) ?? []) as AnalysisName[];
-    if (analyses.some((name) => !(ANALYSES as readonly string[]).includes(name))) {
-      console.error(`imgpipe analyze: --analyses takes ${ANALYSES.join(', ')}`);
-      return EXIT.usage;
-    }
+    const analyses = parseAnalyses(values.analyses);
     const concurrency = Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       console.error('imgpipe analyze: --concurrency must be a whole number of at least 1');

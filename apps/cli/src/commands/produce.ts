@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ANALYSES, type AnalysisName, EventCodec, INLINE_IMAGE_MAX_BYTES } from '@imgpipe/contracts';
+import { ANALYSES, EventCodec, INLINE_IMAGE_MAX_BYTES } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { ImagePublisher } from '@imgpipe/pipeline';
 import { blobStoreFromEnv } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream';
 import { createLogger, startTracing } from '@imgpipe/telemetry';
+import { parseAnalyses } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { claimedContentType, listImageFiles } from '../image-files.ts';
 
@@ -41,15 +42,7 @@ export const command: Command = {
       console.log(HELP);
       return values.help ? EXIT.ok : EXIT.usage;
     }
-    const analyses = (values.analyses
-      ?.split(',')
-      .map((name) => name.trim())
-      .filter(Boolean) ?? []) as AnalysisName[];
-    const unknown = analyses.filter((name) => !(ANALYSES as readonly string[]).includes(name));
-    if (unknown.length > 0) {
-      console.error(`imgpipe produce: unknown analyses ${unknown.join(', ')} (expected ${ANALYSES.join(', ')})`);
-      return EXIT.usage;
-    }
+    const analyses = parseAnalyses(values.analyses);
     const files = await listImageFiles(positionals);
     const config = loadConfig({
       brokers: serviceSettings.kafkaBrokers,
