@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { DetectedObject, ImagePreprocessed, ObjectsDetected, TextLine, TextRecognized } from '@imgpipe/contracts';
+import { type ImageParts, isComplete, joinAnalysis, requestedAnalyses, textInObjects } from './join-analysis.ts';
+
+const model = { name: 'm', version: '1', sha256: 'a'.repeat(64) };
+const envelope = { imageId: 'img', tenantId: 't', occurredAt: 1 };
+const original = { bucket: 'b', key: 'k', sha256: 'c'.repeat(64), size: 10, contentType: 'image/jpeg' };
+
+function preprocessed(fields: Partial<ImagePreprocessed> = {}): ImagePreprocessed {
+  return { ...envelope, status: 'completed', analyses: [], original, ...fields };
+}
+
+function object(label: string, confidence: number, box = { x: 0, y: 0, width: 100, height: 100 }): DetectedObject {
+  return { label, classId: 0, confidence, box, boxNormalized: { left: 0, top: 0, width: 0.5, height: 0.5 } };
+}
+
+function line(text: string, box: TextLine['box']): TextLine {
+  return {
+    text,
+    confidence: 0.9,
+    polygon: [],
+    box,
+    boxNormalized: { left: 0, top: 0, width: 0, height: 0 },
+  };
+}
+
+const detected = (objects: DetectedObject[]): ObjectsDetected => ({ ...envelope, status: 'completed', model, objects });
+const recognized = (lines: TextLine[]): TextRecognized => ({
+  ...envelope,
+  status: 'completed',
+  model,
+  text: { fullText: lines.map((l) => l.text).join('\n'), lines },
+});
+
+describe('joining an image', () => {
+  test('an image asking for nothing in particular waits for every analysis', () => {
+    assert.deepEqual(requestedAnalyses(preprocessed()), ['detect', 'faces', 'ocr']);
+    assert.deepEqual(requestedAnalyses(preprocessed({ analyses: ['ocr'] })), ['ocr']);
+  });
+
+  test('is complete once the requested analyses arrived, or at once when preprocessing failed', () => {
+    const parts: ImageParts = { preprocessed: preprocessed({ analyses: ['detect', 'ocr'] }) };
+    assert.equal(isComplete(parts), false);
+    parts.detect = detected([]);
+    assert.equal(isComplete(parts), false);
+    parts.ocr = recognized([]);
+    assert.equal(isComplete(parts), true);
+    assert.equal(isComplete({ detect: detected([]) }), false, 'nothing completes without the preprocess outcome');
+    assert.equal(isComplete({ preprocessed: preprocessed({ status: 'failed' }) }), true);
+  });
+
+  test('labels count instances and keep the best confidence, best first', () => {
+    const analysis = joinAnalysis('img', {
+      preprocessed: preprocessed({ analyses: ['detect'] }),
+      detect: detected([object('dog', 0.6), object('cat', 0.7), object('dog', 0.9)]),
+    });
+    assert.deepEqual(analysis.labels, [
+      { label: 'dog', count: 2, confidence: 0.9 },
+      { label: 'cat', count: 1, confidence: 0.7 },
+    ]);
+    assert.equal(analysis.status, 'completed');
+    assert.equal(analysis.stages.faces.status, 'skipped');
+    assert.equal(analysis.stages.detect.model?.name, 'm');
+  });
+
+  test('a failed analysis leaves the others standing and makes the image partial', () => {
+    const analysis = joinAnalysis('img', {
+      preprocessed: preprocessed({ analyses: ['detect', 'ocr'] }),
+      detect: detected([object('dog', 0.9)]),
+      ocr: {
+        ...envelope,
+        status: 'failed',
+        error: { code: 'MODEL_INFERENCE_FAILED', message: 'x' },
+        text: { fullText: '', lines: [] },
+      },
+    });
+    assert.equal(analysis.status, 'partial');
+    assert.equal(analysis.objects.length, 1);
+    assert.equal(analysis.stages.ocr.error?.code, 'MODEL_INFERENCE_FAILED');
+  });
+
+  test('a failed preprocess fails the image and its analyses with STAGE_DEPENDENCY_FAILED', () => {
+    const analysis = joinAnalysis('img', {
+      preprocessed: preprocessed({ status: 'failed', error: { code: 'IMAGE_TRUNCATED', message: 'cut' } }),
+    });
+    assert.equal(analysis.status, 'failed');
+    assert.equal(analysis.stages.preprocess.error?.code, 'IMAGE_TRUNCATED');
+    for (const stage of ['detect', 'faces', 'ocr'] as const) {
+      assert.equal(analysis.stages[stage].status, 'failed');
+      assert.equal(analysis.stages[stage].error?.code, 'STAGE_DEPENDENCY_FAILED');
+    }
+  });
+
+  test('text lies inside an object when most of the line falls within its box', () => {
+    const sign = object('stop sign', 0.9, { x: 100, y: 100, width: 200, height: 100 });
+    const car = object('car', 0.8, { x: 500, y: 500, width: 100, height: 100 });
+    const inside = line('STOP', { x: 120, y: 120, width: 100, height: 40 });
+    const straddling = line('half', { x: 250, y: 120, width: 100, height: 40 });
+    assert.deepEqual(textInObjects([inside, straddling], [sign, car]), [{ line: 0, object: 0 }]);
+  });
+});
