@@ -7,9 +7,8 @@ import { type ImageAnalysis, STAGES, type StageName, type StageReport } from '@i
 import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { createDatabase, type Database, migrate, ResultsRepository } from '@imgpipe/db';
 import { SsrfGuard } from '@imgpipe/egress';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { verifyWebhook } from './signature.ts';
-import { withWebhookTables } from './tables.ts';
 import { WebhookDispatcher, type WebhookPayload } from './webhook-dispatcher.ts';
 
 const { databaseUrl } = loadConfig({ databaseUrl: serviceSettings.databaseUrl });
@@ -47,9 +46,16 @@ describe('WebhookDispatcher against PostgreSQL and a local receiver', () => {
   const received: { headers: IncomingHttpHeaders; body: string; answered: number }[] = [];
   const tenantId = `test-webhooks-${randomUUID().slice(0, 8)}`;
 
+  // A schema of its own: results services running against the shared database also poll the delivery queue, and
+  // their guard (rightly) refuses this test's loopback receiver.
+  const schema = `imgpipe_test_webhooks_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  let admin: Kysely<Database>;
+
   before(async () => {
-    db = createDatabase({ url: databaseUrl, poolSize: 4, applicationName: 'imgpipe-webhook-tests' });
-    await migrate(db);
+    admin = createDatabase({ url: databaseUrl, poolSize: 1 });
+    await sql`create schema ${sql.id(schema)}`.execute(admin);
+    db = createDatabase({ url: databaseUrl, poolSize: 4, applicationName: 'imgpipe-webhook-tests', schema });
+    await migrate(db, { schema });
     server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -66,12 +72,9 @@ describe('WebhookDispatcher against PostgreSQL and a local receiver', () => {
   });
 
   after(async () => {
-    const tables = withWebhookTables(db);
-    await tables.deleteFrom('webhook_deliveries').where('tenant_id', '=', tenantId).execute();
-    await tables.deleteFrom('image_callbacks').where('tenant_id', '=', tenantId).execute();
-    await tables.deleteFrom('tenant_webhooks').where('tenant_id', '=', tenantId).execute();
-    await db.deleteFrom('images').where('tenant_id', '=', tenantId).execute();
     await db.destroy();
+    await sql`drop schema ${sql.id(schema)} cascade`.execute(admin);
+    await admin.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { extractTraceContext } from '@imgpipe/telemetry';
+import { context } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../fastify-types.ts';
 import { IdempotencyStore, type StoredResponse } from '../idempotency.ts';
@@ -59,12 +61,15 @@ export async function handleUpload(
       }
     }
     const outcomes: IngestOutcome[] = [];
-    for (const { image, sourceName } of images) {
-      const name = mode.batch ? sourceName : (input.options.sourceName ?? sourceName);
-      outcomes.push(
-        await deps.ingest.ingest(tenantId, image, { ...input.options, ...(name ? { sourceName: name } : {}) }),
-      );
-    }
+    // A caller's W3C traceparent becomes the parent of the upload's trace, which Kafka headers carry on.
+    await context.with(extractTraceContext(request.headers), async () => {
+      for (const { image, sourceName } of images) {
+        const name = mode.batch ? sourceName : (input.options.sourceName ?? sourceName);
+        outcomes.push(
+          await deps.ingest.ingest(tenantId, image, { ...input.options, ...(name ? { sourceName: name } : {}) }),
+        );
+      }
+    });
     const response = mode.batch ? batchResponse(outcomes) : singleResponse(outcomes[0]!);
     if (idempotencyKey) await deps.idempotency.complete(tenantId, idempotencyKey, fingerprint, response);
     return send(reply, response);
