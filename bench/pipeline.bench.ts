@@ -44,7 +44,8 @@ const coco = readdirSync(join(shared, 'images', 'coco'))
   .map((name) => ({ name, bytes: readFileSync(join(shared, 'images', 'coco', name)) }));
 const workload = Array.from({ length: COUNT }, (_, i) => coco[i % coco.length]!);
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const fmt = (n: number) => n.toFixed(n >= 100 ? 0 : n >= 10 ? 1 : 2);
 
 async function main(): Promise<void> {
@@ -54,24 +55,27 @@ async function main(): Promise<void> {
   const codec = new EventCodec({ registryUrl: config.schemaRegistryUrl });
 
   console.log(`starting ${STAGES.length} workers and the results service...`);
-  const services: { name: string; service: RunningService; ready: Promise<void> }[] = [...STAGES, 'results'].map((name) => {
-    let resolveReady: () => void;
-    const ready = new Promise<void>((resolve) => {
-      resolveReady = resolve;
-    });
-    const service = startService(
-      {
-        name,
-        args: name === 'results' ? ['run', 'results'] : ['run', 'worker', '--stage', name],
-        env: { IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' },
-      },
-      (_name, line) => {
-        if (line.includes('"stage started"')) resolveReady();
-        if (values.verbose || line.includes('"level":"error"')) console.error(`${name} | ${readableLogLine(line, false)}`);
-      },
-    );
-    return { name, service, ready };
-  });
+  const services: { name: string; service: RunningService; ready: Promise<void> }[] = [...STAGES, 'results'].map(
+    (name) => {
+      let resolveReady: () => void;
+      const ready = new Promise<void>((resolve) => {
+        resolveReady = resolve;
+      });
+      const service = startService(
+        {
+          name,
+          args: name === 'results' ? ['run', 'results'] : ['run', 'worker', '--stage', name],
+          env: { IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' },
+        },
+        (_name, line) => {
+          if (line.includes('"stage started"')) resolveReady();
+          if (values.verbose || line.includes('"level":"error"'))
+            console.error(`${name} | ${readableLogLine(line, false)}`);
+        },
+      );
+      return { name, service, ready };
+    },
+  );
   await Promise.all(services.map((s) => s.ready));
 
   // Completion is the ImageAnalyzed event: a consumer from the topic's end records when each image's arrives.
@@ -101,13 +105,20 @@ async function main(): Promise<void> {
   const publish = async (image: { name: string; bytes: Buffer }) => {
     const imageId = randomUUID();
     sent.set(imageId, performance.now());
-    await publisher.publish({ bytes: image.bytes, tenantId: TENANT, sourceName: image.name, contentType: 'image/jpeg', imageId });
+    await publisher.publish({
+      bytes: image.bytes,
+      tenantId: TENANT,
+      sourceName: image.name,
+      contentType: 'image/jpeg',
+      imageId,
+    });
     return imageId;
   };
   const until = async (ids: string[], timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     while (!ids.every((id) => arrivals.has(id))) {
-      if (Date.now() > deadline) throw new Error(`${ids.filter((id) => !arrivals.has(id)).length} images never completed`);
+      if (Date.now() > deadline)
+        throw new Error(`${ids.filter((id) => !arrivals.has(id)).length} images never completed`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
@@ -161,8 +172,12 @@ async function main(): Promise<void> {
       return arrivals.get(id)!.at - sent.get(id)! - compute;
     })
     .sort((a, b) => a - b);
-  console.log(`   end to end         p50 ${fmt(percentile(endToEnd, 50))} ms   p95 ${fmt(percentile(endToEnd, 95))} ms`);
-  console.log(`   added by pipeline  p50 ${fmt(percentile(added, 50))} ms   p95 ${fmt(percentile(added, 95))} ms  (end to end minus stage compute)`);
+  console.log(
+    `   end to end         p50 ${fmt(percentile(endToEnd, 50))} ms   p95 ${fmt(percentile(endToEnd, 95))} ms`,
+  );
+  console.log(
+    `   added by pipeline  p50 ${fmt(percentile(added, 50))} ms   p95 ${fmt(percentile(added, 95))} ms  (end to end minus stage compute)`,
+  );
 
   console.log('\n3. resident memory after the throughput run');
   for (const [name, mib] of rss) console.log(`   ${name.padEnd(11)} ${fmt(mib)} MiB`);
