@@ -24,9 +24,8 @@ function dropKafkajsTimerWarning(): void {
   const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-    if (type === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning'))
-      return;
-    emitWarning(warning, ...rest);
+    const name = warning instanceof Error ? warning.name : type;
+    if (name !== 'TimeoutNegativeWarning') emitWarning(warning, ...rest);
   }) as typeof process.emitWarning;
 }
 dropKafkajsTimerWarning();
