@@ -55,10 +55,10 @@ async function main(): Promise<void> {
   const codec = new EventCodec({ registryUrl: config.schemaRegistryUrl });
 
   console.log(`starting ${STAGES.length} workers and the results service...`);
-  const services: { name: string; service: RunningService; ready: Promise<void> }[] = [...STAGES, 'results'].map(
+  const services: { name: string; service: RunningService; ready: Promise<number> }[] = [...STAGES, 'results'].map(
     (name) => {
-      let resolveReady: () => void;
-      const ready = new Promise<void>((resolve) => {
+      let resolveReady: (port: number) => void;
+      const ready = new Promise<number>((resolve) => {
         resolveReady = resolve;
       });
       const service = startService(
@@ -68,9 +68,10 @@ async function main(): Promise<void> {
           env: { IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' },
         },
         (_name, line) => {
-          if (line.includes('"stage started"')) resolveReady();
-          if (values.verbose || line.includes('"level":"error"'))
+          if (line.includes('"stage started"')) resolveReady((JSON.parse(line) as { httpPort: number }).httpPort);
+          if (values.verbose || line.includes('"level":"error"')) {
             console.error(`${name} | ${readableLogLine(line, false)}`);
+          }
         },
       );
       return { name, service, ready };
@@ -135,7 +136,13 @@ async function main(): Promise<void> {
   const kafkaThroughput = COUNT / kafkaSeconds;
   console.log(`   Kafka pipeline     ${fmt(kafkaThroughput)} images/s  (${fmt(kafkaSeconds)} s)`);
 
-  const rss = await Promise.all(services.map(async (s) => [s.name, residentMiB(s.service.child.pid!)] as const));
+  const footprint = await Promise.all(
+    services.map(async (s) => ({
+      name: s.name,
+      rss: residentMiB(s.service.child.pid!),
+      ...(await processingTime(await s.ready, s.name === 'results' ? 'results' : s.name)),
+    })),
+  );
 
   // The in-process baseline, with the workers idle (they are still running, as they would on a shared machine).
   const vision = await createVisionEngine();
@@ -179,13 +186,30 @@ async function main(): Promise<void> {
     `   added by pipeline  p50 ${fmt(percentile(added, 50))} ms   p95 ${fmt(percentile(added, 95))} ms  (end to end minus stage compute)`,
   );
 
-  console.log('\n3. resident memory after the throughput run');
-  for (const [name, mib] of rss) console.log(`   ${name.padEnd(11)} ${fmt(mib)} MiB`);
+  console.log('\n3. each service during the throughput run (busy time per message = processing histogram sum / count)');
+  console.log('   service     messages  busy ms/message  messages/s per busy second  RSS after the run');
+  for (const f of footprint) {
+    console.log(
+      `   ${f.name.padEnd(11)} ${String(f.count).padStart(8)}  ${fmt(f.meanMs).padStart(15)}  ${fmt(1000 / f.meanMs).padStart(26)}  ${fmt(f.rss)} MiB`,
+    );
+  }
 
   await producer.disconnect();
   await watcher.disconnect();
   blobs.close();
   await Promise.all(services.map((s) => s.service.stop()));
+}
+
+/** Messages a service handled and the mean time each took, from its own Prometheus histogram. */
+async function processingTime(port: number, stage: string): Promise<{ count: number; meanMs: number }> {
+  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (suffix: string) =>
+    Number(
+      body.match(new RegExp(`imgpipe_processing_duration_seconds_${suffix}\\{stage="${stage}"\\} ([0-9.e+-]+)`))?.[1] ??
+        0,
+    );
+  const count = read('count');
+  return { count, meanMs: count > 0 ? (read('sum') / count) * 1000 : Number.NaN };
 }
 
 function residentMiB(pid: number): number {
