@@ -9,7 +9,7 @@ import type { SsrfGuard } from '@imgpipe/egress';
 import type { ImagePublisher } from '@imgpipe/pipeline';
 import type { Logger } from '@imgpipe/telemetry';
 import { WebhookStore, withWebhookTables } from '@imgpipe/webhooks';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { ApiKeyStore } from './auth/api-keys.ts';
@@ -103,6 +103,12 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
   const authenticate = await registerAuthenticator(app, { jwt: options.jwt, keys });
   const limiter = new RateLimiter(deps.redis);
 
+  const limitByIp = async (request: FastifyRequest, reply: FastifyReply) => {
+    const decision = await limiter.take(`ip:${request.ip}`, options.ipRateLimit);
+    reply.headers(rateLimitHeaders(decision));
+    if (!decision.allowed) throw new ImgpipeError('REQUEST_RATE_LIMITED', `too many requests from ${request.ip}`);
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     if (config.auth) {
@@ -128,9 +134,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
       }
       request.principal = principal;
     } else if (config.ipRateLimited) {
-      const decision = await limiter.take(`ip:${request.ip}`, options.ipRateLimit);
-      reply.headers(rateLimitHeaders(decision));
-      if (!decision.allowed) throw new ImgpipeError('REQUEST_RATE_LIMITED', `too many requests from ${request.ip}`);
+      await limitByIp(request, reply);
     }
   });
 
@@ -183,7 +187,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
       };
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true, uiHooks: { onRequest: limitByIp } });
   app.get(
     '/openapi.json',
     {

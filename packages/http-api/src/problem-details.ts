@@ -45,6 +45,15 @@ function codeOfFrameworkError(error: FastifyError, imageBody: boolean): ErrorCod
   }
 }
 
+/** Client-library errors of the services behind the API, as the catalogue's retriable *_UNAVAILABLE codes. */
+function dependencyCode(error: Error): ErrorCode | undefined {
+  if (error.name?.startsWith('KafkaJS')) return 'KAFKA_UNAVAILABLE';
+  if (error.name === 'MaxRetriesPerRequestError' || error.message?.startsWith('Connection is closed')) {
+    return 'CACHE_UNAVAILABLE';
+  }
+  return undefined;
+}
+
 export function toProblem(error: unknown, request: FastifyRequest): Problem {
   const imageBody = Boolean((request.routeOptions.config as { imageBody?: boolean } | undefined)?.imageBody);
   let code: ErrorCode;
@@ -71,6 +80,9 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
         }));
         detail = errors.map((issue) => `${issue.location} ${issue.message}`).join('; ');
       }
+    } else if (dependencyCode(framework)) {
+      code = dependencyCode(framework)!;
+      detail = `${framework.name}: ${framework.message}`;
     } else if (isErrorCode(framework.code)) {
       code = framework.code;
       detail = framework.message;

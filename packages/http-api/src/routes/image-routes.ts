@@ -51,6 +51,11 @@ async function readImage(deps: ImageReadDeps, tenantId: string, id: string): Pro
 
 export function imageRoutes(deps: ImageReadDeps) {
   return async (app: FastifyInstance) => {
+    // Open event streams end when the server stops, so a graceful shutdown is not held open by idle listeners.
+    const streams = new Set<() => void>();
+    app.addHook('preClose', async () => {
+      for (const finish of streams) finish();
+    });
     app.get(
       '/v1/images',
       {
@@ -189,7 +194,7 @@ export function imageRoutes(deps: ImageReadDeps) {
           },
         },
       },
-      (request, reply) => streamEvents(deps, request, reply),
+      (request, reply) => streamEvents(deps, request, reply, streams),
     );
   };
 }
@@ -212,7 +217,12 @@ function stageSummary(view: ImageView) {
   return { imageId: view.imageId, status: view.status, stages: view.stages, updatedAt: view.updatedAt };
 }
 
-async function streamEvents(deps: ImageReadDeps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function streamEvents(
+  deps: ImageReadDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  streams: Set<() => void>,
+): Promise<void> {
   const { tenantId } = principalOf(request);
   const first = await readImage(deps, tenantId, (request.params as { id: string }).id);
   const imageId = first.imageId;
@@ -231,11 +241,13 @@ async function streamEvents(deps: ImageReadDeps, request: FastifyRequest, reply:
   const finish = () => {
     if (closed) return;
     closed = true;
+    streams.delete(finish);
     clearInterval(heartbeat);
     void unsubscribe?.();
     raw.end();
   };
   raw.on('close', finish);
+  streams.add(finish);
   const send = (event: string, data: unknown, id?: string) => {
     if (closed) return;
     raw.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
