@@ -79,6 +79,7 @@ describe('upload to result through the running pipeline', () => {
   });
 
   after(async () => {
+    if (api) await deleteTenantImages(api.api, [tenant]).catch(() => undefined);
     await api?.close();
     if (services) await stopServices(services);
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
@@ -177,9 +178,5 @@ describe('upload to result through the running pipeline', () => {
     const payload = JSON.parse(delivery.body) as { type: string; data: { imageId: string; status: string } };
     assert.equal(payload.type, 'image.completed');
     assert.equal(payload.data.imageId, accepted.imageId);
-  });
-
-  after(async () => {
-    if (api) await deleteTenantImages(api.api, [tenant]).catch(() => undefined);
   });
 });
