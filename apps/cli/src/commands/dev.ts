@@ -3,12 +3,16 @@ import { STAGES } from '@imgpipe/contracts';
 import { type Command, EXIT } from '../command.ts';
 import { readableLogLine, type RunningService, startService } from '../supervisor.ts';
 
-const HELP = `Usage: imgpipe dev [--json-logs]
+const HELP = `Usage: imgpipe dev [--no-api] [--json-logs]
 
-Runs every pipeline worker (${STAGES.join(', ')}) and the results service against the local stack
-('imgpipe stack up' first), each as its own process with its own consumer group, with their logs combined.
-Health and metrics: worker i serves on port 9464+i (preprocess 9464, detect 9465, ... results 9469).
-Ctrl-C stops them all gracefully.`;
+Runs every pipeline worker (${STAGES.join(', ')}), the results service and the HTTP API against the local stack
+('imgpipe stack up' first), each as its own process (each stage its own consumer group), with their logs combined.
+Health and metrics: worker i serves on port 9464+i (preprocess 9464, detect 9465, ... results 9469); the API
+listens on IMGPIPE_API_PORT (default 8080). Ctrl-C stops them all gracefully.
+
+Options:
+  --no-api      leave the HTTP API out
+  --json-logs   print the services' JSON log lines as they are`;
 
 const COLOURS = ['36', '35', '34', '33', '32', '96', '95'];
 
@@ -17,7 +21,11 @@ export const command: Command = {
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { 'json-logs': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'json-logs': { type: 'boolean', default: false },
+        'no-api': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if (values.help) {
       console.log(HELP);
@@ -27,6 +35,7 @@ export const command: Command = {
     const specs = [
       ...STAGES.map((stage) => ({ name: stage, args: ['run', 'worker', '--stage', stage] })),
       { name: 'results', args: ['run', 'results'] },
+      ...(values['no-api'] ? [] : [{ name: 'api', args: ['run', 'ingest-api'] }]),
     ];
     const width = Math.max(...specs.map((spec) => spec.name.length));
     const services: RunningService[] = specs.map((spec, index) => {
