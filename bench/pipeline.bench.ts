@@ -51,7 +51,7 @@ const fmt = (n: number) => n.toFixed(n >= 100 ? 0 : n >= 10 ? 1 : 2);
 async function main(): Promise<void> {
   const config = loadConfig(serviceSettings);
   const logger = createLogger('bench', 'error');
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'imgpipe-bench', logger });
+  const kafka = createKafka({ connection: config, clientId: 'imgpipe-bench', logger });
   const codec = new EventCodec({ registryUrl: config.schemaRegistryUrl });
 
   console.log(`starting ${STAGES.length} workers and the results service...`);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { consumerGroupFor, STAGE_INPUTS, STAGES } from '@imgpipe/contracts';
-import { loadConfig, serviceSettings } from '@imgpipe/core';
+import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
+import { kafkaConnectionConfig } from '@imgpipe/stream';
 import { type K8sObject, kustomizeBinary, manifestProblems, ref, render } from './manifests.ts';
 
 const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/prod'] as const;
@@ -68,8 +69,17 @@ describe('kubernetes manifests', () => {
       }
       env['IMGPIPE_DATABASE_URL'] &&= 'postgres://user:password@postgres:5432/imgpipe';
       env['IMGPIPE_REDIS_URL'] &&= 'redis://redis:6379/0';
-      for (const setting of Object.values(serviceSettings)) assert.ok(setting.variable in env, setting.variable);
+      for (const setting of Object.values(serviceSettings)) {
+        const optional = setting.parse(undefined) === undefined;
+        if (!optional) assert.ok(setting.variable in env, setting.variable);
+      }
       assert.doesNotThrow(() => loadConfig(serviceSettings, env));
+      if (env['IMGPIPE_KAFKA_SASL_MECHANISM'] !== 'none') {
+        assert.ok(env['IMGPIPE_KAFKA_SASL_USERNAME'] && env['IMGPIPE_KAFKA_SASL_PASSWORD'], 'SASL credentials');
+        assert.doesNotThrow(() =>
+          kafkaConnectionConfig(loadConfig(kafkaConnectionSettings, { ...env, IMGPIPE_KAFKA_CA_FILE: '' })),
+        );
+      }
     });
   }
 

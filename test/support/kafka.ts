@@ -7,7 +7,7 @@ import type { Kafka } from 'kafkajs';
 export const endpoints = loadConfig(serviceSettings);
 
 export function testKafka(clientId = 'imgpipe-test'): Kafka {
-  return createKafka({ brokers: endpoints.kafkaBrokers, clientId, logger: createLogger(clientId, 'error') });
+  return createKafka({ connection: endpoints, clientId, logger: createLogger(clientId, 'error') });
 }
 
 /** A throwaway topic for one test; Kafka here refuses auto-creation, as production should. */

@@ -1,14 +1,30 @@
-import { int, str } from './config.ts';
+import { bool, type ConfigOf, int, oneOf, optionalStr, str } from './config.ts';
 
 /**
  * Where the services live. One set of variable names serves the native local stack (`imgpipe stack up` listens
  * where these point), docker-compose and Kubernetes; the defaults point at the local stack on 127.0.0.1.
  */
-export const serviceSettings = {
+export const kafkaConnectionSettings = {
   kafkaBrokers: str('IMGPIPE_KAFKA_BROKERS', {
     default: '127.0.0.1:9092',
     description: 'Kafka bootstrap servers, comma-separated',
   }),
+  kafkaSsl: bool('IMGPIPE_KAFKA_SSL', { default: false, description: 'Connect to Kafka over TLS' }),
+  kafkaCaFile: optionalStr('IMGPIPE_KAFKA_CA_FILE', {
+    description: "PEM file of the CA that signed the brokers' certificates (default: the system's CAs)",
+  }),
+  kafkaSaslMechanism: oneOf('IMGPIPE_KAFKA_SASL_MECHANISM', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'], {
+    default: 'none',
+  }),
+  kafkaSaslUsername: optionalStr('IMGPIPE_KAFKA_SASL_USERNAME'),
+  kafkaSaslPassword: optionalStr('IMGPIPE_KAFKA_SASL_PASSWORD'),
+} as const;
+
+/** How to reach Kafka: brokers plus TLS and SASL, as every process that talks to Kafka reads them. */
+export type KafkaConnection = ConfigOf<typeof kafkaConnectionSettings>;
+
+export const serviceSettings = {
+  ...kafkaConnectionSettings,
   schemaRegistryUrl: str('IMGPIPE_SCHEMA_REGISTRY_URL', {
     default: 'http://127.0.0.1:8081/apis/ccompat/v7',
     description: 'Confluent-compatible schema registry API',

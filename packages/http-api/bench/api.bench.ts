@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const logger = createLogger('imgpipe-api-bench', 'error');
   const tenant = `bench-${randomUUID().slice(0, 8)}`;
   const image = await fiftyKilobyteJpeg();
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'imgpipe-api-bench', logger });
+  const kafka = createKafka({ connection: config, clientId: 'imgpipe-api-bench', logger });
   const admin = kafka.admin();
   await admin.connect();
   const topic = `bench.images.uploaded.${randomUUID().slice(0, 8)}`;

@@ -68,7 +68,7 @@ export async function createApi(
     secretAccessKey: config.s3SecretKey,
   });
   await blobs.ensureBucket();
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'imgpipe-api', logger });
+  const kafka = createKafka({ connection: config, clientId: 'imgpipe-api', logger });
   const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
   await producer.connect();
   const admin = kafka.admin();

@@ -1,5 +1,7 @@
 import { connect } from 'node:net';
-import { silenceKafkajsTimeoutWarning } from './kafkajs-warnings.ts';
+import { kafkaConnectionSettings, loadConfig } from '@imgpipe/core';
+import { createKafka } from '@imgpipe/stream';
+import { createLogger } from '@imgpipe/telemetry';
 import type { HostPort } from './settings.ts';
 
 /**
@@ -36,15 +38,11 @@ export async function httpOk(url: string, timeoutMs = 2000): Promise<boolean> {
 
 /** A Kafka metadata request: the broker answers only once KRaft has elected its controller and it is registered. */
 export async function kafkaMetadata(brokers: string, timeoutMs = 3000): Promise<boolean> {
-  const { Kafka, logLevel } = await import('kafkajs');
-  silenceKafkajsTimeoutWarning();
-  const admin = new Kafka({
+  const admin = createKafka({
+    connection: loadConfig(kafkaConnectionSettings, { IMGPIPE_KAFKA_BROKERS: brokers }),
     clientId: 'imgpipe-stack-probe',
-    brokers: brokers.split(','),
-    connectionTimeout: timeoutMs,
-    requestTimeout: timeoutMs,
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
+    logger: createLogger('imgpipe-stack-probe', 'silent'),
+    tuning: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 0 } },
   }).admin();
   try {
     await admin.connect();

@@ -1,5 +1,6 @@
-import { ImgpipeError } from '@imgpipe/core';
-import { silenceKafkajsTimeoutWarning } from './kafkajs-warnings.ts';
+import { ImgpipeError, type KafkaConnection } from '@imgpipe/core';
+import { createKafka } from '@imgpipe/stream';
+import { createLogger } from '@imgpipe/telemetry';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -29,19 +30,16 @@ export function topicSpecs(names: readonly string[], partitions: number): TopicS
 
 /** Creates each topic that is missing; existing topics are left as they are. Replication factor 1 (one broker). */
 export async function ensureTopics(
-  brokers: string,
+  connection: KafkaConnection,
   specs: readonly TopicSpec[],
   options: { replicationFactor?: number } = {},
 ): Promise<TopicOutcome[]> {
-  const { Kafka, logLevel } = await import('kafkajs');
-  silenceKafkajsTimeoutWarning();
-  const admin = new Kafka({
+  const brokers = connection.kafkaBrokers;
+  const admin = createKafka({
+    connection,
     clientId: 'imgpipe-topics',
-    brokers: brokers.split(',').map((broker) => broker.trim()),
-    connectionTimeout: 5000,
-    requestTimeout: 30_000,
-    retry: { retries: 3 },
-    logLevel: logLevel.NOTHING,
+    logger: createLogger('imgpipe-topics', 'silent'),
+    tuning: { connectionTimeout: 5000, requestTimeout: 30_000, retry: { retries: 3 } },
   }).admin();
   try {
     await admin.connect();

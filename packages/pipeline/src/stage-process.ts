@@ -1,10 +1,10 @@
-import { int, loadConfig, serviceSettings } from '@imgpipe/core';
+import { int, kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { EventCodec } from '@imgpipe/contracts';
 import { createKafka, type Stage, StageRunner } from '@imgpipe/stream';
 import { createLogger, type Logger, startOpsServer, startTracing } from '@imgpipe/telemetry';
 
 export const stageProcessSettings = {
-  kafkaBrokers: serviceSettings.kafkaBrokers,
+  ...kafkaConnectionSettings,
   schemaRegistryUrl: serviceSettings.schemaRegistryUrl,
   httpPort: int('IMGPIPE_HTTP_PORT', { default: 9464, min: 0, max: 65535, description: 'health and metrics port' }),
   concurrency: int('IMGPIPE_CONCURRENCY', { default: 2, min: 1, max: 64, description: 'partitions processed at once' }),
@@ -37,7 +37,7 @@ export async function startStageProcess(options: {
   const logger = createLogger(`imgpipe-${options.service}`);
   const stage = await options.createStage(logger);
   const runner = new StageRunner({
-    kafka: createKafka({ brokers: config.kafkaBrokers, clientId: `imgpipe-${options.service}`, logger }),
+    kafka: createKafka({ connection: config, clientId: `imgpipe-${options.service}`, logger }),
     codec: new EventCodec({ registryUrl: config.schemaRegistryUrl }),
     stage,
     logger,

@@ -1,5 +1,7 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { ImgpipeError, type KafkaConnection } from '@imgpipe/core';
 import type { Logger } from '@imgpipe/telemetry';
+import { Kafka, type KafkaConfig, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -15,12 +17,16 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 const QUIET = [/switched default partitioner/, /Limiting retries for the idempotent producer/];
 
+let timerWarningDropped = false;
+
 /**
- * kafkajs 2.2.4 computes a negative delay in its request queue on current Node versions, which Node reports as a
- * TimeoutNegativeWarning (and clamps to 1 ms, the intended behaviour). Nothing to act on, so it is dropped here,
- * where kafkajs comes in.
+ * kafkajs 2.2.4 arms a timer with a negative delay on every request (its throttle deadline starts at -1), which
+ * Node reports as a TimeoutNegativeWarning (and clamps to 1 ms, the intended behaviour). Nothing to act on, so that
+ * one warning is dropped wherever kafkajs is used.
  */
-function dropKafkajsTimerWarning(): void {
+export function dropKafkajsTimerWarning(): void {
+  if (timerWarningDropped) return;
+  timerWarningDropped = true;
   const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
@@ -28,17 +34,43 @@ function dropKafkajsTimerWarning(): void {
     if (name !== 'TimeoutNegativeWarning') emitWarning(warning, ...rest);
   }) as typeof process.emitWarning;
 }
-dropKafkajsTimerWarning();
 
-/** A kafkajs client whose logs go through the process's JSON logger. */
-export function createKafka(options: { brokers: string; clientId: string; logger: Logger }): Kafka {
+/** The kafkajs connection options for brokers, TLS and SASL; a SASL mechanism without credentials is a config error. */
+export function kafkaConnectionConfig(connection: KafkaConnection): Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> {
+  const brokers = connection.kafkaBrokers
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
+  const ssl = connection.kafkaCaFile ? { ca: [readFileSync(connection.kafkaCaFile, 'utf8')] } : connection.kafkaSsl;
+  if (connection.kafkaSaslMechanism === 'none') return { brokers, ssl };
+  const { kafkaSaslUsername: username, kafkaSaslPassword: password } = connection;
+  if (!username || !password) {
+    throw new ImgpipeError(
+      'CONFIG_INVALID',
+      `IMGPIPE_KAFKA_SASL_MECHANISM=${connection.kafkaSaslMechanism} needs IMGPIPE_KAFKA_SASL_USERNAME and IMGPIPE_KAFKA_SASL_PASSWORD`,
+    );
+  }
+  const sasl = { mechanism: connection.kafkaSaslMechanism, username, password } as SASLOptions;
+  return { brokers, ssl, sasl };
+}
+
+/** A kafkajs client for the configured cluster whose logs go through the process's JSON logger. */
+export function createKafka(options: {
+  connection: KafkaConnection;
+  clientId: string;
+  logger: Logger;
+  /** Timeouts and retries for tools that must answer fast (probes, admin commands). */
+  tuning?: Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'>;
+}): Kafka {
+  dropKafkajsTimerWarning();
   process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
   const kafkaLogger = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
-    brokers: options.brokers.split(',').map((broker) => broker.trim()),
+    ...kafkaConnectionConfig(options.connection),
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 200, retries: 8 },
+    ...options.tuning,
     logCreator:
       () =>
       ({ level, log }: LogEntry) => {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type DeadLetter, deadLetterTopicFor, EventCodec, STAGES, type StageName } from '@imgpipe/contracts';
-import { loadConfig, serviceSettings } from '@imgpipe/core';
+import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { createKafka, originalRecord, readTopicToEnd } from '@imgpipe/stream';
 import { createLogger } from '@imgpipe/telemetry';
 import { type Command, EXIT } from '../command.ts';
@@ -55,12 +55,9 @@ export const command: Command = {
       return EXIT.usage;
     }
     const stages = (values.stage ? [values.stage] : services) as (StageName | 'results')[];
-    const config = loadConfig({
-      brokers: serviceSettings.kafkaBrokers,
-      registryUrl: serviceSettings.schemaRegistryUrl,
-    });
+    const config = loadConfig({ ...kafkaConnectionSettings, registryUrl: serviceSettings.schemaRegistryUrl });
     const kafka = createKafka({
-      brokers: config.brokers,
+      connection: config,
       clientId: 'imgpipe-dlq',
       logger: createLogger('imgpipe-dlq', 'error'),
     });

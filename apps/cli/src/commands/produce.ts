@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANALYSES, EventCodec, INLINE_IMAGE_MAX_BYTES } from '@imgpipe/contracts';
-import { loadConfig, serviceSettings } from '@imgpipe/core';
+import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { ImagePublisher } from '@imgpipe/pipeline';
 import { blobStoreFromEnv } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream';
@@ -44,13 +44,10 @@ export const command: Command = {
     }
     const analyses = parseAnalyses(values.analyses);
     const files = await listImageFiles(positionals);
-    const config = loadConfig({
-      brokers: serviceSettings.kafkaBrokers,
-      registryUrl: serviceSettings.schemaRegistryUrl,
-    });
+    const config = loadConfig({ ...kafkaConnectionSettings, registryUrl: serviceSettings.schemaRegistryUrl });
     const tracing = startTracing({ serviceName: 'imgpipe-produce' });
     const logger = createLogger('imgpipe-produce', 'warn');
-    const producer = createKafka({ brokers: config.brokers, clientId: 'imgpipe-produce', logger }).producer({
+    const producer = createKafka({ connection: config, clientId: 'imgpipe-produce', logger }).producer({
       idempotent: true,
       allowAutoTopicCreation: false,
     });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ALL_TOPICS } from '@imgpipe/contracts';
-import { loadConfig, serviceSettings } from '@imgpipe/core';
+import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { ensureTopics, topicSpecs } from '@imgpipe/local-stack';
 import { type Command, EXIT } from '../command.ts';
 
@@ -35,7 +35,7 @@ export const command: Command = {
       console.error(HELP);
       return EXIT.usage;
     }
-    const config = loadConfig({ brokers: serviceSettings.kafkaBrokers, partitions: serviceSettings.topicPartitions });
+    const config = loadConfig({ ...kafkaConnectionSettings, partitions: serviceSettings.topicPartitions });
     let partitions = config.partitions;
     if (values.partitions !== undefined) {
       partitions = Number(values.partitions);
@@ -46,9 +46,9 @@ export const command: Command = {
         return EXIT.usage;
       }
     }
-    const outcomes = await ensureTopics(config.brokers, topicSpecs(ALL_TOPICS, partitions));
+    const outcomes = await ensureTopics(config, topicSpecs(ALL_TOPICS, partitions));
     if (values.json) {
-      console.log(JSON.stringify({ brokers: config.brokers, topics: outcomes }, null, 2));
+      console.log(JSON.stringify({ brokers: config.kafkaBrokers, topics: outcomes }, null, 2));
       return EXIT.ok;
     }
     const width = Math.max(...outcomes.map((outcome) => outcome.name.length));
@@ -62,7 +62,7 @@ export const command: Command = {
       console.log(`${outcome.name.padEnd(width)}  ${detail}`);
     }
     const created = outcomes.filter((outcome) => outcome.state === 'created').length;
-    console.log(`\n${created} created, ${outcomes.length - created} already existed (${config.brokers})`);
+    console.log(`\n${created} created, ${outcomes.length - created} already existed (${config.kafkaBrokers})`);
     return EXIT.ok;
   },
 };
