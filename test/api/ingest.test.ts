@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
   bearer,
@@ -14,6 +15,9 @@ import {
   uniqueJpeg,
   uploadRaw,
 } from './support.ts';
+import { TOPICS } from '@imgpipe/contracts';
+import { startTracing } from '@imgpipe/telemetry';
+import { testKafka, waitFor } from '../support/kafka.ts';
 
 interface Accepted {
   imageId: string;
@@ -377,5 +381,46 @@ describe('batches and search', () => {
     });
     assert.equal(badJson.status, 400);
     assert.equal((await problemOf(badJson))['code'], 'REQUEST_INVALID');
+  });
+});
+
+describe('trace context', () => {
+  let api: TestApi;
+  const tenant = testTenant('trace');
+  before(async () => {
+    startTracing({ serviceName: 'imgpipe-api-test' }); // as the API process does at start-up
+    api = await startTestApi();
+  });
+  after(async () => {
+    await deleteTenantImages(api.api, [tenant]);
+    await api.close();
+  });
+
+  test("a caller's traceparent continues into the ImageUploaded message's headers", async () => {
+    const kafka = testKafka('api-trace-test');
+    const consumer = kafka.consumer({ groupId: `api-trace-test-${randomUUID()}` });
+    const seen = new Map<string, string | undefined>();
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [TOPICS.uploaded], fromBeginning: false });
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.set(message.key?.toString() ?? '', message.headers?.['traceparent']?.toString() ?? 'none');
+        },
+      });
+      await joined;
+      const traceId = randomUUID().replaceAll('-', '');
+      const response = await uploadRaw(api.url, tokenFor(tenant), uniqueJpeg(), {
+        headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      });
+      assert.equal(response.status, 202);
+      const { imageId } = (await response.json()) as Accepted;
+      const traceparent = await waitFor(`the uploaded event (seen ${seen.size})`, () => seen.get(imageId), 20_000);
+      assert.equal(traceparent.split('-')[1], traceId, 'same trace id');
+      assert.notEqual(traceparent.split('-')[2], '00f067aa0ba902b7', "the API's own producer span is the parent");
+    } finally {
+      await consumer.disconnect();
+    }
   });
 });
