@@ -18,3 +18,31 @@ export function parseAnalyses(value: string | undefined): AnalysisName[] {
   }
   return names as AnalysisName[];
 }
+
+/** The one action of `imgpipe <command> <action>`; anything else is a usage error naming the choices. */
+export function actionOf<const A extends string>(
+  command: string,
+  positionals: readonly string[],
+  actions: readonly A[],
+): A {
+  const [action, ...extra] = positionals;
+  if (action === undefined || !(actions as readonly string[]).includes(action) || extra.length > 0) {
+    throw new UsageError(
+      `${command}: expected ${actions.map((name) => `'${name}'`).join(' or ')} (see 'imgpipe ${command} --help')`,
+    );
+  }
+  return action as A;
+}
+
+/** Rows as aligned columns for people; the first row is the header. */
+export function textTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

@@ -3,6 +3,7 @@ import { type DeadLetter, deadLetterTopicFor, EventCodec, STAGES, type StageName
 import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { createKafka, originalRecord, readTopicToEnd } from '@imgpipe/stream';
 import { createLogger } from '@imgpipe/telemetry';
+import { actionOf } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 
 const HELP = `Usage: imgpipe dlq <list|redrive> [options]
@@ -40,11 +41,11 @@ export const command: Command = {
         help: { type: 'boolean', short: 'h' },
       },
     });
-    const [action] = positionals;
-    if (values.help || (action !== 'list' && action !== 'redrive')) {
+    if (values.help) {
       console.log(HELP);
-      return values.help ? EXIT.ok : EXIT.usage;
+      return EXIT.ok;
     }
+    const action = actionOf('dlq', positionals, ['list', 'redrive']);
     const services = [...STAGES, 'results'] as const;
     if (values.stage !== undefined && !(services as readonly string[]).includes(values.stage)) {
       console.error(`imgpipe dlq: unknown stage '${values.stage}' (expected ${services.join(', ')})`);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@imgpipe/core';
 import { fetchModels, listModels, visionSettings } from '@imgpipe/vision';
+import { actionOf } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 
 const HELP = `Usage: imgpipe models <fetch|list> [options]
@@ -27,23 +28,12 @@ Exit codes: 0 all good, 1 a model could not be installed, 2 wrong usage, 78 bad 
 export const command: Command = {
   summary: 'Fetch (download or copy) and list the ONNX models, verifying their SHA-256',
   async run(argv) {
-    let parsed: ReturnType<typeof parse>;
-    try {
-      parsed = parse(argv);
-    } catch (error) {
-      console.error(`imgpipe models: ${(error as Error).message}\n\n${HELP}`);
-      return EXIT.usage;
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parse(argv);
     if (values.help) {
       console.log(HELP);
       return EXIT.ok;
     }
-    const [action, ...extra] = positionals;
-    if ((action !== 'fetch' && action !== 'list') || extra.length > 0) {
-      console.error(`imgpipe models: expected 'fetch' or 'list'\n\n${HELP}`);
-      return EXIT.usage;
-    }
+    const action = actionOf('models', positionals, ['fetch', 'list']);
     const dir = values.dir ?? loadConfig({ modelsDir: visionSettings.modelsDir }).modelsDir;
 
     if (action === 'list') {

@@ -7,6 +7,7 @@ import {
   EventCodec,
   loadEventSchemas,
 } from '@imgpipe/contracts';
+import { actionOf, textTable } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 
 const HELP = `Usage: imgpipe schemas <register|check> [--schemas-dir DIR] [--json]
@@ -25,18 +26,6 @@ Options:
   --json             machine-readable output
   -h, --help`;
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 async function register(registryUrl: string, schemasDir: string, json: boolean): Promise<number> {
   const codec = new EventCodec({ registryUrl, schemas: loadEventSchemas(schemasDir) });
   const registered = await codec.register();
@@ -45,7 +34,7 @@ async function register(registryUrl: string, schemasDir: string, json: boolean):
     return EXIT.ok;
   }
   const rows = registered.map((r) => [r.subject, String(r.version), String(r.id), r.eventType]);
-  console.log(table([['subject', 'version', 'id', 'schema'], ...rows]));
+  console.log(textTable([['subject', 'version', 'id', 'schema'], ...rows]));
   console.log(`\n${registered.length} subjects registered at ${registryUrl}`);
   return EXIT.ok;
 }
@@ -67,7 +56,7 @@ async function check(registryUrl: string, schemasDir: string, json: boolean): Pr
       ),
     );
   } else {
-    console.log(table([['subject', 'result', 'schema'], ...results.map(row)]));
+    console.log(textTable([['subject', 'result', 'schema'], ...results.map(row)]));
     for (const result of incompatible) {
       console.error(`\n${result.subject}:`);
       for (const message of result.messages) console.error(`  ${message}`);
@@ -102,23 +91,12 @@ function parseOptions(argv: string[]) {
 export const command: Command = {
   summary: 'Register the event schemas, or check local changes for compatibility',
   async run(argv) {
-    let parsed: ReturnType<typeof parseOptions>;
-    try {
-      parsed = parseOptions(argv);
-    } catch (error) {
-      console.error(`imgpipe schemas: ${(error as Error).message}\n\n${HELP}`);
-      return EXIT.usage;
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseOptions(argv);
     if (values.help) {
       console.log(HELP);
       return EXIT.ok;
     }
-    const [action, ...extra] = positionals;
-    if ((action !== 'register' && action !== 'check') || extra.length > 0) {
-      console.error(`imgpipe schemas: expected 'register' or 'check'\n\n${HELP}`);
-      return EXIT.usage;
-    }
+    const action = actionOf('schemas', positionals, ['register', 'check']);
     const { schemaRegistryUrl } = loadConfig({ schemaRegistryUrl: serviceSettings.schemaRegistryUrl });
     const schemasDir = values['schemas-dir'] ?? DEFAULT_SCHEMAS_DIR;
     try {

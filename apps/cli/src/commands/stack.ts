@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type ServiceStatus, type ServiceUpResult, stackDown, stackStatus, stackUp } from '@imgpipe/local-stack';
+import { textTable } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 
 const HELP = `Usage: imgpipe stack <up|down|status> [--json]
@@ -31,18 +32,6 @@ function describeUp(result: ServiceUpResult): string {
   }
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 function formatMemory(status: ServiceStatus): string {
   return status.rssKib === undefined ? '-' : `${Math.round(status.rssKib / 1024)} MiB`;
 }
@@ -59,7 +48,7 @@ async function up(json: boolean): Promise<number> {
     service.endpoint,
     service.notes.join('; '),
   ]);
-  console.log(table([['service', 'state', 'endpoint', ''], ...rows]));
+  console.log(textTable([['service', 'state', 'endpoint', ''], ...rows]));
   for (const service of result.services) {
     if (service.error) console.error(`\n${service.name}: ${service.error}`);
   }
@@ -81,7 +70,7 @@ async function status(json: boolean): Promise<number> {
     service.startedByImgpipe ? 'imgpipe' : service.up ? 'external' : '-',
     formatMemory(service),
   ]);
-  console.log(table([['service', 'state', 'endpoint', 'pid', 'started by', 'rss'], ...rows]));
+  console.log(textTable([['service', 'state', 'endpoint', 'pid', 'started by', 'rss'], ...rows]));
   for (const service of result.services) {
     if (!service.up) console.error(`${service.name}: ${service.error ?? 'not answering'} (log: ${service.logFile})`);
   }
@@ -105,7 +94,7 @@ async function down(json: boolean): Promise<number> {
     words[result.outcome],
     result.pid === undefined ? '' : `pid ${result.pid}`,
   ]);
-  console.log(table(rows));
+  console.log(textTable(rows));
   return EXIT.ok;
 }
 
