@@ -34,6 +34,7 @@ export async function runWorker(stageName: string): Promise<number> {
     closers.push(async () => blobs.close());
     const vision = await createVisionEngine();
     closers.push(() => vision.close());
+    await vision.warmUp([stageName]);
     if (stageName === 'preprocess') return preprocessStage({ blobs, vision });
     if ((ANALYSES as readonly string[]).includes(stageName)) {
       return analysisStage(stageName as (typeof ANALYSES)[number], { blobs, vision });

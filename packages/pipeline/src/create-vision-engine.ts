@@ -21,7 +21,7 @@ const CONTENT_TYPES = { webp: 'image/webp', png: 'image/png', jpeg: 'image/jpeg'
 export async function createVisionEngine(options: CreateVisionEngineOptions = {}): Promise<VisionEngine> {
   const vision: Vision = createVision(options.workers === undefined ? {} : { workers: options.workers });
   const decode = (bytes: Buffer, original: OriginalSize) => decodeNormalizedImage(bytes, original);
-  return {
+  const engine: VisionEngine = {
     async preprocess(bytes) {
       const { info, derivatives } = await vision.preprocess(bytes);
       return {
@@ -52,6 +52,24 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       );
       return { result: { fullText, lines }, model };
     },
+    async warmUp(stages) {
+      const side = 64;
+      const grey = { width: side, height: side, originalWidth: side, originalHeight: side };
+      const png = Buffer.from(
+        await encodeNormalizedImage({ ...grey, data: new Uint8Array(side * side * 3).fill(128) }),
+      );
+      const size = { width: side, height: side };
+      const runs = {
+        preprocess: () => engine.preprocess(png),
+        detect: () => engine.detectObjects(png, size),
+        faces: () => engine.detectFaces(png, size),
+        ocr: () => engine.recognizeText(png, size),
+      };
+      await Promise.all(
+        Array.from({ length: vision.executor.concurrency }, () => Promise.all(stages.map((stage) => runs[stage]()))),
+      );
+    },
     close: () => vision.close(),
   };
+  return engine;
 }

@@ -1,4 +1,11 @@
-import type { DetectedFace, DetectedObject, ImageInfo, ModelIdentity, RecognizedText } from '@imgpipe/contracts';
+import type {
+  AnalysisName,
+  DetectedFace,
+  DetectedObject,
+  ImageInfo,
+  ModelIdentity,
+  RecognizedText,
+} from '@imgpipe/contracts';
 
 /** Encoded image bytes as stored in object storage. */
 export interface StoredImage {
@@ -33,5 +40,10 @@ export interface VisionEngine {
   detectObjects(normalized: Buffer, original: OriginalSize): Promise<ModelRun<DetectedObject[]>>;
   detectFaces(normalized: Buffer, original: OriginalSize): Promise<ModelRun<DetectedFace[]>>;
   recognizeText(normalized: Buffer, original: OriginalSize): Promise<ModelRun<RecognizedText>>;
+  /**
+   * Runs each named stage once per worker thread on a tiny image, so models load (and are verified) before the
+   * first real message: a missing or corrupt model stops the process at start-up instead of failing every image.
+   */
+  warmUp(stages: readonly ('preprocess' | AnalysisName)[]): Promise<void>;
   close(): Promise<void>;
 }
