@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { crc32, deflateSync } from 'node:zlib';
 import type { ImageAnalysis } from '@imgpipe/contracts';
+import { corruptPng, pixelBombPng } from '../../packages/vision/src/testing/png-fixtures.ts';
 import { sharedPath } from '../support/shared.ts';
 
 const IMGPIPE = fileURLToPath(new URL('../../apps/cli/bin/imgpipe.js', import.meta.url));
@@ -133,39 +133,3 @@ describe('imgpipe analyze', () => {
     assert.equal(byFile.get(good)?.status, 'completed', 'a good image in the same batch still completes');
   });
 });
-
-/** A valid PNG whose header declares width x height, with a tiny (truncated) zlib stream: small in bytes. */
-function pixelBombPng(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(1024))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-/** A PNG whose image data chunk has a wrong CRC and garbage inside. */
-function corruptPng(): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(64, 0);
-  ihdr.writeUInt32BE(64, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const idat = chunk('IDAT', Buffer.from('garbage that is not a zlib stream at all'));
-  idat.writeUInt32BE(0xdeadbeef, idat.length - 4);
-  return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', ihdr), idat, chunk('IEND', Buffer.alloc(0))]);
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function chunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}

@@ -17,7 +17,7 @@ import { EventCodec, type ImageUploaded } from '@imgpipe/contracts';
 import { createDatabase, createRedis, migrate } from '@imgpipe/db';
 import { SsrfGuard } from '@imgpipe/egress';
 import { ImagePublisher } from '@imgpipe/pipeline';
-import { BlobStore, originalKey } from '@imgpipe/storage';
+import { blobStoreFor, originalKey } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream';
 import { createLogger } from '@imgpipe/telemetry';
 import type { Producer } from 'kafkajs';
@@ -105,13 +105,7 @@ async function main(): Promise<void> {
   await migrate(db);
   const redis = createRedis(config.redisUrl);
   const subscriber = createRedis(config.redisUrl);
-  const blobs = new BlobStore({
-    endpoint: config.s3Endpoint,
-    region: config.s3Region,
-    bucket: config.s3Bucket,
-    accessKeyId: config.s3AccessKey,
-    secretAccessKey: config.s3SecretKey,
-  });
+  const blobs = blobStoreFor(config);
   await blobs.ensureBucket();
   const codec = new EventCodec({ registryUrl: config.schemaRegistryUrl });
   const app = await buildApp(

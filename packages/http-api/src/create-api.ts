@@ -2,7 +2,7 @@ import { EventCodec } from '@imgpipe/contracts';
 import { createDatabase, createRedis, migrate } from '@imgpipe/db';
 import { SsrfGuard } from '@imgpipe/egress';
 import { ImagePublisher } from '@imgpipe/pipeline';
-import { BlobStore } from '@imgpipe/storage';
+import { blobStoreFor } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream';
 import type { Logger } from '@imgpipe/telemetry';
 import type { FastifyInstance } from 'fastify';
@@ -60,13 +60,7 @@ export async function createApi(
   await migrate(db);
   const redis = createRedis(config.redisUrl);
   const subscriber = createRedis(config.redisUrl);
-  const blobs = new BlobStore({
-    endpoint: config.s3Endpoint,
-    region: config.s3Region,
-    bucket: config.s3Bucket,
-    accessKeyId: config.s3AccessKey,
-    secretAccessKey: config.s3SecretKey,
-  });
+  const blobs = blobStoreFor(config);
   await blobs.ensureBucket();
   const kafka = createKafka({ connection: config, clientId: 'imgpipe-api', logger });
   const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });

@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { crc32, deflateSync } from 'node:zlib';
 import { ImgpipeError } from '@imgpipe/core';
 import { sharp } from '../sharp-instance.ts';
+import { pixelBombPng } from '../testing/png-fixtures.ts';
 import { readShared } from '../testing/shared.ts';
 import { hammingDistance } from './dhash.ts';
 import { decodeNormalizedImage, encodeNormalizedImage } from './normalized-image.ts';
@@ -19,30 +19,6 @@ function rejectsWith(code: string, text?: RegExp) {
     if (text) assert.match(error.message, text);
     return true;
   };
-}
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-
-/** A valid PNG header declaring 30000x30000 grey pixels, with a tiny zlib stream: a decompression bomb in waiting. */
-function pixelBombPng(): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(30000, 0);
-  header.writeUInt32BE(30000, 4);
-  header[8] = 8; // bit depth
-  header[9] = 0; // greyscale
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(30001 * 4))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 function solid(width: number, height: number, colour: string, channels: 3 | 4 = 3) {
