@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { UsageError } from './cli-args.ts';
 
 /** Extensions looked at when a folder is given; files named explicitly are taken whatever their name. */
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff', '.heic']);
@@ -8,7 +9,9 @@ export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avi
 export async function listImageFiles(paths: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const path of paths) {
-    const info = await stat(path);
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`${path}: ${error.code === 'ENOENT' ? 'no such file or folder' : error.message}`);
+    });
     if (info.isDirectory()) {
       const entries = await readdir(path, { recursive: true, withFileTypes: true });
       files.push(

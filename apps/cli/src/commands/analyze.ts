@@ -66,8 +66,18 @@ export const command: Command = {
     const failures: { file: string; codes: string[] }[] = [];
     let done = 0;
     let next = 0;
+    // Results print in the order the files were given, whichever finishes first.
+    const outputs: (string | undefined)[] = [];
+    let printed = 0;
+    const emit = (index: number, text: string) => {
+      outputs[index] = text;
+      while (outputs[printed] !== undefined) {
+        console.log(outputs[printed]);
+        outputs[printed++] = '';
+      }
+    };
 
-    const analyzeOne = async (file: string) => {
+    const analyzeOne = async (index: number, file: string) => {
       const bytes = await readFile(file);
       const {
         tenantId: _tenant,
@@ -79,24 +89,29 @@ export const command: Command = {
         contentType: claimedContentType(file),
         analyses,
       });
-      if (values.json) console.log(JSON.stringify({ file, ...analysis }));
-      else console.log(formatAnalysis(file, analysis));
       if (analysis.status !== 'completed') failures.push({ file, codes: failureCodes(analysis) });
       if (values.annotate && analysis.image) await writeAnnotated(values.annotate, file, bytes, analysis);
+      emit(index, values.json ? JSON.stringify({ file, ...analysis }) : formatAnalysis(file, analysis));
     };
 
     try {
       await Promise.all(
         Array.from({ length: Math.min(concurrency, files.length) }, async () => {
           while (next < files.length) {
-            const file = files[next++]!;
+            const index = next++;
+            const file = files[index]!;
             try {
-              await analyzeOne(file);
+              await analyzeOne(index, file);
             } catch (error) {
               const code = error instanceof ImgpipeError ? error.code : 'STAGE_INTERNAL';
+              const message = (error as Error).message;
               failures.push({ file, codes: [code] });
-              if (values.json)
-                console.log(JSON.stringify({ file, error: { code, message: (error as Error).message } }));
+              emit(
+                index,
+                values.json
+                  ? JSON.stringify({ file, error: { code, message } })
+                  : `${file}  error  ${code}: ${message}`,
+              );
             }
             done += 1;
             if (progress) process.stderr.write(`\r${done}/${files.length} analysed`);
@@ -112,10 +127,13 @@ export const command: Command = {
   },
 };
 
+/** The codes of the stages that failed, leaving out the knock-on STAGE_DEPENDENCY_FAILED of the ones after them. */
 function failureCodes(analysis: ImageAnalysis): string[] {
-  return Object.values(analysis.stages).flatMap((stage) =>
+  const codes = Object.values(analysis.stages).flatMap((stage) =>
     stage.status === 'failed' && stage.error ? [stage.error.code] : [],
   );
+  const causes = codes.filter((code) => code !== 'STAGE_DEPENDENCY_FAILED');
+  return causes.length > 0 ? causes : codes;
 }
 
 async function writeAnnotated(dir: string, file: string, bytes: Buffer, analysis: ImageAnalysis): Promise<void> {
