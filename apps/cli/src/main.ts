@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isErrorCode, ImgpipeError } from '@imgpipe/core';
 import { UsageError } from './cli-args.ts';
 import { type Command, EXIT } from './command.ts';
@@ -10,7 +11,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import('./commands/analyze.ts'),
   },
   apikey: { summary: 'Create, list or revoke API keys for the HTTP API', load: () => import('./commands/apikey.ts') },
-  dev: { summary: 'Run every worker and the results service locally', load: () => import('./commands/dev.ts') },
+  dev: {
+    summary: 'Run every worker, the results service and the HTTP API locally',
+    load: () => import('./commands/dev.ts'),
+  },
   dlq: { summary: 'List or re-drive dead-lettered messages', load: () => import('./commands/dlq.ts') },
   migrate: { summary: 'Bring the results database to the latest schema', load: () => import('./commands/migrate.ts') },
   models: { summary: 'Fetch and list ONNX models, verifying SHA-256', load: () => import('./commands/models.ts') },
@@ -52,7 +56,10 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version') {
-    console.log(process.env['npm_package_version'] ?? '0.1.0');
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    console.log(version);
     return EXIT.ok;
   }
   const entry = COMMANDS[name];

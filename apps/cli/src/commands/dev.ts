@@ -17,7 +17,7 @@ Options:
 const COLOURS = ['36', '35', '34', '33', '32', '96', '95'];
 
 export const command: Command = {
-  summary: 'Run every worker and the results service locally',
+  summary: 'Run every worker, the results service and the HTTP API locally',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
