@@ -46,3 +46,12 @@ export function textTable(rows: readonly (readonly string[])[]): string {
     )
     .join('\n');
 }
+
+/** A flag that takes a whole number of at least `min`. */
+export function wholeNumber(flag: string, value: string | undefined, min: number): number {
+  const number = Number(value);
+  if (value === undefined || !/^\d+$/.test(value.trim()) || number < min) {
+    throw new UsageError(`${flag} must be a whole number of at least ${min} (got ${value ?? 'nothing'})`);
+  }
+  return number;
+}

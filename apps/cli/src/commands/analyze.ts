@@ -6,7 +6,7 @@ import { ImgpipeError } from '@imgpipe/core';
 import { createVisionEngine, InProcessPipeline } from '@imgpipe/pipeline';
 import { createLogger } from '@imgpipe/telemetry';
 import { annotateImage } from '@imgpipe/vision';
-import { parseAnalyses } from '../cli-args.ts';
+import { parseAnalyses, wholeNumber } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { formatAnalysis } from '../format-analysis.ts';
 import { claimedContentType, listImageFiles } from '../image-files.ts';
@@ -48,11 +48,8 @@ export const command: Command = {
       return values.help ? EXIT.ok : EXIT.usage;
     }
     const analyses = parseAnalyses(values.analyses);
-    const concurrency = Number(values.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      console.error('imgpipe analyze: --concurrency must be a whole number of at least 1');
-      return EXIT.usage;
-    }
+    const concurrency = wholeNumber('--concurrency', values.concurrency, 1);
+    const workers = values.workers === undefined ? undefined : wholeNumber('--workers', values.workers, 0);
     const files = await listImageFiles(positionals);
     if (files.length === 0) {
       console.error('imgpipe analyze: no image files found');
@@ -60,7 +57,7 @@ export const command: Command = {
     }
     if (values.annotate) await mkdir(values.annotate, { recursive: true });
 
-    const vision = await createVisionEngine(values.workers === undefined ? {} : { workers: Number(values.workers) });
+    const vision = await createVisionEngine(workers === undefined ? {} : { workers });
     const pipeline = new InProcessPipeline(vision, createLogger('imgpipe-analyze', 'silent'));
     const progress = files.length > 1 && process.stderr.isTTY === true;
     const failures: { file: string; codes: string[] }[] = [];
