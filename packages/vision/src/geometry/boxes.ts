@@ -70,20 +70,46 @@ export function mapPoint(point: { x: number; y: number }, map: InputToOriginal):
 }
 
 export function mapBox(corners: Corners, map: InputToOriginal): { box: PixelBox; boxNormalized: NormalizedBox } {
-  const x1 = clamp((corners.x1 - map.padX) * map.scaleX, 0, map.originalWidth);
-  const y1 = clamp((corners.y1 - map.padY) * map.scaleY, 0, map.originalHeight);
-  const x2 = clamp((corners.x2 - map.padX) * map.scaleX, 0, map.originalWidth);
-  const y2 = clamp((corners.y2 - map.padY) * map.scaleY, 0, map.originalHeight);
-  const box = { x: round(x1, 2), y: round(y1, 2), width: round(x2 - x1, 2), height: round(y2 - y1, 2) };
+  const mapped = {
+    x1: clamp((corners.x1 - map.padX) * map.scaleX, 0, map.originalWidth),
+    y1: clamp((corners.y1 - map.padY) * map.scaleY, 0, map.originalHeight),
+    x2: clamp((corners.x2 - map.padX) * map.scaleX, 0, map.originalWidth),
+    y2: clamp((corners.y2 - map.padY) * map.scaleY, 0, map.originalHeight),
+  };
+  return reportedBox(mapped, map.originalWidth, map.originalHeight);
+}
+
+/** Corners already in pixels of the oriented original, as the result contract reports them. */
+export function reportedBox(
+  corners: Corners,
+  width: number,
+  height: number,
+): { box: PixelBox; boxNormalized: NormalizedBox } {
+  const { x1, y1, x2, y2 } = corners;
   return {
-    box,
+    box: { x: round(x1, 2), y: round(y1, 2), width: round(x2 - x1, 2), height: round(y2 - y1, 2) },
     boxNormalized: {
-      left: round(x1 / map.originalWidth, 6),
-      top: round(y1 / map.originalHeight, 6),
-      width: round((x2 - x1) / map.originalWidth, 6),
-      height: round((y2 - y1) / map.originalHeight, 6),
+      left: round(x1 / width, 6),
+      top: round(y1 / height, 6),
+      width: round((x2 - x1) / width, 6),
+      height: round((y2 - y1) / height, 6),
     },
   };
+}
+
+/** The axis-aligned corners enclosing `points`. */
+export function boundingCorners(points: readonly Point[]): Corners {
+  let x1 = Number.POSITIVE_INFINITY;
+  let y1 = Number.POSITIVE_INFINITY;
+  let x2 = Number.NEGATIVE_INFINITY;
+  let y2 = Number.NEGATIVE_INFINITY;
+  for (const p of points) {
+    x1 = Math.min(x1, p.x);
+    y1 = Math.min(y1, p.y);
+    x2 = Math.max(x2, p.x);
+    y2 = Math.max(y2, p.y);
+  }
+  return { x1, y1, x2, y2 };
 }
 
 export function clamp(value: number, min: number, max: number): number {

@@ -5,6 +5,7 @@
  * area * ratio / perimeter, as PaddleOCR's DBPostProcess does with score_mode "fast".
  */
 import type { Point } from '@imgpipe/contracts';
+import { boundingCorners } from '../geometry/boxes.ts';
 import { insideConvex, minAreaRect, offsetConvexPolygon, polygonArea, polygonPerimeter } from './geometry.ts';
 import type { RotatedRect } from './geometry.ts';
 
@@ -123,16 +124,7 @@ export function meanInside(
   height: number,
   corners: readonly Point[],
 ): number {
-  let minX = Number.POSITIVE_INFINITY;
-  let maxX = Number.NEGATIVE_INFINITY;
-  let minY = Number.POSITIVE_INFINITY;
-  let maxY = Number.NEGATIVE_INFINITY;
-  for (const p of corners) {
-    minX = Math.min(minX, p.x);
-    maxX = Math.max(maxX, p.x);
-    minY = Math.min(minY, p.y);
-    maxY = Math.max(maxY, p.y);
-  }
+  const { x1: minX, y1: minY, x2: maxX, y2: maxY } = boundingCorners(corners);
   const x0 = Math.max(0, Math.floor(minX - 0.5));
   const x1 = Math.min(width - 1, Math.ceil(maxX - 0.5));
   const y0 = Math.max(0, Math.floor(minY - 0.5));

@@ -4,6 +4,7 @@
  * differently sized lines side by side still read left to right.
  */
 import type { Point } from '@imgpipe/contracts';
+import { boundingCorners } from '../geometry/boxes.ts';
 
 interface Extent {
   index: number;
@@ -13,15 +14,8 @@ interface Extent {
 }
 
 function extentOf(polygon: readonly Point[], index: number): Extent {
-  let left = Number.POSITIVE_INFINITY;
-  let top = Number.POSITIVE_INFINITY;
-  let bottom = Number.NEGATIVE_INFINITY;
-  for (const p of polygon) {
-    left = Math.min(left, p.x);
-    top = Math.min(top, p.y);
-    bottom = Math.max(bottom, p.y);
-  }
-  return { index, left, centreY: (top + bottom) / 2, height: bottom - top };
+  const { x1, y1, y2 } = boundingCorners(polygon);
+  return { index, left: x1, centreY: (y1 + y2) / 2, height: y2 - y1 };
 }
 
 /** Indexes of `polygons` in reading order. */

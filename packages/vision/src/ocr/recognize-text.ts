@@ -9,8 +9,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type {
   ModelIdentity,
-  NormalizedBox,
-  PixelBox,
   Point,
   RecognizedText,
   TextLine,
@@ -18,6 +16,7 @@ import type {
 } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import ort from 'onnxruntime-node';
+import { boundingCorners, reportedBox, round } from '../geometry/boxes.ts';
 import type { LoadedModel } from '../models/model-loader.ts';
 import { handlerRef } from '../pool/handler-ref.ts';
 import { sharp } from '../sharp-instance.ts';
@@ -320,32 +319,6 @@ async function recognizeLines(
   return results;
 }
 
-function round(value: number, digits = 2): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
-function boundsOf(
-  polygon: readonly Point[],
-  width: number,
-  height: number,
-): { box: PixelBox; normalized: NormalizedBox } {
-  const xs = polygon.map((p) => p.x);
-  const ys = polygon.map((p) => p.y);
-  const left = Math.min(...xs);
-  const top = Math.min(...ys);
-  const box = { x: left, y: top, width: Math.max(...xs) - left, height: Math.max(...ys) - top };
-  return {
-    box: { x: round(box.x), y: round(box.y), width: round(box.width), height: round(box.height) },
-    normalized: {
-      left: box.x / width,
-      top: box.y / height,
-      width: box.width / width,
-      height: box.height / height,
-    },
-  };
-}
-
 function lerp(a: Point, b: Point, t: number): Point {
   return { x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t };
 }
@@ -415,19 +388,19 @@ export async function recognizeText(input: OcrImage | Uint8Array, options: Recog
   const height = image.originalHeight ?? image.height;
   const scaleX = width / image.width;
   const scaleY = height / image.height;
-  const toOriginal = (p: Point): Point => ({ x: round(p.x * scaleX), y: round(p.y * scaleY) });
+  const toOriginal = (p: Point): Point => ({ x: round(p.x * scaleX, 2), y: round(p.y * scaleY, 2) });
   const kept = recognized.filter((r) => r.decoded.confidence >= tuning.dropScore && r.decoded.text.trim() !== '');
   const lines: TextLine[] = readingOrder(kept.map((r) => r.line.polygon)).map((index) => {
     const r = kept[index]!;
     const polygon = r.line.polygon.map(toOriginal);
-    const { box, normalized } = boundsOf(polygon, width, height);
+    const { box, boxNormalized } = reportedBox(boundingCorners(polygon), width, height);
     const words = wordsOf(r, normalize).map((word) => ({ ...word, polygon: word.polygon.map(toOriginal) }));
     return {
       text: normalize(r.decoded.text).trim(),
       confidence: round(r.decoded.confidence, 4),
       polygon,
       box,
-      boxNormalized: normalized,
+      boxNormalized,
       words,
     };
   });
