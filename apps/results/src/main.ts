@@ -32,7 +32,7 @@ const STAGE_OF_EVENT: Record<string, StageName> = {
 export async function runResults(): Promise<number> {
   const config = loadConfig(settings);
   const db = createDatabase({ url: config.databaseUrl });
-  await migrate(db as never);
+  await migrate(db);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   const cache = new ResultsCache(redis);
   const repository = new ResultsRepository(db, { defaultDeadlineMs: config.imageDeadlineMs });

@@ -269,22 +269,15 @@ export class StageRunner {
     const committed = await this.#admin.fetchOffsets({ groupId: stage.groupId, topics: [...stage.inputs] });
     const lags: { topic: string; partition: number; lag: number }[] = [];
     for (const { topic, partitions } of committed) {
-      const high = new Map(
-        (await this.#admin.fetchTopicOffsets(topic)).map((entry) => [entry.partition, Number(entry.high)]),
-      );
+      const watermarks = new Map((await this.#admin.fetchTopicOffsets(topic)).map((entry) => [entry.partition, entry]));
       for (const { partition, offset } of partitions) {
-        const end = high.get(partition) ?? 0;
-        const position =
-          Number(offset) < 0 ? Number((await this.#lowWatermark(topic, partition)) ?? 0) : Number(offset);
-        lags.push({ topic, partition, lag: Math.max(0, end - position) });
+        const { high = '0', low = '0' } = watermarks.get(partition) ?? {};
+        // A partition the group never committed on starts from the low watermark (fromBeginning).
+        const position = Number(offset) < 0 ? Number(low) : Number(offset);
+        lags.push({ topic, partition, lag: Math.max(0, Number(high) - position) });
       }
     }
     return lags;
-  }
-
-  async #lowWatermark(topic: string, partition: number): Promise<string | undefined> {
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
-    return offsets.find((entry) => entry.partition === partition)?.low;
   }
 }
 

@@ -9,7 +9,7 @@ import {
   type StageOutcome,
   type StageReport,
 } from '@imgpipe/contracts';
-import { ImgpipeError } from '@imgpipe/core';
+import { ImgpipeError, isErrorCode } from '@imgpipe/core';
 import type { ResultsRepository, WriteResult } from '@imgpipe/db';
 import type { Stage } from '@imgpipe/stream';
 import { inSpan } from '@imgpipe/telemetry';
@@ -82,10 +82,12 @@ export function resultsStage(deps: { repository: ResultsRepository; onChange?: R
       }
       case 'DeadLetter': {
         const letter = message.value as DeadLetter;
-        if (!letter.imageId || !letter.tenantId || !(STAGES as readonly string[]).includes(letter.stage))
-          return undefined;
-        return repository.recordFailure(letter.imageId, letter.tenantId, letter.stage as StageName, {
-          code: letter.errorCode as never,
+        const { imageId, tenantId, stage } = letter;
+        if (!imageId || !tenantId || !(STAGES as readonly string[]).includes(stage) || !isErrorCode(letter.errorCode)) {
+          return undefined; // a letter that names no image (undecodable bytes) has nothing to record
+        }
+        return repository.recordFailure(imageId, tenantId, stage as StageName, {
+          code: letter.errorCode,
           message: letter.errorMessage,
         });
       }
