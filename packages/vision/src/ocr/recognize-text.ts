@@ -7,13 +7,7 @@
  * measured on shared/images/text (see ocr.test.ts and the bench).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type {
-  ModelIdentity,
-  Point,
-  RecognizedText,
-  TextLine,
-  TextWord,
-} from '@imgpipe/contracts';
+import type { ModelIdentity, Point, RecognizedText, TextLine, TextWord } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import ort from 'onnxruntime-node';
 import { boundingCorners, reportedBox, round } from '../geometry/boxes.ts';
