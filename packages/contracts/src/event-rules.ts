@@ -4,7 +4,13 @@
  */
 import { ImgpipeError } from '@imgpipe/core';
 import { type ImageUploaded, INLINE_IMAGE_MAX_BYTES } from './events.ts';
-import type { EventType } from './topics.ts';
+import { ANALYSES, type AnalysisName, type EventType } from './topics.ts';
+
+/** The analyses an image waits for: those it asked for, or all when it asked for none. */
+export function requestedAnalyses(event: { readonly analyses: readonly string[] }): AnalysisName[] {
+  const asked = event.analyses.filter((name): name is AnalysisName => (ANALYSES as readonly string[]).includes(name));
+  return asked.length > 0 ? asked : [...ANALYSES];
+}
 
 export function checkEventRules(eventType: EventType, value: unknown): void {
   if (eventType === 'ImageUploaded') checkImageUploaded(value as ImageUploaded);

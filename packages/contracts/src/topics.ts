@@ -29,6 +29,22 @@ export const EVENT_TYPES = {
 } as const;
 export type EventType = keyof typeof EVENT_TYPES | 'DeadLetter';
 
+/** The stage whose outcome each pipeline event reports (ImageUploaded reports none: it starts an image). */
+export const STAGE_OF_EVENT: Readonly<Record<Exclude<keyof typeof EVENT_TYPES, 'ImageUploaded'>, StageName>> = {
+  ImagePreprocessed: 'preprocess',
+  ObjectsDetected: 'detect',
+  FacesDetected: 'faces',
+  TextRecognized: 'ocr',
+  ImageAnalyzed: 'aggregate',
+};
+
+/** The stage an event type reports, or undefined for events that report no stage outcome. */
+export function stageOfEvent(eventType: string): StageName | undefined {
+  return Object.hasOwn(STAGE_OF_EVENT, eventType)
+    ? STAGE_OF_EVENT[eventType as keyof typeof STAGE_OF_EVENT]
+    : undefined;
+}
+
 /** Avro namespace of every imgpipe schema; the registry subject of a topic's value is `<topic>-value`. */
 export const SCHEMA_NAMESPACE = 'io.imgpipe.events';
 

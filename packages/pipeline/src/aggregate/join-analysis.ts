@@ -1,5 +1,4 @@
 import {
-  ANALYSES,
   type AnalysisName,
   type DetectedObject,
   type FacesDetected,
@@ -8,6 +7,7 @@ import {
   type ImageStatus,
   labelsFromObjects,
   type ObjectsDetected,
+  requestedAnalyses,
   type StageName,
   type StageOutcome,
   type StageReport,
@@ -23,11 +23,7 @@ export interface ImageParts {
   ocr?: TextRecognized;
 }
 
-/** The analyses an image waits for: those it asked for, or all when it asked for none. */
-export function requestedAnalyses(preprocessed: Pick<ImagePreprocessed, 'analyses'>): AnalysisName[] {
-  const asked = preprocessed.analyses.filter((name): name is AnalysisName => ANALYSES.includes(name));
-  return asked.length > 0 ? asked : [...ANALYSES];
-}
+export { requestedAnalyses };
 
 /** True once every part the image needs has arrived (or preprocessing failed, so nothing else will come). */
 export function isComplete(parts: ImageParts): boolean {
