@@ -1,7 +1,8 @@
 import type { StageName } from '@imgpipe/contracts';
 import { int, loadConfig, serviceSettings } from '@imgpipe/core';
 import { createDatabase, getImage, migrate, ResultsCache, ResultsRepository, sweepExpired } from '@imgpipe/db';
-import { resultsStage, runStageProcessUntilSignalled, startStageProcess } from '@imgpipe/pipeline';
+import { resultsStage } from '@imgpipe/pipeline';
+import { runStageProcessUntilSignalled, startStageProcess } from '@imgpipe/stream';
 import type { Logger } from '@imgpipe/telemetry';
 import { webhookDispatcherFromEnv } from '@imgpipe/webhooks';
 import { Redis } from 'ioredis';

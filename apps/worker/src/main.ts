@@ -6,11 +6,9 @@ import {
   createVisionEngine,
   preprocessStage,
   RedisAggregateStore,
-  runStageProcessUntilSignalled,
-  startStageProcess,
 } from '@imgpipe/pipeline';
 import { blobStoreFromEnv } from '@imgpipe/storage';
-import type { Stage } from '@imgpipe/stream';
+import { runStageProcessUntilSignalled, type Stage, startStageProcess } from '@imgpipe/stream';
 import { Redis } from 'ioredis';
 
 export function isStageName(value: string): value is StageName {

@@ -5,7 +5,6 @@ export * from './create-vision-engine.ts';
 export * from './image-publisher.ts';
 export * from './in-process-pipeline.ts';
 export * from './in-process-runner.ts';
-export * from './stage-process.ts';
 export * from './stages/aggregate-stage.ts';
 export * from './stages/analysis-stage.ts';
 export * from './stages/preprocess-stage.ts';

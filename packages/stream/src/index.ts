@@ -6,4 +6,5 @@ export * from './metrics.ts';
 export * from './retry-policy.ts';
 export * from './stage-runner.ts';
 export * from './stage.ts';
+export * from './stage-process.ts';
 export * from './topic-reader.ts';

@@ -1,7 +1,9 @@
 import { int, kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { EventCodec } from '@imgpipe/contracts';
-import { createKafka, type Stage, StageRunner } from '@imgpipe/stream';
 import { createLogger, type Logger, startOpsServer, startTracing } from '@imgpipe/telemetry';
+import { createKafka } from './kafka-client.ts';
+import type { Stage } from './stage.ts';
+import { StageRunner } from './stage-runner.ts';
 
 export const stageProcessSettings = {
   ...kafkaConnectionSettings,
