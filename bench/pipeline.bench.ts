@@ -17,9 +17,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EventCodec, type ImageAnalyzed, STAGES, TOPICS } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
-import { createVisionEngine, ImagePublisher, InProcessPipeline } from '@imgpipe/pipeline';
+import { createVisionEngine, InProcessPipeline } from '@imgpipe/pipeline';
+import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFromEnv } from '@imgpipe/storage';
-import { createKafka } from '@imgpipe/stream';
+import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
 import { readableLogLine, type RunningService, startService } from '../apps/cli/src/supervisor.ts';
 

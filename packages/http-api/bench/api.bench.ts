@@ -16,9 +16,9 @@ import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/c
 import { EventCodec, type ImageUploaded } from '@imgpipe/contracts';
 import { createDatabase, createRedis, migrate } from '@imgpipe/db';
 import { SsrfGuard } from '@imgpipe/egress';
-import { ImagePublisher } from '@imgpipe/pipeline';
+import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFor, originalKey } from '@imgpipe/storage';
-import { createKafka } from '@imgpipe/stream';
+import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
 import type { Producer } from 'kafkajs';
 import sharp from 'sharp';

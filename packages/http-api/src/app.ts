@@ -6,7 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { ImgpipeError } from '@imgpipe/core';
 import { type Database, ResultsCache } from '@imgpipe/db';
 import type { SsrfGuard } from '@imgpipe/egress';
-import type { ImagePublisher } from '@imgpipe/pipeline';
+import type { ImagePublisher } from '@imgpipe/publisher';
 import type { Logger } from '@imgpipe/telemetry';
 import { WebhookStore, withWebhookTables } from '@imgpipe/webhooks';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';

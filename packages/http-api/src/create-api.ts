@@ -1,9 +1,9 @@
 import { EventCodec } from '@imgpipe/contracts';
 import { createDatabase, createRedis, migrate } from '@imgpipe/db';
 import { SsrfGuard } from '@imgpipe/egress';
-import { ImagePublisher } from '@imgpipe/pipeline';
+import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFor } from '@imgpipe/storage';
-import { createKafka } from '@imgpipe/stream';
+import { createKafka } from '@imgpipe/stream/kafka';
 import type { Logger } from '@imgpipe/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { type ApiConfig, DEV_JWT_SECRET } from './api-settings.ts';

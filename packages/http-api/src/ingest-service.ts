@@ -3,7 +3,7 @@ import { ANALYSES, type AnalysisName, type ImageStatus } from '@imgpipe/contract
 import { ImgpipeError } from '@imgpipe/core';
 import { type Database, findRecentBySha, getImage, type ImageView, ResultsRepository } from '@imgpipe/db';
 import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
-import type { ImagePublisher } from '@imgpipe/pipeline';
+import type { ImagePublisher } from '@imgpipe/publisher';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { type CheckedImage, checkImage } from './image-intake.ts';

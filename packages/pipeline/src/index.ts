@@ -2,7 +2,6 @@ export * from './aggregate/aggregate-store.ts';
 export * from './aggregate/join-analysis.ts';
 export * from './blob-access.ts';
 export * from './create-vision-engine.ts';
-export * from './image-publisher.ts';
 export * from './in-process-pipeline.ts';
 export * from './in-process-runner.ts';
 export * from './stages/aggregate-stage.ts';

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   type AnalysisName,
+  type BlobRef,
   type EventCodec,
   type ImageUploaded,
   INLINE_IMAGE_MAX_BYTES,
@@ -11,7 +12,11 @@ import { originalKey } from '@imgpipe/storage';
 import { injectTraceContext, inSpan } from '@imgpipe/telemetry';
 import { SpanKind } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
-import type { BlobAccess } from './blob-access.ts';
+
+/** Where the publisher stores originals: the S3 BlobStore in the API and `imgpipe produce`, memory in tests. */
+export interface BlobWriter {
+  put(key: string, bytes: Uint8Array, contentType: string): Promise<BlobRef>;
+}
 
 export interface PublishRequest {
   bytes: Buffer;
@@ -33,9 +38,9 @@ export interface PublishRequest {
 export class ImagePublisher {
   readonly #producer: Producer;
   readonly #codec: EventCodec;
-  readonly #blobs: BlobAccess;
+  readonly #blobs: BlobWriter;
 
-  constructor(deps: { producer: Producer; codec: EventCodec; blobs: BlobAccess }) {
+  constructor(deps: { producer: Producer; codec: EventCodec; blobs: BlobWriter }) {
     this.#producer = deps.producer;
     this.#codec = deps.codec;
     this.#blobs = deps.blobs;

@@ -1,0 +1,1 @@
+export { type BlobWriter, ImagePublisher, type PublishRequest } from './image-publisher.ts';
