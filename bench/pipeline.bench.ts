@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EventCodec, type ImageAnalyzed, STAGES, TOPICS } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
-import { createVisionEngine, InProcessPipeline } from '@imgpipe/pipeline';
+import { createVisionEngine, InProcessPipeline } from '@imgpipe/stages';
 import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFromEnv } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream/kafka';

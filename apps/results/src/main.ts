@@ -1,7 +1,14 @@
 import type { StageName } from '@imgpipe/contracts';
 import { int, loadConfig, serviceSettings } from '@imgpipe/core';
-import { createDatabase, getImage, migrate, ResultsCache, ResultsRepository, sweepExpired } from '@imgpipe/db';
-import { resultsStage } from '@imgpipe/pipeline';
+import {
+  createDatabase,
+  getImage,
+  migrate,
+  ResultsCache,
+  ResultsRepository,
+  resultsStage,
+  sweepExpired,
+} from '@imgpipe/db';
 import { runStageProcessUntilSignalled, startStageProcess } from '@imgpipe/stream';
 import type { Logger } from '@imgpipe/telemetry';
 import { webhookDispatcherFromEnv } from '@imgpipe/webhooks';

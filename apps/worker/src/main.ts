@@ -6,7 +6,7 @@ import {
   createVisionEngine,
   preprocessStage,
   RedisAggregateStore,
-} from '@imgpipe/pipeline';
+} from '@imgpipe/stages';
 import { blobStoreFromEnv } from '@imgpipe/storage';
 import { runStageProcessUntilSignalled, type Stage, startStageProcess } from '@imgpipe/stream';
 import { Redis } from 'ioredis';

@@ -37,3 +37,4 @@ export {
   type WriteResult,
 } from './results-repository.ts';
 export type { Database } from './schema.ts';
+export { type ResultsListener, resultsStage } from './results-stage.ts';

@@ -1,3 +1,4 @@
+import { modelDuration } from '@imgpipe/telemetry';
 import { Counter, Gauge, Histogram, register } from 'prom-client';
 
 /**
@@ -55,16 +56,8 @@ export const stageMetrics = {
         labelNames: ['stage'] as const,
       }),
   ),
-  modelDuration: once(
-    'imgpipe_model_inference_duration_seconds',
-    () =>
-      new Histogram({
-        name: 'imgpipe_model_inference_duration_seconds',
-        help: 'Model inference time per image, by model',
-        labelNames: ['model'] as const,
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      }),
-  ),
+  /** Observed by the analysis handlers (@imgpipe/stages); defined in telemetry so handlers need no runtime. */
+  modelDuration,
 };
 
 /** Consumer lag per partition, computed when Prometheus scrapes (high watermark minus committed offset). */

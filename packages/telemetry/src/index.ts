@@ -1,3 +1,4 @@
 export * from './logger.ts';
 export * from './ops-server.ts';
 export * from './tracing.ts';
+export * from './model-metrics.ts';

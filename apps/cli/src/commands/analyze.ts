@@ -3,7 +3,7 @@ import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANALYSES, type ImageAnalysis } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import { createVisionEngine, InProcessPipeline } from '@imgpipe/pipeline';
+import { createVisionEngine, InProcessPipeline } from '@imgpipe/stages';
 import { createLogger } from '@imgpipe/telemetry';
 import { annotateImage } from '@imgpipe/vision';
 import { parseAnalyses, wholeNumber } from '../cli-args.ts';

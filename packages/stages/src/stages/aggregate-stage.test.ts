@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import type { ImagePreprocessed, ObjectsDetected } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
-import type { StageContext } from '@imgpipe/stream';
+import type { StageContext } from '@imgpipe/contracts';
 import { createLogger } from '@imgpipe/telemetry';
 import { Redis } from 'ioredis';
 import { type AggregateStore, MemoryAggregateStore, RedisAggregateStore } from '../aggregate/aggregate-store.ts';

@@ -4,16 +4,16 @@ import {
   deadLetterTopicFor,
   type EventMap,
   RESULTS_INPUTS,
+  requestedAnalyses,
+  type Stage,
   STAGES,
   type StageName,
   type StageOutcome,
   type StageReport,
 } from '@imgpipe/contracts';
 import { ImgpipeError, isErrorCode } from '@imgpipe/core';
-import type { ResultsRepository, WriteResult } from '@imgpipe/db';
-import type { Stage } from '@imgpipe/stream';
 import { inSpan } from '@imgpipe/telemetry';
-import { requestedAnalyses } from '../aggregate/join-analysis.ts';
+import type { ResultsRepository, WriteResult } from './results-repository.ts';
 
 /** What the results service does after a write changed something: refresh the cache, tell live listeners. */
 export type ResultsListener = (write: WriteResult, eventType: string) => Promise<void>;

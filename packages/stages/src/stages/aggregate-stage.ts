@@ -1,6 +1,6 @@
 import { consumerGroupFor, deadLetterTopicFor, type ImageAnalyzed, STAGE_INPUTS, TOPICS } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import type { Stage } from '@imgpipe/stream';
+import type { Stage } from '@imgpipe/contracts';
 import type { AggregateStore, PartName } from '../aggregate/aggregate-store.ts';
 import { isComplete, joinAnalysis } from '../aggregate/join-analysis.ts';
 

@@ -1,6 +1,6 @@
 import { toImgpipeError } from '@imgpipe/core';
 import type { Logger } from '@imgpipe/telemetry';
-import type { DecodedMessage, OutputEvent, Stage, StageContext } from '@imgpipe/stream';
+import type { DecodedMessage, OutputEvent, Stage, StageContext } from '@imgpipe/contracts';
 
 /**
  * Runs the pipeline's stages in this process, like Apache Beam's DirectRunner: every output event is delivered to

@@ -8,7 +8,7 @@ import {
   TOPICS,
 } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import type { OutputEvent, Stage } from '@imgpipe/stream';
+import type { OutputEvent, Stage } from '@imgpipe/contracts';
 import type { BlobAccess } from '../blob-access.ts';
 import { derivativeKey, originalKey } from '@imgpipe/storage';
 import type { VisionEngine } from '../vision-engine.ts';

@@ -8,7 +8,8 @@ import {
   STAGE_OUTPUTS,
   type StageOutcome,
 } from '@imgpipe/contracts';
-import { type OutputEvent, type Stage, stageMetrics } from '@imgpipe/stream';
+import type { OutputEvent, Stage } from '@imgpipe/contracts';
+import { modelDuration } from '@imgpipe/telemetry';
 import { requestedAnalyses } from '../aggregate/join-analysis.ts';
 import type { BlobAccess } from '../blob-access.ts';
 import type { ModelRun, OriginalSize, VisionEngine } from '../vision-engine.ts';
@@ -79,7 +80,7 @@ export function analysisStage(name: AnalysisName, deps: { blobs: BlobAccess; vis
       const normalized = await deps.blobs.get(event.derivatives.normalized);
       const inference = performance.now();
       const run = await spec.run(deps.vision, normalized, { width: event.image.width, height: event.image.height });
-      stageMetrics.modelDuration.observe({ model: run.model.name }, (performance.now() - inference) / 1000);
+      modelDuration.observe({ model: run.model.name }, (performance.now() - inference) / 1000);
       const durationMs = Math.round(performance.now() - started);
       return [outcome(event, { status: 'completed', model: run.model, durationMs }, run.result)];
     },

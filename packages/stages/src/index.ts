@@ -7,5 +7,4 @@ export * from './in-process-runner.ts';
 export * from './stages/aggregate-stage.ts';
 export * from './stages/analysis-stage.ts';
 export * from './stages/preprocess-stage.ts';
-export * from './stages/results-stage.ts';
 export * from './vision-engine.ts';
