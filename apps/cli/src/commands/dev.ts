@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { STAGES } from '@imgpipe/contracts';
 import { type Command, EXIT } from '../command.ts';
+import { devProcesses } from '../service-registry.ts';
 import { readableLogLine, type RunningService, startService } from '../supervisor.ts';
 
 const HELP = `Usage: imgpipe dev [--no-api] [--json-logs]
@@ -32,11 +33,7 @@ export const command: Command = {
       return EXIT.ok;
     }
     const colour = process.stdout.isTTY === true;
-    const specs = [
-      ...STAGES.map((stage) => ({ name: stage, args: ['run', 'worker', '--stage', stage] })),
-      { name: 'results', args: ['run', 'results'] },
-      ...(values['no-api'] ? [] : [{ name: 'api', args: ['run', 'ingest-api'] }]),
-    ];
+    const specs = devProcesses({ api: !values['no-api'] });
     const width = Math.max(...specs.map((spec) => spec.name.length));
     const services: RunningService[] = specs.map((spec, index) => {
       const prefix = spec.name.padEnd(width);

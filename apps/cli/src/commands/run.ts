@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { STAGES } from '@imgpipe/contracts';
 import { type Command, EXIT } from '../command.ts';
+import { isServiceName, loadService, SERVICES } from '../service-registry.ts';
 
 const HELP = `Usage: imgpipe run <service> [options]
 
 Services:
-  worker --stage <${STAGES.join('|')}>   one pipeline stage, as its own consumer group
-  results                                  materialise results into PostgreSQL and Redis; deadline sweep
-  ingest-api                               the HTTP API
+  worker --stage <${STAGES.join('|')}>   ${SERVICES.worker.summary}
+  results                                  ${SERVICES.results.summary}
+  ingest-api                               ${SERVICES['ingest-api'].summary}
 
 Each serves /healthz, /readyz and /metrics on IMGPIPE_HTTP_PORT (default 9464; the API on IMGPIPE_API_PORT).
 Stops gracefully on SIGTERM or SIGINT: in-flight work finishes, offsets are committed, the group is left.
@@ -26,31 +27,16 @@ export const command: Command = {
       console.log(HELP);
       return values.help ? EXIT.ok : EXIT.usage;
     }
-    let code: number;
-    switch (service) {
-      case 'worker': {
-        if (!values.stage) {
-          console.error(`imgpipe run worker: --stage is required (${STAGES.join(', ')})`);
-          return EXIT.usage;
-        }
-        const { runWorker } = await import('@imgpipe/worker');
-        code = await runWorker(values.stage);
-        break;
-      }
-      case 'results': {
-        const { runResults } = await import('@imgpipe/results');
-        code = await runResults();
-        break;
-      }
-      case 'ingest-api': {
-        const { runIngestApi } = await import('@imgpipe/ingest-api');
-        code = await runIngestApi();
-        break;
-      }
-      default:
-        console.error(`imgpipe run: unknown service '${service}'\n\n${HELP}`);
-        return EXIT.usage;
+    if (!isServiceName(service)) {
+      console.error(`imgpipe run: unknown service '${service}'\n\n${HELP}`);
+      return EXIT.usage;
     }
+    if (SERVICES[service].takesStage && !values.stage) {
+      console.error(`imgpipe run ${service}: --stage is required (${STAGES.join(', ')})`);
+      return EXIT.usage;
+    }
+    const run = await loadService(service);
+    const code = SERVICES[service].takesStage ? await run(values.stage as string) : await run();
     // Client libraries may hold sockets open after a graceful stop; the service is done, so is the process.
     process.exit(code);
   },
