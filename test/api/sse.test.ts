@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ResultsCache } from '@imgpipe/db';
+import { ResultsCache } from '@imgpipe/results';
 import {
   bearer,
   deleteTenantImages,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { type DeadLetter, deadLetterTopicFor, EventCodec, TOPICS } from '@imgpipe/contracts';
-import { countRows, createDatabase, getImage, type ImageView } from '@imgpipe/db';
+import { countRows, createDatabase, getImage, type ImageView } from '@imgpipe/results';
 import { readTopicToEnd } from '@imgpipe/stream';
 import { endpoints, testKafka, waitFor } from '../support/kafka.ts';
 import { startOtlpReceiver } from '../support/otlp-receiver.ts';

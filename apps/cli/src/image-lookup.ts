@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
-import { createDatabase, createRedis, getImage, type ImageView, ResultsCache } from '@imgpipe/db';
+import { createDatabase, createRedis, getImage, type ImageView, ResultsCache } from '@imgpipe/results';
 import { EXIT } from './command.ts';
 
 /** Exit code of `status` and `results` when the tenant has no such image. */

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { EventCodec, type ImageUploaded } from '@imgpipe/contracts';
-import { createDatabase, createRedis, migrate } from '@imgpipe/db';
+import { createDatabase, createRedis, migrate } from '@imgpipe/results';
 import { SsrfGuard } from '@imgpipe/egress';
 import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFor, originalKey } from '@imgpipe/storage';

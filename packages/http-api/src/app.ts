@@ -4,7 +4,7 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { ImgpipeError } from '@imgpipe/core';
-import { type Database, ResultsCache } from '@imgpipe/db';
+import { type Database, ResultsCache } from '@imgpipe/results';
 import type { SsrfGuard } from '@imgpipe/egress';
 import type { ImagePublisher } from '@imgpipe/publisher';
 import type { Logger } from '@imgpipe/telemetry';

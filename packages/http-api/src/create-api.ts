@@ -1,5 +1,5 @@
 import { EventCodec } from '@imgpipe/contracts';
-import { createDatabase, createRedis, migrate } from '@imgpipe/db';
+import { createDatabase, createRedis, migrate } from '@imgpipe/results';
 import { SsrfGuard } from '@imgpipe/egress';
 import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFor } from '@imgpipe/storage';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { ImgpipeError, loadConfig, serviceSettings } from '@imgpipe/core';
-import { createRedis } from '@imgpipe/db';
+import { createRedis } from '@imgpipe/results';
 import { IdempotencyStore } from './idempotency.ts';
 import { RateLimiter } from './rate-limiter.ts';
 

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ANALYSES, type AnalysisName, type ImageStatus } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import { type Database, findRecentBySha, getImage, type ImageView, ResultsRepository } from '@imgpipe/db';
+import {
+  type Database,
+  findRecentBySha,
+  getImage,
+  type ImageView,
+  recordImageUploaded,
+  ResultsRepository,
+} from '@imgpipe/results';
 import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
 import type { ImagePublisher } from '@imgpipe/publisher';
 import type { Redis } from 'ioredis';
@@ -101,17 +108,8 @@ export class IngestService {
         ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
         ...(options.attributes ? { attributes: options.attributes } : {}),
       });
-      await this.#repository.recordUpload({
-        imageId,
-        tenantId,
-        analyses: event.analyses.length > 0 ? event.analyses : [...ANALYSES],
-        occurredAt: new Date(event.occurredAt),
-        size: event.size,
-        sha256: event.sha256,
-        contentType: image.contentType,
-        ...(options.sourceName ? { sourceName: options.sourceName } : {}),
-        ...(event.blob ? { blob: { bucket: event.blob.bucket, key: event.blob.key } } : {}),
-      });
+      // The pending row, written the one way the results service writes it (idempotent, either order).
+      await recordImageUploaded(this.#repository, event);
     } catch (error) {
       if (claimKey) await this.#options.redis.del(claimKey).catch(() => undefined);
       throw error;

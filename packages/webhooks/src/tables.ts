@@ -1,4 +1,4 @@
-import type { Database } from '@imgpipe/db';
+import type { Database } from '@imgpipe/results';
 import type { ColumnType, Generated, Kysely } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type ImageAnalysis, STAGES, type StageName, type StageReport } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
-import { createDatabase, type Database, migrate, ResultsRepository } from '@imgpipe/db';
+import { createDatabase, type Database, migrate, ResultsRepository } from '@imgpipe/results';
 import { SsrfGuard } from '@imgpipe/egress';
 import { type Kysely, sql } from 'kysely';
 import { verifyWebhook } from './signature.ts';

@@ -1,6 +1,6 @@
 import type { ImageStatus, ImageUploaded } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import { type Database, getImage } from '@imgpipe/db';
+import { type Database, getImage } from '@imgpipe/results';
 import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
 import type { Kysely } from 'kysely';
 import { webhookHeaders } from './signature.ts';

@@ -1,4 +1,4 @@
-import type { Database } from '@imgpipe/db';
+import type { Database } from '@imgpipe/results';
 import { int, loadConfig } from '@imgpipe/core';
 import { ssrfGuardFromEnv } from '@imgpipe/egress';
 import type { Kysely } from 'kysely';

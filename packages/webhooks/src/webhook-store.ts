@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { withDatabaseErrors } from '@imgpipe/db';
+import { withDatabaseErrors } from '@imgpipe/results';
 import { sql } from 'kysely';
 import { generateWebhookSecret } from './signature.ts';
 import type { DeliveryStatus, WebhookDatabase } from './tables.ts';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
-import { createDatabase, migrate } from '@imgpipe/db';
+import { createDatabase, migrate } from '@imgpipe/results';
 import { ApiKeyStore, isRole, ROLES } from '@imgpipe/http-api';
 import { type Command, EXIT } from '../command.ts';
 

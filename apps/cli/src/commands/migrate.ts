@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
-import { createDatabase, migrate, migrationStatus } from '@imgpipe/db';
+import { createDatabase, migrate, migrationStatus } from '@imgpipe/results';
 import { type Command, EXIT } from '../command.ts';
 
 const HELP = `Usage: imgpipe migrate [--status] [--json]

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ImgpipeError } from '@imgpipe/core';
-import { type Database, withDatabaseErrors } from '@imgpipe/db';
+import { type Database, withDatabaseErrors } from '@imgpipe/results';
 import type { ColumnType, Kysely } from 'kysely';
 import type { Role } from '../roles.ts';
 

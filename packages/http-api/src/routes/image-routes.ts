@@ -9,7 +9,7 @@ import {
   progressChannel,
   type ResultsCache,
   searchImages,
-} from '@imgpipe/db';
+} from '@imgpipe/results';
 import { originalKey } from '@imgpipe/storage';
 import { annotateImage } from '@imgpipe/vision';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -2,7 +2,7 @@
  * Throughput of the results repository against the real PostgreSQL: full image lifecycles (upload, four stage
  * outcomes, the analysis), first delivery and replay, sequentially and with concurrent writers.
  *
- *   node packages/db/bench/repository.bench.ts [images=200] [concurrency=4]
+ *   node packages/results/bench/repository.bench.ts [images=200] [concurrency=4]
  */
 import { randomUUID } from 'node:crypto';
 import { ResultsRepository } from '../src/results-repository.ts';

@@ -3,6 +3,7 @@ import {
   type DeadLetter,
   deadLetterTopicFor,
   type EventMap,
+  type ImageUploaded,
   RESULTS_INPUTS,
   requestedAnalyses,
   type Stage,
@@ -28,6 +29,25 @@ function reportOf(outcome: StageOutcome): StageReport {
 }
 
 /**
+ * Records an upload: the image's row (pending) and its stages (pending, or skipped when not asked for). The one way
+ * an ImageUploaded reaches the `images` table, whether the results service consumed it or the ingest API just
+ * published it (so the API can answer GET /images/{id} at once); idempotent, so both may happen in either order.
+ */
+export function recordImageUploaded(repository: ResultsRepository, event: ImageUploaded): Promise<WriteResult> {
+  return repository.recordUpload({
+    imageId: event.imageId,
+    tenantId: event.tenantId,
+    analyses: requestedAnalyses(event),
+    occurredAt: new Date(event.occurredAt),
+    size: event.size,
+    sha256: event.sha256,
+    ...(event.source ? { sourceName: event.source } : {}),
+    ...(event.contentType ? { contentType: event.contentType } : {}),
+    ...(event.blob ? { blob: { bucket: event.blob.bucket, key: event.blob.key } } : {}),
+  });
+}
+
+/**
  * results: materialises every pipeline event (and every dead letter that names an image) into PostgreSQL through
  * idempotent upserts. It emits nothing; its effects are the rows, so replays converge.
  */
@@ -36,20 +56,8 @@ export function resultsStage(deps: { repository: ResultsRepository; onChange?: R
 
   async function write(message: { eventType: string; value: unknown }): Promise<WriteResult | undefined> {
     switch (message.eventType) {
-      case 'ImageUploaded': {
-        const event = message.value as EventMap['ImageUploaded'];
-        return repository.recordUpload({
-          imageId: event.imageId,
-          tenantId: event.tenantId,
-          analyses: requestedAnalyses(event),
-          occurredAt: new Date(event.occurredAt),
-          size: event.size,
-          sha256: event.sha256,
-          ...(event.source ? { sourceName: event.source } : {}),
-          ...(event.contentType ? { contentType: event.contentType } : {}),
-          ...(event.blob ? { blob: { bucket: event.blob.bucket, key: event.blob.key } } : {}),
-        });
-      }
+      case 'ImageUploaded':
+        return recordImageUploaded(repository, message.value as EventMap['ImageUploaded']);
       case 'ImagePreprocessed': {
         const event = message.value as EventMap['ImagePreprocessed'];
         if (event.status === 'failed' && event.error) {

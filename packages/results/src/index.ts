@@ -37,4 +37,11 @@ export {
   type WriteResult,
 } from './results-repository.ts';
 export type { Database } from './schema.ts';
-export { type ResultsListener, resultsStage } from './results-stage.ts';
+export { recordImageUploaded, type ResultsListener, resultsStage } from './results-stage.ts';
+export {
+  type ResultsChange,
+  type ResultsChangeListener,
+  ResultsService,
+  type ResultsServiceConfig,
+  resultsServiceSettings,
+} from './results-service.ts';

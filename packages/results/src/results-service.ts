@@ -1,0 +1,110 @@
+import { type ImageStatus, type Stage, type StageName, stageOfEvent } from '@imgpipe/contracts';
+import { type ConfigOf, int, serviceSettings } from '@imgpipe/core';
+import type { Logger } from '@imgpipe/telemetry';
+import { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import { createDatabase } from './database.ts';
+import { sweepExpired } from './deadline-sweep.ts';
+import { migrate } from './migrate.ts';
+import { getImage } from './queries.ts';
+import { ResultsCache } from './results-cache.ts';
+import { ResultsRepository } from './results-repository.ts';
+import { resultsStage } from './results-stage.ts';
+import type { Database } from './schema.ts';
+
+/** The results service's own settings (the stage-process settings of @imgpipe/stream come on top). */
+export const resultsServiceSettings = {
+  databaseUrl: serviceSettings.databaseUrl,
+  redisUrl: serviceSettings.redisUrl,
+  sweepIntervalMs: int('IMGPIPE_SWEEP_INTERVAL_MS', { default: 30_000, min: 100, max: 3_600_000 }),
+  imageDeadlineMs: int('IMGPIPE_IMAGE_DEADLINE_MS', {
+    default: 15 * 60_000,
+    min: 1_000,
+    description: 'how long an image may stay pending before the sweep fails its unfinished stages',
+  }),
+};
+
+export type ResultsServiceConfig = ConfigOf<typeof resultsServiceSettings>;
+
+/** What changed: an image's row moved (an event was materialised, or the deadline sweep settled it). */
+export interface ResultsChange {
+  tenantId: string;
+  imageId: string;
+  status: ImageStatus;
+}
+
+/** Told after each change is in PostgreSQL and Redis (e.g. the webhook dispatcher); a throw fails the message. */
+export type ResultsChangeListener = (change: ResultsChange) => Promise<void>;
+
+/**
+ * The results service's logic, apart from its Kafka wiring: materialise each event through the results stage, then
+ * refresh the image's cached view, publish its progress and tell the change listeners; and every sweepIntervalMs
+ * settle images past their deadline the same way. apps/results only composes this with the stage process.
+ */
+export class ResultsService {
+  readonly db: Kysely<Database>;
+  readonly stage: Stage;
+  readonly #redis: Redis;
+  readonly #cache: ResultsCache;
+  readonly #listeners: ResultsChangeListener[] = [];
+  readonly #sweepIntervalMs: number;
+  #sweepTimer: NodeJS.Timeout | undefined;
+
+  private constructor(db: Kysely<Database>, redis: Redis, config: ResultsServiceConfig) {
+    this.db = db;
+    this.#redis = redis;
+    this.#cache = new ResultsCache(redis);
+    this.#sweepIntervalMs = config.sweepIntervalMs;
+    const repository = new ResultsRepository(db, { defaultDeadlineMs: config.imageDeadlineMs });
+    this.stage = resultsStage({
+      repository,
+      onChange: (write, eventType) => this.refresh(write.tenantId, write.imageId, stageOfEvent(eventType)),
+    });
+  }
+
+  /** Connects to PostgreSQL (bringing its schema up to date) and Redis. */
+  static async open(config: ResultsServiceConfig): Promise<ResultsService> {
+    const db = createDatabase({ url: config.databaseUrl });
+    await migrate(db);
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+    return new ResultsService(db, redis, config);
+  }
+
+  onChange(listener: ResultsChangeListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Re-reads an image, caches its view, publishes its progress (naming `stage` when one stage changed), tells listeners. */
+  async refresh(tenantId: string, imageId: string, stage?: StageName): Promise<void> {
+    const view = await getImage(this.db, tenantId, imageId);
+    if (!view) return;
+    await this.#cache.setLatest(tenantId, imageId, view);
+    await this.#cache.publishProgress(tenantId, imageId, {
+      imageId,
+      status: view.status,
+      updatedAt: view.updatedAt,
+      ...(stage ? { stage, stageStatus: view.stages[stage].status } : {}),
+    });
+    for (const listener of this.#listeners) await listener({ tenantId, imageId, status: view.status });
+  }
+
+  /** Starts the deadline sweep: nothing stays pending forever (ARCHITECTURE principle 5). */
+  startSweep(logger: Logger): void {
+    if (this.#sweepTimer) return;
+    this.#sweepTimer = setInterval(() => {
+      sweepExpired(this.db, new Date())
+        .then(async (expired) => {
+          for (const { tenantId, imageId } of expired) await this.refresh(tenantId, imageId);
+          if (expired.length > 0) logger.warn({ count: expired.length }, 'deadline sweep failed stuck images');
+        })
+        .catch((error: unknown) => logger.error({ err: (error as Error).message }, 'deadline sweep failed'));
+    }, this.#sweepIntervalMs);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+    await this.#redis.quit();
+    await this.db.destroy();
+  }
+}
