@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ANALYSES, type AnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import { sniffFormat } from '@imgpipe/vision';
+import { sniffFormat } from '@imgpipe/vision/sniff';
 
 export interface CheckedImage {
   bytes: Buffer;

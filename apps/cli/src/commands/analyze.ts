@@ -5,7 +5,7 @@ import { ANALYSES, type ImageAnalysis } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { createVisionEngine, InProcessPipeline } from '@imgpipe/stages';
 import { createLogger } from '@imgpipe/telemetry';
-import { annotateImage } from '@imgpipe/vision';
+import { annotateImage } from '@imgpipe/vision/annotate';
 import { parseAnalyses, wholeNumber } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { formatAnalysis } from '../format-analysis.ts';

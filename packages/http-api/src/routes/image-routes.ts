@@ -11,7 +11,7 @@ import {
   searchImages,
 } from '@imgpipe/results';
 import { originalKey } from '@imgpipe/storage';
-import { annotateImage } from '@imgpipe/vision';
+import { annotateImage } from '@imgpipe/vision/annotate';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { principalOf } from '../fastify-types.ts';
