@@ -2,14 +2,19 @@ import { parseArgs } from 'node:util';
 import { STAGES } from '@imgpipe/contracts';
 import { type Command, EXIT } from '../command.ts';
 import { devProcesses } from '../service-registry.ts';
-import { readableLogLine, type RunningService, startService } from '../supervisor.ts';
+import { describeSupervisorEvent, readableLogLine, supervise } from '../supervisor.ts';
 
 const HELP = `Usage: imgpipe dev [--no-api] [--json-logs]
 
 Runs every pipeline worker (${STAGES.join(', ')}), the results service and the HTTP API against the local stack
 ('imgpipe stack up' first), each as its own process (each stage its own consumer group), with their logs combined.
 Health and metrics: worker i serves on port 9464+i (preprocess 9464, detect 9465, ... results 9469); the API
-listens on IMGPIPE_API_PORT (default 8080). Ctrl-C stops them all gracefully.
+listens on IMGPIPE_API_PORT (default 8080).
+
+A process that exits unexpectedly is restarted after 1 s, the delay doubling with each further restart up to 30 s
+(back to 1 s once it has run for a minute); the log says which restart it is. A process that refuses its
+configuration (exit 78) is not restarted. Ctrl-C (or SIGTERM) stops them all: SIGTERM, then SIGKILL for any still
+running 30 s later; a second Ctrl-C kills them at once.
 
 Options:
   --no-api      leave the HTTP API out
@@ -35,22 +40,40 @@ export const command: Command = {
     const colour = process.stdout.isTTY === true;
     const specs = devProcesses({ api: !values['no-api'] });
     const width = Math.max(...specs.map((spec) => spec.name.length));
-    const services: RunningService[] = specs.map((spec, index) => {
-      const prefix = spec.name.padEnd(width);
-      const painted = colour ? `\x1b[${COLOURS[index % COLOURS.length]}m${prefix}\x1b[0m` : prefix;
-      return startService({ ...spec, env: { IMGPIPE_HTTP_PORT: String(9464 + index) } }, (_name, line) => {
-        console.log(`${painted} | ${values['json-logs'] ? line : readableLogLine(line, colour)}`);
-      });
-    });
-    const stopAll = () => Promise.all(services.map((service) => service.stop()));
-    const firstExit = Promise.race(services.map((service) => service.exited.then(() => service)));
+    const prefixes = new Map(
+      specs.map((spec, index) => {
+        const prefix = spec.name.padEnd(width);
+        return [spec.name, colour ? `\x1b[${COLOURS[index % COLOURS.length]}m${prefix}\x1b[0m` : prefix];
+      }),
+    );
+    const supervisor = supervise(
+      specs.map((spec, index) => ({ ...spec, env: { IMGPIPE_HTTP_PORT: String(9464 + index) } })),
+      {
+        onLine: (name, line) => {
+          console.log(`${prefixes.get(name)} | ${values['json-logs'] ? line : readableLogLine(line, colour)}`);
+        },
+        onEvent: (event) => {
+          const text = `imgpipe dev: ${event.service} ${describeSupervisorEvent(event)}`;
+          console.log(`${prefixes.get(event.service)} | ${colour ? `\x1b[33m${text}\x1b[0m` : text}`);
+        },
+      },
+    );
+    let signals = 0;
     const signalled = new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals += 1;
+        if (signals === 1) {
+          console.error(`imgpipe dev: ${signal}: stopping every process (again to kill them at once)`);
+          resolve();
+        } else void supervisor.stop(0);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
     });
-    const winner = await Promise.race([signalled.then(() => undefined), firstExit]);
-    if (winner) console.error(`imgpipe dev: ${winner.spec.name} exited; stopping the others`);
-    await stopAll();
-    return winner ? EXIT.failure : EXIT.ok;
+    const outcome = await Promise.race([signalled.then(() => 'signal' as const), supervisor.exhausted]);
+    if (outcome !== 'signal')
+      console.error('imgpipe dev: every process refused its configuration; nothing left to run');
+    await supervisor.stop();
+    return outcome === 'signal' ? EXIT.ok : EXIT.config;
   },
 };
