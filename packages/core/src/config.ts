@@ -12,7 +12,8 @@ export interface Setting<T> {
   parse(raw: string | undefined): T;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** Environment variables as loadConfig reads them; omitted, loadConfig reads the process's own (the one place that does). */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
 
 class SettingError extends Error {}
 
@@ -127,7 +128,7 @@ export type ConfigOf<S extends Record<string, Setting<unknown>>> = {
 
 export function loadConfig<S extends Record<string, Setting<unknown>>>(
   settings: S,
-  env: Env = process.env,
+  env: ConfigEnv = process.env,
 ): ConfigOf<S> {
   const result: Record<string, unknown> = {};
   const problems: string[] = [];

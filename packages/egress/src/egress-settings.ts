@@ -1,4 +1,4 @@
-import { list, loadConfig } from '@imgpipe/core';
+import { type ConfigEnv, list, loadConfig } from '@imgpipe/core';
 import { SsrfGuard } from './ssrf-guard.ts';
 
 export const egressSettings = {
@@ -11,7 +11,7 @@ export const egressSettings = {
 };
 
 /** The SSRF guard as configured by IMGPIPE_EGRESS_ALLOW. */
-export function ssrfGuardFromEnv(env: NodeJS.ProcessEnv = process.env): SsrfGuard {
+export function ssrfGuardFromEnv(env?: ConfigEnv): SsrfGuard {
   const { allow } = loadConfig(egressSettings, env);
   return new SsrfGuard({ allow });
 }

@@ -1,4 +1,4 @@
-import { bool, type ConfigOf, int, loadConfig, optionalStr, serviceSettings, str } from '@imgpipe/core';
+import { bool, type ConfigEnv, type ConfigOf, int, loadConfig, optionalStr, serviceSettings, str } from '@imgpipe/core';
 import { egressSettings } from '@imgpipe/egress';
 
 /** Where the development HS256 secret comes from when none is configured: fine on a laptop, never in production. */
@@ -53,6 +53,6 @@ export const apiSettings = {
 
 export type ApiConfig = ConfigOf<typeof apiSettings>;
 
-export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+export function loadApiConfig(env?: ConfigEnv): ApiConfig {
   return loadConfig(apiSettings, env);
 }

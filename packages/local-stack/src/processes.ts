@@ -158,7 +158,7 @@ export async function spawnDaemon(spec: DaemonSpec): Promise<number> {
   try {
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
-      env: spec.env ?? process.env,
+      env: spec.env, // undefined: the child inherits this process's environment
       detached: true,
       stdio: ['ignore', fd, fd],
     });

@@ -1,7 +1,15 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ConfigOf, ImgpipeError, loadConfig, optionalStr, serviceSettings, str } from '@imgpipe/core';
+import {
+  type ConfigEnv,
+  type ConfigOf,
+  ImgpipeError,
+  loadConfig,
+  optionalStr,
+  serviceSettings,
+  str,
+} from '@imgpipe/core';
 
 /** The repository root: this file is <root>/packages/local-stack/src/settings.ts. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -84,7 +92,7 @@ function parseUrl(variable: string, value: string, defaultPort: number): URL & {
   return Object.assign(url, { portNumber: url.port === '' ? defaultPort : Number(url.port) });
 }
 
-export function resolveStackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
+export function resolveStackLayout(env?: ConfigEnv): StackLayout {
   const config = loadConfig(stackSettings, env);
   const stackDir = resolve(config.stackDir ?? join(REPO_ROOT, '.imgpipe'));
   const cacheDir = resolve(config.cacheDir ?? join(homedir(), '.cache', 'imgpipe'));

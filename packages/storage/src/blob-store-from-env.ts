@@ -1,4 +1,4 @@
-import { type ConfigOf, loadConfig, serviceSettings } from '@imgpipe/core';
+import { type ConfigEnv, type ConfigOf, loadConfig, serviceSettings } from '@imgpipe/core';
 import { BlobStore } from './blob-store.ts';
 
 const s3Settings = {
@@ -20,6 +20,7 @@ export function blobStoreFor(config: ConfigOf<typeof s3Settings>): BlobStore {
   });
 }
 
-export function blobStoreFromEnv(env: NodeJS.ProcessEnv = process.env): BlobStore {
+/** The blob store the S3 settings point at; `env` defaults to the process environment (read by loadConfig). */
+export function blobStoreFromEnv(env?: ConfigEnv): BlobStore {
   return blobStoreFor(loadConfig(s3Settings, env));
 }

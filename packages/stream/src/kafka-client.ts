@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { ImgpipeError, type KafkaConnection } from '@imgpipe/core';
 import type { Logger } from '@imgpipe/telemetry';
-import { Kafka, type KafkaConfig, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
+import {
+  Kafka,
+  type KafkaConfig,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type ProducerConfig,
+  type SASLOptions,
+} from 'kafkajs';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -54,6 +63,16 @@ export function kafkaConnectionConfig(connection: KafkaConnection): Pick<KafkaCo
   return { brokers, ssl, sasl };
 }
 
+/**
+ * Every producer names its partitioner: the Java-compatible default (kafkajs 2's own default), so keys land where
+ * Java producers put them, and kafkajs has no reason to warn about its v2 partitioner change.
+ */
+class ImgpipeKafka extends Kafka {
+  override producer(config: ProducerConfig = {}): Producer {
+    return super.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
+  }
+}
+
 /** A kafkajs client for the configured cluster whose logs go through the process's JSON logger. */
 export function createKafka(options: {
   connection: KafkaConnection;
@@ -63,9 +82,8 @@ export function createKafka(options: {
   tuning?: Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'>;
 }): Kafka {
   dropKafkajsTimerWarning();
-  process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
   const kafkaLogger = options.logger.child({ component: 'kafkajs' });
-  return new Kafka({
+  return new ImgpipeKafka({
     clientId: options.clientId,
     ...kafkaConnectionConfig(options.connection),
     logLevel: logLevel.WARN,

@@ -2,3 +2,4 @@ export * from './logger.ts';
 export * from './ops-server.ts';
 export * from './tracing.ts';
 export * from './model-metrics.ts';
+export * from './telemetry-settings.ts';

@@ -3,11 +3,14 @@ import { context, type Context, type Span, SpanKind, SpanStatusCode, trace, type
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { loadTracingConfig, type TracingConfig } from './telemetry-settings.ts';
 
 export interface TelemetryOptions {
   serviceName: string;
   /** Defaults to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) is set, else spans are dropped. */
   spanProcessors?: SpanProcessor[];
+  /** The OTEL_* settings; loaded through the configuration module when not given. */
+  config?: TracingConfig;
 }
 
 let sdk: NodeSDK | undefined;
@@ -18,11 +21,10 @@ let sdk: NodeSDK | undefined;
  */
 export function startTracing(options: TelemetryOptions): { shutdown(): Promise<void> } {
   if (!sdk) {
-    const exportsTraces =
-      process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] !== undefined ||
-      process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] !== undefined;
+    const config = options.config ?? loadTracingConfig();
+    const exportsTraces = config.otlpEndpoint !== undefined || config.otlpTracesEndpoint !== undefined;
     sdk = new NodeSDK({
-      serviceName: process.env['OTEL_SERVICE_NAME'] ?? options.serviceName,
+      serviceName: config.serviceName ?? options.serviceName,
       spanProcessors:
         options.spanProcessors ??
         (exportsTraces ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })] : [new NoopSpanProcessor()]),

@@ -2,14 +2,14 @@
  * Vision settings from the environment, read once and validated with the rest of a process's configuration:
  *   const config = loadVisionConfig();          // or loadConfig({ ...visionSettings, ...other })
  */
-import { bool, type ConfigOf, int, loadConfig, num, optionalStr, str } from '@imgpipe/core';
+import { bool, type ConfigEnv, type ConfigOf, int, loadConfig, num, optionalStr, str } from '@imgpipe/core';
 import { availableCpus } from './cpu.ts';
-import { defaultModelsDir } from './models/models-dir.ts';
+import { cacheModelsDir } from './models/models-dir.ts';
 import { DEFAULT_PREPROCESS_OPTIONS } from './preprocess/options.ts';
 
 export const visionSettings = {
   modelsDir: str('IMGPIPE_MODELS_DIR', {
-    default: defaultModelsDir({ XDG_CACHE_HOME: process.env['XDG_CACHE_HOME'] }),
+    default: cacheModelsDir(loadConfig({ xdgCacheHome: optionalStr('XDG_CACHE_HOME') }).xdgCacheHome),
     description: 'Directory holding the ONNX models (`imgpipe models fetch` fills it)',
   }),
   maxImageBytes: int('IMGPIPE_MAX_IMAGE_BYTES', {
@@ -55,7 +55,7 @@ export const visionSettings = {
 
 export type VisionConfig = ConfigOf<typeof visionSettings>;
 
-export function loadVisionConfig(env: Readonly<Record<string, string | undefined>> = process.env): VisionConfig {
+export function loadVisionConfig(env?: ConfigEnv): VisionConfig {
   return loadConfig(visionSettings, env);
 }
 

@@ -1,5 +1,5 @@
 import type { Database } from '@imgpipe/results';
-import { int, loadConfig } from '@imgpipe/core';
+import { type ConfigEnv, int, loadConfig } from '@imgpipe/core';
 import { ssrfGuardFromEnv } from '@imgpipe/egress';
 import type { Kysely } from 'kysely';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.ts';
@@ -20,7 +20,7 @@ export const webhookSettings = {
 export function webhookDispatcherFromEnv(
   db: Kysely<Database>,
   extra: Pick<WebhookDispatcherOptions, 'onError' | 'onDelivery'> = {},
-  env: NodeJS.ProcessEnv = process.env,
+  env?: ConfigEnv,
 ): WebhookDispatcher {
   const config = loadConfig(webhookSettings, env);
   return new WebhookDispatcher({ db, guard: ssrfGuardFromEnv(env), ...config, ...extra });
