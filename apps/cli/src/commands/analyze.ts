@@ -10,6 +10,7 @@ import { parseAnalyses, wholeNumber } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { formatAnalysis } from '../format-analysis.ts';
 import { claimedContentType, listImageFiles } from '../image-files.ts';
+import { createProgress } from '../progress.ts';
 
 const HELP = `Usage: imgpipe analyze <files or folders...> [options]
 
@@ -59,19 +60,22 @@ export const command: Command = {
 
     const vision = await createVisionEngine(workers === undefined ? {} : { workers });
     const pipeline = new InProcessPipeline(vision, createLogger('imgpipe-analyze', 'silent'));
-    const progress = files.length > 1 && process.stderr.isTTY === true;
+    // On a terminal, a bar on stderr with rate and time left (for more than one image); nothing when piped.
+    const progress = createProgress({ total: files.length > 1 ? files.length : 0, unit: 'images' });
     const failures: { file: string; codes: string[] }[] = [];
-    let done = 0;
     let next = 0;
     // Results print in the order the files were given, whichever finishes first.
     const outputs: (string | undefined)[] = [];
     let printed = 0;
     const emit = (index: number, text: string) => {
       outputs[index] = text;
-      while (outputs[printed] !== undefined) {
-        console.log(outputs[printed]);
-        outputs[printed++] = '';
-      }
+      if (outputs[printed] === undefined) return;
+      progress.printAbove(() => {
+        while (outputs[printed] !== undefined) {
+          console.log(outputs[printed]);
+          outputs[printed++] = '';
+        }
+      });
     };
 
     const analyzeOne = async (index: number, file: string) => {
@@ -110,13 +114,12 @@ export const command: Command = {
                   : `${file}  error  ${code}: ${message}`,
               );
             }
-            done += 1;
-            if (progress) process.stderr.write(`\r${done}/${files.length} analysed`);
+            progress.tick();
           }
         }),
       );
     } finally {
-      if (progress) process.stderr.write('\n');
+      progress.done();
       await vision.close();
     }
     for (const failure of failures) console.error(`imgpipe analyze: ${failure.file}: ${failure.codes.join(', ')}`);
