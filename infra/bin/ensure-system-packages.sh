@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the local stack and the tests need, only those that are missing: with apt-get as
+# root, or through `sudo -n` when that works without a password. Otherwise prints one message naming the packages
+# and the command to run as root, and exits 1. Silent when nothing is missing; with --verbose says what it found.
+# Usage: bash infra/bin/ensure-system-packages.sh [--verbose]
+set -euo pipefail
+verbose=0
+[ "${1:-}" = --verbose ] && verbose=1
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, java, maven, python3 with pip"
+  exit 0
+fi
+
+install_cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
+    as_root=(sudo -n env DEBIAN_FRONTEND=noninteractive)
+  else
+    {
+      echo "imgpipe: the local stack needs Debian packages that are missing: ${missing[*]}."
+      echo "Install them as root (this user is not root and cannot use sudo without a password), then run again:"
+      echo "  $install_cmd"
+    } >&2
+    exit 1
+  fi
+fi
+
+echo "imgpipe: installing Debian packages: ${missing[*]}${as_root[*]:+ (with sudo)}" >&2
+export DEBIAN_FRONTEND=noninteractive
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+if ! { "${as_root[@]}" apt-get update -qq && "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}"; } </dev/null >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "imgpipe: apt-get could not install ${missing[*]} (see above). As root: $install_cmd" >&2
+  exit 1
+fi
