@@ -1,54 +1,150 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * Address ranges that a fetch on a caller's behalf must never reach: loopback, private networks, link-local (cloud
- * metadata at 169.254.169.254), carrier-grade NAT, multicast, documentation and reserved blocks (IANA special-purpose
- * registries). IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) match the IPv4 rules; NAT64 and 6to4 addresses are checked
- * by the IPv4 address they embed.
+ * Which addresses a fetch on a caller's behalf may reach. Deny by default: an address is public only when it is
+ * IPv4 outside every special-purpose block (IANA's IPv4 special-purpose registry, multicast and reserved), or IPv6
+ * global unicast (2000::/3) outside every special-purpose block. IPv6 forms that carry an IPv4 address (IPv4-mapped
+ * `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4
+ * `2002::/16`) are judged by the IPv4 address they embed; Teredo (2001::/32) and local-use NAT64 (64:ff9b:1::/48)
+ * are refused whatever they embed.
  */
-const BLOCKED_V4: readonly [string, number][] = [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.88.99.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
+
+interface Range {
+  network: string;
+  prefix: number;
+  /** What the block is, for the refusal's message. */
+  what: string;
+}
+
+const SPECIAL_V4: readonly Range[] = [
+  { network: '0.0.0.0', prefix: 8, what: '"this network"' },
+  { network: '10.0.0.0', prefix: 8, what: 'private' },
+  { network: '100.64.0.0', prefix: 10, what: 'carrier-grade NAT' },
+  { network: '127.0.0.0', prefix: 8, what: 'loopback' },
+  { network: '169.254.0.0', prefix: 16, what: 'link-local (cloud metadata)' },
+  { network: '172.16.0.0', prefix: 12, what: 'private' },
+  { network: '192.0.0.0', prefix: 24, what: 'IETF protocol assignments' },
+  { network: '192.0.2.0', prefix: 24, what: 'documentation' },
+  { network: '192.88.99.0', prefix: 24, what: '6to4 relay anycast' },
+  { network: '192.168.0.0', prefix: 16, what: 'private' },
+  { network: '198.18.0.0', prefix: 15, what: 'benchmarking' },
+  { network: '198.51.100.0', prefix: 24, what: 'documentation' },
+  { network: '203.0.113.0', prefix: 24, what: 'documentation' },
+  { network: '224.0.0.0', prefix: 4, what: 'multicast' },
+  { network: '240.0.0.0', prefix: 4, what: 'reserved' },
 ];
 
-const BLOCKED_V6: readonly [string, number][] = [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b:1::', 48],
-  ['100::', 64],
-  ['2001::', 23],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['fec0::', 10],
-  ['ff00::', 8],
+/** Blocks that are not public. Everything outside 2000::/3 is refused anyway; these give the reason. */
+const SPECIAL_V6: readonly Range[] = [
+  { network: '::', prefix: 128, what: 'unspecified' },
+  { network: '::1', prefix: 128, what: 'loopback' },
+  { network: '64:ff9b:1::', prefix: 48, what: 'local-use NAT64' },
+  { network: '100::', prefix: 64, what: 'discard-only' },
+  { network: '2001::', prefix: 32, what: 'Teredo' },
+  { network: '2001::', prefix: 23, what: 'IETF protocol assignments' },
+  { network: '2001:db8::', prefix: 32, what: 'documentation' },
+  { network: '3fff::', prefix: 20, what: 'documentation' },
+  { network: '5f00::', prefix: 16, what: 'segment routing' },
+  { network: 'fc00::', prefix: 7, what: 'unique local (private)' },
+  { network: 'fe80::', prefix: 10, what: 'link-local' },
+  { network: 'fec0::', prefix: 10, what: 'site-local' },
+  { network: 'ff00::', prefix: 8, what: 'multicast' },
 ];
 
-const blocked = new BlockList();
-for (const [network, prefix] of BLOCKED_V4) blocked.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of BLOCKED_V6) blocked.addSubnet(network, prefix, 'ipv6');
+export interface AddressClass {
+  public: boolean;
+  /** Why it is not public, e.g. "loopback" or "IPv4-mapped 127.0.0.1: loopback". */
+  reason?: string;
+  /** The IPv4 address an IPv6 form carries, when it carries one. */
+  embedded?: string;
+}
 
-/** True when the address is in a special-purpose range (not globally reachable). Non-addresses count as private. */
+/** Classifies an IP address; anything that is not an IP address is not public. */
+export function classifyAddress(address: string): AddressClass {
+  const text = address.split('%')[0]!;
+  const family = isIP(text);
+  if (family === 4) return classifyV4(ipv4Value(text));
+  if (family === 6) return classifyV6(ipv6Value(text));
+  return { public: false, reason: 'not an IP address' };
+}
+
+/** True when the address is not known to be public (see classifyAddress). */
 export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family !== 6) return true;
-  if (blocked.check(address, 'ipv6')) return true;
-  const embedded = embeddedIpv4(address);
-  return embedded !== undefined && blocked.check(embedded, 'ipv4');
+  return !classifyAddress(address).public;
+}
+
+function classifyV4(value: number): AddressClass {
+  const range = SPECIAL_V4.find((r) => inV4(value, r));
+  return range ? { public: false, reason: `${range.what} (${range.network}/${range.prefix})` } : { public: true };
+}
+
+const V4_MASK = 0xffffffffn;
+
+function classifyV6(value: bigint): AddressClass {
+  const embedded = embeddedIpv4(value);
+  if (embedded) {
+    const v4 = classifyV4(embedded.value);
+    const dotted = ipv4Text(embedded.value);
+    return v4.public
+      ? { public: true, embedded: dotted }
+      : { public: false, reason: `${embedded.form} ${dotted}: ${v4.reason}`, embedded: dotted };
+  }
+  const range = SPECIAL_V6.find((r) => inV6(value, r));
+  if (range?.what === 'Teredo') {
+    // The client's IPv4 address is the last 32 bits inverted; refused whatever it is (the tunnel goes anywhere).
+    const client = ipv4Text(Number(~value & V4_MASK));
+    return { public: false, reason: `Teredo tunnel (2001::/32, client ${client})`, embedded: client };
+  }
+  if (range) return { public: false, reason: `${range.what} (${range.network}/${range.prefix})` };
+  if (value >> 125n !== 1n) return { public: false, reason: 'not global unicast (outside 2000::/3)' };
+  return { public: true };
+}
+
+/** The IPv4 address an IPv6 address carries by one of the translation or tunnelling forms that embed one. */
+function embeddedIpv4(value: bigint): { form: string; value: number } | undefined {
+  const low32 = Number(value & V4_MASK);
+  const high96 = value >> 32n;
+  // :: and ::1 are the unspecified and loopback addresses, not IPv4-compatible ones.
+  if (high96 === 0n && low32 > 1) return { form: 'IPv4-compatible', value: low32 };
+  if (high96 === 0xffffn) return { form: 'IPv4-mapped', value: low32 };
+  if (high96 === 0xffff0000n) return { form: 'IPv4-translated', value: low32 };
+  if (high96 === 0x64ff9b0000000000000000n) return { form: 'NAT64', value: low32 };
+  if (value >> 112n === 0x2002n) return { form: '6to4', value: Number((value >> 80n) & V4_MASK) };
+  return undefined;
+}
+
+function inV4(value: number, range: Range): boolean {
+  const shift = 32 - range.prefix;
+  return Math.floor(value / 2 ** shift) === Math.floor(ipv4Value(range.network) / 2 ** shift);
+}
+
+function inV6(value: bigint, range: Range): boolean {
+  const shift = BigInt(128 - range.prefix);
+  return value >> shift === ipv6Value(range.network) >> shift;
+}
+
+function ipv4Value(text: string): number {
+  return text.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
+}
+
+function ipv4Text(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+/** The 128-bit value of a valid IPv6 address (isIP says 6), a trailing dotted IPv4 part included. */
+function ipv6Value(text: string): bigint {
+  let address = text.toLowerCase();
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  if (dotted) {
+    const v4 = ipv4Value(dotted[1]!);
+    address = `${address.slice(0, dotted.index)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const [head = '', tail] = address.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const all = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((sum, group) => (sum << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
 }
 
 /** A list of addresses and CIDR blocks ("127.0.0.1", "10.0.0.0/8", "::1/128") as a BlockList. */
@@ -75,33 +171,4 @@ export function addressList(entries: readonly string[]): BlockList {
 export function listContains(list: BlockList, address: string): boolean {
   const family = isIP(address);
   return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
-}
-
-/** The IPv4 address inside a NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address, if it is one. */
-function embeddedIpv4(address: string): string | undefined {
-  const groups = expandIpv6(address);
-  if (!groups) return undefined;
-  const v4 = (high: number, low: number) => `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
-  if (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((group) => group === 0)) {
-    return v4(groups[6]!, groups[7]!);
-  }
-  if (groups[0] === 0x2002) return v4(groups[1]!, groups[2]!);
-  return undefined;
-}
-
-/** Eight 16-bit groups of an IPv6 address (with any trailing dotted IPv4 folded in). */
-function expandIpv6(address: string): number[] | undefined {
-  let text = address.split('%')[0]!.toLowerCase();
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const octets = dotted[1]!.split('.').map(Number);
-    text = `${text.slice(0, dotted.index)}${((octets[0]! << 8) | octets[1]!).toString(16)}:${((octets[2]! << 8) | octets[3]!).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16)));
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  const missing = 8 - left.length - right.length;
-  if (missing < 0 || (tail === undefined && missing !== 0)) return undefined;
-  return [...left, ...new Array<number>(missing).fill(0), ...right];
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
 import { guardedFetch } from './guarded-fetch.ts';
-import { isPrivateAddress } from './address-ranges.ts';
+import { classifyAddress, isPrivateAddress } from './address-ranges.ts';
 import { SsrfGuard } from './ssrf-guard.ts';
 
 function refusedWith(code: string) {
@@ -43,11 +43,131 @@ describe('private address ranges', () => {
     ['2002:7f00:1::', true],
     ['2001:db8::1', true],
     ['2606:4700::1111', false],
+    ['2a00:1450:4001:81b::200e', false],
     ['not-an-address', true],
+    ['', true],
+    // IPv4: the other special-purpose blocks, each with a neighbour outside it.
+    ['9.255.255.255', false],
+    ['11.0.0.0', false],
+    ['100.63.255.255', false],
+    ['100.127.255.255', true],
+    ['100.128.0.0', false],
+    ['126.255.255.255', false],
+    ['128.0.0.0', false],
+    ['169.253.255.255', false],
+    ['169.255.0.0', false],
+    ['192.0.0.8', true],
+    ['192.0.1.0', false],
+    ['192.0.2.255', true],
+    ['192.88.99.1', true],
+    ['192.88.100.0', false],
+    ['192.167.255.255', false],
+    ['192.168.255.255', true],
+    ['192.169.0.0', false],
+    ['198.17.255.255', false],
+    ['198.19.255.255', true],
+    ['198.20.0.0', false],
+    ['198.51.100.7', true],
+    ['203.0.113.200', true],
+    ['203.0.114.0', false],
+    ['223.255.255.255', false],
+    ['239.255.255.255', true],
+    ['255.255.255.255', true],
+    // IPv6 outside global unicast (2000::/3) is refused by default, listed block or not.
+    ['1000::1', true],
+    ['4000::1', true],
+    ['::2', true],
+    ['100::1', true],
+    ['fc00::1', true],
+    ['febf::1', true],
+    ['fec0::1', true],
+    ['ff02::1', true],
+    // Special-purpose blocks inside 2000::/3.
+    ['2001:2::1', true],
+    ['2001:1ff:ffff::1', true],
+    ['2001:200::1', false],
+    ['2001:db8:ffff::1', true],
+    ['2001:db9::1', false],
+    ['3fff:fff::1', true],
+    ['3fff:1000::1', false],
+    ['5f00::1', true],
+    ['5f01::1', true],
   ];
   for (const [address, expected] of cases) {
     test(`${address} is ${expected ? 'private' : 'public'}`, () => assert.equal(isPrivateAddress(address), expected));
   }
+});
+
+describe('IPv6 forms that embed an IPv4 address are judged by that address', () => {
+  const cases: [string, string, boolean, string][] = [
+    // [address, form, public, embedded address]
+    ['::127.0.0.1', 'IPv4-compatible', false, '127.0.0.1'],
+    ['::7f00:1', 'IPv4-compatible', false, '127.0.0.1'],
+    ['::10.0.0.1', 'IPv4-compatible', false, '10.0.0.1'],
+    ['::8.8.8.8', 'IPv4-compatible', true, '8.8.8.8'],
+    ['::ffff:127.0.0.1', 'IPv4-mapped', false, '127.0.0.1'],
+    ['::ffff:7f00:1', 'IPv4-mapped', false, '127.0.0.1'],
+    ['::FFFF:A9FE:A9FE', 'IPv4-mapped', false, '169.254.169.254'],
+    ['0:0:0:0:0:ffff:172.31.255.255', 'IPv4-mapped', false, '172.31.255.255'],
+    ['::ffff:8.8.8.8', 'IPv4-mapped', true, '8.8.8.8'],
+    ['::ffff:0:127.0.0.1', 'IPv4-translated', false, '127.0.0.1'],
+    ['::ffff:0:7f00:1', 'IPv4-translated', false, '127.0.0.1'],
+    ['::ffff:0:c0a8:101', 'IPv4-translated', false, '192.168.1.1'],
+    ['::ffff:0:808:808', 'IPv4-translated', true, '8.8.8.8'],
+    ['64:ff9b::7f00:1', 'NAT64', false, '127.0.0.1'],
+    ['64:ff9b::169.254.169.254', 'NAT64', false, '169.254.169.254'],
+    ['64:ff9b::a00:1', 'NAT64', false, '10.0.0.1'],
+    ['64:ff9b::808:808', 'NAT64', true, '8.8.8.8'],
+    ['2002:7f00:1::', '6to4', false, '127.0.0.1'],
+    ['2002:a9fe:a9fe:1::1', '6to4', false, '169.254.169.254'],
+    ['2002:ac1f:ffff::', '6to4', false, '172.31.255.255'],
+    ['2002:808:808::1', '6to4', true, '8.8.8.8'],
+  ];
+  for (const [address, form, isPublic, embedded] of cases) {
+    test(`${address}: ${form} ${embedded}, ${isPublic ? 'public' : 'refused'}`, () => {
+      const verdict = classifyAddress(address);
+      assert.equal(verdict.public, isPublic);
+      assert.equal(verdict.embedded, embedded);
+      if (!isPublic) assert.match(verdict.reason ?? '', new RegExp(`^${form} ${embedded.replaceAll('.', '\\.')}: `));
+    });
+  }
+
+  test('Teredo (2001::/32) is refused whatever it carries; the client address is the last 32 bits inverted', () => {
+    // Client 8.8.8.8 (0x08080808) is written inverted: f7f7:f7f7.
+    const verdict = classifyAddress('2001:0:4136:e378:8000:63bf:f7f7:f7f7');
+    assert.deepEqual(verdict, {
+      public: false,
+      reason: 'Teredo tunnel (2001::/32, client 8.8.8.8)',
+      embedded: '8.8.8.8',
+    });
+    assert.equal(classifyAddress('2001::ffff:fffe').embedded, '0.0.0.1');
+  });
+
+  test('local-use NAT64 (64:ff9b:1::/48) is refused whatever it carries', () => {
+    assert.deepEqual(classifyAddress('64:ff9b:1::808:808'), {
+      public: false,
+      reason: 'local-use NAT64 (64:ff9b:1::/48)',
+    });
+  });
+
+  test(':: and ::1 are the unspecified and loopback addresses, not IPv4-compatible ones', () => {
+    assert.deepEqual(classifyAddress('::'), { public: false, reason: 'unspecified (::/128)' });
+    assert.deepEqual(classifyAddress('::1'), { public: false, reason: 'loopback (::1/128)' });
+    assert.deepEqual(classifyAddress('::2'), {
+      public: false,
+      reason: 'IPv4-compatible 0.0.0.2: "this network" (0.0.0.0/8)',
+      embedded: '0.0.0.2',
+    });
+  });
+
+  test('reasons name the block; zone indexes are ignored; non-addresses are not public', () => {
+    assert.deepEqual(classifyAddress('10.1.2.3'), { public: false, reason: 'private (10.0.0.0/8)' });
+    assert.deepEqual(classifyAddress('fe80::1%eth0'), { public: false, reason: 'link-local (fe80::/10)' });
+    assert.deepEqual(classifyAddress('4000::1'), { public: false, reason: 'not global unicast (outside 2000::/3)' });
+    assert.deepEqual(classifyAddress('8.8.8.8'), { public: true });
+    assert.deepEqual(classifyAddress('2606:4700::1111'), { public: true });
+    assert.deepEqual(classifyAddress('example.com'), { public: false, reason: 'not an IP address' });
+  });
 });
 
 describe('SsrfGuard.check (production default: every private range refused)', () => {
@@ -70,6 +190,15 @@ describe('SsrfGuard.check (production default: every private range refused)', ()
     'http://169.254.169.254/latest/meta-data/',
     'http://[::1]/',
     'http://[::ffff:127.0.0.1]/',
+    'http://[::127.0.0.1]/',
+    'http://[::ffff:0:7f00:1]/',
+    'http://[::ffff:0:127.0.0.1]/',
+    'http://[::7f00:1]:8080/',
+    'http://[::ffff:a9fe:a9fe]/latest/meta-data/',
+    'http://[64:ff9b::a9fe:a9fe]/',
+    'http://[2002:7f00:1::1]/',
+    'http://[2001:0:4136:e378:8000:63bf:f7f7:f7f7]/',
+    'http://[fd00:ec2::254]/',
     'http://0x7f.1/',
     'http://2130706433/',
     'http://internal.test/',
@@ -86,6 +215,29 @@ describe('SsrfGuard.check (production default: every private range refused)', ()
     for (const url of ['file:///etc/passwd', 'ftp://example.com/x', 'gopher://a/', 'http://user:pw@public.test/']) {
       await assert.rejects(guard.check(url), refusedWith('URL_FORBIDDEN'), url);
     }
+  });
+  test('accepts public IPv6 literals, embedded public IPv4 included, without fetching anything', async () => {
+    for (const [url, address] of [
+      ['https://[2606:4700::1111]/a.jpg', '2606:4700::1111'],
+      ['https://[::ffff:8.8.8.8]/a.jpg', '::ffff:808:808'],
+      ['https://[64:ff9b::808:808]/a.jpg', '64:ff9b::808:808'],
+    ] as const) {
+      assert.deepEqual(await guard.check(url), [{ address, family: 6 }], url);
+    }
+  });
+  test('a refusal names the address and why', async () => {
+    await assert.rejects(guard.check('http://[::ffff:0:7f00:1]/'), (error: unknown) => {
+      assert.ok(error instanceof ImgpipeError);
+      assert.equal(error.code, 'URL_FORBIDDEN');
+      assert.match(error.message, /IPv4-translated 127\.0\.0\.1: loopback \(127\.0\.0\.0\/8\)/);
+      assert.deepEqual(error.details, {
+        host: '::ffff:0:7f00:1',
+        address: '::ffff:0:7f00:1',
+        reason: 'IPv4-translated 127.0.0.1: loopback (127.0.0.0/8)',
+      });
+      return true;
+    });
+    await assert.rejects(guard.check('http://internal.test/'), /internal\.test resolves to 10\.20\.30\.40, private/);
   });
   test('accepts a name with only public addresses', async () => {
     assert.deepEqual(await guard.check('https://public.test/a.jpg'), [{ address: '93.184.216.34', family: 4 }]);

@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { BlockList } from 'node:net';
 import { isIP } from 'node:net';
 import { ImgpipeError } from '@imgpipe/core';
-import { addressList, isPrivateAddress, listContains } from './address-ranges.ts';
+import { addressList, classifyAddress, listContains } from './address-ranges.ts';
 
 /** dns.lookup with `all: true`, as a promise: injectable so tests can make a name resolve wherever they need. */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
@@ -27,7 +27,8 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
 
 /**
  * Decides which URLs imgpipe may fetch on a caller's behalf (URL ingest, webhooks): http or https only, no
- * credentials in the URL, and every address the host resolves to must be public. The check runs again inside the
+ * credentials in the URL, and every address the host resolves to must be known to be public (classifyAddress:
+ * IPv6 forms that embed an IPv4 address are judged by that address). The check runs again inside the
  * socket's own DNS lookup (`lookupFunction`), so a name cannot resolve to a public address for the check and a
  * private one for the connection (DNS rebinding).
  */
@@ -41,7 +42,7 @@ export class SsrfGuard {
   }
 
   isAllowedAddress(address: string): boolean {
-    return !isPrivateAddress(address) || listContains(this.#allow, address);
+    return classifyAddress(address).public || listContains(this.#allow, address);
   }
 
   /** Parses and checks a URL's form (scheme, credentials) without resolving it. */
@@ -82,9 +83,10 @@ export class SsrfGuard {
     }
     const refused = addresses.find(({ address }) => !this.isAllowedAddress(address));
     if (refused) {
-      const via = literal === 0 ? ` (${hostname} resolves to ${refused.address})` : '';
-      throw new ImgpipeError('URL_FORBIDDEN', `the URL points to a private or reserved address${via}`, {
-        details: { host: hostname, address: refused.address },
+      const via = literal === 0 ? `${hostname} resolves to ${refused.address}, ` : '';
+      const reason = classifyAddress(refused.address).reason ?? 'not public';
+      throw new ImgpipeError('URL_FORBIDDEN', `the URL points to a private or reserved address (${via}${reason})`, {
+        details: { host: hostname, address: refused.address, reason },
       });
     }
     return addresses;
