@@ -13,7 +13,9 @@ command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
-python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+# Looking pip up is much faster than starting it (`python3 -m pip --version` takes a second).
+python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("pip") is None)' >/dev/null 2>&1 ||
+  missing+=(python3-pip)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, java, maven, python3 with pip"
