@@ -143,6 +143,14 @@ describe('./imgpipe', () => {
     assert.match(result.stdout, /test \[files\.\.\.\]/);
   });
 
+  test('test --help: the usage, nothing started', () => {
+    const result = imgpipe(['test', '--help']);
+    assert.equal(result.status, 0);
+    assert.deepEqual(result.calls, []);
+    assert.match(result.stdout, /^Usage: \.\/imgpipe test \[options for node --test\] \[test files\.\.\.\]\n/);
+    assert.doesNotMatch(result.stdout, /Usage: imgpipe <command>/);
+  });
+
   test('other commands get no models', () => {
     assert.deepEqual(imgpipe(['stack', 'status'], { IMGPIPE_MODELS_DIR: join(sandbox, 'other-models') }).calls, [
       'imgpipe stack status',
