@@ -20,7 +20,8 @@ fi
 export ONNXRUNTIME_NODE_INSTALL=skip
 export NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 
-exec 9>"${TMPDIR:-/tmp}/imgpipe-npm-ci.$(pwd -P | sha256sum | cut -c1-16).lock"
+# Two launchers starting at once install once: the lock is taken on the lockfile itself (no file to leave behind).
+exec 9<package-lock.json
 flock 9
 [ "$(cat "$STAMP" 2>/dev/null || true)" = "$want" ] && exit 0
 
