@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
+import type { Type } from 'avsc';
 import { readAvroBody, toPlainValue, writeAvroBody } from './avro-body.ts';
 import { checkEventRules } from './event-rules.ts';
 import { INLINE_IMAGE_MAX_BYTES } from './events.ts';
@@ -39,6 +40,73 @@ describe('Avro bodies', () => {
         /tenantId: missing/.test(error.message) &&
         /size: unexpected "big"/.test(error.message),
     );
+  });
+
+  test('each problem is named by its path, joined with "; "; long values are cut at 57 characters', () => {
+    const { type } = schemas.ImageUploaded;
+    const long = 'x'.repeat(70);
+    const bad = { ...exampleEvents().ImageUploaded, size: long, sha256: Buffer.from([1, 2]), contentType: 5 };
+    assert.throws(
+      () => writeAvroBody(type, bad, 'ImageUploaded'),
+      (error: unknown) => {
+        assert.ok(error instanceof ImgpipeError);
+        const problems = (error.details as { problems: string[] }).problems;
+        assert.ok(problems.includes(`size: unexpected "${'x'.repeat(56)}...`), problems.join('\n'));
+        assert.ok(problems.includes('sha256: unexpected bytes (2)'), problems.join('\n'));
+        assert.ok(problems.includes('contentType: unexpected 5'), problems.join('\n'));
+        assert.equal(problems.length, 3, problems.join('\n'));
+        assert.equal(error.message, `ImageUploaded does not match its schema: ${problems.join('; ')}`);
+        return true;
+      },
+    );
+  });
+
+  test('a value of 60 characters is shown whole; a value at the root is named (root)', () => {
+    const { type } = schemas.ImageUploaded;
+    const sixty = `"${'y'.repeat(58)}"`;
+    assert.throws(() => writeAvroBody(type, { ...exampleEvents().ImageUploaded, size: 'y'.repeat(58) }, 'E'), {
+      message: new RegExp(`size: unexpected ${sixty}`),
+    });
+    assert.throws(() => writeAvroBody(type, { ...exampleEvents().ImageUploaded, size: 'y'.repeat(59) }, 'E'), {
+      message: new RegExp(`size: unexpected "${'y'.repeat(56)}\\.\\.\\.$`),
+    });
+    assert.throws(() => writeAvroBody(type, 'not a record', 'E'), { message: /\(root\): unexpected "not a record"/ });
+  });
+
+  test('nested fields are named by their dotted path; a value JSON cannot show is named by its type', () => {
+    const { type } = schemas.ImagePreprocessed;
+    const example = exampleEvents().ImagePreprocessed;
+    const bad = { ...example, original: { ...example.original, bucket: 7 }, tenantId: () => 't' };
+    assert.throws(() => writeAvroBody(type, bad, 'E'), {
+      message: 'E does not match its schema: tenantId: unexpected function; original.bucket: unexpected 7',
+    });
+  });
+
+  test("when the schema check finds nothing, the writer's own error is the problem", () => {
+    const failing = (thrown: unknown) =>
+      ({
+        toBuffer: () => {
+          throw thrown;
+        },
+        isValid: () => true,
+      }) as unknown as Type;
+    assert.throws(() => writeAvroBody(failing(new Error('boom')), {}, 'E'), {
+      code: 'CODEC_INVALID_PAYLOAD',
+      message: 'E does not match its schema: boom',
+    });
+    assert.throws(() => writeAvroBody(failing('plain'), {}, 'E'), { message: 'E does not match its schema: plain' });
+  });
+
+  test('a reader failure that is not an Error is still CODEC_INVALID_PAYLOAD with its text', () => {
+    const type = {
+      fromBuffer: () => {
+        throw 'odd';
+      },
+    } as unknown as Type;
+    assert.throws(() => readAvroBody(type, Buffer.from([1]), 'E'), {
+      code: 'CODEC_INVALID_PAYLOAD',
+      message: 'the E body does not decode with its schema: odd',
+    });
   });
 
   test('a body cut short is CODEC_TRUNCATED', () => {

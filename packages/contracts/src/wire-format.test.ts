@@ -39,6 +39,26 @@ describe('Confluent wire format', () => {
     );
   });
 
+  test('the first byte is described: JSON object or array, other text, or nothing for binary', () => {
+    const first = (byte: number) => {
+      try {
+        parseWireMessage(Buffer.from([byte, 0, 0, 0, 1, 2]));
+      } catch (error) {
+        return (error as Error).message.split(', not the')[0];
+      }
+      return 'parsed';
+    };
+    assert.equal(first(0x7b), "the message starts with byte 0x7b ('{', which looks like JSON)");
+    assert.equal(first(0x5b), "the message starts with byte 0x5b ('[', which looks like JSON)");
+    assert.equal(first(0x20), "the message starts with byte 0x20 (' ', which looks like text)");
+    assert.equal(first(0x7e), "the message starts with byte 0x7e ('~', which looks like text)");
+    assert.equal(first(0x5a), "the message starts with byte 0x5a ('Z', which looks like text)");
+    assert.equal(first(0x5c), "the message starts with byte 0x5c ('\\', which looks like text)");
+    assert.equal(first(0x1f), 'the message starts with byte 0x1f');
+    assert.equal(first(0x7f), 'the message starts with byte 0x7f');
+    assert.equal(first(0xff), 'the message starts with byte 0xff');
+  });
+
   test('an empty message or one shorter than the 5-byte header is CODEC_TRUNCATED', () => {
     assert.throws(() => parseWireMessage(Buffer.alloc(0)), failsWith('CODEC_TRUNCATED', /empty/));
     for (const length of [1, 2, 3, 4]) {
@@ -64,8 +84,16 @@ describe('Confluent wire format', () => {
     );
   });
 
+  test('schema ids 1 and 2^31 - 1, the ends of the registry range, compose and parse', () => {
+    for (const id of [1, 0x7fffffff]) {
+      assert.equal(parseWireMessage(composeWireMessage(id, Buffer.from([1]))).schemaId, id);
+    }
+  });
+
   test('refuses to compose an id outside the registry range', () => {
     assert.throws(() => composeWireMessage(0, Buffer.alloc(1)), RangeError);
-    assert.throws(() => composeWireMessage(2 ** 31, Buffer.alloc(1)), RangeError);
+    assert.throws(() => composeWireMessage(-1, Buffer.alloc(1)), RangeError);
+    assert.throws(() => composeWireMessage(2 ** 31, Buffer.alloc(1)), /positive 32-bit integer \(got 2147483648\)/);
+    assert.throws(() => composeWireMessage(1.5, Buffer.alloc(1)), /positive 32-bit integer \(got 1\.5\)/);
   });
 });
