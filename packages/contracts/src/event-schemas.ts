@@ -1,5 +1,6 @@
 /**
- * The source of truth of every event's Avro schema. The shared record types are written once here;
+ * The source of truth of every event's Avro schema. The result contract's records (ImageInfo, DetectedObject, ...)
+ * come from its shapes in results.ts; the events' own records are written once here;
  * `scripts/generate-schemas.ts` renders each event as a self-contained .avsc under schemas/ (the public contract that
  * other systems read and that the codec registers), and a unit test fails when the two drift apart.
  *
@@ -17,6 +18,16 @@ import {
   timestampMillis,
   uuid,
 } from './avro-schema.ts';
+import { avroFieldsOf, avroTypeOf } from './data-shape.ts';
+import {
+  DetectedFace,
+  DetectedObject,
+  ImageAnalysis,
+  ImageInfo,
+  ModelIdentity,
+  RecognizedText,
+  StageError,
+} from './results.ts';
 import { SCHEMA_NAMESPACE } from './topics.ts';
 
 const blobRef = record('BlobRef', 'Where an image (or a derivative of it) is stored in S3-compatible object storage.', [
@@ -27,146 +38,17 @@ const blobRef = record('BlobRef', 'Where an image (or a derivative of it) is sto
   field('contentType', 'string', 'MIME type of the object, e.g. image/jpeg.'),
 ]);
 
-const modelIdentity = record('ModelIdentity', 'The exact model that produced a result.', [
-  field('name', 'string', 'Model name, e.g. yolov8n.'),
-  field('version', 'string', 'Model version as published by its source.'),
-  field('sha256', 'string', 'SHA-256 of the model file, 64 lowercase hex digits.'),
-]);
-
-const stageError = record('StageError', 'Why a stage failed.', [
-  field('code', 'string', 'Stable imgpipe error code, e.g. IMAGE_CORRUPT.'),
-  field('message', 'string', 'Human-readable specifics.'),
-]);
-
-const pixelBox = record('PixelBox', 'An axis-aligned box in pixels of the image after EXIF orientation.', [
-  field('x', 'double', 'Left edge in pixels from the left of the oriented image.'),
-  field('y', 'double', 'Top edge in pixels from the top of the oriented image.'),
-  field('width', 'double', 'Width in pixels.'),
-  field('height', 'double', 'Height in pixels.'),
-]);
-
-const normalizedBox = record('NormalizedBox', "An axis-aligned box as fractions 0-1 of the oriented image's size.", [
-  field('left', 'double', 'Left edge as a fraction of the image width.'),
-  field('top', 'double', 'Top edge as a fraction of the image height.'),
-  field('width', 'double', 'Width as a fraction of the image width.'),
-  field('height', 'double', 'Height as a fraction of the image height.'),
-]);
-
-const point = record('Point', 'A point in pixels of the oriented image.', [
-  field('x', 'double', 'Pixels from the left edge.'),
-  field('y', 'double', 'Pixels from the top edge.'),
-]);
-
-const gpsPosition = record('GpsPosition', 'Where the photo was taken (WGS 84).', [
-  field('latitude', 'double', 'Degrees north, negative for south.'),
-  field('longitude', 'double', 'Degrees east, negative for west.'),
-]);
-
-const exifSummary = record('ExifSummary', 'The EXIF facts imgpipe keeps.', [
-  optional('make', 'string', 'Camera maker.'),
-  optional('model', 'string', 'Camera model.'),
-  optional(
-    'takenAt',
-    'string',
-    'Capture time, ISO 8601 as written by the camera (no time zone unless the file has one).',
-  ),
-  optional('orientation', 'int', 'Original EXIF orientation 1-8, before auto-orientation.'),
-  field('hasGps', 'boolean', 'Whether the file carried a GPS position.'),
-  optional('gps', gpsPosition, 'The GPS position; only when the deployment keeps it (IMGPIPE_KEEP_GPS=true).'),
-]);
-
-const dominantColor = record('DominantColor', 'One of the dominant colours of the image.', [
-  field('hex', 'string', 'Colour as #rrggbb.'),
-  field('share', 'double', "Share of the image's pixels, 0-1."),
-]);
-
-const imageQuality = record('ImageQuality', 'Simple quality measures computed on luma.', [
-  field('brightness', 'double', 'Mean luma 0-1.'),
-  field('contrast', 'double', 'Standard deviation of luma 0-1.'),
-  field('sharpness', 'double', 'Variance of the Laplacian of luma (higher is sharper).'),
-]);
-
-const imageInfo = record('ImageInfo', 'What preprocessing learned about the image.', [
-  field('width', 'int', 'Width in pixels after EXIF orientation.'),
-  field('height', 'int', 'Height in pixels after EXIF orientation.'),
-  field('format', 'string', 'Format sniffed from the bytes: jpeg, png, webp, avif, gif or tiff.'),
-  field('bytes', 'long', 'Size of the original image in bytes.'),
-  field('sha256', 'string', 'SHA-256 of the original image bytes, 64 lowercase hex digits.'),
-  field('hasAlpha', 'boolean', 'Whether the image has an alpha channel.'),
-  field('exif', exifSummary, 'EXIF summary.'),
-  list('colors', dominantColor, 'Dominant colours, largest share first.'),
-  field('quality', imageQuality, 'Quality measures.'),
-  field(
-    'perceptualHash',
-    'string',
-    '64-bit difference hash as 16 hex digits; Hamming distance <= 10 means near-duplicate.',
-  ),
-]);
+// The result contract's records, derived from its shapes (results.ts), so the events and the HTTP API cannot drift.
+const modelIdentity = avroTypeOf(ModelIdentity);
+const stageError = avroTypeOf(StageError);
+const imageInfo = avroTypeOf(ImageInfo);
+const detectedObject = avroTypeOf(DetectedObject);
+const detectedFace = avroTypeOf(DetectedFace);
+const recognizedText = avroTypeOf(RecognizedText);
 
 const derivatives = record('Derivatives', 'Images derived from the original by preprocessing.', [
   field('thumbnail', blobRef, 'A small preview (JPEG or WebP).'),
   field('normalized', blobRef, 'The oriented, colour-normalised image the models read.'),
-]);
-
-const detectedObject = record('DetectedObject', 'One detected object instance.', [
-  field('label', 'string', 'Class label, e.g. person.'),
-  field('classId', 'int', "Index of the class in the model's label list."),
-  field('confidence', 'double', 'Confidence 0-1.'),
-  field('box', pixelBox, 'Bounding box in pixels of the oriented image.'),
-  field('boxNormalized', normalizedBox, 'Bounding box as fractions 0-1.'),
-]);
-
-const faceLandmarks = record('FaceLandmarks', "Five facial landmarks, from the subject's point of view.", [
-  field('rightEye', point, "The subject's right eye."),
-  field('leftEye', point, "The subject's left eye."),
-  field('nose', point, 'Tip of the nose.'),
-  field('mouthRight', point, "Right corner of the mouth (subject's right)."),
-  field('mouthLeft', point, "Left corner of the mouth (subject's left)."),
-]);
-
-const detectedFace = record('DetectedFace', 'One detected face.', [
-  field('confidence', 'double', 'Confidence 0-1.'),
-  field('box', pixelBox, 'Bounding box in pixels of the oriented image.'),
-  field('boxNormalized', normalizedBox, 'Bounding box as fractions 0-1.'),
-  field('landmarks', faceLandmarks, 'Five landmarks.'),
-]);
-
-const textWord = record('TextWord', 'One recognised word.', [
-  field('text', 'string', 'The word.'),
-  field('confidence', 'double', 'Confidence 0-1.'),
-  list('polygon', point, 'Corners clockwise from top-left, in pixels of the oriented image.'),
-]);
-
-const textLine = record('TextLine', 'One recognised line of text.', [
-  field('text', 'string', 'The line.'),
-  field('confidence', 'double', 'Confidence 0-1.'),
-  list('polygon', point, 'Four corners clockwise from top-left, in pixels of the oriented image.'),
-  field('box', pixelBox, 'Bounding box in pixels of the oriented image.'),
-  field('boxNormalized', normalizedBox, 'Bounding box as fractions 0-1.'),
-  optional('words', { type: 'array', items: textWord }, 'Words of the line, when the recogniser gives them.'),
-]);
-
-const recognizedText = record('RecognizedText', 'All text found in the image.', [
-  field('fullText', 'string', 'Lines joined with \\n in reading order; empty when none.'),
-  list('lines', textLine, 'Lines in reading order.'),
-]);
-
-const label = record('Label', 'An object class found in the image, with its instance count.', [
-  field('label', 'string', 'Class label.'),
-  field('count', 'int', 'Number of instances.'),
-  field('confidence', 'double', 'Best confidence among the instances, 0-1.'),
-]);
-
-const textInObject = record('TextInObject', 'A text line lying inside a detected object.', [
-  field('line', 'int', 'Index into text.lines.'),
-  field('object', 'int', 'Index into objects.'),
-]);
-
-const stageReport = record('StageReport', "One stage's outcome for the image.", [
-  field('status', 'string', 'pending, running, completed, failed or skipped.'),
-  optional('error', stageError, 'Why the stage failed; only when status is failed.'),
-  optional('model', modelIdentity, 'The model the stage ran, when it runs one.'),
-  optional('durationMs', 'double', 'How long the stage took, in milliseconds.'),
 ]);
 
 const kafkaHeader = record('KafkaHeader', 'One Kafka record header.', [
@@ -249,30 +131,8 @@ const textRecognized = record('TextRecognized', 'Text recognition finished (or f
   field('text', recognizedText, 'The text found; empty fullText and no lines when none.'),
 ]);
 
-const imageAnalyzed = record(
-  'ImageAnalyzed',
-  'The joined result of every stage for an image: the result contract users read.',
-  [
-    ...envelope(),
-    optional('sourceName', 'string', 'The file or upload name the image came from, when known.'),
-    field(
-      'status',
-      'string',
-      'completed when every requested stage completed, partial when some failed, failed when none produced.',
-    ),
-    optional('image', imageInfo, 'Facts about the image; null when preprocessing failed.'),
-    list('labels', label, 'Object classes with instance counts, highest confidence first.'),
-    list('objects', detectedObject, 'Detected objects.'),
-    list('faces', detectedFace, 'Detected faces.'),
-    field('text', recognizedText, 'Recognised text.'),
-    list('textInObjects', textInObject, 'Which text line lies inside which object.'),
-    stringMap(
-      'stages',
-      stageReport,
-      'Per-stage outcome, keyed by stage name (preprocess, detect, faces, ocr, aggregate).',
-    ),
-  ],
-);
+const { imageId: _inEnvelope, ...analysisFields } = ImageAnalysis.fields;
+const imageAnalyzed = record('ImageAnalyzed', ImageAnalysis.doc, [...envelope(), ...avroFieldsOf(analysisFields)]);
 
 const deadLetter = record(
   'DeadLetter',

@@ -3,159 +3,213 @@
  * Anchored on AWS Rekognition DetectLabels/DetectText, Google Cloud Vision AnnotateImageResponse and Azure Image
  * Analysis 4.0: every box in pixels of the oriented image and normalised 0-1, confidences 0-1, the model identity on
  * every stage result, and per-stage status with an error code so one failed stage leaves the others standing.
+ *
+ * Written once, as data shapes (data-shape.ts): each `const` is the shape, the interface of the same name its
+ * TypeScript type. The records inside the Avro events (event-schemas.ts) and the HTTP API's JSON Schemas are derived
+ * from these; the docs here are the ones schemas/*.avsc and the OpenAPI document carry.
  */
-import type { ErrorCode } from '@imgpipe/core';
-import type { StageName } from './topics.ts';
+import { ERROR_CATALOGUE, type ErrorCode } from '@imgpipe/core';
+import {
+  boolean,
+  double,
+  type Infer,
+  int,
+  keyedBy,
+  listOf,
+  long,
+  oneOf,
+  optional,
+  record,
+  required,
+  string,
+  uuid,
+} from './data-shape.ts';
+import { STAGES } from './topics.ts';
 
-export type StageStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+export const STAGE_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped'] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
 /** Overall: completed when every requested stage completed, partial when some failed, failed when none produced. */
-export type ImageStatus = 'pending' | 'completed' | 'partial' | 'failed';
+export const IMAGE_STATUSES = ['pending', 'completed', 'partial', 'failed'] as const;
+export type ImageStatus = (typeof IMAGE_STATUSES)[number];
 
-export interface ModelIdentity {
-  name: string;
-  version: string;
-  sha256: string;
-}
+const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 
-/** Pixels of the image after EXIF orientation. */
-export interface PixelBox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export const ModelIdentity = record('ModelIdentity', 'The exact model that produced a result.', {
+  name: required(string, 'Model name, e.g. yolov8n.'),
+  version: required(string, 'Model version as published by its source.'),
+  sha256: required(string, 'SHA-256 of the model file, 64 lowercase hex digits.'),
+});
+export interface ModelIdentity extends Infer<typeof ModelIdentity> {}
 
-/** Fractions 0-1 of the oriented image's width and height. */
-export interface NormalizedBox {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
+export const StageError = record('StageError', 'Why a stage failed.', {
+  code: required(oneOf(ERROR_CODES), 'Stable imgpipe error code, e.g. IMAGE_CORRUPT.'),
+  message: required(string, 'Human-readable specifics.'),
+});
+export interface StageError extends Infer<typeof StageError> {}
 
-export interface Point {
-  x: number;
-  y: number;
-}
+export const PixelBox = record('PixelBox', 'An axis-aligned box in pixels of the image after EXIF orientation.', {
+  x: required(double, 'Left edge in pixels from the left of the oriented image.'),
+  y: required(double, 'Top edge in pixels from the top of the oriented image.'),
+  width: required(double, 'Width in pixels.'),
+  height: required(double, 'Height in pixels.'),
+});
+export interface PixelBox extends Infer<typeof PixelBox> {}
 
-export interface StageError {
-  code: ErrorCode;
-  message: string;
-}
+export const NormalizedBox = record(
+  'NormalizedBox',
+  "An axis-aligned box as fractions 0-1 of the oriented image's size.",
+  {
+    left: required(double, 'Left edge as a fraction of the image width.'),
+    top: required(double, 'Top edge as a fraction of the image height.'),
+    width: required(double, 'Width as a fraction of the image width.'),
+    height: required(double, 'Height as a fraction of the image height.'),
+  },
+);
+export interface NormalizedBox extends Infer<typeof NormalizedBox> {}
 
-export interface ExifSummary {
-  make?: string;
-  model?: string;
-  /** ISO 8601 as written by the camera (no time zone unless the file has one). */
-  takenAt?: string;
-  /** Original EXIF orientation 1-8, before auto-orientation. */
-  orientation?: number;
-  hasGps: boolean;
-  /** Only when configured (IMGPIPE_KEEP_GPS=true); otherwise just the flag above. */
-  gps?: { latitude: number; longitude: number };
-}
+export const Point = record('Point', 'A point in pixels of the oriented image.', {
+  x: required(double, 'Pixels from the left edge.'),
+  y: required(double, 'Pixels from the top edge.'),
+});
+export interface Point extends Infer<typeof Point> {}
 
-export interface DominantColor {
-  /** #rrggbb */
-  hex: string;
-  /** Share of the image's pixels, 0-1. */
-  share: number;
-}
+export const GpsPosition = record('GpsPosition', 'Where the photo was taken (WGS 84).', {
+  latitude: required(double, 'Degrees north, negative for south.'),
+  longitude: required(double, 'Degrees east, negative for west.'),
+});
+export interface GpsPosition extends Infer<typeof GpsPosition> {}
 
-export interface ImageQuality {
-  /** Mean luma 0-1. */
-  brightness: number;
-  /** Standard deviation of luma 0-1. */
-  contrast: number;
-  /** Variance of the Laplacian of luma (higher is sharper). */
-  sharpness: number;
-}
+export const ExifSummary = record('ExifSummary', 'The EXIF facts imgpipe keeps.', {
+  make: optional(string, 'Camera maker.'),
+  model: optional(string, 'Camera model.'),
+  takenAt: optional(string, 'Capture time, ISO 8601 as written by the camera (no time zone unless the file has one).'),
+  orientation: optional(int, 'Original EXIF orientation 1-8, before auto-orientation.'),
+  hasGps: required(boolean, 'Whether the file carried a GPS position.'),
+  gps: optional(GpsPosition, 'The GPS position; only when the deployment keeps it (IMGPIPE_KEEP_GPS=true).'),
+});
+export interface ExifSummary extends Infer<typeof ExifSummary> {}
 
-export interface ImageInfo {
-  width: number;
-  height: number;
-  /** Sniffed from the bytes: jpeg, png, webp, avif, gif, tiff. */
-  format: string;
-  bytes: number;
-  sha256: string;
-  hasAlpha: boolean;
-  exif: ExifSummary;
-  colors: DominantColor[];
-  quality: ImageQuality;
-  /** 64-bit difference hash as 16 hex digits; Hamming distance <= 10 means near-duplicate. */
-  perceptualHash: string;
-}
+export const DominantColor = record('DominantColor', 'One of the dominant colours of the image.', {
+  hex: required(string, 'Colour as #rrggbb.'),
+  share: required(double, "Share of the image's pixels, 0-1."),
+});
+export interface DominantColor extends Infer<typeof DominantColor> {}
 
-export interface DetectedObject {
-  label: string;
-  classId: number;
-  confidence: number;
-  box: PixelBox;
-  boxNormalized: NormalizedBox;
-}
+export const ImageQuality = record('ImageQuality', 'Simple quality measures computed on luma.', {
+  brightness: required(double, 'Mean luma 0-1.'),
+  contrast: required(double, 'Standard deviation of luma 0-1.'),
+  sharpness: required(double, 'Variance of the Laplacian of luma (higher is sharper).'),
+});
+export interface ImageQuality extends Infer<typeof ImageQuality> {}
 
-export interface FaceLandmarks {
-  rightEye: Point;
-  leftEye: Point;
-  nose: Point;
-  mouthRight: Point;
-  mouthLeft: Point;
-}
+export const ImageInfo = record('ImageInfo', 'What preprocessing learned about the image.', {
+  width: required(int, 'Width in pixels after EXIF orientation.'),
+  height: required(int, 'Height in pixels after EXIF orientation.'),
+  format: required(string, 'Format sniffed from the bytes: jpeg, png, webp, avif, gif or tiff.'),
+  bytes: required(long, 'Size of the original image in bytes.'),
+  sha256: required(string, 'SHA-256 of the original image bytes, 64 lowercase hex digits.'),
+  hasAlpha: required(boolean, 'Whether the image has an alpha channel.'),
+  exif: required(ExifSummary, 'EXIF summary.'),
+  colors: required(listOf(DominantColor), 'Dominant colours, largest share first.'),
+  quality: required(ImageQuality, 'Quality measures.'),
+  perceptualHash: required(
+    string,
+    '64-bit difference hash as 16 hex digits; Hamming distance <= 10 means near-duplicate.',
+  ),
+});
+export interface ImageInfo extends Infer<typeof ImageInfo> {}
 
-export interface DetectedFace {
-  confidence: number;
-  box: PixelBox;
-  boxNormalized: NormalizedBox;
-  landmarks: FaceLandmarks;
-}
+export const DetectedObject = record('DetectedObject', 'One detected object instance.', {
+  label: required(string, 'Class label, e.g. person.'),
+  classId: required(int, "Index of the class in the model's label list."),
+  confidence: required(double, 'Confidence 0-1.'),
+  box: required(PixelBox, 'Bounding box in pixels of the oriented image.'),
+  boxNormalized: required(NormalizedBox, 'Bounding box as fractions 0-1.'),
+});
+export interface DetectedObject extends Infer<typeof DetectedObject> {}
 
-export interface TextWord {
-  text: string;
-  confidence: number;
-  polygon: Point[];
-}
+export const FaceLandmarks = record('FaceLandmarks', "Five facial landmarks, from the subject's point of view.", {
+  rightEye: required(Point, "The subject's right eye."),
+  leftEye: required(Point, "The subject's left eye."),
+  nose: required(Point, 'Tip of the nose.'),
+  mouthRight: required(Point, "Right corner of the mouth (subject's right)."),
+  mouthLeft: required(Point, "Left corner of the mouth (subject's left)."),
+});
+export interface FaceLandmarks extends Infer<typeof FaceLandmarks> {}
 
-export interface TextLine {
-  text: string;
-  confidence: number;
-  /** Four corners clockwise from top-left, in pixels of the oriented image. */
-  polygon: Point[];
-  box: PixelBox;
-  boxNormalized: NormalizedBox;
-  words?: TextWord[];
-}
+export const DetectedFace = record('DetectedFace', 'One detected face.', {
+  confidence: required(double, 'Confidence 0-1.'),
+  box: required(PixelBox, 'Bounding box in pixels of the oriented image.'),
+  boxNormalized: required(NormalizedBox, 'Bounding box as fractions 0-1.'),
+  landmarks: required(FaceLandmarks, 'Five landmarks.'),
+});
+export interface DetectedFace extends Infer<typeof DetectedFace> {}
 
-export interface RecognizedText {
-  /** Lines joined with \n in reading order. */
-  fullText: string;
-  lines: TextLine[];
-}
+export const TextWord = record('TextWord', 'One recognised word.', {
+  text: required(string, 'The word.'),
+  confidence: required(double, 'Confidence 0-1.'),
+  polygon: required(listOf(Point), 'Corners clockwise from top-left, in pixels of the oriented image.'),
+});
+export interface TextWord extends Infer<typeof TextWord> {}
 
-export interface Label {
-  label: string;
-  count: number;
-  /** Best confidence among the instances. */
-  confidence: number;
-}
+export const TextLine = record('TextLine', 'One recognised line of text.', {
+  text: required(string, 'The line.'),
+  confidence: required(double, 'Confidence 0-1.'),
+  polygon: required(listOf(Point), 'Four corners clockwise from top-left, in pixels of the oriented image.'),
+  box: required(PixelBox, 'Bounding box in pixels of the oriented image.'),
+  boxNormalized: required(NormalizedBox, 'Bounding box as fractions 0-1.'),
+  words: optional(listOf(TextWord), 'Words of the line, when the recogniser gives them.'),
+});
+export interface TextLine extends Infer<typeof TextLine> {}
 
-export interface StageReport {
-  status: StageStatus;
-  error?: StageError;
-  model?: ModelIdentity;
-  durationMs?: number;
-}
+export const RecognizedText = record('RecognizedText', 'All text found in the image.', {
+  fullText: required(string, 'Lines joined with \\n in reading order; empty when none.'),
+  lines: required(listOf(TextLine), 'Lines in reading order.'),
+});
+export interface RecognizedText extends Infer<typeof RecognizedText> {}
 
-export interface ImageAnalysis {
-  imageId: string;
-  /** The file or upload name the image came from, when known. */
-  sourceName?: string;
-  status: ImageStatus;
-  image?: ImageInfo;
-  labels: Label[];
-  objects: DetectedObject[];
-  faces: DetectedFace[];
-  text: RecognizedText;
-  /** Which text line lies inside which object (indexes into `text.lines` and `objects`). */
-  textInObjects: { line: number; object: number }[];
-  stages: Record<StageName, StageReport>;
-}
+export const Label = record('Label', 'An object class found in the image, with its instance count.', {
+  label: required(string, 'Class label.'),
+  count: required(int, 'Number of instances.'),
+  confidence: required(double, 'Best confidence among the instances, 0-1.'),
+});
+export interface Label extends Infer<typeof Label> {}
+
+export const TextInObject = record('TextInObject', 'A text line lying inside a detected object.', {
+  line: required(int, 'Index into text.lines.'),
+  object: required(int, 'Index into objects.'),
+});
+export interface TextInObject extends Infer<typeof TextInObject> {}
+
+export const StageReport = record('StageReport', "One stage's outcome for the image.", {
+  status: required(oneOf(STAGE_STATUSES), 'pending, running, completed, failed or skipped.'),
+  error: optional(StageError, 'Why the stage failed; only when status is failed.'),
+  model: optional(ModelIdentity, 'The model the stage ran, when it runs one.'),
+  durationMs: optional(double, 'How long the stage took, in milliseconds.'),
+});
+export interface StageReport extends Infer<typeof StageReport> {}
+
+/** The joined result of every stage for an image; the ImageAnalyzed event is this plus its envelope. */
+export const ImageAnalysis = record(
+  'ImageAnalysis',
+  'The joined result of every stage for an image: the result contract users read.',
+  {
+    imageId: required(uuid, 'The image (UUID).'),
+    sourceName: optional(string, 'The file or upload name the image came from, when known.'),
+    status: required(
+      oneOf(IMAGE_STATUSES),
+      'completed when every requested stage completed, partial when some failed, failed when none produced.',
+    ),
+    image: optional(ImageInfo, 'Facts about the image; null when preprocessing failed.'),
+    labels: required(listOf(Label), 'Object classes with instance counts, highest confidence first.'),
+    objects: required(listOf(DetectedObject), 'Detected objects.'),
+    faces: required(listOf(DetectedFace), 'Detected faces.'),
+    text: required(RecognizedText, 'Recognised text.'),
+    textInObjects: required(listOf(TextInObject), 'Which text line lies inside which object.'),
+    stages: required(
+      keyedBy(STAGES, StageReport),
+      'Per-stage outcome, keyed by stage name (preprocess, detect, faces, ocr, aggregate).',
+    ),
+  },
+);
+export interface ImageAnalysis extends Infer<typeof ImageAnalysis> {}
