@@ -1,10 +1,15 @@
+import type { RequestLimits } from './plugins/limits.ts';
 import type { Principal, Role } from './roles.ts';
 
+/**
+ * What imgpipe's plugins add to fastify's types: the route options a route group may declare (read by the
+ * cross-cutting plugins in src/plugins/), and the decorations those plugins make.
+ */
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The least role the route needs; absent for public and operations routes. */
+    /** The least role the route needs (plugins/auth.ts); absent for public and operations routes. */
     auth?: Role;
-    /** Public routes are rate-limited per client IP; operations routes (health, metrics) are not limited. */
+    /** Public routes are rate-limited per client IP (plugins/limits.ts); operations routes are not limited. */
     ipRateLimited?: boolean;
     /** The body is an image: a body over the limit is IMAGE_TOO_LARGE rather than REQUEST_TOO_LARGE. */
     imageBody?: boolean;
@@ -12,10 +17,13 @@ declare module 'fastify' {
     openapiBody?: unknown;
   }
   interface FastifyInstance {
-    /** Every route registered, in order (method, URL, hidden from the OpenAPI document). */
+    /** Every route registered, in order (method, URL, hidden from the OpenAPI document); plugins/openapi.ts. */
     registeredRoutes: readonly { method: string; url: string; hidden: boolean }[];
+    /** The per-tenant and per-IP request limits (plugins/limits.ts). */
+    limits: RequestLimits;
   }
   interface FastifyRequest {
+    /** The caller of a route that declares `config.auth` (plugins/auth.ts). */
     principal?: Principal;
   }
 }

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { extractTraceContext } from '@imgpipe/telemetry';
 import { context } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { principalOf } from '../fastify-types.ts';
-import { IdempotencyStore, type StoredResponse } from '../idempotency.ts';
-import type { CheckedImage } from '../image-intake.ts';
-import type { IngestOutcome, IngestService } from '../ingest-service.ts';
+import { principalOf } from './fastify-types.ts';
+import { IdempotencyStore, type StoredResponse } from './idempotency.ts';
+import type { CheckedImage } from './image-intake.ts';
+import type { IngestOutcome, IngestService } from './ingest-service.ts';
 import { readUpload } from './upload-input.ts';
 
 export interface UploadDeps {

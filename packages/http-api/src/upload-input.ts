@@ -1,7 +1,7 @@
 import type { AnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import type { FastifyRequest } from 'fastify';
-import { parseAnalyses, parseAttributes } from '../image-intake.ts';
+import { parseAnalyses, parseAttributes } from './image-intake.ts';
 
 export interface UploadOptions {
   analyses: AnalysisName[];

@@ -1,0 +1,295 @@
+import type { ImageStatus } from '@imgpipe/contracts';
+import { ImgpipeError } from '@imgpipe/core';
+import {
+  type Database,
+  getImage,
+  type ImageView,
+  isImageId,
+  type ProgressEvent,
+  progressChannel,
+  type ResultsCache,
+  searchImages,
+} from '@imgpipe/results';
+import { originalKey } from '@imgpipe/storage';
+import { annotateImage } from '@imgpipe/vision/annotate';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { principalOf } from '../fastify-types.ts';
+import type { ProgressHub } from '../progress-hub.ts';
+import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
+
+export interface ImageRoutesOptions {
+  db: Kysely<Database>;
+  cache: ResultsCache;
+  hub: ProgressHub;
+  blobs: { readonly bucket: string; get(ref: { bucket: string; key: string; sha256?: string }): Promise<Buffer> };
+  /** Comment line sent to keep idle SSE connections open through proxies. Default 15 s. */
+  heartbeatMs?: number;
+}
+
+const TERMINAL: ReadonlySet<ImageStatus> = new Set(['completed', 'partial', 'failed']);
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', description: 'image id (UUID)' } },
+} as const;
+
+function notFound(id: string): ImgpipeError {
+  return new ImgpipeError('RESOURCE_NOT_FOUND', `no image ${id}`);
+}
+
+/** The tenant's image, from the Redis latest view when it has one, else PostgreSQL. Another tenant's id is 404. */
+async function readImage(deps: ImageRoutesOptions, tenantId: string, id: string): Promise<ImageView> {
+  if (!isImageId(id)) throw notFound(id);
+  const imageId = id.toLowerCase();
+  const cached = await deps.cache.getLatest(tenantId, imageId).catch(() => undefined);
+  if (cached && cached.tenantId === tenantId) return cached;
+  const view = await getImage(deps.db, tenantId, imageId);
+  if (!view) throw notFound(id);
+  return view;
+}
+
+/**
+ * Reading images: search, one image, its annotated rendering, and Server-Sent Events of its progress (a shared Redis
+ * subscriber, src/progress-hub.ts). Every route needs the viewer role; another tenant's image is 404.
+ */
+export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions): Promise<void> {
+  // Open event streams end when the server stops, so a graceful shutdown is not held open by idle listeners.
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const finish of streams) finish();
+  });
+  app.get(
+    '/v1/images',
+    {
+      config: { auth: 'viewer' },
+      schema: {
+        operationId: 'searchImages',
+        tags: ['images'],
+        summary: "Search the tenant's images by label, OCR text, status and age, newest first",
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            label: { type: 'string', description: 'images with this label (exact name)' },
+            text: { type: 'string', description: 'words in the OCR text (web-search syntax: "phrase", or, -word)' },
+            status: { type: 'string', enum: ['pending', 'completed', 'partial', 'failed'] },
+            since: { type: 'string', format: 'date-time', description: 'created at or after' },
+            cursor: { type: 'string', description: 'nextCursor of the previous page' },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          },
+        },
+        response: {
+          200: {
+            description: 'one page of results',
+            type: 'object',
+            required: ['items'],
+            properties: {
+              items: { type: 'array', items: { $ref: 'ImageSummary#' } },
+              nextCursor: { type: 'string', description: 'present when there may be more' },
+            },
+          },
+          ...problemResponses(400, ...AUTH_PROBLEMS),
+        },
+      },
+    },
+    async (request) => {
+      const query = request.query as {
+        label?: string;
+        text?: string;
+        status?: ImageStatus;
+        since?: string;
+        cursor?: string;
+        limit?: number;
+      };
+      return searchImages(deps.db, {
+        tenantId: principalOf(request).tenantId,
+        ...(query.label !== undefined ? { label: query.label } : {}),
+        ...(query.text !== undefined ? { text: query.text } : {}),
+        ...(query.status !== undefined ? { status: query.status } : {}),
+        ...(query.since !== undefined ? { since: new Date(query.since) } : {}),
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      });
+    },
+  );
+
+  app.get(
+    '/v1/images/:id',
+    {
+      config: { auth: 'viewer' },
+      schema: {
+        operationId: 'getImage',
+        tags: ['images'],
+        summary: 'Status, per-stage status and results of one image',
+        params: idParams,
+        response: { 200: { description: 'the image', $ref: 'Image#' }, ...problemResponses(...AUTH_PROBLEMS, 404) },
+      },
+    },
+    async (request) => readImage(deps, principalOf(request).tenantId, (request.params as { id: string }).id),
+  );
+
+  app.get(
+    '/v1/images/:id/annotated',
+    {
+      config: { auth: 'viewer' },
+      schema: {
+        operationId: 'getAnnotatedImage',
+        tags: ['images'],
+        summary: 'The image with object boxes, faces and text lines drawn on it',
+        params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            format: { type: 'string', enum: ['png', 'jpeg'], default: 'png' },
+            maxSide: { type: 'integer', minimum: 16, maximum: 8192, description: 'long side of the output' },
+          },
+        },
+        response: {
+          200: {
+            description: 'the annotated image',
+            content: {
+              'image/png': { schema: { type: 'string', format: 'binary' } },
+              'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
+          ...problemResponses(...AUTH_PROBLEMS, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = principalOf(request);
+      const { id } = request.params as { id: string };
+      const { format = 'png', maxSide } = request.query as { format?: 'png' | 'jpeg'; maxSide?: number };
+      const view = await readImage(deps, tenantId, id);
+      const bytes = await deps.blobs.get(await originalOf(deps, tenantId, view.imageId));
+      const annotated = await annotateImage(
+        bytes,
+        { objects: view.objects, faces: view.faces, text: view.text.lines },
+        { format, ...(maxSide ? { maxSide } : {}) },
+      );
+      return reply
+        .type(format === 'jpeg' ? 'image/jpeg' : 'image/png')
+        .header('cache-control', TERMINAL.has(view.status) ? 'private, max-age=3600' : 'no-store')
+        .send(Buffer.from(annotated));
+    },
+  );
+
+  app.get(
+    '/v1/images/:id/events',
+    {
+      config: { auth: 'viewer' },
+      schema: {
+        operationId: 'streamImageEvents',
+        tags: ['images'],
+        summary: 'Server-Sent Events of stage progress until the image is finished',
+        description:
+          'Events: `image` (the current status and stages, first), `stage` (a stage changed), `result` (the full ' +
+          'image once finished; the stream then ends). A comment line every 15 s keeps the connection open.',
+        params: idParams,
+        response: {
+          200: {
+            description: 'an event stream',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...problemResponses(...AUTH_PROBLEMS, 404),
+        },
+      },
+    },
+    (request, reply) => streamEvents(deps, request, reply, streams),
+  );
+}
+
+async function originalOf(deps: ImageRoutesOptions, tenantId: string, imageId: string) {
+  const row = await deps.db
+    .selectFrom('images')
+    .select(['blob_bucket', 'blob_key', 'sha256'])
+    .where('id', '=', imageId)
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
+  if (!row) throw notFound(imageId);
+  if (row.blob_bucket && row.blob_key) return { bucket: row.blob_bucket, key: row.blob_key };
+  // An inline upload from a direct producer: preprocess stored it content-addressed.
+  if (row.sha256) return { bucket: deps.blobs.bucket, key: originalKey(tenantId, row.sha256) };
+  throw new ImgpipeError('STORAGE_OBJECT_NOT_FOUND', `image ${imageId} has no stored original yet`);
+}
+
+function stageSummary(view: ImageView) {
+  return { imageId: view.imageId, status: view.status, stages: view.stages, updatedAt: view.updatedAt };
+}
+
+async function streamEvents(
+  deps: ImageRoutesOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  streams: Set<() => void>,
+): Promise<void> {
+  const { tenantId } = principalOf(request);
+  const first = await readImage(deps, tenantId, (request.params as { id: string }).id);
+  const imageId = first.imageId;
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  let closed = false;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    streams.delete(finish);
+    clearInterval(heartbeat);
+    void unsubscribe?.();
+    raw.end();
+  };
+  raw.on('close', finish);
+  streams.add(finish);
+  const send = (event: string, data: unknown, id?: string) => {
+    if (closed) return;
+    raw.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const sendResult = async () => {
+    const view = await getImage(deps.db, tenantId, imageId);
+    if (view) send('result', view, view.updatedAt);
+    finish();
+  };
+  // Notifications are handled one at a time, in order.
+  let queue = Promise.resolve();
+  const onMessage = (message: string) => {
+    queue = queue
+      .then(async () => {
+        if (closed) return;
+        const event = JSON.parse(message) as ProgressEvent;
+        if (event.stage) send('stage', event, event.updatedAt);
+        else send('image', { imageId, status: event.status, updatedAt: event.updatedAt }, event.updatedAt);
+        if (TERMINAL.has(event.status)) await sendResult();
+      })
+      .catch((error: unknown) => {
+        request.log.warn({ err: (error as Error).message, imageId }, 'progress stream failed');
+        finish();
+      });
+  };
+  try {
+    // Subscribe first, then read the state: a change between the two is seen twice, never missed.
+    unsubscribe = await deps.hub.subscribe(progressChannel(tenantId, imageId), onMessage);
+    if (closed) {
+      await unsubscribe();
+      return;
+    }
+    const current = (await getImage(deps.db, tenantId, imageId)) ?? first;
+    send('image', stageSummary(current), current.updatedAt);
+    if (TERMINAL.has(current.status)) {
+      send('result', current, current.updatedAt);
+      finish();
+    }
+  } catch (error) {
+    request.log.warn({ err: (error as Error).message, imageId }, 'progress stream failed');
+    finish();
+  }
+}
