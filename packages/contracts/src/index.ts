@@ -1,8 +1,11 @@
 export * from './codec.ts';
+export { type Infer, type JsonSchema, jsonSchemaOf, type RecordShape, type Shape } from './data-shape.ts';
 export * from './event-schemas.ts';
 export * from './labels.ts';
 export * from './events.ts';
 export * from './example-events.ts';
+export * from './example-views.ts';
+export * from './image-view.ts';
 export * from './results.ts';
 export * from './schema-compatibility.ts';
 export * from './schemas.ts';

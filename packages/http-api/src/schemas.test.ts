@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { exampleImageSummary, exampleImageView, ImageView } from '@imgpipe/contracts';
+import Fastify from 'fastify';
+import { imageViewSchema, SHARED_SCHEMAS } from './schemas.ts';
+
+/** A server that answers with the given body through a response schema, as the API's routes do. */
+async function serialised(ref: string, body: unknown): Promise<unknown> {
+  const app = Fastify();
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  app.get('/', { schema: { response: { 200: { $ref: `${ref}#` } } } }, async () => body);
+  try {
+    const response = await app.inject({ method: 'GET', url: '/' });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json();
+  } finally {
+    await app.close();
+  }
+}
+
+// Response schemas drive serialisation: a field the schema lacks is silently dropped from every response.
+describe('the API schemas of the result views', () => {
+  test('an image with every field of the contract set comes out of the Image schema unchanged', async () => {
+    assert.deepEqual(await serialised('Image', exampleImageView()), exampleImageView());
+  });
+
+  test('a search summary comes out of the ImageSummary schema unchanged', async () => {
+    assert.deepEqual(await serialised('ImageSummary', exampleImageSummary()), exampleImageSummary());
+  });
+
+  test('a deduplicated upload carries the whole image', async () => {
+    const accepted = {
+      imageId: exampleImageView().imageId,
+      status: 'partial',
+      deduplicated: true,
+      sourceName: 'bus.jpg',
+      links: { self: '/v1/images/x', events: '/v1/images/x/events', annotated: '/v1/images/x/annotated' },
+      result: exampleImageView(),
+    };
+    assert.deepEqual(await serialised('AcceptedImage', accepted), accepted);
+  });
+
+  test('the Image schema requires exactly the contract fields that are not optional', () => {
+    const required = Object.entries(ImageView.fields)
+      .filter(([, field]) => !field.optional)
+      .map(([name]) => name);
+    assert.deepEqual(imageViewSchema['required'], required);
+    assert.deepEqual(Object.keys(imageViewSchema['properties'] as object), Object.keys(ImageView.fields));
+  });
+});
