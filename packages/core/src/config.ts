@@ -5,6 +5,11 @@ import { ImgpipeError } from './errors.ts';
  * at once, one line per variable, so a misconfigured deployment fails with a complete list instead of the first hit.
  *
  *   const config = loadConfig({ port: int('PORT', { default: 8080, min: 1, max: 65535 }) });
+ *
+ * Packages export their settings; each process composes them into one tree (groups nest) and loads it once, so a
+ * mistake in any package's variables is reported together with all the others:
+ *
+ *   const config = loadConfig({ stream: stageProcessSettings, vision: visionSettings });   // config.vision.faceModel
  */
 export interface Setting<T> {
   readonly variable: string;
@@ -40,11 +45,59 @@ export function str(variable: string, options: Options<string> & { oneOf?: reado
   };
 }
 
-export function optionalStr(variable: string, options: { description?: string } = {}): Setting<string | undefined> {
+export function optionalStr(
+  variable: string,
+  options: { description?: string; minLength?: number } = {},
+): Setting<string | undefined> {
   return {
     variable,
     description: options.description,
-    parse: (raw) => (raw === undefined || raw === '' ? undefined : raw),
+    parse(raw) {
+      if (raw === undefined || raw === '') return undefined;
+      if (options.minLength !== undefined && raw.length < options.minLength) {
+        throw new SettingError(`${variable} must be at least ${options.minLength} characters (got ${raw.length})`);
+      }
+      return raw;
+    },
+  };
+}
+
+/** A URL whose scheme is one of `protocols` (default http and https). */
+export function url(
+  variable: string,
+  options: Options<string> & { protocols?: readonly string[] } = {},
+): Setting<string> {
+  const protocols = options.protocols ?? ['http:', 'https:'];
+  return {
+    variable,
+    description: options.description,
+    parse(raw) {
+      const value = raw === undefined || raw === '' ? (options.default ?? required(variable)) : raw;
+      let parsed: URL;
+      try {
+        parsed = new URL(value);
+      } catch {
+        throw new SettingError(`${variable} must be a URL such as ${protocols[0]}//host:port (got "${value}")`);
+      }
+      if (!protocols.includes(parsed.protocol)) {
+        const schemes = protocols.map((protocol) => `${protocol}//`).join(' or ');
+        throw new SettingError(`${variable} must be a URL starting with ${schemes} (got "${value}")`);
+      }
+      return value;
+    },
+  };
+}
+
+/** An optional URL: unset or empty is undefined. */
+export function optionalUrl(
+  variable: string,
+  options: { description?: string; protocols?: readonly string[] } = {},
+): Setting<string | undefined> {
+  const checked = url(variable, options);
+  return {
+    variable,
+    description: options.description,
+    parse: (raw) => (raw === undefined || raw === '' ? undefined : checked.parse(raw)),
   };
 }
 
@@ -122,28 +175,46 @@ export function list(variable: string, options: Options<string[]> = {}): Setting
   };
 }
 
-export type ConfigOf<S extends Record<string, Setting<unknown>>> = {
-  readonly [K in keyof S]: ReturnType<S[K]['parse']>;
+/** Settings, and groups of settings (a package's, nested in a process's), to any depth. */
+export interface Settings {
+  readonly [key: string]: Setting<unknown> | Settings;
+}
+
+export type ConfigOf<S extends Settings> = {
+  readonly [K in keyof S]: S[K] extends Setting<infer T> ? T : S[K] extends Settings ? ConfigOf<S[K]> : never;
 };
 
-export function loadConfig<S extends Record<string, Setting<unknown>>>(
-  settings: S,
-  env: ConfigEnv = process.env,
-): ConfigOf<S> {
-  const result: Record<string, unknown> = {};
+function isSetting(value: Setting<unknown> | Settings): value is Setting<unknown> {
+  return typeof value['parse'] === 'function' && typeof value['variable'] === 'string';
+}
+
+/**
+ * Reads and validates every setting of the tree, then returns the typed, frozen configuration, or throws
+ * CONFIG_INVALID listing every mistake (one line per variable, a variable read by two groups named once).
+ */
+export function loadConfig<S extends Settings>(settings: S, env: ConfigEnv = process.env): ConfigOf<S> {
   const problems: string[] = [];
-  for (const [key, setting] of Object.entries(settings)) {
-    try {
-      result[key] = setting.parse(env[setting.variable]);
-    } catch (error) {
-      if (!(error instanceof SettingError)) throw error;
-      problems.push(error.message);
+  const load = (tree: Settings): Record<string, unknown> => {
+    const result: Record<string, unknown> = {};
+    for (const [key, entry] of Object.entries(tree)) {
+      if (!isSetting(entry)) {
+        result[key] = load(entry);
+        continue;
+      }
+      try {
+        result[key] = entry.parse(env[entry.variable]);
+      } catch (error) {
+        if (!(error instanceof SettingError)) throw error;
+        if (!problems.includes(error.message)) problems.push(error.message);
+      }
     }
-  }
+    return Object.freeze(result);
+  };
+  const result = load(settings);
   if (problems.length > 0) {
     throw new ImgpipeError('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       details: { problems },
     });
   }
-  return Object.freeze(result) as ConfigOf<S>;
+  return result as ConfigOf<S>;
 }

@@ -1,4 +1,4 @@
-import { bool, type ConfigOf, int, oneOf, optionalStr, str } from './config.ts';
+import { bool, type ConfigOf, int, oneOf, optionalStr, str, url } from './config.ts';
 
 /**
  * Where the services live. One set of variable names serves the native local stack (`imgpipe stack up` listens
@@ -25,11 +25,11 @@ export type KafkaConnection = ConfigOf<typeof kafkaConnectionSettings>;
 
 export const serviceSettings = {
   ...kafkaConnectionSettings,
-  schemaRegistryUrl: str('IMGPIPE_SCHEMA_REGISTRY_URL', {
+  schemaRegistryUrl: url('IMGPIPE_SCHEMA_REGISTRY_URL', {
     default: 'http://127.0.0.1:8081/apis/ccompat/v7',
     description: 'Confluent-compatible schema registry API',
   }),
-  s3Endpoint: str('IMGPIPE_S3_ENDPOINT', { default: 'http://127.0.0.1:9000', description: 'S3-compatible endpoint' }),
+  s3Endpoint: url('IMGPIPE_S3_ENDPOINT', { default: 'http://127.0.0.1:9000', description: 'S3-compatible endpoint' }),
   s3Region: str('IMGPIPE_S3_REGION', { default: 'us-east-1' }),
   s3Bucket: str('IMGPIPE_S3_BUCKET', {
     default: 'imgpipe',
