@@ -8,6 +8,7 @@ export {
   DEFAULT_PAGE_SIZE,
   findRecentBySha,
   getImage,
+  getImages,
   type ImageSummary,
   type ImageView,
   MAX_PAGE_SIZE,
@@ -26,18 +27,27 @@ export {
   ResultsCache,
   type ResultsCacheOptions,
   tenantProgressPattern,
+  type ViewUpdate,
 } from './results-cache.ts';
 export {
+  type BatchWriteResult,
   type BlobReference,
   DEFAULT_DEADLINE_MS,
   ResultsRepository,
+  type ResultsWrite,
   type ResultsRepositoryOptions,
   type StageRecord,
   type UploadRecord,
   type WriteResult,
 } from './results-repository.ts';
 export type { Database } from './schema.ts';
-export { recordImageUploaded, type ResultsListener, resultsStage } from './results-stage.ts';
+export {
+  type ImageTouched,
+  recordImageUploaded,
+  type ResultsListener,
+  resultsStage,
+  toResultsWrite,
+} from './results-stage.ts';
 export {
   type ResultsChange,
   type ResultsChangeListener,

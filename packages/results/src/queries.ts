@@ -8,12 +8,20 @@ import {
   type StageReport,
 } from '@imgpipe/contracts';
 import { type ErrorCode, ImgpipeError } from '@imgpipe/core';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { withDatabaseErrors } from './database-errors.ts';
 import { isImageId } from './image-id.ts';
 import { toDetectedFace, toDetectedObject, toLabel, toTextLine } from './rows.ts';
 import { sortLabels } from '@imgpipe/contracts';
-import type { Database, ImageRow, ImageStageRow } from './schema.ts';
+import type {
+  Database,
+  DetectionsTable,
+  FacesTable,
+  ImageLabelsTable,
+  ImageRow,
+  ImageStageRow,
+  TextLinesTable,
+} from './schema.ts';
 
 /** What a user reads about one image: the result contract, plus the record's bookkeeping. */
 export interface ImageView extends ImageAnalysis {
@@ -105,24 +113,101 @@ export async function getImage(
         .orderBy('ordinal')
         .execute();
       const labels = await trx.selectFrom('image_labels').selectAll().where('image_id', '=', imageId).execute();
-      const view: ImageView = {
-        imageId: image.id,
-        tenantId: image.tenant_id,
-        ...(image.source_name === null ? {} : { sourceName: image.source_name }),
-        ...(image.content_type === null ? {} : { contentType: image.content_type }),
-        status: image.status,
-        requestedAnalyses: image.requested_analyses as AnalysisName[],
-        ...(image.info === null ? {} : { image: image.info }),
-        labels: sortLabels(labels.map(toLabel)),
-        objects: objects.map(toDetectedObject),
-        faces: faces.map(toDetectedFace),
-        text: { fullText: image.full_text ?? '', lines: lines.map(toTextLine) },
-        textInObjects: image.analysis?.textInObjects ?? [],
-        stages: stageReports(stages),
-        ...imageError(image),
-        ...dates(image),
+      return toImageView(image, { stages, objects, faces, lines, labels });
+    }),
+  );
+}
+
+interface ImageRows {
+  stages: readonly ImageStageRow[];
+  objects: readonly Selectable<DetectionsTable>[];
+  faces: readonly Selectable<FacesTable>[];
+  lines: readonly Selectable<TextLinesTable>[];
+  labels: readonly Selectable<ImageLabelsTable>[];
+}
+
+function toImageView(image: ImageRow, rows: ImageRows): ImageView {
+  return {
+    imageId: image.id,
+    tenantId: image.tenant_id,
+    ...(image.source_name === null ? {} : { sourceName: image.source_name }),
+    ...(image.content_type === null ? {} : { contentType: image.content_type }),
+    status: image.status,
+    requestedAnalyses: image.requested_analyses as AnalysisName[],
+    ...(image.info === null ? {} : { image: image.info }),
+    labels: sortLabels(rows.labels.map(toLabel)),
+    objects: rows.objects.map(toDetectedObject),
+    faces: rows.faces.map(toDetectedFace),
+    text: { fullText: image.full_text ?? '', lines: rows.lines.map(toTextLine) },
+    textInObjects: image.analysis?.textInObjects ?? [],
+    stages: stageReports(rows.stages),
+    ...imageError(image),
+    ...dates(image),
+  };
+}
+
+/**
+ * Several images at once, as getImage reads each, in one snapshot and six queries whatever their number (the results
+ * service refreshes every image a batch touched this way). Keyed by image id; ids of another tenant are left out.
+ */
+export async function getImages(
+  db: Kysely<Database>,
+  images: readonly { tenantId: string; imageId: string }[],
+): Promise<Map<string, ImageView>> {
+  const tenantOf = new Map(
+    images.filter((ref) => isImageId(ref.imageId)).map((ref) => [ref.imageId.toLowerCase(), ref.tenantId]),
+  );
+  const ids = [...tenantOf.keys()];
+  const views = new Map<string, ImageView>();
+  if (ids.length === 0) return views;
+  const read = db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only');
+  return withDatabaseErrors(() =>
+    read.execute(async (trx) => {
+      const anyId = (column: string) => sql<boolean>`${sql.ref(column)} = any(${ids}::uuid[])`;
+      const rows = async <Row extends { image_id: string }>(query: Promise<Row[]>) => {
+        const byImage = new Map<string, Row[]>();
+        for (const row of await query) byImage.set(row.image_id, [...(byImage.get(row.image_id) ?? []), row]);
+        return byImage;
       };
-      return view;
+      const found = await trx.selectFrom('images').selectAll().where(anyId('id')).execute();
+      const stages = await rows(trx.selectFrom('image_stages').selectAll().where(anyId('image_id')).execute());
+      const objects = await rows(
+        trx
+          .selectFrom('detections')
+          .selectAll()
+          .where(anyId('image_id'))
+          .orderBy('image_id')
+          .orderBy('ordinal')
+          .execute(),
+      );
+      const faces = await rows(
+        trx.selectFrom('faces').selectAll().where(anyId('image_id')).orderBy('image_id').orderBy('ordinal').execute(),
+      );
+      const lines = await rows(
+        trx
+          .selectFrom('text_lines')
+          .selectAll()
+          .where(anyId('image_id'))
+          .orderBy('image_id')
+          .orderBy('ordinal')
+          .execute(),
+      );
+      const labels = await rows(trx.selectFrom('image_labels').selectAll().where(anyId('image_id')).execute());
+      for (const image of found) {
+        if (tenantOf.get(image.id) !== image.tenant_id) continue;
+        const id = image.id;
+        views.set(
+          id,
+          toImageView(image, {
+            stages: stages.get(id) ?? [],
+            objects: objects.get(id) ?? [],
+            faces: faces.get(id) ?? [],
+            lines: lines.get(id) ?? [],
+            labels: labels.get(id) ?? [],
+          }),
+        );
+      }
+      return views;
     }),
   );
 }

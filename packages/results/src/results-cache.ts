@@ -50,6 +50,19 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 return 1
 `;
 
+/** ioredis sends a defined command as EVALSHA, loading the script on each connection once (pipelines too). */
+const SET_IF_NEWER_COMMAND = 'imgpipeSetViewIfNewer';
+
+type ScriptedRedis = { [SET_IF_NEWER_COMMAND]: (key: string, view: string, updatedAt: string, ttl: number) => unknown };
+
+/** One image's refresh: its view for the cache and its progress notification. */
+export interface ViewUpdate {
+  tenantId: string;
+  imageId: string;
+  view: ImageView;
+  progress: ProgressEvent;
+}
+
 /** The latest view of each image in Redis, and progress notifications for live subscribers. */
 export class ResultsCache {
   readonly #redis: Redis;
@@ -58,6 +71,31 @@ export class ResultsCache {
   constructor(redis: Redis, options: ResultsCacheOptions = {}) {
     this.#redis = redis;
     this.#ttlSeconds = options.ttlSeconds ?? DEFAULT_CACHE_TTL_SECONDS;
+    if (!(SET_IF_NEWER_COMMAND in redis))
+      redis.defineCommand(SET_IF_NEWER_COMMAND, { numberOfKeys: 1, lua: SET_IF_NEWER });
+  }
+
+  /**
+   * Stores each view (unless the cache has a newer one) and publishes each progress event, all in one pipeline: one
+   * round trip for a whole batch. Throws CACHE_UNAVAILABLE if any command failed.
+   */
+  async setLatestAndPublish(updates: readonly ViewUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const pipeline = this.#redis.pipeline();
+    for (const { tenantId, imageId, view, progress } of updates) {
+      (pipeline as unknown as ScriptedRedis)[SET_IF_NEWER_COMMAND](
+        imageKey(tenantId, imageId),
+        JSON.stringify(view),
+        view.updatedAt,
+        this.#ttlSeconds,
+      );
+      pipeline.publish(progressChannel(tenantId, imageId), JSON.stringify(progress));
+    }
+    const results = await withCacheErrors(() => pipeline.exec());
+    const failed = results?.find(([error]) => error);
+    if (failed?.[0]) {
+      throw new ImgpipeError('CACHE_UNAVAILABLE', `Redis: ${failed[0].message}`, { cause: failed[0] });
+    }
   }
 
   /** True if stored, false if the cache already had a newer view. */

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
 import type { Kysely } from 'kysely';
 import { countRows, getImage } from './queries.ts';
-import { ResultsRepository, type StageRecord, type UploadRecord } from './results-repository.ts';
+import { ResultsRepository, type ResultsWrite, type StageRecord, type UploadRecord } from './results-repository.ts';
 import type { Database } from './schema.ts';
 import {
   deleteTenants,
@@ -366,5 +366,141 @@ describe('ResultsRepository', () => {
     ]);
     assert.deepEqual(await countRows(db, imageId), { stages: 5, detections: 3, faces: 1, textLines: 3, labels: 3 });
     assert.equal((await getImage(db, tenantId, imageId))?.status, 'completed');
+  });
+});
+
+describe('ResultsRepository.apply (batches)', () => {
+  /** Every kind of write for one image, a dead letter and late, replayed and out-of-order news among them. */
+  function lifecycle(imageId: string, tenantId: string): ResultsWrite[] {
+    return [
+      { kind: 'upload', upload: upload(imageId, tenantId) },
+      ...stageEvents(imageId, tenantId).map((outcome): ResultsWrite => ({ kind: 'stage', outcome })),
+      {
+        kind: 'stage',
+        outcome: {
+          imageId,
+          tenantId,
+          stage: 'faces',
+          report: { status: 'failed', error: { code: 'MODEL_INFERENCE_FAILED', message: 'x' } },
+        },
+      },
+      { kind: 'analysis', analysis: sampleAnalysis(imageId), tenantId },
+    ];
+  }
+
+  async function applyInChunks(repo: ResultsRepository, writes: ResultsWrite[], sizes: number[]): Promise<void> {
+    let start = 0;
+    for (let i = 0; start < writes.length; i += 1) {
+      const size = sizes[i % sizes.length]!;
+      const { rejected } = await repo.apply(writes.slice(start, start + size));
+      assert.deepEqual(rejected, []);
+      start += size;
+    }
+  }
+
+  test('a batch converges on the rows of its writes applied one by one, in any order and chunking', async () => {
+    const repo = new ResultsRepository(db, { clock });
+    const tenantId = tenant();
+    for (const seed of [11, 12, 13, 14, 15, 16]) {
+      // The same shuffled sequence (replays included) for three images of each variant, interleaved.
+      const order = shuffled([...lifecycle('x', tenantId).keys(), ...lifecycle('x', tenantId).keys()], seed);
+      const variant = () => {
+        const ids = [randomUUID(), randomUUID(), randomUUID()];
+        const writes = order.flatMap((position) => ids.map((id) => lifecycle(id, tenantId)[position]!));
+        return { ids, writes };
+      };
+      const oneByOne = variant();
+      for (const write of oneByOne.writes) assert.deepEqual((await repo.apply([write])).rejected, []);
+      const whole = variant();
+      await applyInChunks(repo, whole.writes, [whole.writes.length]);
+      const chunked = variant();
+      await applyInChunks(repo, chunked.writes, [1, 7, 3, 16]);
+      for (let i = 0; i < 3; i += 1) {
+        const expected = await snapshot(oneByOne.ids[i]!);
+        assert.deepEqual(await snapshot(whole.ids[i]!), expected, `seed ${seed}, one batch, image ${i}`);
+        assert.deepEqual(await snapshot(chunked.ids[i]!), expected, `seed ${seed}, chunks, image ${i}`);
+      }
+    }
+  });
+
+  test('a replayed batch changes nothing and says so; two events for one image change it once', async () => {
+    const repo = new ResultsRepository(db, { clock });
+    const tenantId = tenant();
+    const [a, b] = [randomUUID(), randomUUID()];
+    const writes: ResultsWrite[] = [
+      { kind: 'upload', upload: upload(a, tenantId) },
+      {
+        kind: 'stage',
+        outcome: { imageId: a, tenantId, stage: 'detect', report: report('detect'), objects: sampleObjects() },
+      },
+      { kind: 'stage', outcome: { imageId: b, tenantId, stage: 'ocr', report: report('ocr'), text: sampleText() } },
+    ];
+    const first = await repo.apply(writes);
+    assert.deepEqual(first.changed, [true, true, true]);
+    assert.deepEqual(
+      first.images.map(({ imageId, changed }) => ({ imageId, changed })),
+      [
+        { imageId: a, changed: true },
+        { imageId: b, changed: true },
+      ],
+    );
+    const before = [await snapshot(a), await snapshot(b)];
+    const replay = await repo.apply(writes);
+    assert.deepEqual(replay.changed, [false, false, false]);
+    assert.ok(replay.images.every((image) => !image.changed));
+    assert.deepEqual([await snapshot(a), await snapshot(b)], before);
+    assert.deepEqual(await countRows(db, a), { stages: 5, detections: 3, faces: 0, textLines: 0, labels: 2 });
+  });
+
+  test('a write that can never apply is refused alone; the rest of the batch is applied', async () => {
+    const repo = new ResultsRepository(db, { clock });
+    const [owner, intruder] = [tenant(), tenant()];
+    const [a, b] = [randomUUID(), randomUUID()];
+    await repo.recordUpload(upload(a, owner));
+    const result = await repo.apply([
+      {
+        kind: 'stage',
+        outcome: { imageId: a, tenantId: intruder, stage: 'detect', report: report('detect'), objects: [] },
+      },
+      { kind: 'upload', upload: upload('not-a-uuid', owner) },
+      {
+        kind: 'stage',
+        outcome: { imageId: a, tenantId: owner, stage: 'faces', report: report('faces'), faces: sampleFaces() },
+      },
+      { kind: 'upload', upload: upload(b, owner) },
+    ]);
+    assert.deepEqual(
+      result.rejected.map(({ index, error }) => [index, error.code, error.retriable]),
+      [
+        [0, 'EVENT_TENANT_MISMATCH', false],
+        [1, 'CODEC_INVALID_PAYLOAD', false],
+      ],
+    );
+    assert.deepEqual(result.changed, [false, false, true, true]);
+    const view = await getImage(db, owner, a);
+    assert.equal(view?.stages.detect.status, 'pending', "the intruder's write left no trace");
+    assert.equal(view?.faces.length, 1);
+    assert.equal((await getImage(db, owner, b))?.status, 'pending');
+  });
+
+  test('ImageAnalyzed fills only the stages whose own events have not arrived; those keep their own rows', async () => {
+    const repo = new ResultsRepository(db, { clock });
+    const tenantId = tenant();
+    const imageId = randomUUID();
+    const own = sampleObjects().slice(0, 1);
+    await repo.recordUpload(upload(imageId, tenantId));
+    await repo.recordStage({ imageId, tenantId, stage: 'detect', report: report('detect'), objects: own });
+    // An analysis that joined another run of detect: it does not overwrite the rows detect's own event wrote.
+    await repo.recordAnalysis(sampleAnalysis(imageId), tenantId);
+    const view = await getImage(db, tenantId, imageId);
+    assert.deepEqual(view?.objects, own);
+    assert.deepEqual(view?.faces, sampleFaces(), 'faces had not reported: filled from the analysis');
+    assert.deepEqual(view?.text, sampleText(), 'ocr had not reported: filled from the analysis');
+    assert.equal(view?.status, 'completed');
+    assert.deepEqual(
+      view?.labels.map((label) => label.label),
+      ['face', 'dog', 'person'],
+      'labels are the analysis’s',
+    );
   });
 });

@@ -1,25 +1,31 @@
-import { isDeepStrictEqual } from 'node:util';
 import {
-  ANALYSES,
-  type AnalysisName,
-  type DetectedFace,
-  type DetectedObject,
   type ImageAnalysis,
-  type ImageInfo,
-  type ImageStatus,
   type Label,
-  type RecognizedText,
   STAGES,
   type StageError,
   type StageName,
-  type StageReport,
+  sortLabels,
 } from '@imgpipe/contracts';
-import { ImgpipeError } from '@imgpipe/core';
-import type { Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import { ImgpipeError, toImgpipeError } from '@imgpipe/core';
+import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import { withDatabaseErrors } from './database-errors.ts';
 import { canonicalImageId } from './image-id.ts';
 import {
-  asStored,
+  applyAnalysis,
+  applyStage,
+  applyUpload,
+  type ImageState,
+  imageChanged,
+  imageRowChanged,
+  newImageState,
+  type OutputRows,
+  type ResultsWrite,
+  type RowTable,
+  type StageRecord,
+  tablesNeeded,
+  type UploadRecord,
+} from './image-state.ts';
+import {
   detectionRow,
   faceRow,
   labelRow,
@@ -29,58 +35,26 @@ import {
   toLabel,
   toTextLine,
 } from './rows.ts';
-import { labelsFromObjects, sortLabels } from '@imgpipe/contracts';
-import type { Database, ImageRow, ImagesTable, ImageStageRow } from './schema.ts';
-import { imageStatusMayBecome, stageStatusMayBecome } from './status-order.ts';
+import type { Database, ImageRow, ImageStageRow } from './schema.ts';
 
-export interface BlobReference {
-  bucket: string;
-  key: string;
-}
-
-export interface UploadRecord {
-  imageId: string;
-  tenantId: string;
-  sourceName?: string;
-  contentType?: string;
-  /** Bytes. */
-  size?: number;
-  sha256?: string;
-  /** Where the bytes live; absent while a direct producer's inline image has not been moved to storage yet. */
-  blob?: BlobReference;
-  analyses: readonly AnalysisName[];
-  occurredAt: Date;
-  /** When the deadline sweep gives up on the image; defaults to occurredAt + the repository's default deadline. */
-  deadlineAt?: Date;
-}
-
-interface StageOutcomeBase {
-  imageId: string;
-  tenantId: string;
-  report: StageReport;
-  /** When the stage produced the event; dates the image row if this event is the first one seen for it. */
-  occurredAt?: Date;
-}
-
-/**
- * One stage's outcome as the results consumer sees it. The payload replaces that stage's rows when the report says
- * completed; leave it out to record a status alone (running, failed).
- */
-export type StageRecord = StageOutcomeBase &
-  (
-    | { stage: 'preprocess'; info?: ImageInfo }
-    | { stage: 'detect'; objects?: readonly DetectedObject[] }
-    | { stage: 'faces'; faces?: readonly DetectedFace[] }
-    | { stage: 'ocr'; text?: RecognizedText }
-    | { stage: 'aggregate' }
-  );
+export type { BlobReference, ResultsWrite, StageRecord, UploadRecord } from './image-state.ts';
 
 export interface WriteResult {
   imageId: string;
   tenantId: string;
   /** False when the call changed nothing (a replay): the caller can skip refreshing caches and notifying. */
   changed: boolean;
-  status: ImageStatus;
+  status: ImageRow['status'];
+}
+
+/** What one `apply` did: per image, per write, and the writes it refused. */
+export interface BatchWriteResult {
+  /** Every image the applied writes touched, once, in order of first appearance. */
+  images: WriteResult[];
+  /** Per write (same index as given): whether it changed its image; false for refused writes. */
+  changed: boolean[];
+  /** Writes left out because they can never apply (not a UUID, another tenant's image); the rest were applied. */
+  rejected: { index: number; error: ImgpipeError }[];
 }
 
 export interface ResultsRepositoryOptions {
@@ -95,23 +69,23 @@ const INSERT_CHUNK = 1000;
 
 type Trx = Transaction<Database>;
 
-/** What one transaction learns and changes about one image. */
-interface ImageWrite {
-  trx: Trx;
-  image: ImageRow;
-  /** This transaction created the image's row. */
-  inserted: boolean;
-  stages: Map<StageName, ImageStageRow>;
-  now: Date;
-  /** Columns of the image row that differ from what is stored, written once by flushImage. */
-  patch: Record<string, unknown>;
-  changed: boolean;
+/** How a write would create the image's row if it is the first news of the image. */
+interface ImageTarget {
+  imageId: string;
+  tenantId: string;
+  createdAt: Date;
+  deadlineAt: Date;
+  rows: Set<RowTable>;
+  labels: boolean;
 }
 
 /**
- * Materialises every pipeline outcome into PostgreSQL. Every call is one transaction and an idempotent upsert:
- * replaying it, or receiving events out of order across topics, converges on the same rows. Each transaction
- * first locks the image's row, so writers of one image (and the deadline sweep) take turns.
+ * Materialises every pipeline outcome into PostgreSQL. `apply` takes a batch of writes and runs them in ONE
+ * transaction: it creates the rows of images seen for the first time, locks every image the batch touches (in id
+ * order, so concurrent batches cannot deadlock), loads their rows with one query per table, folds the writes in
+ * order through the rules of image-state.ts, and writes back only what changed with multi-row statements. Replays
+ * change nothing; events received out of order across topics converge on the same rows; and a batch converges on
+ * the rows of its writes applied one by one. The record* methods are batches of one.
  */
 export class ResultsRepository {
   readonly #db: Kysely<Database>;
@@ -126,39 +100,12 @@ export class ResultsRepository {
 
   /** An image was uploaded: its row (pending) and one stage row per stage, skipped for analyses not asked for. */
   recordUpload(upload: UploadRecord): Promise<WriteResult> {
-    const deadlineAt = upload.deadlineAt ?? new Date(upload.occurredAt.getTime() + this.#defaultDeadlineMs);
-    return this.#write(upload.imageId, upload.tenantId, upload.occurredAt, deadlineAt, async (write) => {
-      const { image } = write;
-      const requested = ANALYSES.filter((analysis) => upload.analyses.includes(analysis));
-      const firstUpload = image.uploaded_at === null;
-      patchImage(write, {
-        uploaded_at: firstUpload ? upload.occurredAt : undefined,
-        source_name: image.source_name ?? upload.sourceName ?? null,
-        content_type: image.content_type ?? upload.contentType ?? null,
-        byte_size: image.byte_size === null ? (upload.size ?? null) : Number(image.byte_size),
-        sha256: image.sha256 ?? upload.sha256?.toLowerCase() ?? null,
-        blob_bucket: image.blob_bucket ?? upload.blob?.bucket ?? null,
-        blob_key: image.blob_key ?? upload.blob?.key ?? null,
-        requested_analyses: firstUpload ? [...requested] : undefined,
-        created_at: new Date(Math.min(image.created_at.getTime(), upload.occurredAt.getTime())),
-        // The upload's deadline overrides the default that a row created by an earlier stage event got.
-        deadline_at: firstUpload ? deadlineAt : undefined,
-      });
-      for (const stage of STAGES) {
-        const wanted = stage === 'preprocess' || stage === 'aggregate' || requested.includes(stage as AnalysisName);
-        await putStage(write, stage, { status: wanted ? 'pending' : 'skipped' });
-      }
-    });
+    return this.#one({ kind: 'upload', upload });
   }
 
   /** One stage's report and output; see StageRecord. A failed preprocess fails the whole image. */
   recordStage(outcome: StageRecord): Promise<WriteResult> {
-    return this.#write(outcome.imageId, outcome.tenantId, outcome.occurredAt, undefined, async (write) => {
-      const status = await putStage(write, outcome.stage, outcome.report);
-      const completed = outcome.report.status === 'completed' && status === 'completed';
-      if (completed) await writeStageOutput(write, outcome, { deriveLabels: true });
-      if (outcome.report.status === 'failed' && status === 'failed') await settleAfterFailure(write, outcome.stage);
-    });
+    return this.#one({ kind: 'stage', outcome });
   }
 
   /** A stage gave up on the image (its dead-letter event); shorthand for recordStage with a failed report. */
@@ -167,373 +114,356 @@ export class ResultsRepository {
   }
 
   /**
-   * The aggregate's joined result: final status, labels, full text, the analysis document, and every stage's
-   * report and rows (so the image is complete even if a stage's own event was lost or is still in flight).
+   * The aggregate's joined result: final status, labels and the analysis document; stages whose own events have
+   * not arrived yet get their reports and rows from it (see image-state.ts).
    */
   recordAnalysis(analysis: ImageAnalysis, tenantId: string): Promise<WriteResult> {
-    return this.#write(analysis.imageId, tenantId, undefined, undefined, async (write) => {
-      const { imageId } = analysis;
-      const outputs: StageRecord[] = [
-        { imageId, tenantId, stage: 'preprocess', report: analysis.stages.preprocess, info: analysis.image },
-        { imageId, tenantId, stage: 'detect', report: analysis.stages.detect, objects: analysis.objects },
-        { imageId, tenantId, stage: 'faces', report: analysis.stages.faces, faces: analysis.faces },
-        { imageId, tenantId, stage: 'ocr', report: analysis.stages.ocr, text: analysis.text },
-        { imageId, tenantId, stage: 'aggregate', report: analysis.stages.aggregate },
-      ];
-      for (const outcome of outputs) {
-        const status = await putStage(write, outcome.stage, outcome.report);
-        if (outcome.report.status === 'completed' && status === 'completed') {
-          await writeStageOutput(write, outcome, { deriveLabels: false });
-        }
-      }
-      if (!imageStatusMayBecome(write.image.status, analysis.status)) return;
-      await replaceLabels(write, analysis.labels);
-      const stored = asStored(analysis);
-      const error = analysis.status === 'completed' ? undefined : firstStageError(analysis.stages);
-      patchImage(write, {
-        status: analysis.status,
-        source_name: write.image.source_name ?? analysis.sourceName ?? null,
-        full_text: analysis.text.fullText,
-        analysis: isDeepStrictEqual(write.image.analysis, stored) ? undefined : JSON.stringify(stored),
-        error_code: error?.code ?? null,
-        error_message: error?.message ?? null,
-        completed_at: finishedAt(write, analysis.status),
-      });
-    });
+    return this.#one({ kind: 'analysis', analysis, tenantId });
   }
 
-  async #write(
-    givenImageId: string,
-    tenantId: string,
-    occurredAt: Date | undefined,
-    deadlineAt: Date | undefined,
-    work: (write: ImageWrite) => Promise<void>,
-  ): Promise<WriteResult> {
-    const imageId = canonicalImageId(givenImageId);
+  async #one(write: ResultsWrite): Promise<WriteResult> {
+    const result = await this.apply([write]);
+    const refused = result.rejected[0];
+    if (refused) throw refused.error;
+    return { ...result.images[0]!, changed: result.changed[0]! };
+  }
+
+  /** Applies the writes in order in one transaction; see the class comment. */
+  async apply(writes: readonly ResultsWrite[]): Promise<BatchWriteResult> {
+    const now = this.#clock();
+    const rejected: BatchWriteResult['rejected'] = [];
+    const accepted: { index: number; write: ResultsWrite; imageId: string }[] = [];
+    const targets = new Map<string, ImageTarget>();
+    writes.forEach((write, index) => {
+      try {
+        const imageId = canonicalImageId(imageIdOf(write));
+        accepted.push({ index, write, imageId });
+        const target = targets.get(imageId) ?? this.#target(write, imageId, now);
+        targets.set(imageId, target);
+        const needed = tablesNeeded(write);
+        for (const table of needed.rows) target.rows.add(table);
+        if (needed.labels) target.labels = true;
+      } catch (error) {
+        rejected.push({ index, error: toImgpipeError(error) });
+      }
+    });
+    const changed = writes.map(() => false);
+    if (accepted.length === 0) return { images: [], changed, rejected };
+
     return withDatabaseErrors(() =>
       this.#db.transaction().execute(async (trx) => {
-        const now = this.#clock();
-        const { image, inserted } = await lockImage(trx, {
-          imageId,
-          tenantId,
-          now,
-          createdAt: occurredAt ?? now,
-          deadlineAt: deadlineAt ?? new Date((occurredAt ?? now).getTime() + this.#defaultDeadlineMs),
-        });
-        const stageRows = await trx.selectFrom('image_stages').selectAll().where('image_id', '=', imageId).execute();
-        const write: ImageWrite = {
-          trx,
-          image,
-          inserted,
-          stages: new Map(stageRows.map((row) => [row.stage, row])),
-          now,
-          patch: {},
-          changed: inserted,
-        };
-        await work(write);
-        await flushImage(write);
-        return { imageId, tenantId, changed: write.changed, status: write.image.status };
+        const states = await loadImages(trx, targets, now);
+        const seen = new Set<string>();
+        for (const { index, write, imageId } of accepted) {
+          const state = states.get(imageId)!;
+          const tenantId = tenantOf(write);
+          if (state.image.tenant_id !== tenantId) {
+            rejected.push({
+              index,
+              error: new ImgpipeError(
+                'EVENT_TENANT_MISMATCH',
+                `image ${imageId} belongs to another tenant than the event's (${tenantId})`,
+                { details: { imageId, tenantId } },
+              ),
+            });
+            continue;
+          }
+          const before = state.changes;
+          applyWrite(state, write, this.#deadlineOf(write, now));
+          changed[index] = state.changes > before || (state.inserted && !seen.has(imageId));
+          seen.add(imageId);
+        }
+        await flush(trx, [...states.values()]);
+        const images = [...targets.keys()]
+          .filter((imageId) => seen.has(imageId))
+          .map((imageId) => {
+            const state = states.get(imageId)!;
+            return {
+              imageId,
+              tenantId: state.image.tenant_id,
+              changed: imageChanged(state),
+              status: state.image.status,
+            };
+          });
+        rejected.sort((a, b) => a.index - b.index);
+        return { images, changed, rejected };
       }),
     );
   }
+
+  #target(write: ResultsWrite, imageId: string, now: Date): ImageTarget {
+    const occurredAt =
+      write.kind === 'upload' ? write.upload.occurredAt : write.kind === 'stage' ? write.outcome.occurredAt : undefined;
+    const createdAt = occurredAt ?? now;
+    return {
+      imageId,
+      tenantId: tenantOf(write),
+      createdAt,
+      deadlineAt: write.kind === 'upload' ? this.#deadlineOf(write, now) : this.#after(createdAt),
+      rows: new Set(),
+      labels: false,
+    };
+  }
+
+  #deadlineOf(write: ResultsWrite, now: Date): Date {
+    if (write.kind !== 'upload') return this.#after(now);
+    return write.upload.deadlineAt ?? this.#after(write.upload.occurredAt);
+  }
+
+  #after(instant: Date): Date {
+    return new Date(instant.getTime() + this.#defaultDeadlineMs);
+  }
+}
+
+function imageIdOf(write: ResultsWrite): string {
+  if (write.kind === 'upload') return write.upload.imageId;
+  if (write.kind === 'stage') return write.outcome.imageId;
+  return write.analysis.imageId;
+}
+
+function tenantOf(write: ResultsWrite): string {
+  if (write.kind === 'upload') return write.upload.tenantId;
+  if (write.kind === 'stage') return write.outcome.tenantId;
+  return write.tenantId;
+}
+
+function applyWrite(state: ImageState, write: ResultsWrite, deadlineAt: Date): void {
+  if (write.kind === 'upload') applyUpload(state, write.upload, deadlineAt);
+  else if (write.kind === 'stage') applyStage(state, write.outcome);
+  else applyAnalysis(state, write.analysis);
+}
+
+function anyOf(column: string, ids: readonly string[]) {
+  return sql<boolean>`${sql.ref(column)} = any(${ids}::uuid[])`;
+}
+
+function chunks<T>(items: readonly T[], size = INSERT_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
 }
 
 /**
- * Locks the image's row, creating a minimal pending one (with every stage pending) if this is the first event seen
- * for it: events reach the results consumer from several topics, so a stage's output may precede the upload.
+ * Creates the rows of images seen for the first time (pending, with every stage pending: events reach the results
+ * consumer from several topics, so a stage's output may precede the upload), locks every target image in id order,
+ * and loads their stage rows and the output rows the writes will compare against.
  */
-async function lockImage(
+async function loadImages(
   trx: Trx,
-  target: { imageId: string; tenantId: string; now: Date; createdAt: Date; deadlineAt: Date },
-): Promise<{ image: ImageRow; inserted: boolean }> {
-  const inserted = await trx
-    .insertInto('images')
-    .values({
-      id: target.imageId,
-      tenant_id: target.tenantId,
-      status: 'pending',
-      created_at: target.createdAt,
-      updated_at: target.now,
-      deadline_at: target.deadlineAt,
-    })
-    .onConflict((conflict) => conflict.column('id').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (inserted) {
-    await trx
-      .insertInto('image_stages')
+  targets: ReadonlyMap<string, ImageTarget>,
+  now: Date,
+): Promise<Map<string, ImageState>> {
+  const sorted = [...targets.values()].sort((a, b) => (a.imageId < b.imageId ? -1 : a.imageId > b.imageId ? 1 : 0));
+  const ids = sorted.map((target) => target.imageId);
+  const inserted = new Set<string>();
+  for (const part of chunks(sorted)) {
+    const rows = await trx
+      .insertInto('images')
       .values(
-        STAGES.map((stage) => ({
-          image_id: target.imageId,
-          stage,
+        part.map((target) => ({
+          id: target.imageId,
+          tenant_id: target.tenantId,
           status: 'pending' as const,
-          updated_at: target.now,
+          created_at: target.createdAt,
+          updated_at: now,
+          deadline_at: target.deadlineAt,
         })),
       )
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .returning('id')
+      .execute();
+    for (const row of rows) inserted.add(row.id);
+  }
+  for (const part of chunks([...inserted].flatMap((id) => STAGES.map((stage) => ({ id, stage }))))) {
+    await trx
+      .insertInto('image_stages')
+      .values(part.map(({ id, stage }) => ({ image_id: id, stage, status: 'pending' as const, updated_at: now })))
       .onConflict((conflict) => conflict.columns(['image_id', 'stage']).doNothing())
       .execute();
   }
-  const image = await trx
-    .selectFrom('images')
-    .selectAll()
-    .where('id', '=', target.imageId)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
-  if (image.tenant_id !== target.tenantId) {
-    throw new ImgpipeError(
-      'EVENT_TENANT_MISMATCH',
-      `image ${target.imageId} belongs to another tenant than the event's (${target.tenantId})`,
-      { details: { imageId: target.imageId, tenantId: target.tenantId } },
+  const images = await trx.selectFrom('images').selectAll().where(anyOf('id', ids)).orderBy('id').forUpdate().execute();
+  const stageRows = await trx.selectFrom('image_stages').selectAll().where(anyOf('image_id', ids)).execute();
+
+  // Images created just now have no output rows; the others' rows are loaded where a write will compare them.
+  const existing = sorted.filter((target) => !inserted.has(target.imageId));
+  const needing = (table: RowTable) =>
+    existing.filter((target) => target.rows.has(table)).map((target) => target.imageId);
+  const detections = await loadRows(trx, 'detections', needing('detections'), toDetectedObject);
+  const faces = await loadRows(trx, 'faces', needing('faces'), toDetectedFace);
+  const lines = await loadRows(trx, 'text_lines', needing('text_lines'), toTextLine);
+  const labels = await loadLabels(
+    trx,
+    existing.filter((target) => target.labels).map((target) => target.imageId),
+  );
+
+  const stagesOf = new Map<string, ImageStageRow[]>();
+  for (const row of stageRows) stagesOf.set(row.image_id, [...(stagesOf.get(row.image_id) ?? []), row]);
+  const states = new Map<string, ImageState>();
+  for (const image of images) {
+    const target = targets.get(image.id);
+    const fresh = inserted.has(image.id);
+    const rows: Partial<OutputRows> = {};
+    if (target?.rows.has('detections')) rows.detections = fresh ? [] : (detections.get(image.id) ?? []);
+    if (target?.rows.has('faces')) rows.faces = fresh ? [] : (faces.get(image.id) ?? []);
+    if (target?.rows.has('text_lines')) rows.text_lines = fresh ? [] : (lines.get(image.id) ?? []);
+    states.set(
+      image.id,
+      newImageState({
+        image,
+        inserted: fresh,
+        stages: stagesOf.get(image.id) ?? [],
+        rows,
+        labels: target?.labels ? (fresh ? [] : (labels.get(image.id) ?? [])) : undefined,
+        now,
+      }),
     );
   }
-  return { image, inserted: inserted !== undefined };
+  return states;
 }
 
-type ImagePatch = { [Column in keyof Updateable<ImagesTable>]?: Updateable<ImagesTable>[Column] | undefined };
-
-/** Queues the columns that differ from the locked row (undefined: leave as is); flushImage writes them once. */
-function patchImage(write: ImageWrite, patch: Omit<ImagePatch, 'id' | 'tenant_id' | 'updated_at'>): void {
-  const current = write.image as unknown as Record<string, unknown>;
-  for (const [column, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    const now = current[column];
-    const same =
-      value instanceof Date && now instanceof Date
-        ? value.getTime() === now.getTime()
-        : column === 'byte_size'
-          ? (now === null ? null : Number(now)) === value
-          : isDeepStrictEqual(now, value);
-    if (same) continue;
-    write.patch[column] = value;
-    current[column] = column === 'info' || column === 'analysis' ? JSON.parse(value as string) : value;
-  }
-}
-
-async function flushImage(write: ImageWrite): Promise<void> {
-  const patched = Object.keys(write.patch).length > 0;
-  if (patched) write.changed = true;
-  if (!write.changed || (write.inserted && !patched)) return;
-  // updated_at is the image's version (the cache keeps the newest view): strictly increasing whatever the clocks.
-  const updatedAt = write.inserted
-    ? write.now
-    : new Date(Math.max(write.now.getTime(), write.image.updated_at.getTime() + 1));
-  await write.trx
-    .updateTable('images')
-    .set({ ...(write.patch as ImagePatch), updated_at: updatedAt })
-    .where('id', '=', write.image.id)
-    .execute();
-  write.image.updated_at = updatedAt;
-}
-
-/**
- * Upserts a stage row if the status may move there (see status-order.ts) and something differs; returns the
- * stage's status afterwards.
- */
-async function putStage(write: ImageWrite, stage: StageName, report: StageReport) {
-  const current = write.stages.get(stage);
-  if (current && !stageStatusMayBecome(current.status, report.status)) return current.status;
-  const row = {
-    image_id: write.image.id,
-    stage,
-    status: report.status,
-    error_code: report.error?.code ?? null,
-    error_message: report.error?.message ?? null,
-    model_name: report.model?.name ?? null,
-    model_version: report.model?.version ?? null,
-    model_sha256: report.model?.sha256 ?? null,
-    duration_ms: report.durationMs === undefined ? null : Math.round(report.durationMs),
-    updated_at: write.now,
-  };
-  if (current && sameStage(current, row)) return current.status;
-  await write.trx
-    .insertInto('image_stages')
-    .values(row)
-    .onConflict((conflict) =>
-      conflict.columns(['image_id', 'stage']).doUpdateSet((eb) => ({
-        status: eb.ref('excluded.status'),
-        error_code: eb.ref('excluded.error_code'),
-        error_message: eb.ref('excluded.error_message'),
-        model_name: eb.ref('excluded.model_name'),
-        model_version: eb.ref('excluded.model_version'),
-        model_sha256: eb.ref('excluded.model_sha256'),
-        duration_ms: eb.ref('excluded.duration_ms'),
-        updated_at: eb.ref('excluded.updated_at'),
-      })),
-    )
-    .execute();
-  write.stages.set(stage, row);
-  write.changed = true;
-  return row.status;
-}
-
-function sameStage(current: ImageStageRow, next: Omit<ImageStageRow, 'updated_at'>): boolean {
-  return (
-    current.status === next.status &&
-    current.error_code === next.error_code &&
-    current.error_message === next.error_message &&
-    current.model_name === next.model_name &&
-    current.model_version === next.model_version &&
-    current.model_sha256 === next.model_sha256 &&
-    current.duration_ms === next.duration_ms
-  );
-}
-
-async function writeStageOutput(
-  write: ImageWrite,
-  outcome: StageRecord,
-  options: { deriveLabels: boolean },
-): Promise<void> {
-  switch (outcome.stage) {
-    case 'preprocess':
-      if (outcome.info) writeImageInfo(write, outcome.info);
-      return;
-    case 'detect':
-      if (!outcome.objects) return;
-      await replaceRows(write, 'detections', outcome.objects, detectionRow, toDetectedObject);
-      // Until the aggregate's labels arrive, the detections alone make the image findable by label.
-      if (options.deriveLabels && write.image.analysis === null)
-        await replaceLabels(write, labelsFromObjects(outcome.objects));
-      return;
-    case 'faces':
-      if (outcome.faces) await replaceRows(write, 'faces', outcome.faces, faceRow, toDetectedFace);
-      return;
-    case 'ocr':
-      if (!outcome.text) return;
-      await replaceRows(write, 'text_lines', outcome.text.lines, textLineRow, toTextLine);
-      patchImage(write, { full_text: outcome.text.fullText });
-      return;
-    case 'aggregate':
-      return;
-  }
-}
-
-function writeImageInfo(write: ImageWrite, info: ImageInfo): void {
-  const stored = asStored(info);
-  patchImage(write, {
-    width: info.width,
-    height: info.height,
-    format: info.format,
-    info: isDeepStrictEqual(write.image.info, stored) ? undefined : JSON.stringify(stored),
-    byte_size: write.image.byte_size === null ? info.bytes : undefined,
-    sha256: write.image.sha256 ?? info.sha256.toLowerCase(),
-  });
-}
-
-type RowTable = 'detections' | 'faces' | 'text_lines';
-
-/** The columns every per-image output table shares, through which replaceRows handles all three. */
-interface OrdinalRow {
-  image_id: string;
-  ordinal: number;
-  [column: string]: unknown;
-}
-
-/** Replaces an image's rows of one kind with the given items (ordinal = index), unless they are already those. */
-async function replaceRows<Table extends RowTable, Item>(
-  write: ImageWrite,
+async function loadRows<Table extends RowTable>(
+  trx: Trx,
   table: Table,
-  items: readonly Item[],
-  toRow: (imageId: string, ordinal: number, item: Item) => Insertable<Database[Table]>,
-  fromRow: (row: Selectable<Database[Table]>) => Item,
-): Promise<void> {
-  // kysely cannot follow column types through a generic table name; toRow and fromRow carry the checking.
-  const trx = write.trx as unknown as Kysely<Record<RowTable, OrdinalRow>>;
-  const imageId = write.image.id;
-  const existing = await trx
+  ids: readonly string[],
+  fromRow: (row: never) => OutputRows[Table][number],
+): Promise<Map<string, OutputRows[Table]>> {
+  const byImage = new Map<string, OutputRows[Table]>();
+  if (ids.length === 0) return byImage;
+  // kysely cannot follow column types through a generic table name; fromRow carries the checking.
+  const rows = (await (trx as unknown as Kysely<Record<RowTable, { image_id: string; ordinal: number }>>)
     .selectFrom(table as RowTable)
     .selectAll()
-    .where('image_id', '=', imageId)
+    .where(anyOf('image_id', ids))
+    .orderBy('image_id')
     .orderBy('ordinal')
-    .execute();
-  const stored = existing.map((row) => fromRow(row as unknown as Selectable<Database[Table]>));
-  if (isDeepStrictEqual(stored, asStored(items))) return;
-  await trx
-    .deleteFrom(table as RowTable)
-    .where('image_id', '=', imageId)
-    .execute();
-  const rows = items.map((item, ordinal) => toRow(imageId, ordinal, item) as unknown as OrdinalRow);
-  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-    await trx
-      .insertInto(table as RowTable)
-      .values(rows.slice(start, start + INSERT_CHUNK))
-      .execute();
+    .execute()) as { image_id: string }[];
+  for (const row of rows) {
+    const items = byImage.get(row.image_id) ?? ([] as unknown as OutputRows[Table]);
+    (items as unknown[]).push(fromRow(row as never));
+    byImage.set(row.image_id, items);
   }
-  write.changed = true;
+  return byImage;
 }
 
-async function replaceLabels(write: ImageWrite, labels: readonly Label[]): Promise<void> {
-  const { trx } = write;
-  const imageId = write.image.id;
-  const wanted = sortLabels(mergeLabels(labels));
-  const existing = sortLabels(
-    (await trx.selectFrom('image_labels').selectAll().where('image_id', '=', imageId).execute()).map(toLabel),
-  );
-  if (isDeepStrictEqual(existing, asStored(wanted))) return;
-  await trx.deleteFrom('image_labels').where('image_id', '=', imageId).execute();
-  if (wanted.length > 0) {
-    await trx
-      .insertInto('image_labels')
-      .values(wanted.map((label) => labelRow(imageId, label)))
-      .execute();
-  }
-  write.changed = true;
+async function loadLabels(trx: Trx, ids: readonly string[]): Promise<Map<string, Label[]>> {
+  const byImage = new Map<string, Label[]>();
+  if (ids.length === 0) return byImage;
+  const rows = await trx.selectFrom('image_labels').selectAll().where(anyOf('image_id', ids)).execute();
+  for (const row of rows) byImage.set(row.image_id, [...(byImage.get(row.image_id) ?? []), toLabel(row)]);
+  for (const labels of byImage.values()) sortLabels(labels);
+  return byImage;
 }
 
-/** One row per label even if a producer repeated one. */
-function mergeLabels(labels: readonly Label[]): Label[] {
-  const merged = new Map<string, Label>();
-  for (const label of labels) {
-    const seen = merged.get(label.label);
-    merged.set(
-      label.label,
-      seen
-        ? {
-            label: label.label,
-            count: Math.max(seen.count, label.count),
-            confidence: Math.max(seen.confidence, label.confidence),
-          }
-        : { ...label },
-    );
+/** Writes back what the fold changed: image rows, stage rows, output rows and labels, a few statements in all. */
+async function flush(trx: Trx, states: readonly ImageState[]): Promise<void> {
+  await flushImages(trx, states);
+  const stageRows = states.flatMap((state) => [...state.changedStages].map((stage) => state.stages.get(stage)!));
+  for (const part of chunks(stageRows)) {
+    await trx
+      .insertInto('image_stages')
+      .values(part)
+      .onConflict((conflict) =>
+        conflict.columns(['image_id', 'stage']).doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          error_code: eb.ref('excluded.error_code'),
+          error_message: eb.ref('excluded.error_message'),
+          model_name: eb.ref('excluded.model_name'),
+          model_version: eb.ref('excluded.model_version'),
+          model_sha256: eb.ref('excluded.model_sha256'),
+          duration_ms: eb.ref('excluded.duration_ms'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
   }
-  return [...merged.values()];
+  await replaceOutputRows(trx, states, 'detections', (id, items) => items.map((item, i) => detectionRow(id, i, item)));
+  await replaceOutputRows(trx, states, 'faces', (id, items) => items.map((item, i) => faceRow(id, i, item)));
+  await replaceOutputRows(trx, states, 'text_lines', (id, items) => items.map((item, i) => textLineRow(id, i, item)));
+  const labelled = states.filter((state) => state.labelsChanged);
+  if (labelled.length > 0) {
+    await trx
+      .deleteFrom('image_labels')
+      .where(
+        anyOf(
+          'image_id',
+          labelled.map((state) => state.image.id),
+        ),
+      )
+      .execute();
+    const rows = labelled.flatMap((state) => (state.labels ?? []).map((label) => labelRow(state.image.id, label)));
+    for (const part of chunks(rows)) await trx.insertInto('image_labels').values(part).execute();
+  }
 }
 
 /**
- * A failed stage may settle the image: without preprocess nothing else can run, so the image fails and its other
- * unfinished stages fail as dependants; without aggregate no joined result comes, so the image settles on what
- * its stages produced.
+ * Updates the image rows that changed. Rows whose changed columns are the same set share one multi-row upsert
+ * (a batch of one event kind has one or two such sets), and only changed columns are written.
  */
-async function settleAfterFailure(write: ImageWrite, stage: StageName): Promise<void> {
-  if (write.image.status !== 'pending' || (stage !== 'preprocess' && stage !== 'aggregate')) return;
-  const failure = write.stages.get(stage)!;
-  if (stage === 'preprocess') {
-    for (const other of STAGES) {
-      const row = write.stages.get(other);
-      if (other === stage || (row && row.status !== 'pending' && row.status !== 'running')) continue;
-      await putStage(write, other, {
-        status: 'failed',
-        error: { code: 'STAGE_DEPENDENCY_FAILED', message: `preprocess failed (${failure.error_code})` },
-      });
+async function flushImages(trx: Trx, states: readonly ImageState[]): Promise<void> {
+  const groups = new Map<string, ImageState[]>();
+  for (const state of states) {
+    if (!imageRowChanged(state)) continue;
+    // updated_at is the image's version (the cache keeps the newest view): strictly increasing whatever the clocks.
+    const updatedAt = state.inserted
+      ? state.now
+      : new Date(Math.max(state.now.getTime(), state.image.updated_at.getTime() + 1));
+    state.image.updated_at = updatedAt;
+    const key = Object.keys(state.patch).sort().join(',');
+    groups.set(key, [...(groups.get(key) ?? []), state]);
+  }
+  for (const [key, group] of groups) {
+    const columns = key === '' ? [] : key.split(',');
+    for (const part of chunks(group)) {
+      await trx
+        .insertInto('images')
+        .values(
+          part.map((state) => ({
+            id: state.image.id,
+            tenant_id: state.image.tenant_id,
+            ...(state.patch as Record<string, never>),
+            updated_at: state.image.updated_at,
+          })),
+        )
+        .onConflict((conflict) =>
+          conflict
+            .column('id')
+            .doUpdateSet((eb) =>
+              Object.fromEntries(
+                [...columns, 'updated_at'].map((column) => [
+                  column,
+                  eb.ref(`excluded.${column}` as 'excluded.updated_at'),
+                ]),
+              ),
+            ),
+        )
+        .execute();
     }
   }
-  const anyCompleted = [...write.stages.values()].some((row) => row.status === 'completed');
-  const status: ImageStatus = stage === 'aggregate' && anyCompleted ? 'partial' : 'failed';
-  patchImage(write, {
-    status,
-    error_code: failure.error_code,
-    error_message: failure.error_message,
-    completed_at: finishedAt(write, status),
-  });
 }
 
-function finishedAt(write: ImageWrite, status: ImageStatus): Date | null {
-  if (status === 'pending') return null;
-  return write.image.status === status && write.image.completed_at ? write.image.completed_at : write.now;
-}
-
-function firstStageError(stages: Record<StageName, StageReport>): StageError | undefined {
-  for (const stage of STAGES) {
-    if (stages[stage].status === 'failed') return stages[stage].error;
+async function replaceOutputRows<Table extends RowTable>(
+  trx: Trx,
+  states: readonly ImageState[],
+  table: Table,
+  toRows: (imageId: string, items: OutputRows[Table]) => Insertable<Database[Table]>[],
+): Promise<void> {
+  const replaced = states.filter((state) => state.changedRows.has(table));
+  if (replaced.length === 0) return;
+  const db = trx as unknown as Kysely<Record<RowTable, { image_id: string }>>;
+  await db
+    .deleteFrom(table as RowTable)
+    .where(
+      anyOf(
+        'image_id',
+        replaced.map((state) => state.image.id),
+      ),
+    )
+    .execute();
+  const rows = replaced.flatMap((state) => toRows(state.image.id, state.rows[table]!));
+  for (const part of chunks(rows)) {
+    await db
+      .insertInto(table as RowTable)
+      .values(part as unknown as { image_id: string }[])
+      .execute();
   }
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { type ImageStatus, type Stage, type StageName, stageOfEvent } from '@imgpipe/contracts';
+import type { ImageStatus, Stage, StageName } from '@imgpipe/contracts';
 import { type ConfigOf, int, serviceSettings } from '@imgpipe/core';
 import type { Logger } from '@imgpipe/telemetry';
 import { Redis } from 'ioredis';
@@ -6,10 +6,10 @@ import type { Kysely } from 'kysely';
 import { createDatabase } from './database.ts';
 import { sweepExpired } from './deadline-sweep.ts';
 import { migrate } from './migrate.ts';
-import { getImage } from './queries.ts';
+import { getImages } from './queries.ts';
 import { ResultsCache } from './results-cache.ts';
 import { ResultsRepository } from './results-repository.ts';
-import { resultsStage } from './results-stage.ts';
+import { type ImageTouched, resultsStage } from './results-stage.ts';
 import type { Database } from './schema.ts';
 
 /** The results service's own settings (the stage-process settings of @imgpipe/stream come on top). */
@@ -58,7 +58,7 @@ export class ResultsService {
     const repository = new ResultsRepository(db, { defaultDeadlineMs: config.imageDeadlineMs });
     this.stage = resultsStage({
       repository,
-      onChange: (write, eventType) => this.refresh(write.tenantId, write.imageId, stageOfEvent(eventType)),
+      onChange: (images) => this.refreshMany(images),
     });
   }
 
@@ -75,17 +75,32 @@ export class ResultsService {
   }
 
   /** Re-reads an image, caches its view, publishes its progress (naming `stage` when one stage changed), tells listeners. */
-  async refresh(tenantId: string, imageId: string, stage?: StageName): Promise<void> {
-    const view = await getImage(this.db, tenantId, imageId);
-    if (!view) return;
-    await this.#cache.setLatest(tenantId, imageId, view);
-    await this.#cache.publishProgress(tenantId, imageId, {
-      imageId,
-      status: view.status,
-      updatedAt: view.updatedAt,
-      ...(stage ? { stage, stageStatus: view.stages[stage].status } : {}),
+  refresh(tenantId: string, imageId: string, stage?: StageName): Promise<void> {
+    return this.refreshMany([{ tenantId, imageId, ...(stage ? { stage } : {}) }]);
+  }
+
+  /**
+   * refresh for many images at once (every image a batch changed): one read of all their views after the commit,
+   * one Redis pipeline for all cache entries and progress notifications, then the listeners once per image.
+   */
+  async refreshMany(images: readonly ImageTouched[]): Promise<void> {
+    if (images.length === 0) return;
+    const views = await getImages(this.db, images);
+    const updates = images.flatMap(({ tenantId, imageId, stage }) => {
+      const view = views.get(imageId.toLowerCase());
+      if (!view) return [];
+      const progress = {
+        imageId,
+        status: view.status,
+        updatedAt: view.updatedAt,
+        ...(stage ? { stage, stageStatus: view.stages[stage].status } : {}),
+      };
+      return [{ tenantId, imageId, view, progress }];
     });
-    for (const listener of this.#listeners) await listener({ tenantId, imageId, status: view.status });
+    await this.#cache.setLatestAndPublish(updates);
+    for (const { tenantId, imageId, view } of updates) {
+      for (const listener of this.#listeners) await listener({ tenantId, imageId, status: view.status });
+    }
   }
 
   /** Starts the deadline sweep: nothing stays pending forever (ARCHITECTURE principle 5). */
@@ -94,7 +109,7 @@ export class ResultsService {
     this.#sweepTimer = setInterval(() => {
       sweepExpired(this.db, new Date())
         .then(async (expired) => {
-          for (const { tenantId, imageId } of expired) await this.refresh(tenantId, imageId);
+          await this.refreshMany(expired);
           if (expired.length > 0) logger.warn({ count: expired.length }, 'deadline sweep failed stuck images');
         })
         .catch((error: unknown) => logger.error({ err: (error as Error).message }, 'deadline sweep failed'));

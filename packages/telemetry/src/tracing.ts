@@ -1,5 +1,14 @@
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { context, type Context, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  type Context,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -81,12 +90,12 @@ export async function inSpan<T>(
   name: string,
   attributes: Record<string, string | number | boolean>,
   work: (span: Span) => Promise<T>,
-  options: { parent?: Context; kind?: SpanKind } = {},
+  options: { parent?: Context; kind?: SpanKind; links?: Link[] } = {},
 ): Promise<T> {
   const parent = options.parent ?? context.active();
   return tracer().startActiveSpan(
     name,
-    { attributes, kind: options.kind ?? SpanKind.INTERNAL },
+    { attributes, kind: options.kind ?? SpanKind.INTERNAL, ...(options.links ? { links: options.links } : {}) },
     parent,
     async (span) => {
       try {
@@ -100,4 +109,31 @@ export async function inSpan<T>(
       }
     },
   );
+}
+
+/** A link to the span that sent a message, from its headers (OTel messaging: a batch's span links each message). */
+export function linkFromHeaders(headers: Headers | undefined): Link | undefined {
+  const spanContext = headers ? trace.getSpanContext(extractTraceContext(headers)) : undefined;
+  return spanContext && trace.isSpanContextValid(spanContext) ? { context: spanContext } : undefined;
+}
+
+/**
+ * Records a span whose work already happened, from `startTime` to `endTime` (epoch milliseconds): e.g. one per
+ * message of a batch applied at once, each continuing its message's trace (`parent`) and linked to the span of the
+ * batch (the active span, unless `links` are given).
+ */
+export function recordSpan(
+  name: string,
+  attributes: Record<string, string | number | boolean>,
+  options: { parent?: Context; startTime: number; endTime: number; kind?: SpanKind; links?: Link[] },
+): Span {
+  const active = trace.getActiveSpan();
+  const links = options.links ?? (active ? [{ context: active.spanContext() }] : []);
+  const span = tracer().startSpan(
+    name,
+    { attributes, kind: options.kind ?? SpanKind.INTERNAL, startTime: options.startTime, links },
+    options.parent ?? context.active(),
+  );
+  span.end(options.endTime);
+  return span;
 }
