@@ -2,6 +2,7 @@ import { ERROR_CATALOGUE } from './errors.ts';
 
 const GROUPS: [prefix: RegExp, heading: string][] = [
   [/^IMAGE_/, 'Image input'],
+  [/^(RECIPE|TRANSFORM)_/, 'Image operations (recipes)'],
   [/^MODEL_/, 'Models'],
   [/^(CODEC|SCHEMA)_/, 'Events and schemas'],
   [/^(STAGE|EVENT)_/, 'Pipeline stages'],

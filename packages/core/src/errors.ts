@@ -25,6 +25,18 @@ export const ERROR_CATALOGUE = {
   IMAGE_TOO_MANY_PIXELS: def('The image has more pixels than the configured limit', 422),
   IMAGE_TOO_LARGE: def('The image has more bytes than the configured limit', 413),
   IMAGE_CHECKSUM_MISMATCH: def('The image bytes do not match the SHA-256 in the event', 422),
+  IMAGE_TOO_MANY_FRAMES: def('The animated image has more frames than the configured limit', 422),
+
+  // Image operations (recipes and transforms): recipe mistakes are the caller's (400), the rest depend on the image.
+  RECIPE_INVALID: def('The recipe is not well formed', 400),
+  RECIPE_UNKNOWN_OPERATION: def('The recipe names an operation that does not exist', 400),
+  RECIPE_INVALID_ARGUMENT: def('An operation of the recipe has a missing, malformed or out-of-range argument', 400),
+  RECIPE_TOO_MANY_OPERATIONS: def('The recipe has more operations than the configured limit', 400),
+  RECIPE_KERNEL_TOO_LARGE: def('A blur sigma or filter kernel of the recipe is larger than the configured limit', 400),
+  TRANSFORM_OUTPUT_TOO_MANY_PIXELS: def('The output would have more pixels than the configured limit', 422),
+  TRANSFORM_CROP_OUTSIDE_IMAGE: def('A crop box lies outside the image', 422),
+  TRANSFORM_DETECTIONS_UNAVAILABLE: def('The recipe crops around detections and none are available', 422),
+  TRANSFORM_FAILED: def('The image could not be transformed', 500),
 
   // Models.
   MODEL_NOT_FOUND: def('A model file is missing from the models directory', 500),
