@@ -1,5 +1,6 @@
 /**
- * Writes schemas/<EventType>.avsc from packages/contracts/src/event-schemas.ts, the schemas' source of truth.
+ * Writes schemas/<EventType>.avsc from packages/contracts/src/event-schemas.ts, the schemas' source of truth (the
+ * result contract's records in them come from the shapes in packages/contracts/src/results.ts).
  * Run after changing an event: `node scripts/generate-schemas.ts`, then `imgpipe schemas check` before merging.
  */
 import { writeFileSync } from 'node:fs';
