@@ -127,7 +127,7 @@ type InferFields<F extends Fields> = Flatten<
   }
 >;
 
-type Flatten<T> = { [K in keyof T]: T[K] };
+type Flatten<T> = T extends infer O ? { [K in keyof O]: O[K] } : never;
 
 export type JsonSchema = { [keyword: string]: unknown };
 
