@@ -19,7 +19,7 @@ import { EventCodec, type ImageAnalyzed, STAGES, TOPICS } from '@imgpipe/contrac
 import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { createVisionEngine, InProcessPipeline } from '@imgpipe/stages';
 import { ImagePublisher } from '@imgpipe/publisher';
-import { blobStoreFromEnv } from '@imgpipe/storage';
+import { blobStoreFor } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
 import { readableLogLine, type RunningService, startService } from '../apps/cli/src/supervisor.ts';
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
 
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
-  const blobs = blobStoreFromEnv();
+  const blobs = blobStoreFor(config);
   const publisher = new ImagePublisher({ producer, codec, blobs });
   const sent = new Map<string, number>();
   const publish = async (image: { name: string; bytes: Buffer }) => {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { createDatabase, createRedis, getImage, type ImageView, ResultsCache } from '@imgpipe/results';
 import { EXIT } from './command.ts';
+import { loadCliConfig } from './config.ts';
 
 /** Exit code of `status` and `results` when the tenant has no such image. */
 export const EXIT_NOT_FOUND = 4;
@@ -11,7 +11,7 @@ export async function lookUpImage(
   tenantId: string,
   imageId: string,
 ): Promise<{ view?: ImageView; from?: 'redis' | 'postgres' }> {
-  const config = loadConfig({ databaseUrl: serviceSettings.databaseUrl, redisUrl: serviceSettings.redisUrl });
+  const config = loadCliConfig(['databaseUrl', 'redisUrl']);
   const redis = createRedis(config.redisUrl);
   try {
     const cached = await new ResultsCache(redis).getLatest(tenantId, imageId).catch(() => undefined);

@@ -1,18 +1,19 @@
-import { createApi, jwtOptionsFrom, loadApiConfig } from '@imgpipe/http-api';
+import { createApi, jwtOptionsFrom } from '@imgpipe/http-api';
 import { createLogger, startTracing } from '@imgpipe/telemetry';
+import { loadApiConfig } from './config.ts';
 
 /** The HTTP API: configuration, tracing and logging, then listen on IMGPIPE_API_PORT until SIGTERM. */
 export async function runIngestApi(): Promise<number> {
   const config = loadApiConfig();
-  const tracing = startTracing({ serviceName: 'imgpipe-ingest-api' });
-  const logger = createLogger('imgpipe-ingest-api');
-  if (jwtOptionsFrom(config).usingDevSecret) {
+  const tracing = startTracing({ serviceName: 'imgpipe-ingest-api', config: config.telemetry });
+  const logger = createLogger('imgpipe-ingest-api', config.telemetry.logLevel);
+  if (jwtOptionsFrom(config.api).usingDevSecret) {
     logger.warn(
       'IMGPIPE_JWT_SECRET and IMGPIPE_JWKS_URL are unset: accepting HS256 tokens signed with the development secret',
     );
   }
-  const api = await createApi(config, logger);
-  const address = await api.app.listen({ port: config.port, host: config.host });
+  const api = await createApi(config.api, logger);
+  const address = await api.app.listen({ port: config.api.port, host: config.api.host });
   logger.info({ address, docs: `${address}/docs`, openapi: `${address}/openapi.json` }, 'ingest API listening');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

@@ -1,8 +1,8 @@
-import { loadConfig } from '@imgpipe/core';
-import { ResultsService, resultsServiceSettings } from '@imgpipe/results';
+import { ResultsService } from '@imgpipe/results';
 import { runStageProcessUntilSignalled, startStageProcess } from '@imgpipe/stream';
 import type { Logger } from '@imgpipe/telemetry';
-import { webhookDispatcherFromEnv } from '@imgpipe/webhooks';
+import { webhookDispatcherFrom } from '@imgpipe/webhooks';
+import { loadResultsConfig } from './config.ts';
 
 /**
  * The results service: materialises every pipeline outcome into PostgreSQL and the latest view of each image into
@@ -10,11 +10,11 @@ import { webhookDispatcherFromEnv } from '@imgpipe/webhooks';
  * to its Kafka stage process and to the webhook dispatcher.
  */
 export async function runResults(): Promise<number> {
-  const config = loadConfig(resultsServiceSettings);
-  const results = await ResultsService.open(config);
+  const config = loadResultsConfig();
+  const results = await ResultsService.open(config.results);
   // Webhooks on completion: queued in PostgreSQL, sent in the background, signed and retried (packages/webhooks).
   let webhookLogger: Logger | undefined;
-  const webhooks = webhookDispatcherFromEnv(results.db, {
+  const webhooks = webhookDispatcherFrom(results.db, config.webhooks, {
     onError: (error) => webhookLogger?.warn({ err: (error as Error).message }, 'webhook delivery pass failed'),
     onDelivery: (outcome) => webhookLogger?.[outcome.ok ? 'info' : 'warn'](outcome, 'webhook attempt'),
   });
@@ -22,6 +22,7 @@ export async function runResults(): Promise<number> {
 
   const running = startStageProcess({
     service: 'results',
+    config: config.process,
     createStage: async () => webhooks.observe(results.stage),
     onStop: async () => {
       await webhooks.stop();

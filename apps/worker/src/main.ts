@@ -1,5 +1,5 @@
 import { ANALYSES, type StageName, STAGES } from '@imgpipe/contracts';
-import { ImgpipeError, loadConfig, serviceSettings } from '@imgpipe/core';
+import { ImgpipeError } from '@imgpipe/core';
 import {
   aggregateStage,
   analysisStage,
@@ -7,9 +7,10 @@ import {
   preprocessStage,
   RedisAggregateStore,
 } from '@imgpipe/stages';
-import { blobStoreFromEnv } from '@imgpipe/storage';
+import { blobStoreFor } from '@imgpipe/storage';
 import { runStageProcessUntilSignalled, type Stage, startStageProcess } from '@imgpipe/stream';
 import { Redis } from 'ioredis';
+import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 
 export function isStageName(value: string): value is StageName {
   return (STAGES as readonly string[]).includes(value);
@@ -20,32 +21,39 @@ export async function runWorker(stageName: string): Promise<number> {
   if (!isStageName(stageName)) {
     throw new ImgpipeError('CONFIG_INVALID', `unknown stage '${stageName}': expected one of ${STAGES.join(', ')}`);
   }
+  const config = loadWorkerConfig();
   const closers: (() => Promise<unknown>)[] = [];
-  const createStage = async (): Promise<Stage> => {
-    if (stageName === 'aggregate') {
-      const { redisUrl } = loadConfig({ redisUrl: serviceSettings.redisUrl });
-      const redis = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
-      closers.push(() => redis.quit());
-      return aggregateStage({ store: new RedisAggregateStore(redis) });
-    }
-    const blobs = blobStoreFromEnv();
-    closers.push(async () => blobs.close());
-    const vision = await createVisionEngine();
-    closers.push(() => vision.close());
-    await vision.warmUp([stageName]);
-    if (stageName === 'preprocess') return preprocessStage({ blobs, vision });
-    if ((ANALYSES as readonly string[]).includes(stageName)) {
-      return analysisStage(stageName as (typeof ANALYSES)[number], { blobs, vision });
-    }
-    throw new ImgpipeError('CONFIG_INVALID', `stage '${stageName}' has no worker`);
-  };
   return runStageProcessUntilSignalled(
     startStageProcess({
       service: stageName,
-      createStage,
+      config: config.process,
+      createStage: () => createStage(stageName, config.stages, closers),
       onStop: async () => {
         await Promise.allSettled(closers.map((close) => close()));
       },
     }),
   );
+}
+
+/** The stage's handler over its clients (vision engine and S3, or Redis for aggregate); `closers` release them. */
+async function createStage(
+  stageName: StageName,
+  config: WorkerConfig['stages'],
+  closers: (() => Promise<unknown>)[],
+): Promise<Stage> {
+  if (stageName === 'aggregate') {
+    const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    closers.push(() => redis.quit());
+    return aggregateStage({ store: new RedisAggregateStore(redis) });
+  }
+  const blobs = blobStoreFor(config.storage);
+  closers.push(async () => blobs.close());
+  const vision = await createVisionEngine({ config: config.vision });
+  closers.push(() => vision.close());
+  await vision.warmUp([stageName]);
+  if (stageName === 'preprocess') return preprocessStage({ blobs, vision });
+  if ((ANALYSES as readonly string[]).includes(stageName)) {
+    return analysisStage(stageName as (typeof ANALYSES)[number], { blobs, vision });
+  }
+  throw new ImgpipeError('CONFIG_INVALID', `stage '${stageName}' has no worker`);
 }

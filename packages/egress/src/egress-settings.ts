@@ -1,6 +1,6 @@
-import { type ConfigEnv, list, loadConfig } from '@imgpipe/core';
-import { SsrfGuard } from './ssrf-guard.ts';
+import { list } from '@imgpipe/core';
 
+/** What outbound requests (URL ingest, webhooks) may reach besides public addresses; build `new SsrfGuard({ allow })`. */
 export const egressSettings = {
   allow: list('IMGPIPE_EGRESS_ALLOW', {
     default: [],
@@ -9,9 +9,3 @@ export const egressSettings = {
       'receiver); empty refuses every private, loopback, link-local and reserved range',
   }),
 };
-
-/** The SSRF guard as configured by IMGPIPE_EGRESS_ALLOW. */
-export function ssrfGuardFromEnv(env?: ConfigEnv): SsrfGuard {
-  const { allow } = loadConfig(egressSettings, env);
-  return new SsrfGuard({ allow });
-}

@@ -1,4 +1,14 @@
-import { bool, type ConfigEnv, type ConfigOf, int, loadConfig, optionalStr, serviceSettings, str } from '@imgpipe/core';
+import {
+  bool,
+  type ConfigEnv,
+  type ConfigOf,
+  int,
+  loadConfig,
+  optionalStr,
+  optionalUrl,
+  serviceSettings,
+  str,
+} from '@imgpipe/core';
 import { egressSettings } from '@imgpipe/egress';
 
 /** Where the development HS256 secret comes from when none is configured: fine on a laptop, never in production. */
@@ -37,9 +47,10 @@ export const apiSettings = {
   ipRateLimitBurst: int('IMGPIPE_API_IP_RATE_LIMIT_BURST', { default: 30, min: 1 }),
   urlFetchTimeoutMs: int('IMGPIPE_API_URL_FETCH_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
   jwtSecret: optionalStr('IMGPIPE_JWT_SECRET', {
+    minLength: 32,
     description: `HS256 secret (at least 32 characters); without it and without a JWKS URL, the development secret is used`,
   }),
-  jwksUrl: optionalStr('IMGPIPE_JWKS_URL', { description: 'JWKS of an identity provider: enables RS256 tokens' }),
+  jwksUrl: optionalUrl('IMGPIPE_JWKS_URL', { description: 'JWKS of an identity provider: enables RS256 tokens' }),
   jwtIssuer: optionalStr('IMGPIPE_JWT_ISSUER', { description: 'required `iss` of tokens, when set' }),
   jwtAudience: optionalStr('IMGPIPE_JWT_AUDIENCE', { description: 'required `aud` of tokens, when set' }),
   trustProxy: bool('IMGPIPE_API_TRUST_PROXY', {
@@ -51,8 +62,10 @@ export const apiSettings = {
   ...serviceSettings,
 };
 
+/** The HTTP API's settings, as apps/ingest-api loads them with the rest of its configuration. */
 export type ApiConfig = ConfigOf<typeof apiSettings>;
 
+/** For tests and benchmarks that build the API alone; the ingest-api process loads apiSettings in its own config. */
 export function loadApiConfig(env?: ConfigEnv): ApiConfig {
   return loadConfig(apiSettings, env);
 }

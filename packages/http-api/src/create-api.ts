@@ -1,3 +1,4 @@
+import { ImgpipeError } from '@imgpipe/core';
 import { EventCodec } from '@imgpipe/contracts';
 import { createDatabase, createRedis, migrate } from '@imgpipe/results';
 import { SsrfGuard } from '@imgpipe/egress';
@@ -19,7 +20,7 @@ export interface RunningApi {
 /** Which token algorithms the configuration enables; the development secret only when nothing else is configured. */
 export function jwtOptionsFrom(config: ApiConfig): ApiOptions['jwt'] & { usingDevSecret: boolean } {
   if (config.jwtSecret !== undefined && config.jwtSecret.length < 32) {
-    throw new Error('IMGPIPE_JWT_SECRET must be at least 32 characters');
+    throw new ImgpipeError('CONFIG_INVALID', 'IMGPIPE_JWT_SECRET must be at least 32 characters');
   }
   const hsSecret = config.jwtSecret ?? (config.jwksUrl ? undefined : DEV_JWT_SECRET);
   return {

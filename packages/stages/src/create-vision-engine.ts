@@ -4,10 +4,13 @@ import {
   encodeNormalizedImage,
   recognizeTextHandler,
   type Vision,
+  type VisionConfig,
 } from '@imgpipe/vision';
 import type { OriginalSize, VisionEngine } from './vision-engine.ts';
 
 export interface CreateVisionEngineOptions {
+  /** The process's vision settings (models, limits, thresholds, threads); loaded from the environment when absent. */
+  config?: VisionConfig;
   /** Worker threads for the stages (0 runs them on this thread); defaults to the vision config. */
   workers?: number;
 }
@@ -19,7 +22,10 @@ const CONTENT_TYPES = { webp: 'image/webp', png: 'image/png', jpeg: 'image/jpeg'
  * (through S3 in the workers, through memory in the in-process runner), so both modes feed the models the same pixels.
  */
 export async function createVisionEngine(options: CreateVisionEngineOptions = {}): Promise<VisionEngine> {
-  const vision: Vision = createVision(options.workers === undefined ? {} : { workers: options.workers });
+  const vision: Vision = createVision({
+    ...(options.config ? { config: options.config } : {}),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+  });
   const decode = (bytes: Buffer, original: OriginalSize) => decodeNormalizedImage(bytes, original);
   const engine: VisionEngine = {
     async preprocess(bytes) {

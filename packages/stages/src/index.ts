@@ -7,4 +7,5 @@ export * from './in-process-runner.ts';
 export * from './stages/aggregate-stage.ts';
 export * from './stages/analysis-stage.ts';
 export * from './stages/preprocess-stage.ts';
+export * from './stages-settings.ts';
 export * from './vision-engine.ts';

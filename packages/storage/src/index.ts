@@ -1,3 +1,3 @@
 export * from './blob-store.ts';
-export * from './blob-store-from-env.ts';
+export * from './storage-settings.ts';
 export * from './keys.ts';

@@ -1,6 +1,6 @@
-import { int, kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
+import { type ConfigOf, int, kafkaConnectionSettings, serviceSettings } from '@imgpipe/core';
 import { EventCodec } from '@imgpipe/contracts';
-import { createLogger, type Logger, startOpsServer, startTracing } from '@imgpipe/telemetry';
+import { createLogger, type Logger, startOpsServer, startTracing, telemetrySettings } from '@imgpipe/telemetry';
 import { createKafka } from './kafka-client.ts';
 import type { Stage } from './stage.ts';
 import { StageRunner } from './stage-runner.ts';
@@ -15,7 +15,11 @@ export const stageProcessSettings = {
   shutdownDeadlineMs: int('IMGPIPE_SHUTDOWN_DEADLINE_MS', { default: 25_000, min: 1_000, max: 600_000 }),
   maxAttempts: int('IMGPIPE_MAX_ATTEMPTS', { default: 5, min: 1, max: 100 }),
   retryInitialDelayMs: int('IMGPIPE_RETRY_INITIAL_DELAY_MS', { default: 500, min: 1, max: 60_000 }),
+  ...telemetrySettings,
 };
+
+/** A stage process's settings, loaded by each process as part of its own configuration (its app's config.ts). */
+export type StageProcessConfig = ConfigOf<typeof stageProcessSettings>;
 
 export interface StageProcess {
   readonly logger: Logger;
@@ -25,18 +29,18 @@ export interface StageProcess {
 }
 
 /**
- * Everything a stage process does besides its handler: config, tracing, logging, the consumer group, the health
+ * Everything a stage process does besides its handler: tracing, logging, the consumer group, the health
  * and metrics endpoints, and a graceful stop on SIGTERM/SIGINT. Workers and the results service both use it.
  */
 export async function startStageProcess(options: {
   service: string;
+  config: StageProcessConfig;
   createStage: (logger: Logger) => Promise<Stage>;
   onStop?: () => Promise<void>;
-  env?: NodeJS.ProcessEnv;
 }): Promise<StageProcess> {
-  const config = loadConfig(stageProcessSettings, options.env);
-  const tracing = startTracing({ serviceName: `imgpipe-${options.service}` });
-  const logger = createLogger(`imgpipe-${options.service}`);
+  const { config } = options;
+  const tracing = startTracing({ serviceName: `imgpipe-${options.service}`, config });
+  const logger = createLogger(`imgpipe-${options.service}`, config.logLevel);
   const stage = await options.createStage(logger);
   const runner = new StageRunner({
     kafka: createKafka({ connection: config, clientId: `imgpipe-${options.service}`, logger }),

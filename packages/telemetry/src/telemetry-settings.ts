@@ -14,9 +14,14 @@ export const tracingSettings = {
   serviceName: optionalStr('OTEL_SERVICE_NAME', { description: "overrides the process's own service name" }),
 };
 
+/** Logs and traces: what every process passes to createLogger and startTracing. */
+export const telemetrySettings = { ...loggingSettings, ...tracingSettings };
+
 export type LoggingConfig = ConfigOf<typeof loggingSettings>;
 export type TracingConfig = ConfigOf<typeof tracingSettings>;
+export type TelemetryConfig = ConfigOf<typeof telemetrySettings>;
 
+/** For tools and tests; a process loads these settings as part of its own configuration. */
 export function loadLoggingConfig(env?: ConfigEnv): LoggingConfig {
   return loadConfig(loggingSettings, env);
 }

@@ -13,4 +13,4 @@ export {
   type WebhookPayload,
 } from './webhook-dispatcher.ts';
 export { type TenantWebhookSettings, type WebhookDelivery, WebhookStore } from './webhook-store.ts';
-export { webhookDispatcherFromEnv, webhookSettings } from './webhook-settings.ts';
+export { type WebhookConfig, webhookDispatcherFrom, webhookSettings } from './webhook-settings.ts';

@@ -1,9 +1,10 @@
 import type { Database } from '@imgpipe/results';
-import { type ConfigEnv, int, loadConfig } from '@imgpipe/core';
-import { ssrfGuardFromEnv } from '@imgpipe/egress';
+import { type ConfigOf, int } from '@imgpipe/core';
+import { egressSettings, SsrfGuard } from '@imgpipe/egress';
 import type { Kysely } from 'kysely';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.ts';
 
+/** The dispatcher's schedule and limits, and what receivers it may reach (IMGPIPE_EGRESS_ALLOW). */
 export const webhookSettings = {
   pollIntervalMs: int('IMGPIPE_WEBHOOK_POLL_MS', { default: 1_000, min: 10, max: 60_000 }),
   initialDelayMs: int('IMGPIPE_WEBHOOK_RETRY_INITIAL_MS', {
@@ -14,14 +15,17 @@ export const webhookSettings = {
   maxDelayMs: int('IMGPIPE_WEBHOOK_RETRY_MAX_MS', { default: 3_600_000, min: 10 }),
   maxAttempts: int('IMGPIPE_WEBHOOK_MAX_ATTEMPTS', { default: 8, min: 1, max: 50 }),
   timeoutMs: int('IMGPIPE_WEBHOOK_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
+  egressAllow: egressSettings.allow,
 };
 
-/** A dispatcher configured from the environment (IMGPIPE_WEBHOOK_*, IMGPIPE_EGRESS_ALLOW). */
-export function webhookDispatcherFromEnv(
+export type WebhookConfig = ConfigOf<typeof webhookSettings>;
+
+/** The dispatcher a process's loaded configuration describes. */
+export function webhookDispatcherFrom(
   db: Kysely<Database>,
+  config: WebhookConfig,
   extra: Pick<WebhookDispatcherOptions, 'onError' | 'onDelivery'> = {},
-  env?: ConfigEnv,
 ): WebhookDispatcher {
-  const config = loadConfig(webhookSettings, env);
-  return new WebhookDispatcher({ db, guard: ssrfGuardFromEnv(env), ...config, ...extra });
+  const { egressAllow, ...schedule } = config;
+  return new WebhookDispatcher({ db, guard: new SsrfGuard({ allow: egressAllow }), ...schedule, ...extra });
 }

@@ -3,11 +3,12 @@ import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANALYSES, type ImageAnalysis } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import { createVisionEngine, InProcessPipeline } from '@imgpipe/stages';
+import { createVisionEngine, InProcessPipeline, stagesSettings } from '@imgpipe/stages';
 import { createLogger } from '@imgpipe/telemetry';
 import { annotateImage } from '@imgpipe/vision/annotate';
 import { parseAnalyses, wholeNumber } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
+import { loadCliConfig } from '../config.ts';
 import { formatAnalysis } from '../format-analysis.ts';
 import { claimedContentType, listImageFiles } from '../image-files.ts';
 import { createProgress } from '../progress.ts';
@@ -51,6 +52,7 @@ export const command: Command = {
     const analyses = parseAnalyses(values.analyses);
     const concurrency = wholeNumber('--concurrency', values.concurrency, 1);
     const workers = values.workers === undefined ? undefined : wholeNumber('--workers', values.workers, 0);
+    const config = loadCliConfig([], { vision: stagesSettings.vision });
     const files = await listImageFiles(positionals);
     if (files.length === 0) {
       console.error('imgpipe analyze: no image files found');
@@ -58,7 +60,7 @@ export const command: Command = {
     }
     if (values.annotate) await mkdir(values.annotate, { recursive: true });
 
-    const vision = await createVisionEngine(workers === undefined ? {} : { workers });
+    const vision = await createVisionEngine({ config: config.vision, ...(workers === undefined ? {} : { workers }) });
     const pipeline = new InProcessPipeline(vision, createLogger('imgpipe-analyze', 'silent'));
     // On a terminal, a bar on stderr with rate and time left (for more than one image); nothing when piped.
     const progress = createProgress({ total: files.length > 1 ? files.length : 0, unit: 'images' });

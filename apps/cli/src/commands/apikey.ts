@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { createDatabase, migrate } from '@imgpipe/results';
 import { ApiKeyStore, isRole, ROLES } from '@imgpipe/http-api';
 import { type Command, EXIT } from '../command.ts';
+import { loadCliConfig } from '../config.ts';
 
 const HELP = `Usage: imgpipe apikey <create|list|revoke> [options]
 
@@ -43,7 +43,7 @@ export const command: Command = {
     if (action === 'create' && !isRole(values.role)) return usage(`--role must be one of ${ROLES.join(', ')}`);
     if (action === 'revoke' && !id) return usage('give the key id to revoke');
 
-    const { databaseUrl } = loadConfig({ databaseUrl: serviceSettings.databaseUrl });
+    const { databaseUrl } = loadCliConfig(['databaseUrl']);
     const db = createDatabase({ url: databaseUrl, poolSize: 1, applicationName: 'imgpipe-apikey' });
     try {
       await migrate(db);

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { type DeadLetter, deadLetterTopicFor, EventCodec, STAGES, type StageName } from '@imgpipe/contracts';
-import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { createKafka, originalRecord, readTopicToEnd } from '@imgpipe/stream';
 import { createLogger } from '@imgpipe/telemetry';
 import { actionOf } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
+import { loadCliConfig } from '../config.ts';
 
 const HELP = `Usage: imgpipe dlq <list|redrive> [options]
 
@@ -56,13 +56,13 @@ export const command: Command = {
       return EXIT.usage;
     }
     const stages = (values.stage ? [values.stage] : services) as (StageName | 'results')[];
-    const config = loadConfig({ ...kafkaConnectionSettings, registryUrl: serviceSettings.schemaRegistryUrl });
+    const config = loadCliConfig(['kafka', 'schemaRegistryUrl']);
     const kafka = createKafka({
-      connection: config,
+      connection: config.kafka,
       clientId: 'imgpipe-dlq',
       logger: createLogger('imgpipe-dlq', 'error'),
     });
-    const codec = new EventCodec({ registryUrl: config.registryUrl });
+    const codec = new EventCodec({ registryUrl: config.schemaRegistryUrl });
     const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
     if (action === 'redrive') await producer.connect();
     let total = 0;

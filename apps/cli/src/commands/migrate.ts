@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { createDatabase, migrate, migrationStatus } from '@imgpipe/results';
 import { type Command, EXIT } from '../command.ts';
+import { loadCliConfig } from '../config.ts';
 
 const HELP = `Usage: imgpipe migrate [--status] [--json]
 
@@ -24,7 +24,7 @@ export const command: Command = {
       console.log(HELP);
       return EXIT.ok;
     }
-    const config = loadConfig({ databaseUrl: serviceSettings.databaseUrl });
+    const config = loadCliConfig(['databaseUrl']);
     const db = createDatabase({ url: config.databaseUrl, poolSize: 1, applicationName: 'imgpipe-migrate' });
     try {
       if (values.status) {

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '@imgpipe/core';
 import { fetchModels, listModels, visionSettings } from '@imgpipe/vision';
 import { actionOf } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
+import { loadCliConfig } from '../config.ts';
 
 const HELP = `Usage: imgpipe models <fetch|list> [options]
 
@@ -34,7 +34,7 @@ export const command: Command = {
       return EXIT.ok;
     }
     const action = actionOf('models', positionals, ['fetch', 'list']);
-    const dir = values.dir ?? loadConfig({ modelsDir: visionSettings.modelsDir }).modelsDir;
+    const dir = values.dir ?? loadCliConfig([], { modelsDir: visionSettings.modelsDir }).modelsDir;
 
     if (action === 'list') {
       const listing = await listModels(dir);

@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANALYSES, EventCodec, INLINE_IMAGE_MAX_BYTES } from '@imgpipe/contracts';
-import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { ImagePublisher } from '@imgpipe/publisher';
-import { blobStoreFromEnv } from '@imgpipe/storage';
+import { blobStoreFor } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream/kafka';
-import { createLogger, startTracing } from '@imgpipe/telemetry';
+import { createLogger, startTracing, tracingSettings } from '@imgpipe/telemetry';
 import { parseAnalyses } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
+import { loadCliConfig } from '../config.ts';
 import { claimedContentType, listImageFiles } from '../image-files.ts';
 
 const HELP = `Usage: imgpipe produce <files or folders...> [options]
@@ -44,18 +44,18 @@ export const command: Command = {
     }
     const analyses = parseAnalyses(values.analyses);
     const files = await listImageFiles(positionals);
-    const config = loadConfig({ ...kafkaConnectionSettings, registryUrl: serviceSettings.schemaRegistryUrl });
-    const tracing = startTracing({ serviceName: 'imgpipe-produce' });
+    const config = loadCliConfig(['kafka', 'schemaRegistryUrl', 'storage'], { tracing: tracingSettings });
+    const tracing = startTracing({ serviceName: 'imgpipe-produce', config: config.tracing });
     const logger = createLogger('imgpipe-produce', 'warn');
-    const producer = createKafka({ connection: config, clientId: 'imgpipe-produce', logger }).producer({
+    const producer = createKafka({ connection: config.kafka, clientId: 'imgpipe-produce', logger }).producer({
       idempotent: true,
       allowAutoTopicCreation: false,
     });
-    const blobs = blobStoreFromEnv();
+    const blobs = blobStoreFor(config.storage);
     await producer.connect();
     const publisher = new ImagePublisher({
       producer,
-      codec: new EventCodec({ registryUrl: config.registryUrl }),
+      codec: new EventCodec({ registryUrl: config.schemaRegistryUrl }),
       blobs,
     });
     let failures = 0;

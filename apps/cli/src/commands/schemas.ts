@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ImgpipeError, loadConfig, serviceSettings } from '@imgpipe/core';
+import { ImgpipeError } from '@imgpipe/core';
 import {
   type CompatibilityResult,
   checkEventSchemas,
@@ -9,6 +9,7 @@ import {
 } from '@imgpipe/contracts';
 import { actionOf, textTable } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
+import { loadCliConfig } from '../config.ts';
 
 const HELP = `Usage: imgpipe schemas <register|check> [--schemas-dir DIR] [--json]
 
@@ -97,7 +98,7 @@ export const command: Command = {
       return EXIT.ok;
     }
     const action = actionOf('schemas', positionals, ['register', 'check']);
-    const { schemaRegistryUrl } = loadConfig({ schemaRegistryUrl: serviceSettings.schemaRegistryUrl });
+    const { schemaRegistryUrl } = loadCliConfig(['schemaRegistryUrl']);
     const schemasDir = values['schemas-dir'] ?? DEFAULT_SCHEMAS_DIR;
     try {
       return action === 'register'

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, optionalStr } from '@imgpipe/core';
-import { DEV_JWT_SECRET, isRole, mintDevToken, parseDuration, ROLES } from '@imgpipe/http-api';
+import { apiSettings, DEV_JWT_SECRET, isRole, mintDevToken, parseDuration, ROLES } from '@imgpipe/http-api';
 import { type Command, EXIT } from '../command.ts';
+import { loadCliConfig } from '../config.ts';
 
 const HELP = `Usage: imgpipe token --tenant <id> [--role viewer|uploader|admin] [--ttl 1h] [--json]
 
@@ -50,10 +50,11 @@ export const command: Command = {
       console.error(`imgpipe token: --ttl must look like 90s, 15m, 2h or 7d (got "${values.ttl}")`);
       return EXIT.usage;
     }
-    const config = loadConfig({
-      secret: optionalStr('IMGPIPE_JWT_SECRET'),
-      issuer: optionalStr('IMGPIPE_JWT_ISSUER'),
-      audience: optionalStr('IMGPIPE_JWT_AUDIENCE'),
+    // The API's own token settings, so a token minted here is one the API accepts.
+    const config = loadCliConfig([], {
+      secret: apiSettings.jwtSecret,
+      issuer: apiSettings.jwtIssuer,
+      audience: apiSettings.jwtAudience,
     });
     const now = new Date();
     const token = mintDevToken({

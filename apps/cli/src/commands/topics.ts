@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ALL_TOPICS } from '@imgpipe/contracts';
-import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { ensureTopics, topicSpecs } from '@imgpipe/local-stack';
 import { type Command, EXIT } from '../command.ts';
+import { loadCliConfig } from '../config.ts';
 
 const HELP = `Usage: imgpipe topics create [--partitions N] [--json]
 
@@ -35,8 +35,8 @@ export const command: Command = {
       console.error(HELP);
       return EXIT.usage;
     }
-    const config = loadConfig({ ...kafkaConnectionSettings, partitions: serviceSettings.topicPartitions });
-    let partitions = config.partitions;
+    const config = loadCliConfig(['kafka', 'topicPartitions']);
+    let partitions = config.topicPartitions;
     if (values.partitions !== undefined) {
       partitions = Number(values.partitions);
       if (!/^\d+$/.test(values.partitions) || partitions < 1 || partitions > 1000) {
@@ -46,9 +46,9 @@ export const command: Command = {
         return EXIT.usage;
       }
     }
-    const outcomes = await ensureTopics(config, topicSpecs(ALL_TOPICS, partitions));
+    const outcomes = await ensureTopics(config.kafka, topicSpecs(ALL_TOPICS, partitions));
     if (values.json) {
-      console.log(JSON.stringify({ brokers: config.kafkaBrokers, topics: outcomes }, null, 2));
+      console.log(JSON.stringify({ brokers: config.kafka.kafkaBrokers, topics: outcomes }, null, 2));
       return EXIT.ok;
     }
     const width = Math.max(...outcomes.map((outcome) => outcome.name.length));
@@ -62,7 +62,7 @@ export const command: Command = {
       console.log(`${outcome.name.padEnd(width)}  ${detail}`);
     }
     const created = outcomes.filter((outcome) => outcome.state === 'created').length;
-    console.log(`\n${created} created, ${outcomes.length - created} already existed (${config.kafkaBrokers})`);
+    console.log(`\n${created} created, ${outcomes.length - created} already existed (${config.kafka.kafkaBrokers})`);
     return EXIT.ok;
   },
 };
