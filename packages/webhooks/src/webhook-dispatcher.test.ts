@@ -157,4 +157,31 @@ describe('WebhookDispatcher against PostgreSQL and a local receiver', () => {
     await dispatcher.store.setDefaultUrl(tenantId, null);
     assert.equal(await dispatcher.store.callbackUrlFor(tenantId, imageId), undefined);
   });
+
+  test('observe records callback URLs of uploads a batch applied, not of those it refused', async () => {
+    const dispatcher = new WebhookDispatcher({ db, guard: new SsrfGuard() });
+    const [applied, refused] = [randomUUID(), randomUUID()];
+    const upload = (imageId: string) => ({
+      message: {
+        eventType: 'ImageUploaded',
+        value: { imageId, tenantId, callbackUrl: `https://example.com/${imageId}` },
+      },
+    });
+    const stage = dispatcher.observe({
+      handle: async () => [],
+      handleBatch: async (items: readonly { message: { eventType: string; value: unknown } }[]) => ({
+        outputs: [],
+        rejected: items.flatMap((item, index) =>
+          (item.message.value as { imageId: string }).imageId === refused ? [{ item: index }] : [],
+        ),
+      }),
+    });
+    await stage.handleBatch([
+      upload(applied),
+      upload(refused),
+      { message: { eventType: 'ObjectsDetected', value: {} } },
+    ]);
+    assert.equal(await dispatcher.store.callbackUrlFor(tenantId, applied), `https://example.com/${applied}`);
+    assert.equal(await dispatcher.store.callbackUrlFor(tenantId, refused), undefined);
+  });
 });

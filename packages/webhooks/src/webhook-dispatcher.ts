@@ -36,6 +36,10 @@ export interface WebhookPayload {
 
 interface StageLike {
   handle(message: { eventType: string; value: unknown }, ...rest: never[]): Promise<unknown>;
+  handleBatch?(
+    items: readonly { message: { eventType: string; value: unknown } }[],
+    ...rest: never[]
+  ): Promise<{ rejected?: readonly { item: number }[] }>;
 }
 
 /**
@@ -84,7 +88,7 @@ export class WebhookDispatcher {
     await this.enqueueCompletion(event.tenantId, event.imageId);
   }
 
-  /** Wraps the results stage so every ImageUploaded it materialises also records its callback URL. */
+  /** Wraps the results stage so every ImageUploaded it materialises (one by one or in batches) also records its callback URL. */
   observe<S extends StageLike>(stage: S): S {
     const handle = stage.handle.bind(stage);
     const observed = async (message: { eventType: string; value: unknown }, ...rest: never[]) => {
@@ -92,14 +96,26 @@ export class WebhookDispatcher {
       if (message.eventType === 'ImageUploaded') await this.onUpload(message.value as ImageUploaded);
       return outputs;
     };
-    return { ...stage, handle: observed };
+    const handleBatch = stage.handleBatch?.bind(stage);
+    if (!handleBatch) return { ...stage, handle: observed };
+    const observedBatch = async (items: Parameters<typeof handleBatch>[0], ...rest: never[]) => {
+      const result = await handleBatch(items, ...rest);
+      const refused = new Set((result.rejected ?? []).map((entry) => entry.item));
+      for (const [index, { message }] of items.entries()) {
+        if (!refused.has(index) && message.eventType === 'ImageUploaded')
+          await this.onUpload(message.value as ImageUploaded);
+      }
+      return result;
+    };
+    return { ...stage, handle: observed, handleBatch: observedBatch };
   }
 
   async enqueueCompletion(tenantId: string, imageId: string): Promise<boolean> {
-    const view = await getImage(this.#db, tenantId, imageId);
-    if (!view || !TERMINAL.has(view.status)) return false;
+    // Most images have no callback: one indexed lookup before reading the whole image.
     const url = await this.store.callbackUrlFor(tenantId, imageId);
     if (!url) return false;
+    const view = await getImage(this.#db, tenantId, imageId);
+    if (!view || !TERMINAL.has(view.status)) return false;
     const type = `image.${view.status as 'completed' | 'partial' | 'failed'}` as const;
     const payload: WebhookPayload = { type, timestamp: new Date().toISOString(), data: view };
     const queued = await this.store.enqueue({ tenantId, imageId, eventType: type, url, body: JSON.stringify(payload) });
