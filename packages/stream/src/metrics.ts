@@ -42,7 +42,27 @@ export const stageMetrics = {
     () =>
       new Histogram({
         name: 'imgpipe_processing_duration_seconds',
-        help: 'Time from taking a message to committing it',
+        help: "Time from taking a message to committing it (in batches: the batch's time divided among its messages)",
+        labelNames: ['stage'] as const,
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      }),
+  ),
+  batchSize: once(
+    'imgpipe_batch_messages',
+    () =>
+      new Histogram({
+        name: 'imgpipe_batch_messages',
+        help: 'Messages per batch handed to a batch handler (stages consumed in batches)',
+        labelNames: ['stage'] as const,
+        buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      }),
+  ),
+  batchDuration: once(
+    'imgpipe_batch_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'imgpipe_batch_duration_seconds',
+        help: 'Time from taking a batch to committing it (stages consumed in batches)',
         labelNames: ['stage'] as const,
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       }),
