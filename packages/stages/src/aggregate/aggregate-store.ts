@@ -3,14 +3,30 @@ import type { ImageParts } from './join-analysis.ts';
 
 export type PartName = keyof ImageParts;
 
+export interface JoinState {
+  parts: ImageParts;
+  emitted: boolean;
+}
+
+/** One part of one image, as a batch records it. */
+export interface PartUpdate {
+  imageId: string;
+  part: PartName;
+  value: unknown;
+}
+
 /**
  * Durable per-image join state for the aggregate stage. `add` records one part atomically and returns every part
  * so far; `markEmitted` is called only after ImageAnalyzed is durable in Kafka, so a crash in between re-emits
- * (the results service's upsert absorbs it) rather than losing the result.
+ * (the results service's upsert absorbs it) rather than losing the result. The *Many forms do the same for a batch
+ * in one round trip.
  */
 export interface AggregateStore {
-  add(imageId: string, part: PartName, value: unknown): Promise<{ parts: ImageParts; emitted: boolean }>;
+  add(imageId: string, part: PartName, value: unknown): Promise<JoinState>;
+  /** Records the parts in order (a later part of the same image and name wins); the state of each image after all. */
+  addMany(updates: readonly PartUpdate[]): Promise<Map<string, JoinState>>;
   markEmitted(imageId: string): Promise<void>;
+  markEmittedMany(imageIds: readonly string[]): Promise<void>;
 }
 
 const EMITTED = 'emitted';
@@ -24,40 +40,86 @@ export class RedisAggregateStore implements AggregateStore {
     this.#ttlSeconds = options.ttlSeconds ?? 7 * 24 * 3600;
   }
 
-  async add(imageId: string, part: PartName, value: unknown): Promise<{ parts: ImageParts; emitted: boolean }> {
-    const key = stateKey(imageId);
-    const results = await this.#redis
-      .multi()
-      .hset(key, part, JSON.stringify(value))
-      .expire(key, this.#ttlSeconds)
-      .hgetall(key)
-      .exec();
-    const fields = (results?.[2]?.[1] ?? {}) as Record<string, string>;
-    const parts: ImageParts = {};
-    for (const [field, json] of Object.entries(fields)) {
-      if (field !== EMITTED) (parts as Record<string, unknown>)[field] = JSON.parse(json);
+  async add(imageId: string, part: PartName, value: unknown): Promise<JoinState> {
+    const state = (await this.addMany([{ imageId, part, value }])).get(imageId);
+    return state ?? { parts: {}, emitted: false };
+  }
+
+  /**
+   * One MULTI for the whole batch: per image, HSET of all its parts, EXPIRE and HGETALL. Each image's write and read
+   * are atomic together, as in `add`, so two replicas joining the same image never lose a part: the later one sees
+   * both and emits.
+   */
+  async addMany(updates: readonly PartUpdate[]): Promise<Map<string, JoinState>> {
+    const byImage = new Map<string, Map<PartName, string>>();
+    for (const { imageId, part, value } of updates) {
+      const parts = byImage.get(imageId) ?? new Map<PartName, string>();
+      parts.set(part, JSON.stringify(value));
+      byImage.set(imageId, parts);
     }
-    return { parts, emitted: fields[EMITTED] !== undefined };
+    const states = new Map<string, JoinState>();
+    if (byImage.size === 0) return states;
+    const multi = this.#redis.multi();
+    for (const [imageId, parts] of byImage) {
+      const key = stateKey(imageId);
+      multi.hset(key, Object.fromEntries(parts)).expire(key, this.#ttlSeconds).hgetall(key);
+    }
+    const results = await multi.exec();
+    if (!results) throw new Error('aggregate store: the MULTI was discarded');
+    [...byImage.keys()].forEach((imageId, index) => {
+      const [error, fields] = results[index * 3 + 2] ?? [];
+      if (error) throw error;
+      states.set(imageId, toJoinState((fields ?? {}) as Record<string, string>));
+    });
+    return states;
   }
 
   async markEmitted(imageId: string): Promise<void> {
-    await this.#redis.hset(stateKey(imageId), EMITTED, String(Date.now()));
+    await this.markEmittedMany([imageId]);
+  }
+
+  async markEmittedMany(imageIds: readonly string[]): Promise<void> {
+    if (imageIds.length === 0) return;
+    const at = String(Date.now());
+    const pipeline = this.#redis.pipeline();
+    for (const imageId of imageIds) pipeline.hset(stateKey(imageId), EMITTED, at);
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed?.[0]) throw failed[0];
   }
 }
 
-export class MemoryAggregateStore implements AggregateStore {
-  readonly #state = new Map<string, { parts: ImageParts; emitted: boolean }>();
+function toJoinState(fields: Record<string, string>): JoinState {
+  const parts: ImageParts = {};
+  for (const [field, json] of Object.entries(fields)) {
+    if (field !== EMITTED) (parts as Record<string, unknown>)[field] = JSON.parse(json);
+  }
+  return { parts, emitted: fields[EMITTED] !== undefined };
+}
 
-  async add(imageId: string, part: PartName, value: unknown): Promise<{ parts: ImageParts; emitted: boolean }> {
+export class MemoryAggregateStore implements AggregateStore {
+  readonly #state = new Map<string, JoinState>();
+
+  async add(imageId: string, part: PartName, value: unknown): Promise<JoinState> {
     const entry = this.#state.get(imageId) ?? { parts: {}, emitted: false };
     (entry.parts as Record<string, unknown>)[part] = value;
     this.#state.set(imageId, entry);
     return { parts: { ...entry.parts }, emitted: entry.emitted };
   }
 
+  async addMany(updates: readonly PartUpdate[]): Promise<Map<string, JoinState>> {
+    const states = new Map<string, JoinState>();
+    for (const { imageId, part, value } of updates) states.set(imageId, await this.add(imageId, part, value));
+    return states;
+  }
+
   async markEmitted(imageId: string): Promise<void> {
     const entry = this.#state.get(imageId);
     if (entry) entry.emitted = true;
+  }
+
+  async markEmittedMany(imageIds: readonly string[]): Promise<void> {
+    for (const imageId of imageIds) await this.markEmitted(imageId);
   }
 }
 

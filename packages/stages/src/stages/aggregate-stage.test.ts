@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import type { ImagePreprocessed, ObjectsDetected } from '@imgpipe/contracts';
+import type { ImageAnalyzed, ImagePreprocessed, ObjectsDetected } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
-import type { StageContext } from '@imgpipe/contracts';
+import type { BatchContext, BatchItem, StageContext } from '@imgpipe/contracts';
 import { createLogger } from '@imgpipe/telemetry';
 import { Redis } from 'ioredis';
 import { type AggregateStore, MemoryAggregateStore, RedisAggregateStore } from '../aggregate/aggregate-store.ts';
+import { joinAnalysis } from '../aggregate/join-analysis.ts';
 import { aggregateStage } from './aggregate-stage.ts';
 
 const model = { name: 'm', version: '1', sha256: 'a'.repeat(64) };
@@ -72,4 +73,65 @@ describe('aggregate', () => {
     await stage.onOutputsDurable?.(detected!, again, ctx);
     assert.equal((await stage.handle(detected!, ctx)).length, 0, 'once durable, never again');
   });
+
+  const batchCtx: BatchContext = { logger: ctx.logger, attempt: 1, signal: ctx.signal };
+  const asItems = (messages: { eventType: string; value: unknown }[]): BatchItem[] =>
+    messages.map((message, offset) => ({
+      message,
+      source: { topic: 't', partition: 0, offset: String(offset), key: (message.value as { imageId: string }).imageId },
+    }));
+
+  for (const [name, store] of [
+    ['in memory', () => new MemoryAggregateStore()],
+    ['in Redis', () => new RedisAggregateStore(redis, { ttlSeconds: 60 })],
+  ] as const) {
+    test(`a batch emits what one-by-one delivery emits: each complete image once, replays included (${name})`, async () => {
+      const ids = [randomUUID(), randomUUID(), randomUUID()];
+      // Image 0 completes within the batch (twice over), image 1 only gets its preprocess outcome, image 2 both parts.
+      const messages = [
+        ...events(ids[0]!),
+        events(ids[1]!)[0]!,
+        ...events(ids[0]!),
+        ...events(ids[2]!),
+        { eventType: 'ImageUploaded', value: { imageId: ids[1] } },
+      ];
+      const batchStore = store();
+      const stage = aggregateStage({ store: batchStore });
+      const result = await stage.handleBatch!(asItems(messages), batchCtx);
+      assert.deepEqual(
+        result.rejected?.map(({ item, error }) => [item, error.code]),
+        [[7, 'CODEC_INVALID_PAYLOAD']],
+      );
+      assert.deepEqual(
+        result.outputs.map(({ item, event }) => [item, event.key]),
+        [
+          [4, ids[0]],
+          [6, ids[2]],
+        ],
+        'one ImageAnalyzed per complete image, continuing its last part in the batch',
+      );
+      const expected = joinAnalysis(ids[0]!, {
+        preprocessed: events(ids[0]!)[0]!.value as ImagePreprocessed,
+        detect: events(ids[0]!)[1]!.value as ObjectsDetected,
+      });
+      // Equal to the one-by-one join but for when it happened and how long the join took.
+      const timeless = (analysis: Omit<ImageAnalyzed, 'tenantId' | 'occurredAt'>) => ({
+        ...analysis,
+        occurredAt: 0,
+        stages: { ...analysis.stages, aggregate: { status: analysis.stages.aggregate.status } },
+      });
+      assert.deepEqual(timeless(result.outputs[0]!.event.value as ImageAnalyzed), {
+        ...timeless(expected),
+        tenantId: 't',
+      });
+
+      // Redelivered before the outputs were durable: emitted again (not lost); once durable, never again.
+      const again = await stage.handleBatch!(asItems(messages.slice(0, 7)), batchCtx);
+      assert.equal(again.outputs.length, 2);
+      await stage.onBatchOutputsDurable!(asItems(messages), again.outputs, batchCtx);
+      assert.equal((await stage.handleBatch!(asItems(messages.slice(0, 7)), batchCtx)).outputs.length, 0);
+      assert.equal(await deliverAll(batchStore, ids[0]!, 1), 0, 'and one by one neither');
+      assert.equal(await deliverAll(batchStore, ids[1]!, 1), 1, 'image 1 completes one by one afterwards');
+    });
+  }
 });

@@ -1,7 +1,14 @@
-import { consumerGroupFor, deadLetterTopicFor, type ImageAnalyzed, STAGE_INPUTS, TOPICS } from '@imgpipe/contracts';
+import {
+  consumerGroupFor,
+  deadLetterTopicFor,
+  type ImageAnalyzed,
+  type OutputEvent,
+  STAGE_INPUTS,
+  type Stage,
+  TOPICS,
+} from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import type { Stage } from '@imgpipe/contracts';
-import type { AggregateStore, PartName } from '../aggregate/aggregate-store.ts';
+import type { AggregateStore, JoinState, PartName, PartUpdate } from '../aggregate/aggregate-store.ts';
 import { isComplete, joinAnalysis } from '../aggregate/join-analysis.ts';
 
 const PARTS: Record<string, PartName> = {
@@ -11,9 +18,29 @@ const PARTS: Record<string, PartName> = {
   TextRecognized: 'ocr',
 };
 
+function partOf(eventType: string): PartName {
+  const part = PARTS[eventType];
+  if (!part) throw new ImgpipeError('CODEC_INVALID_PAYLOAD', `aggregate does not take ${eventType}`);
+  return part;
+}
+
+/** ImageAnalyzed for an image whose join state is complete and not emitted yet; nothing otherwise. */
+function analyzed(imageId: string, tenantId: string, state: JoinState, started: number): OutputEvent[] {
+  if (state.emitted || !isComplete(state.parts)) return [];
+  const analysis: ImageAnalyzed = {
+    ...joinAnalysis(imageId, state.parts, Math.round(performance.now() - started)),
+    tenantId,
+    occurredAt: Date.now(),
+  };
+  return [{ topic: TOPICS.analyzed, eventType: 'ImageAnalyzed', key: imageId, value: analysis }];
+}
+
 /**
  * aggregate: joins an image's preprocess outcome with each analysis it asked for and emits ImageAnalyzed once all
- * have arrived (or at once when preprocessing failed). The join state is durable, so a restart loses nothing.
+ * have arrived (or at once when preprocessing failed). The join state is durable, so a restart loses nothing. In
+ * batches, the join states of every image in the batch are written and read back in one Redis MULTI, each complete
+ * image is emitted once (continuing the trace of its last part in the batch), and all are marked emitted in one
+ * pipeline once their ImageAnalyzed events are durable.
  */
 export function aggregateStage(deps: { store: AggregateStore }): Stage {
   return {
@@ -22,21 +49,41 @@ export function aggregateStage(deps: { store: AggregateStore }): Stage {
     inputs: STAGE_INPUTS.aggregate,
     deadLetterTopic: deadLetterTopicFor('aggregate'),
     async handle(message) {
-      const part = PARTS[message.eventType];
-      if (!part) throw new ImgpipeError('CODEC_INVALID_PAYLOAD', `aggregate does not take ${message.eventType}`);
+      const part = partOf(message.eventType);
       const started = performance.now();
       const event = message.value as { imageId: string; tenantId: string };
-      const { parts, emitted } = await deps.store.add(event.imageId, part, message.value);
-      if (emitted || !isComplete(parts)) return [];
-      const analysis: ImageAnalyzed = {
-        ...joinAnalysis(event.imageId, parts, Math.round(performance.now() - started)),
-        tenantId: event.tenantId,
-        occurredAt: Date.now(),
-      };
-      return [{ topic: TOPICS.analyzed, eventType: 'ImageAnalyzed', key: event.imageId, value: analysis }];
+      const state = await deps.store.add(event.imageId, part, message.value);
+      return analyzed(event.imageId, event.tenantId, state, started);
     },
     async onOutputsDurable(_message, outputs) {
-      for (const output of outputs) await deps.store.markEmitted(output.key);
+      await deps.store.markEmittedMany(outputs.map((output) => output.key));
+    },
+    async handleBatch(items) {
+      const started = performance.now();
+      const updates: PartUpdate[] = [];
+      const rejected: { item: number; error: ImgpipeError }[] = [];
+      // The last item of each image in the batch: the one whose arrival completed it, whose trace the output continues.
+      const last = new Map<string, { item: number; tenantId: string }>();
+      items.forEach(({ message }, item) => {
+        try {
+          const part = partOf(message.eventType);
+          const event = message.value as { imageId: string; tenantId: string };
+          updates.push({ imageId: event.imageId, part, value: message.value });
+          last.set(event.imageId, { item, tenantId: event.tenantId });
+        } catch (error) {
+          rejected.push({ item, error: error as ImgpipeError });
+        }
+      });
+      const states = await deps.store.addMany(updates);
+      const outputs = [...last]
+        .sort(([, a], [, b]) => a.item - b.item)
+        .flatMap(([imageId, { item, tenantId }]) =>
+          analyzed(imageId, tenantId, states.get(imageId)!, started).map((event) => ({ item, event })),
+        );
+      return { outputs, rejected };
+    },
+    async onBatchOutputsDurable(_items, outputs) {
+      await deps.store.markEmittedMany(outputs.map((output) => output.event.key));
     },
   };
 }
