@@ -1,0 +1,697 @@
+/**
+ * SIFT (Lowe 2004) with OpenCV's parameters, defaults and semantics (modules/features2d/src/sift.*), written for
+ * typed arrays: the grey image is doubled (bilinear), blurred to sigma from an assumed 0.5, a Gaussian pyramid of
+ * nOctaveLayers + 3 images per octave is built with separable blurs, extrema of the difference of Gaussians are
+ * refined by a quadratic fit (up to 5 steps), filtered on contrast and on the ratio of principal curvatures,
+ * given one keypoint per orientation peak (36-bin histogram, smoothed, peaks >= 0.8 of the highest, parabolic
+ * interpolation) and described by 4x4 histograms of 8 orientations with trilinear interpolation, clamped at 0.2,
+ * renormalised and scaled by 512 to whole numbers 0-255, stored as floats like OpenCV's CV_32F descriptors.
+ *
+ * Keypoints come out as OpenCV reports them: position and size in pixels of the input grey image, angle in
+ * degrees (counter-clockwise with y down, i.e. 360 - the gradient angle), response = |DoG| at the refined
+ * extremum, octave packed as OpenCV packs it: (octave & 0xff) | (layer << 8) | (round((xi + 0.5) * 255) << 16),
+ * where octave -1 is the doubled image (stored as 0xff), layer 1..nOctaveLayers, xi the sub-layer offset.
+ *
+ * Working memory: one float plane per pyramid image. Planes are carved from one arena that this thread keeps for
+ * the next call (dropped when it would hold more than ARENA_KEEP_BYTES).
+ */
+import { blurPlane, gaussianHalfKernel } from './gaussian-blur.ts';
+import { cvRound, fastAtan2 } from './math.ts';
+
+export interface SiftParams {
+  /** Keep the best this many keypoints by response (ties at the cut kept, as OpenCV does); 0 keeps all. */
+  nfeatures: number;
+  /** Layers per octave in which extrema are sought (OpenCV: 3). */
+  nOctaveLayers: number;
+  /** Minimum |DoG| contrast at an extremum, divided by nOctaveLayers (OpenCV: 0.04). */
+  contrastThreshold: number;
+  /** Maximum ratio of principal curvatures; larger keeps more edge-like points (OpenCV: 10). */
+  edgeThreshold: number;
+  /** Blur of the first image of each octave (OpenCV: 1.6). */
+  sigma: number;
+}
+
+export const SIFT_DEFAULTS: Readonly<SiftParams> = Object.freeze({
+  nfeatures: 0,
+  nOctaveLayers: 3,
+  contrastThreshold: 0.04,
+  edgeThreshold: 10,
+  sigma: 1.6,
+});
+
+export interface Keypoint {
+  x: number;
+  y: number;
+  size: number;
+  angle: number;
+  response: number;
+  octave: number;
+}
+
+export interface SiftOutput {
+  keypoints: Keypoint[];
+  /** keypoints.length rows of 128 values. */
+  descriptors: Float32Array;
+}
+
+export const SIFT_DESCRIPTOR_SIZE = 128;
+
+const DESCR_WIDTH = 4;
+const DESCR_HIST_BINS = 8;
+const INIT_SIGMA = 0.5;
+const IMG_BORDER = 5;
+const MAX_INTERP_STEPS = 5;
+const ORI_HIST_BINS = 36;
+const ORI_SIG_FCTR = 1.5;
+const ORI_RADIUS = 3 * ORI_SIG_FCTR;
+const ORI_PEAK_RATIO = 0.8;
+const DESCR_SCL_FCTR = 3;
+const DESCR_MAG_THR = 0.2;
+const INT_DESCR_FCTR = 512;
+const FIRST_OCTAVE = -1;
+/** Pixel values are 0-255 here (OpenCV keeps them x256 in 16 bits; the scale cancels out). */
+const IMG_SCALE = 1 / 255;
+const FLT_EPSILON = 1.1920928955078125e-7;
+const ARENA_KEEP_BYTES = 256 * 1024 * 1024;
+
+interface Octave {
+  width: number;
+  height: number;
+  /** nOctaveLayers + 3 blurred images. */
+  gauss: Float32Array[];
+}
+
+interface Candidate extends Keypoint {
+  /** Octave index counted from the doubled image (0) up, and layer, for the descriptor. */
+  o: number;
+  layer: number;
+}
+
+let arena: Float32Array | undefined;
+
+function takeArena(floats: number): Float32Array {
+  if (!arena || arena.length < floats) arena = new Float32Array(floats);
+  return arena;
+}
+
+export function sift(grey: Uint8Array, width: number, height: number, params: SiftParams): SiftOutput {
+  const nl = params.nOctaveLayers;
+  const baseW = width * 2;
+  const baseH = height * 2;
+  const nOctaves = cvRound(Math.log2(Math.min(baseW, baseH)) - 2) - FIRST_OCTAVE;
+  if (nOctaves <= 0) return { keypoints: [], descriptors: new Float32Array(0) };
+
+  // Octave sizes and the arena: every Gaussian image of every octave, plus nl + 2 DoG planes and two scratch
+  // planes the size of octave 0 (reused by every octave).
+  const sizes: { width: number; height: number }[] = [];
+  let total = 0;
+  for (let o = 0, w = baseW, h = baseH; o < nOctaves; o++, w = w >> 1, h = h >> 1) {
+    sizes.push({ width: w, height: h });
+    total += (nl + 3) * w * h;
+  }
+  // Incremental blurs between layers: sig[i]^2 = (k^i sigma)^2 - (k^(i-1) sigma)^2; kernels[0] blurs the base.
+  const sigDiff = Math.sqrt(Math.max(params.sigma * params.sigma - INIT_SIGMA * INIT_SIGMA * 4, 0.01));
+  const k = 2 ** (1 / nl);
+  const kernels = [gaussianHalfKernel(sigDiff)];
+  for (let i = 1; i < nl + 3; i++) {
+    const prev = k ** (i - 1) * params.sigma;
+    const totalSigma = prev * k;
+    kernels.push(gaussianHalfKernel(Math.sqrt(totalSigma * totalSigma - prev * prev)));
+  }
+  const maxRadius = Math.max(...kernels.map((kernel) => kernel.length - 1));
+  const plane0 = baseW * baseH;
+  total += (nl + 2) * plane0 + plane0 + baseW + 2 * maxRadius;
+  const memory = takeArena(total);
+  let offset = 0;
+  const carve = (n: number) => {
+    const view = memory.subarray(offset, offset + n);
+    offset += n;
+    return view;
+  };
+  const octaves: Octave[] = sizes.map(({ width: w, height: h }) => ({
+    width: w,
+    height: h,
+    gauss: Array.from({ length: nl + 3 }, () => carve(w * h)),
+  }));
+  const dogPlanes = Array.from({ length: nl + 2 }, () => carve(plane0));
+  const scratch = carve(plane0);
+  const row = carve(baseW + 2 * maxRadius);
+
+  // Base image: grey doubled by bilinear interpolation (OpenCV's INTER_LINEAR_EXACT at scale 2), then blurred from
+  // the assumed camera blur (0.5, doubled to 1.0) to sigma.
+  const base = octaves[0]!.gauss[0]!;
+  upscale2x(grey, width, height, scratch);
+  blurPlane(scratch, base, baseW, baseH, kernels[0]!, dogPlanes[0]!, row);
+
+  const threshold = Math.floor(((0.5 * params.contrastThreshold) / nl) * 255 * 256) / 256;
+  const candidates: Candidate[] = [];
+  const histogram = new OrientationScratch();
+
+  for (let o = 0; o < nOctaves; o++) {
+    const octave = octaves[o]!;
+    const { width: w, height: h, gauss } = octave;
+    if (o > 0) {
+      const prev = octaves[o - 1]!;
+      downsample2x(prev.gauss[nl]!, prev.width, gauss[0]!, w, h);
+    }
+    for (let i = 1; i < nl + 3; i++) blurPlane(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!, scratch, row);
+    const dogs = dogPlanes.map((plane) => plane.subarray(0, w * h));
+    for (let i = 0; i < nl + 2; i++) {
+      const a = gauss[i]!;
+      const b = gauss[i + 1]!;
+      const d = dogs[i]!;
+      for (let p = 0; p < w * h; p++) d[p] = b[p]! - a[p]!;
+    }
+    for (let layer = 1; layer <= nl; layer++) {
+      findExtrema(o, layer, threshold, octave, dogs, params, candidates, histogram);
+    }
+  }
+
+  let keypoints = removeDuplicates(candidates);
+  if (params.nfeatures > 0) keypoints = retainBest(keypoints, params.nfeatures);
+
+  const descriptors = new Float32Array(keypoints.length * SIFT_DESCRIPTOR_SIZE);
+  const describer = new DescriptorScratch();
+  for (let i = 0; i < keypoints.length; i++) {
+    const kp = keypoints[i]!;
+    const octave = octaves[kp.o]!;
+    const scale = 2 ** -(kp.o + FIRST_OCTAVE);
+    let angle = 360 - kp.angle;
+    if (Math.abs(angle - 360) < FLT_EPSILON) angle = 0;
+    describer.describe(
+      octave.gauss[kp.layer]!,
+      octave.width,
+      octave.height,
+      kp.x * scale,
+      kp.y * scale,
+      angle,
+      kp.size * scale * 0.5,
+      descriptors,
+      i * SIFT_DESCRIPTOR_SIZE,
+    );
+  }
+  if (memory.length * 4 > ARENA_KEEP_BYTES) arena = undefined;
+  return {
+    keypoints: keypoints.map(({ x, y, size, angle, response, octave }) => ({ x, y, size, angle, response, octave })),
+    descriptors,
+  };
+}
+
+/** Drops the plane arena this thread keeps between calls. */
+export function releaseSiftMemory(): void {
+  arena = undefined;
+}
+
+function upscale2x(src: Uint8Array, width: number, height: number, dst: Float32Array): void {
+  // dst(2i) = 0.25 src(i-1) + 0.75 src(i), dst(2i+1) = 0.75 src(i) + 0.25 src(i+1), edges replicated: what
+  // bilinear resampling with pixel centres at half-integers gives for an exact 2x.
+  const dw = width * 2;
+  const rowA = new Float32Array(dw);
+  const rowB = new Float32Array(dw);
+  const expand = (y: number, out: Float32Array) => {
+    const o = y * width;
+    for (let x = 0; x < width; x++) {
+      const c = src[o + x]!;
+      const l = src[o + (x > 0 ? x - 1 : 0)]!;
+      const r = src[o + (x < width - 1 ? x + 1 : x)]!;
+      out[2 * x] = 0.25 * l + 0.75 * c;
+      out[2 * x + 1] = 0.75 * c + 0.25 * r;
+    }
+  };
+  for (let y = 0; y < height; y++) {
+    expand(y, rowB);
+    expand(y > 0 ? y - 1 : 0, rowA);
+    let o = 2 * y * dw;
+    for (let x = 0; x < dw; x++) dst[o + x] = 0.25 * rowA[x]! + 0.75 * rowB[x]!;
+    expand(y < height - 1 ? y + 1 : y, rowA);
+    o += dw;
+    for (let x = 0; x < dw; x++) dst[o + x] = 0.75 * rowB[x]! + 0.25 * rowA[x]!;
+  }
+}
+
+/** Next octave's first image: every second pixel of the previous octave's layer nOctaveLayers (INTER_NEAREST). */
+function downsample2x(src: Float32Array, srcWidth: number, dst: Float32Array, width: number, height: number): void {
+  for (let y = 0; y < height; y++) {
+    const s = 2 * y * srcWidth;
+    const d = y * width;
+    for (let x = 0; x < width; x++) dst[d + x] = src[s + 2 * x]!;
+  }
+}
+
+function findExtrema(
+  o: number,
+  layer: number,
+  threshold: number,
+  octave: Octave,
+  dogs: Float32Array[],
+  params: SiftParams,
+  out: Candidate[],
+  histogram: OrientationScratch,
+): void {
+  const { width: w, height: h } = octave;
+  const cur = dogs[layer]!;
+  const prev = dogs[layer - 1]!;
+  const next = dogs[layer + 1]!;
+  for (let r = IMG_BORDER; r < h - IMG_BORDER; r++) {
+    for (let c = IMG_BORDER; c < w - IMG_BORDER; c++) {
+      const p = r * w + c;
+      const val = cur[p]!;
+      if (!(Math.abs(val) > threshold)) continue;
+      if (!isExtremum(val, p, w, cur, prev, next)) continue;
+      const refined = refine(dogs, o, layer, r, c, w, h, params);
+      if (!refined) continue;
+      addOrientations(refined, octave, o, out, histogram);
+    }
+  }
+}
+
+function isExtremum(val: number, p: number, w: number, cur: Float32Array, prev: Float32Array, next: Float32Array) {
+  const a = p - w;
+  const b = p + w;
+  if (val > 0) {
+    return (
+      val >= cur[p - 1]! &&
+      val >= cur[p + 1]! &&
+      val >= cur[a - 1]! &&
+      val >= cur[a]! &&
+      val >= cur[a + 1]! &&
+      val >= cur[b - 1]! &&
+      val >= cur[b]! &&
+      val >= cur[b + 1]! &&
+      val >= next[p]! &&
+      val >= next[p - 1]! &&
+      val >= next[p + 1]! &&
+      val >= next[a - 1]! &&
+      val >= next[a]! &&
+      val >= next[a + 1]! &&
+      val >= next[b - 1]! &&
+      val >= next[b]! &&
+      val >= next[b + 1]! &&
+      val >= prev[p]! &&
+      val >= prev[p - 1]! &&
+      val >= prev[p + 1]! &&
+      val >= prev[a - 1]! &&
+      val >= prev[a]! &&
+      val >= prev[a + 1]! &&
+      val >= prev[b - 1]! &&
+      val >= prev[b]! &&
+      val >= prev[b + 1]!
+    );
+  }
+  return (
+    val <= cur[p - 1]! &&
+    val <= cur[p + 1]! &&
+    val <= cur[a - 1]! &&
+    val <= cur[a]! &&
+    val <= cur[a + 1]! &&
+    val <= cur[b - 1]! &&
+    val <= cur[b]! &&
+    val <= cur[b + 1]! &&
+    val <= next[p]! &&
+    val <= next[p - 1]! &&
+    val <= next[p + 1]! &&
+    val <= next[a - 1]! &&
+    val <= next[a]! &&
+    val <= next[a + 1]! &&
+    val <= next[b - 1]! &&
+    val <= next[b]! &&
+    val <= next[b + 1]! &&
+    val <= prev[p]! &&
+    val <= prev[p - 1]! &&
+    val <= prev[p + 1]! &&
+    val <= prev[a - 1]! &&
+    val <= prev[a]! &&
+    val <= prev[a + 1]! &&
+    val <= prev[b - 1]! &&
+    val <= prev[b]! &&
+    val <= prev[b + 1]!
+  );
+}
+
+interface Refined {
+  x: number;
+  y: number;
+  size: number;
+  response: number;
+  octave: number;
+  layer: number;
+  /** Integer position after refinement, in the octave's pixels: where orientation is measured. */
+  r: number;
+  c: number;
+}
+
+/**
+ * Fits a 3D quadratic to the DoG around (layer, r, c), moving to the neighbour the offset points into (at most 5
+ * times); rejects low contrast and edges. Derivatives by central differences, as in OpenCV's adjustLocalExtrema.
+ */
+function refine(
+  dogs: Float32Array[],
+  o: number,
+  startLayer: number,
+  startR: number,
+  startC: number,
+  w: number,
+  h: number,
+  params: SiftParams,
+): Refined | undefined {
+  const nl = params.nOctaveLayers;
+  const deriv = IMG_SCALE * 0.5;
+  const second = IMG_SCALE;
+  const cross = IMG_SCALE * 0.25;
+  let layer = startLayer;
+  let r = startR;
+  let c = startC;
+  let xi = 0;
+  let xr = 0;
+  let xc = 0;
+  let step = 0;
+  for (; step < MAX_INTERP_STEPS; step++) {
+    const img = dogs[layer]!;
+    const prev = dogs[layer - 1]!;
+    const next = dogs[layer + 1]!;
+    const p = r * w + c;
+    const dx = (img[p + 1]! - img[p - 1]!) * deriv;
+    const dy = (img[p + w]! - img[p - w]!) * deriv;
+    const ds = (next[p]! - prev[p]!) * deriv;
+    const v2 = img[p]! * 2;
+    const dxx = (img[p + 1]! + img[p - 1]! - v2) * second;
+    const dyy = (img[p + w]! + img[p - w]! - v2) * second;
+    const dss = (next[p]! + prev[p]! - v2) * second;
+    const dxy = (img[p + w + 1]! - img[p + w - 1]! - img[p - w + 1]! + img[p - w - 1]!) * cross;
+    const dxs = (next[p + 1]! - next[p - 1]! - prev[p + 1]! + prev[p - 1]!) * cross;
+    const dys = (next[p + w]! - next[p - w]! - prev[p + w]! + prev[p - w]!) * cross;
+    // Solve H X = dD by LU without pivoting (OpenCV's 3x3 solve_LU), then step against the gradient.
+    const l10 = dxy / dxx;
+    const l20 = dxs / dxx;
+    const u11 = dyy - l10 * dxy;
+    const u12 = dys - l10 * dxs;
+    const l21 = (dys - l20 * dxy) / u11;
+    const u22 = dss - l20 * dxs - l21 * u12;
+    const v0 = dx;
+    const v1 = dy - l10 * v0;
+    const v2s = ds - l20 * v0 - l21 * v1;
+    const x2 = v2s / u22;
+    const x1 = (v1 - x2 * u12) / u11;
+    const x0 = (v0 - x2 * dxs - x1 * dxy) / dxx;
+    xi = -x2;
+    xr = -x1;
+    xc = -x0;
+    if (Math.abs(xi) < 0.5 && Math.abs(xr) < 0.5 && Math.abs(xc) < 0.5) break;
+    const limit = 0x7fffffff / 3;
+    // NaN (a singular fit) fails this test too, as it does in OpenCV (comparisons with NaN are false there and
+    // cvRound(NaN) moves the point out of range).
+    if (!(Math.abs(xi) <= limit && Math.abs(xr) <= limit && Math.abs(xc) <= limit)) return undefined;
+    c += cvRound(xc);
+    r += cvRound(xr);
+    layer += cvRound(xi);
+    if (layer < 1 || layer > nl || c < IMG_BORDER || c >= w - IMG_BORDER || r < IMG_BORDER || r >= h - IMG_BORDER)
+      return undefined;
+  }
+  if (step >= MAX_INTERP_STEPS) return undefined;
+
+  const img = dogs[layer]!;
+  const prev = dogs[layer - 1]!;
+  const next = dogs[layer + 1]!;
+  const p = r * w + c;
+  const dx = (img[p + 1]! - img[p - 1]!) * deriv;
+  const dy = (img[p + w]! - img[p - w]!) * deriv;
+  const ds = (next[p]! - prev[p]!) * deriv;
+  const t = dx * xc + dy * xr + ds * xi;
+  const contrast = img[p]! * IMG_SCALE + t * 0.5;
+  if (Math.abs(contrast) * nl < params.contrastThreshold) return undefined;
+
+  const v2 = img[p]! * 2;
+  const dxx = (img[p + 1]! + img[p - 1]! - v2) * second;
+  const dyy = (img[p + w]! + img[p - w]! - v2) * second;
+  const dxy = (img[p + w + 1]! - img[p + w - 1]! - img[p - w + 1]! + img[p - w - 1]!) * cross;
+  const trace = dxx + dyy;
+  const det = dxx * dyy - dxy * dxy;
+  const edge = params.edgeThreshold;
+  if (det <= 0 || trace * trace * edge >= (edge + 1) * (edge + 1) * det) return undefined;
+
+  const scale = 2 ** o;
+  return {
+    x: (c + xc) * scale,
+    y: (r + xr) * scale,
+    octave: o + (layer << 8) + (cvRound((xi + 0.5) * 255) << 16),
+    size: params.sigma * 2 ** ((layer + xi) / nl) * scale * 2,
+    response: Math.abs(contrast),
+    layer,
+    r,
+    c,
+  };
+}
+
+class OrientationScratch {
+  readonly hist = new Float64Array(ORI_HIST_BINS);
+  readonly temp = new Float64Array(ORI_HIST_BINS + 4);
+  weights = new Float64Array(64);
+}
+
+function addOrientations(
+  point: Refined,
+  octave: Octave,
+  o: number,
+  out: Candidate[],
+  scratch: OrientationScratch,
+): void {
+  const n = ORI_HIST_BINS;
+  const sclOctv = (point.size * 0.5) / 2 ** o;
+  const max = orientationHistogram(
+    octave.gauss[point.layer]!,
+    octave.width,
+    octave.height,
+    point.c,
+    point.r,
+    cvRound(ORI_RADIUS * sclOctv),
+    ORI_SIG_FCTR * sclOctv,
+    scratch,
+  );
+  const hist = scratch.hist;
+  const threshold = max * ORI_PEAK_RATIO;
+  // Positions leave the octave's pixels for the image's (doubled for octave 0): OpenCV halves them afterwards
+  // (firstOctave = -1); doing it here keeps the packed octave and the float32 values identical to its output.
+  const half = 0.5;
+  const octaveByte = (point.octave & ~255) | ((point.octave + FIRST_OCTAVE) & 255);
+  for (let j = 0; j < n; j++) {
+    const l = j > 0 ? j - 1 : n - 1;
+    const r2 = j < n - 1 ? j + 1 : 0;
+    const v = hist[j]!;
+    if (v > hist[l]! && v > hist[r2]! && v >= threshold) {
+      let bin = j + (0.5 * (hist[l]! - hist[r2]!)) / (hist[l]! - 2 * v + hist[r2]!);
+      bin = bin < 0 ? n + bin : bin >= n ? bin - n : bin;
+      let angle = Math.fround(360 - (360 / n) * bin);
+      if (Math.abs(angle - 360) < FLT_EPSILON) angle = 0;
+      out.push({
+        x: Math.fround(Math.fround(point.x) * half),
+        y: Math.fround(Math.fround(point.y) * half),
+        size: Math.fround(Math.fround(point.size) * half),
+        angle,
+        response: Math.fround(point.response),
+        octave: octaveByte,
+        o,
+        layer: point.layer,
+      });
+    }
+  }
+}
+
+/** 36-bin histogram of gradient orientations around (px, py), Gaussian-weighted and smoothed; returns its maximum. */
+function orientationHistogram(
+  img: Float32Array,
+  w: number,
+  h: number,
+  px: number,
+  py: number,
+  radius: number,
+  sigma: number,
+  scratch: OrientationScratch,
+): number {
+  const n = ORI_HIST_BINS;
+  const temp = scratch.temp;
+  temp.fill(0);
+  if (scratch.weights.length < 2 * radius + 1) scratch.weights = new Float64Array(2 * radius + 1);
+  const weights = scratch.weights;
+  const expScale = -1 / (2 * sigma * sigma);
+  // exp(-(i^2 + j^2) / 2 sigma^2) = exp(-i^2 / 2 sigma^2) exp(-j^2 / 2 sigma^2): one exp per row and column.
+  for (let i = -radius; i <= radius; i++) weights[i + radius] = Math.exp(i * i * expScale);
+  const binsPerDegree = n / 360;
+  for (let i = -radius; i <= radius; i++) {
+    const y = py + i;
+    if (y <= 0 || y >= h - 1) continue;
+    const wy = weights[i + radius]!;
+    const o = y * w;
+    for (let j = -radius; j <= radius; j++) {
+      const x = px + j;
+      if (x <= 0 || x >= w - 1) continue;
+      const p = o + x;
+      const dx = img[p + 1]! - img[p - 1]!;
+      const dy = img[p - w]! - img[p + w]!;
+      let bin = cvRound(binsPerDegree * fastAtan2(dy, dx));
+      if (bin >= n) bin -= n;
+      if (bin < 0) bin += n;
+      temp[2 + bin]! += wy * weights[j + radius]! * Math.sqrt(dx * dx + dy * dy);
+    }
+  }
+  temp[1] = temp[n + 1]!;
+  temp[0] = temp[n]!;
+  temp[n + 2] = temp[2]!;
+  temp[n + 3] = temp[3]!;
+  const hist = scratch.hist;
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const v = (temp[i]! + temp[i + 4]!) * (1 / 16) + (temp[i + 1]! + temp[i + 3]!) * (4 / 16) + temp[i + 2]! * (6 / 16);
+    hist[i] = v;
+    if (i === 0 || v > max) max = v;
+  }
+  return max;
+}
+
+/** OpenCV's removeDuplicatedSorted: sort by x, y, size (desc), angle, response (desc), octave (desc), drop repeats. */
+function removeDuplicates(points: Candidate[]): Candidate[] {
+  points.sort(
+    (a, b) =>
+      a.x - b.x || a.y - b.y || b.size - a.size || a.angle - b.angle || b.response - a.response || b.octave - a.octave,
+  );
+  const out: Candidate[] = [];
+  for (const p of points) {
+    const last = out[out.length - 1];
+    if (last && last.x === p.x && last.y === p.y && last.size === p.size && last.angle === p.angle) continue;
+    out.push(p);
+  }
+  return out;
+}
+
+/** OpenCV's retainBest: the n strongest by response, plus any tied with the n-th. Order is kept. */
+export function retainBest<T extends { response: number }>(points: T[], n: number): T[] {
+  if (points.length <= n) return points;
+  if (n <= 0) return [];
+  const responses = points.map((p) => p.response).sort((a, b) => b - a);
+  const cut = responses[n - 1]!;
+  return points.filter((p) => p.response >= cut);
+}
+
+class DescriptorScratch {
+  readonly hist = new Float64Array((DESCR_WIDTH + 2) * (DESCR_WIDTH + 2) * (DESCR_HIST_BINS + 2));
+  readonly raw = new Float64Array(DESCR_WIDTH * DESCR_WIDTH * DESCR_HIST_BINS);
+  weights = new Float64Array(128);
+
+  /**
+   * The 128-value descriptor of a keypoint at (ptx, pty) in `img` (its octave's layer), orientation `ori` degrees
+   * (the image angle, i.e. 360 - keypoint angle), scale `scl` (half the keypoint size in octave pixels).
+   */
+  describe(
+    img: Float32Array,
+    w: number,
+    h: number,
+    ptx: number,
+    pty: number,
+    ori: number,
+    scl: number,
+    dst: Float32Array,
+    at: number,
+  ): void {
+    const d = DESCR_WIDTH;
+    const n = DESCR_HIST_BINS;
+    const px = cvRound(ptx);
+    const py = cvRound(pty);
+    const radians = (ori * Math.PI) / 180;
+    const histWidth = DESCR_SCL_FCTR * scl;
+    let radius = cvRound(histWidth * Math.SQRT2 * (d + 1) * 0.5);
+    radius = Math.min(radius, Math.floor(Math.sqrt(w * w + h * h)));
+    const cosT = Math.cos(radians) / histWidth;
+    const sinT = Math.sin(radians) / histWidth;
+    const binsPerDegree = n / 360;
+    const expScale = -1 / (d * d * 0.5);
+    const hist = this.hist;
+    hist.fill(0);
+    // The weight exp(-(c_rot^2 + r_rot^2) / (d^2 / 2)) depends only on the distance, and rotation keeps distances:
+    // exp(-(i^2 + j^2) / histWidth^2 * 2 / d^2), separable into row and column factors.
+    if (this.weights.length < 2 * radius + 1) this.weights = new Float64Array(2 * radius + 1);
+    const weights = this.weights;
+    const distScale = expScale / (histWidth * histWidth);
+    for (let i = -radius; i <= radius; i++) weights[i + radius] = Math.exp(i * i * distScale);
+    const half = d / 2 - 0.5;
+    const rowStride = (d + 2) * (n + 2);
+    const colStride = n + 2;
+
+    for (let i = -radius; i <= radius; i++) {
+      const y = py + i;
+      if (y <= 0 || y >= h - 1) continue;
+      const wy = weights[i + radius]!;
+      const o = y * w;
+      for (let j = -radius; j <= radius; j++) {
+        const cRot = j * cosT - i * sinT;
+        const rRot = j * sinT + i * cosT;
+        const rbin = rRot + half;
+        const cbin = cRot + half;
+        if (!(rbin > -1 && rbin < d && cbin > -1 && cbin < d)) continue;
+        const x = px + j;
+        if (x <= 0 || x >= w - 1) continue;
+        const p = o + x;
+        const dx = img[p + 1]! - img[p - 1]!;
+        const dy = img[p - w]! - img[p + w]!;
+        const mag = Math.sqrt(dx * dx + dy * dy) * wy * weights[j + radius]!;
+        let obin = (fastAtan2(dy, dx) - ori) * binsPerDegree;
+        const r0 = Math.floor(rbin);
+        const c0 = Math.floor(cbin);
+        let o0 = Math.floor(obin);
+        const fr = rbin - r0;
+        const fc = cbin - c0;
+        obin -= o0;
+        if (o0 < 0) o0 += n;
+        if (o0 >= n) o0 -= n;
+        // Trilinear: row, column, orientation.
+        const vR1 = mag * fr;
+        const vR0 = mag - vR1;
+        const vRC11 = vR1 * fc;
+        const vRC10 = vR1 - vRC11;
+        const vRC01 = vR0 * fc;
+        const vRC00 = vR0 - vRC01;
+        const vRCO111 = vRC11 * obin;
+        const vRCO110 = vRC11 - vRCO111;
+        const vRCO101 = vRC10 * obin;
+        const vRCO100 = vRC10 - vRCO101;
+        const vRCO011 = vRC01 * obin;
+        const vRCO010 = vRC01 - vRCO011;
+        const vRCO001 = vRC00 * obin;
+        const vRCO000 = vRC00 - vRCO001;
+        const idx = ((r0 + 1) * (d + 2) + c0 + 1) * (n + 2) + o0;
+        hist[idx]! += vRCO000;
+        hist[idx + 1]! += vRCO001;
+        hist[idx + colStride]! += vRCO010;
+        hist[idx + colStride + 1]! += vRCO011;
+        hist[idx + rowStride]! += vRCO100;
+        hist[idx + rowStride + 1]! += vRCO101;
+        hist[idx + rowStride + colStride]! += vRCO110;
+        hist[idx + rowStride + colStride + 1]! += vRCO111;
+      }
+    }
+
+    // Fold the circular orientation bins, copy out, clamp at 0.2 of the norm, renormalise, scale to bytes.
+    const raw = this.raw;
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) {
+        const idx = ((i + 1) * (d + 2) + (j + 1)) * (n + 2);
+        hist[idx]! += hist[idx + n]!;
+        hist[idx + 1]! += hist[idx + n + 1]!;
+        for (let k = 0; k < n; k++) raw[(i * d + j) * n + k] = hist[idx + k]!;
+      }
+    }
+    const len = d * d * n;
+    let nrm2 = 0;
+    for (let k = 0; k < len; k++) nrm2 += raw[k]! * raw[k]!;
+    const thr = Math.sqrt(nrm2) * DESCR_MAG_THR;
+    nrm2 = 0;
+    for (let k = 0; k < len; k++) {
+      const v = Math.min(raw[k]!, thr);
+      raw[k] = v;
+      nrm2 += v * v;
+    }
+    const scale = INT_DESCR_FCTR / Math.max(Math.sqrt(nrm2), FLT_EPSILON);
+    for (let k = 0; k < len; k++) {
+      const v = cvRound(raw[k]! * scale);
+      dst[at + k] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+}
