@@ -3,7 +3,7 @@ import { EventCodec } from '@imgpipe/contracts';
 import { createLogger, type Logger, startOpsServer, startTracing, telemetrySettings } from '@imgpipe/telemetry';
 import { createKafka } from './kafka-client.ts';
 import type { Stage } from './stage.ts';
-import { StageRunner } from './stage-runner.ts';
+import { DEFAULT_BATCH_MAX_MESSAGES, StageRunner } from './stage-runner.ts';
 
 export const stageProcessSettings = {
   ...kafkaConnectionSettings,
@@ -15,6 +15,12 @@ export const stageProcessSettings = {
   shutdownDeadlineMs: int('IMGPIPE_SHUTDOWN_DEADLINE_MS', { default: 25_000, min: 1_000, max: 600_000 }),
   maxAttempts: int('IMGPIPE_MAX_ATTEMPTS', { default: 5, min: 1, max: 100 }),
   retryInitialDelayMs: int('IMGPIPE_RETRY_INITIAL_DELAY_MS', { default: 500, min: 1, max: 60_000 }),
+  batchMaxMessages: int('IMGPIPE_BATCH_MAX_MESSAGES', {
+    default: DEFAULT_BATCH_MAX_MESSAGES,
+    min: 0,
+    max: 10_000,
+    description: 'most messages a batching stage (results, aggregate) applies at once; 0 = one at a time',
+  }),
   ...telemetrySettings,
 };
 
@@ -51,10 +57,14 @@ export async function startStageProcess(options: {
     sessionTimeoutMs: config.sessionTimeoutMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     retry: { maxAttempts: config.maxAttempts, initialDelayMs: config.retryInitialDelayMs, maxDelayMs: 30_000 },
+    batchMaxMessages: config.batchMaxMessages,
   });
   const ops = await startOpsServer({ port: config.httpPort, health: () => runner.health.report() });
   await runner.start();
-  logger.info({ stage: stage.name, groupId: stage.groupId, inputs: stage.inputs, httpPort: ops.port }, 'stage started');
+  logger.info(
+    { stage: stage.name, groupId: stage.groupId, inputs: stage.inputs, httpPort: ops.port, batching: runner.batching },
+    'stage started',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
