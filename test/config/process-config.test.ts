@@ -42,7 +42,7 @@ function mistakes(stderr: string): string[] {
     .map((line) => line.slice(4));
 }
 
-const CASES = [
+const CASES: { name: string; args: string[]; variables: Record<string, string>; expected: string[] }[] = [
   {
     name: 'worker --stage detect: stream, storage and vision settings',
     args: ['run', 'worker', '--stage', 'detect'],
