@@ -1,0 +1,48 @@
+/**
+ * @imgpipe/vision/features: keypoints (SIFT, ORB with OpenCV's semantics), their compact stored form, matching
+ * with a RANSAC homography, and near-duplicate search primitives on perceptual hashes. Pure functions; the
+ * detector runs on the vision worker pool through detectKeypointsHandler.
+ */
+export {
+  DEFAULT_FEATURES_MAX_PIXELS,
+  type DetectKeypointsOptions,
+  detectKeypoints,
+  detectKeypointsHandler,
+  type Features,
+  type OrbFeatures,
+  type SiftFeatures,
+} from './detect-keypoints.ts';
+export { decodeFeatures, encodeFeatures, FEATURES_CODEC_VERSION, type StoredFeatures } from './features-codec.ts';
+export type { FeatureImage } from './grey.ts';
+export { findHomography, type Homography, type HomographyOptions, type Point, projectPoint } from './homography.ts';
+export {
+  type DescriptorMatch,
+  type DescriptorSet,
+  type MatchOptions,
+  matchDescriptors,
+} from './match-descriptors.ts';
+export {
+  type FeatureMatch,
+  type MatchableFeatures,
+  type MatchFeaturesOptions,
+  matchFeatures,
+} from './match-features.ts';
+export {
+  BkTree,
+  HASH_BITS,
+  hammingDistance64,
+  hashSegments,
+  nearDuplicateGroups,
+  parseHash,
+  segmentProbes,
+} from './near-duplicates.ts';
+export { ORB_DEFAULTS, type OrbParams } from './orb.ts';
+export {
+  DETECTORS,
+  type Detector,
+  type FeatureOptions,
+  type FeatureOptionsInput,
+  featureParamsKey,
+  normalizeFeatureOptions,
+} from './params.ts';
+export { type Keypoint, releaseSiftMemory, SIFT_DEFAULTS, type SiftParams } from './sift.ts';
