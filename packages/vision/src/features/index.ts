@@ -12,6 +12,7 @@ export {
   type OrbFeatures,
   type SiftFeatures,
 } from './detect-keypoints.ts';
+export { type DecodeFeatureImageOptions, decodeFeatureImage } from './decode-feature-image.ts';
 export { decodeFeatures, encodeFeatures, FEATURES_CODEC_VERSION, type StoredFeatures } from './features-codec.ts';
 export type { FeatureImage } from './grey.ts';
 export { findHomography, type Homography, type HomographyOptions, type Point, projectPoint } from './homography.ts';
@@ -46,3 +47,6 @@ export {
   normalizeFeatureOptions,
 } from './params.ts';
 export { type Keypoint, releaseSiftMemory, SIFT_DEFAULTS, type SiftParams } from './sift.ts';
+// The pool without the model stages: a process that only detects keypoints need not load onnxruntime.
+export { createInProcessExecutor, type StageExecutor } from '../pool/executor.ts';
+export { createWorkerPool, type WorkerPool } from '../pool/worker-pool.ts';

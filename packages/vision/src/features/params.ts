@@ -20,7 +20,7 @@ export interface FeatureOptionsInput {
   /** Default 'sift'. */
   detector?: string;
   /** Any subset of the detector's parameters; the rest take OpenCV's defaults. */
-  params?: Record<string, unknown>;
+  params?: Partial<SiftParams> | Partial<OrbParams> | Readonly<Record<string, unknown>>;
 }
 
 interface Rule {
@@ -49,7 +49,7 @@ const ORB_RULES: Record<Exclude<keyof OrbParams, 'scoreType'>, Rule> = {
 
 export function normalizeFeatureOptions(input: FeatureOptionsInput = {}): FeatureOptions {
   const detector = input.detector ?? 'sift';
-  const given = input.params ?? {};
+  const given = (input.params ?? {}) as Record<string, unknown>;
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw new ImgpipeError('REQUEST_INVALID', 'feature parameters must be an object of name: value');
   }
