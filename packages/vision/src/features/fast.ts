@@ -45,30 +45,55 @@ export function fastCorners(
   const t = Math.min(Math.max(threshold, 0), 255);
   const ring = new Int32Array(25);
   for (let k = 0; k < 25; k++) ring[k] = CIRCLE[k % 16]![0] + CIRCLE[k % 16]![1] * stride;
+  // tab[neighbour - v + 255]: 1 darker than v - t, 2 brighter than v + t, 0 neither.
+  const tab = new Uint8Array(511);
+  for (let i = -255; i <= 255; i++) tab[i + 255] = i < -t ? 1 : i > t ? 2 : 0;
+  const [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15] = ring;
   const scores = new Uint8Array(width * height);
   const candidates: number[] = [];
   const d = new Int32Array(25);
   for (let y = 3; y < height - 3; y++) {
-    for (let x = 3; x < width - 3; x++) {
-      const p = offset + y * stride + x;
+    let p = offset + y * stride + 3;
+    for (let x = 3; x < width - 3; x++, p++) {
       const v = img[p]!;
-      const hi = v + t;
-      const lo = v - t;
+      const base = 255 - v;
       // 9 contiguous of 16 always include pixel 0 or 8, and one of each opposite pair (2, 10), (4, 12), (6, 14)...
-      let cls = classify(img[p + ring[0]!]!, hi, lo) | classify(img[p + ring[8]!]!, hi, lo);
+      let cls = tab[img[p + r0!]! + base]! | tab[img[p + r8!]! + base]!;
       if (cls === 0) continue;
-      cls &= classify(img[p + ring[2]!]!, hi, lo) | classify(img[p + ring[10]!]!, hi, lo);
-      cls &= classify(img[p + ring[4]!]!, hi, lo) | classify(img[p + ring[12]!]!, hi, lo);
-      cls &= classify(img[p + ring[6]!]!, hi, lo) | classify(img[p + ring[14]!]!, hi, lo);
+      cls &= tab[img[p + r2!]! + base]! | tab[img[p + r10!]! + base]!;
+      cls &= tab[img[p + r4!]! + base]! | tab[img[p + r12!]! + base]!;
+      cls &= tab[img[p + r6!]! + base]! | tab[img[p + r14!]! + base]!;
       if (cls === 0) continue;
-      cls &= classify(img[p + ring[1]!]!, hi, lo) | classify(img[p + ring[9]!]!, hi, lo);
-      cls &= classify(img[p + ring[3]!]!, hi, lo) | classify(img[p + ring[11]!]!, hi, lo);
-      cls &= classify(img[p + ring[5]!]!, hi, lo) | classify(img[p + ring[13]!]!, hi, lo);
-      cls &= classify(img[p + ring[7]!]!, hi, lo) | classify(img[p + ring[15]!]!, hi, lo);
+      cls &= tab[img[p + r1!]! + base]! | tab[img[p + r9!]! + base]!;
+      cls &= tab[img[p + r3!]! + base]! | tab[img[p + r11!]! + base]!;
+      cls &= tab[img[p + r5!]! + base]! | tab[img[p + r13!]! + base]!;
+      cls &= tab[img[p + r7!]! + base]! | tab[img[p + r15!]! + base]!;
       if (cls === 0) continue;
       let corner = false;
-      if (cls & 1) corner = hasArc(img, p, ring, (value) => value < lo);
-      if (!corner && cls & 2) corner = hasArc(img, p, ring, (value) => value > hi);
+      let count = 0;
+      if (cls & 1) {
+        const lo = v - t;
+        for (let k = 0; k < 25; k++) {
+          if (img[p + ring[k]!]! < lo) {
+            if (++count > 8) {
+              corner = true;
+              break;
+            }
+          } else count = 0;
+        }
+      }
+      if (!corner && cls & 2) {
+        const hi = v + t;
+        count = 0;
+        for (let k = 0; k < 25; k++) {
+          if (img[p + ring[k]!]! > hi) {
+            if (++count > 8) {
+              corner = true;
+              break;
+            }
+          } else count = 0;
+        }
+      }
       if (!corner) continue;
       for (let k = 0; k < 25; k++) d[k] = v - img[p + ring[k]!]!;
       scores[y * width + x] = cornerScore(d);
@@ -92,23 +117,6 @@ export function fastCorners(
     }
   }
   return corners;
-}
-
-/** 1 when darker than lo, 2 when brighter than hi, 0 otherwise. */
-function classify(value: number, hi: number, lo: number): number {
-  return value < lo ? 1 : value > hi ? 2 : 0;
-}
-
-function hasArc(img: Uint8Array, p: number, ring: Int32Array, passes: (value: number) => boolean): boolean {
-  let count = 0;
-  for (let k = 0; k < 25; k++) {
-    if (passes(img[p + ring[k]!]!)) {
-      if (++count > 8) return true;
-    } else {
-      count = 0;
-    }
-  }
-  return false;
 }
 
 /** max over 9-pixel arcs of min(v - p) (darker arcs) or of min(p - v) (brighter arcs), minus 1. */

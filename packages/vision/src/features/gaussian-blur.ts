@@ -26,7 +26,8 @@ export function gaussianHalfKernel(sigma: number, size = gaussianKernelSize(sigm
 
 /**
  * dst = src blurred by the half kernel; `scratch` holds width*height floats for the horizontal pass and `row`
- * width + 2*radius floats. src and dst may not be the same array.
+ * width + 2*radius floats. src and dst may not be the same array. With `difference`, also writes
+ * difference = dst - src as each row is done (SIFT's difference of Gaussians, without another pass).
  */
 export function blurPlane(
   src: Float32Array,
@@ -36,6 +37,7 @@ export function blurPlane(
   half: Float64Array,
   scratch: Float32Array,
   row: Float32Array,
+  difference?: Float32Array,
 ): void {
   const radius = half.length - 1;
   const k0 = half[0]!;
@@ -97,5 +99,6 @@ export function blurPlane(
       const k = half[i]!;
       for (let x = 0; x < width; x++) dst[o + x]! += k * (scratch[a + x]! + scratch[b + x]!);
     }
+    if (difference) for (let x = o; x < o + width; x++) difference[x] = dst[x]! - src[x]!;
   }
 }

@@ -232,49 +232,33 @@ function centroidAngle(level: Level, x: number, y: number, umax: Int32Array): nu
 /** The level blurred in place (its padded border left as is), as OpenCV does before taking descriptors. */
 function blurLevel(level: Level): void {
   const { width: w, height: h, stride, pixels, origin } = level;
-  const tmp = new Int32Array(w * h);
-  // Horizontal taps read the padding (OpenCV blurs the ROI with its surrounding pixels, which are the reflection).
-  for (let y = 0; y < h; y++) {
+  const [k0, k1, k2, k3] = DESCRIPTOR_BLUR;
+  // Horizontal pass over the rows the vertical pass reads (3 above and below come from the padding, which holds
+  // the reflection: what OpenCV's blur of the ROI reads there too).
+  const tmp = new Int32Array((h + 6) * w);
+  for (let y = -3; y < h + 3; y++) {
     const row = origin + y * stride;
+    const o = (y + 3) * w;
     for (let x = 0; x < w; x++) {
       const p = row + x;
-      tmp[y * w + x] =
-        DESCRIPTOR_BLUR[0] * (pixels[p - 3]! + pixels[p + 3]!) +
-        DESCRIPTOR_BLUR[1] * (pixels[p - 2]! + pixels[p + 2]!) +
-        DESCRIPTOR_BLUR[2] * (pixels[p - 1]! + pixels[p + 1]!) +
-        DESCRIPTOR_BLUR[3] * pixels[p]!;
+      tmp[o + x] =
+        k0 * (pixels[p - 3]! + pixels[p + 3]!) +
+        k1 * (pixels[p - 2]! + pixels[p + 2]!) +
+        k2 * (pixels[p - 1]! + pixels[p + 1]!) +
+        k3 * pixels[p]!;
     }
   }
-  // Vertical taps likewise need rows above and below: blur those border rows horizontally too.
-  const above = new Int32Array(3 * w);
-  const below = new Int32Array(3 * w);
-  for (let i = 1; i <= 3; i++) {
-    rowBlur(pixels, origin - i * stride, w, above, (i - 1) * w);
-    rowBlur(pixels, origin + (h - 1 + i) * stride, w, below, (i - 1) * w);
-  }
-  const at = (yy: number, x: number) =>
-    yy < 0 ? above[(-yy - 1) * w + x]! : yy >= h ? below[(yy - h) * w + x]! : tmp[yy * w + x]!;
   for (let y = 0; y < h; y++) {
     const row = origin + y * stride;
+    const c = (y + 3) * w;
     for (let x = 0; x < w; x++) {
       const s =
-        DESCRIPTOR_BLUR[0] * (at(y - 3, x) + at(y + 3, x)) +
-        DESCRIPTOR_BLUR[1] * (at(y - 2, x) + at(y + 2, x)) +
-        DESCRIPTOR_BLUR[2] * (at(y - 1, x) + at(y + 1, x)) +
-        DESCRIPTOR_BLUR[3] * tmp[y * w + x]!;
+        k0 * (tmp[c - 3 * w + x]! + tmp[c + 3 * w + x]!) +
+        k1 * (tmp[c - 2 * w + x]! + tmp[c + 2 * w + x]!) +
+        k2 * (tmp[c - w + x]! + tmp[c + w + x]!) +
+        k3 * tmp[c + x]!;
       pixels[row + x] = (s + 32768) >> 16;
     }
-  }
-}
-
-function rowBlur(pixels: Uint8Array, start: number, w: number, out: Int32Array, at: number): void {
-  for (let x = 0; x < w; x++) {
-    const p = start + x;
-    out[at + x] =
-      DESCRIPTOR_BLUR[0] * (pixels[p - 3]! + pixels[p + 3]!) +
-      DESCRIPTOR_BLUR[1] * (pixels[p - 2]! + pixels[p + 2]!) +
-      DESCRIPTOR_BLUR[2] * (pixels[p - 1]! + pixels[p + 1]!) +
-      DESCRIPTOR_BLUR[3] * pixels[p]!;
   }
 }
 
@@ -285,18 +269,17 @@ function describe(level: Level, cx: number, cy: number, angleDegrees: number, ou
   const a = f(Math.cos(angle));
   const b = f(Math.sin(angle));
   const center = level.origin + cy * stride + cx;
-  const sample = (i: number) => {
-    const px = ORB_PATTERN_31[2 * i]!;
-    const py = ORB_PATTERN_31[2 * i + 1]!;
-    const x = f(f(px * a) - f(py * b));
-    const y = f(f(px * b) + f(py * a));
-    return pixels[center + cvRound(y) * stride + cvRound(x)]!;
-  };
+  let i = 0;
   for (let byte = 0; byte < ORB_DESCRIPTOR_BYTES; byte++) {
     let value = 0;
-    for (let bit = 0; bit < 8; bit++) {
-      const pair = (byte * 8 + bit) * 2;
-      if (sample(pair) < sample(pair + 1)) value |= 1 << bit;
+    for (let bit = 0; bit < 8; bit++, i += 4) {
+      const x1 = ORB_PATTERN_31[i]!;
+      const y1 = ORB_PATTERN_31[i + 1]!;
+      const x2 = ORB_PATTERN_31[i + 2]!;
+      const y2 = ORB_PATTERN_31[i + 3]!;
+      const t0 = pixels[center + cvRound(f(f(x1 * b) + f(y1 * a))) * stride + cvRound(f(f(x1 * a) - f(y1 * b)))]!;
+      const t1 = pixels[center + cvRound(f(f(x2 * b) + f(y2 * a))) * stride + cvRound(f(f(x2 * a) - f(y2 * b)))]!;
+      if (t0 < t1) value |= 1 << bit;
     }
     out[at + byte] = value;
   }

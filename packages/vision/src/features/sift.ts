@@ -154,14 +154,8 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
       const prev = octaves[o - 1]!;
       downsample2x(prev.gauss[nl]!, prev.width, gauss[0]!, w, h);
     }
-    for (let i = 1; i < nl + 3; i++) blurPlane(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!, scratch, row);
     const dogs = dogPlanes.map((plane) => plane.subarray(0, w * h));
-    for (let i = 0; i < nl + 2; i++) {
-      const a = gauss[i]!;
-      const b = gauss[i + 1]!;
-      const d = dogs[i]!;
-      for (let p = 0; p < w * h; p++) d[p] = b[p]! - a[p]!;
-    }
+    for (let i = 1; i < nl + 3; i++) blurPlane(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!, scratch, row, dogs[i - 1]);
     for (let layer = 1; layer <= nl; layer++) {
       findExtrema(o, layer, threshold, octave, dogs, params, candidates, histogram);
     }
