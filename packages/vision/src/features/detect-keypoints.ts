@@ -19,8 +19,8 @@ import { type Keypoint, SIFT_DESCRIPTOR_SIZE, type SiftParams, sift } from './si
 
 export interface DetectKeypointsOptions extends FeatureOptionsInput {
   /**
-   * Refuse images with more pixels than this (IMAGE_TOO_MANY_PIXELS): SIFT holds about 210 bytes per input pixel
-   * while it runs (float planes of the doubled image's pyramid). Default 4,194,304 (2048 x 2048).
+   * Refuse images with more pixels than this (IMAGE_TOO_MANY_PIXELS): SIFT holds about 225 bytes per input pixel
+   * while it runs (float planes of the doubled image's pyramid). Default 1920 x 1080 (~470 MB at most).
    */
   maxPixels?: number;
 }
@@ -52,7 +52,7 @@ export interface OrbFeatures extends FeaturesCommon {
 
 export type Features = SiftFeatures | OrbFeatures;
 
-export const DEFAULT_FEATURES_MAX_PIXELS = 2048 * 2048;
+export const DEFAULT_FEATURES_MAX_PIXELS = 1920 * 1080;
 
 export async function detectKeypoints(image: FeatureImage, options: DetectKeypointsOptions = {}): Promise<Features> {
   const { maxPixels = DEFAULT_FEATURES_MAX_PIXELS, ...input } = options;
