@@ -5,7 +5,12 @@ import { CircuitBreaker, CircuitBreakerGroup, type CircuitState } from './circui
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
 }
 
 const fail = () => Promise.reject(new Error('down'));
