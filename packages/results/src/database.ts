@@ -28,6 +28,10 @@ export function createDatabase(options: DatabaseOptions): Kysely<Database> {
   });
   // Without a listener an idle client's error would crash the process.
   pool.on('error', options.onIdleError ?? ((error) => process.emitWarning(`imgpipe db pool: ${error.message}`)));
+  // pg-pool listens for errors of idle clients only: a connection lost during a query (a server restart, a failover,
+  // pg_terminate_backend) would emit an unhandled 'error' and crash the process. The query itself fails too, with a
+  // retriable DATABASE_UNAVAILABLE (database-errors.ts), and the pool discards the broken client on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
