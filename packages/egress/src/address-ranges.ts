@@ -51,13 +51,10 @@ const SPECIAL_V6: readonly Range[] = [
   { network: 'ff00::', prefix: 8, what: 'multicast' },
 ];
 
-export interface AddressClass {
-  public: boolean;
-  /** Why it is not public, e.g. "loopback" or "IPv4-mapped 127.0.0.1: loopback". */
-  reason?: string;
-  /** The IPv4 address an IPv6 form carries, when it carries one. */
-  embedded?: string;
-}
+/** Public, or not with the reason ("loopback (::1/128)", "IPv4-mapped 127.0.0.1: loopback (127.0.0.0/8)"). */
+export type AddressClass =
+  | { public: true /** The IPv4 address an IPv6 form carries, when it carries one. */; embedded?: string }
+  | { public: false; reason: string; embedded?: string };
 
 /** Classifies an IP address; anything that is not an IP address is not public. */
 export function classifyAddress(address: string): AddressClass {
@@ -113,9 +110,9 @@ function embeddedIpv4(value: bigint): { form: string; value: number } | undefine
   return undefined;
 }
 
+/** Same leading `prefix` bits (prefixes 1-32). */
 function inV4(value: number, range: Range): boolean {
-  const shift = 32 - range.prefix;
-  return Math.floor(value / 2 ** shift) === Math.floor(ipv4Value(range.network) / 2 ** shift);
+  return (value ^ ipv4Value(range.network)) >>> (32 - range.prefix) === 0;
 }
 
 function inV6(value: bigint, range: Range): boolean {
@@ -124,7 +121,8 @@ function inV6(value: bigint, range: Range): boolean {
 }
 
 function ipv4Value(text: string): number {
-  return text.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
+  const octets = text.split('.').map(Number);
+  return octets[0]! * 2 ** 24 + octets[1]! * 2 ** 16 + octets[2]! * 2 ** 8 + octets[3]!;
 }
 
 function ipv4Text(value: number): string {
@@ -134,9 +132,9 @@ function ipv4Text(value: number): string {
 /** The 128-bit value of a valid IPv6 address (isIP says 6), a trailing dotted IPv4 part included. */
 function ipv6Value(text: string): bigint {
   let address = text.toLowerCase();
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  const dotted = /\d+\.\d+\.\d+\.\d+$/.exec(address);
   if (dotted) {
-    const v4 = ipv4Value(dotted[1]!);
+    const v4 = ipv4Value(dotted[0]);
     address = `${address.slice(0, dotted.index)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
   }
   const [head = '', tail] = address.split('::');

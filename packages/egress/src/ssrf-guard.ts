@@ -41,10 +41,6 @@ export class SsrfGuard {
     this.#resolver = options.resolver ?? systemResolver;
   }
 
-  isAllowedAddress(address: string): boolean {
-    return classifyAddress(address).public || listContains(this.#allow, address);
-  }
-
   /** Parses and checks a URL's form (scheme, credentials) without resolving it. */
   parse(raw: string): URL {
     let url: URL;
@@ -81,13 +77,15 @@ export class SsrfGuard {
       }
       if (addresses.length === 0) throw new ImgpipeError('URL_FETCH_FAILED', `${hostname} has no addresses`);
     }
-    const refused = addresses.find(({ address }) => !this.isAllowedAddress(address));
-    if (refused) {
-      const via = literal === 0 ? `${hostname} resolves to ${refused.address}, ` : '';
-      const reason = classifyAddress(refused.address).reason ?? 'not public';
-      throw new ImgpipeError('URL_FORBIDDEN', `the URL points to a private or reserved address (${via}${reason})`, {
-        details: { host: hostname, address: refused.address, reason },
-      });
+    for (const { address } of addresses) {
+      const verdict = classifyAddress(address);
+      if (verdict.public || listContains(this.#allow, address)) continue;
+      const via = literal === 0 ? `${hostname} resolves to ${address}, ` : '';
+      throw new ImgpipeError(
+        'URL_FORBIDDEN',
+        `the URL points to a private or reserved address (${via}${verdict.reason})`,
+        { details: { host: hostname, address, reason: verdict.reason } },
+      );
     }
     return addresses;
   }
