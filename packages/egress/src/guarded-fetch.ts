@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ImgpipeError } from '@imgpipe/core';
+import { type CircuitBreaker, type CircuitBreakerGroup, ImgpipeError } from '@imgpipe/core';
 import { hostOf, type SsrfGuard } from './ssrf-guard.ts';
 
 export interface GuardedFetchOptions {
@@ -13,6 +13,12 @@ export interface GuardedFetchOptions {
   timeoutMs?: number;
   /** Redirects followed, each target checked again. 0 treats a redirect as the answer. Default 3. */
   maxRedirects?: number;
+  /**
+   * Circuit breakers by host (`host:port`): a host whose requests failed (no connection, no answer in time, a 5xx
+   * status) too often in a row is not asked again until its circuit lets a probe through; meanwhile the request
+   * fails at once with the group's open error. Refusals by the guard and oversized bodies do not count.
+   */
+  breakers?: CircuitBreakerGroup;
 }
 
 export interface GuardedResponse {
@@ -43,10 +49,19 @@ export async function guardedFetch(
   let body = options.body;
   for (let hop = 0; ; hop++) {
     await guard.check(url);
-    const response = await send(guard, url, { method, headers: options.headers ?? {}, body, signal });
+    const breaker = options.breakers?.for(url.host);
+    breaker?.acquire();
+    let response: IncomingMessage;
+    try {
+      response = await send(guard, url, { method, headers: options.headers ?? {}, body, signal });
+    } catch (error) {
+      settle(breaker, error);
+      throw error;
+    }
     const location = response.headers.location;
     if (REDIRECTS.has(response.statusCode ?? 0) && location !== undefined && maxRedirects > 0) {
       response.resume();
+      breaker?.success();
       if (hop >= maxRedirects) {
         throw new ImgpipeError('URL_FETCH_FAILED', `more than ${maxRedirects} redirects`);
       }
@@ -57,13 +72,24 @@ export async function guardedFetch(
       }
       continue;
     }
-    return {
-      status: response.statusCode ?? 0,
-      headers: response.headers,
-      body: await readCapped(response, maxBytes, signal),
-      url: url.toString(),
-    };
+    let responseBody: Buffer;
+    try {
+      responseBody = await readCapped(response, maxBytes, signal);
+    } catch (error) {
+      settle(breaker, error);
+      throw error;
+    }
+    if ((response.statusCode ?? 0) >= 500) breaker?.failure();
+    else breaker?.success();
+    return { status: response.statusCode ?? 0, headers: response.headers, body: responseBody, url: url.toString() };
   }
+}
+
+/** A request that failed: the host's fault (no connection, no answer in time) or not (a refusal, a size cap). */
+function settle(breaker: CircuitBreaker | undefined, error: unknown): void {
+  if (!breaker) return;
+  if (error instanceof ImgpipeError && error.code !== 'URL_FETCH_FAILED') breaker.success();
+  else breaker.failure();
 }
 
 function send(
