@@ -19,8 +19,8 @@ import { type Keypoint, SIFT_DESCRIPTOR_SIZE, type SiftParams, sift } from './si
 
 export interface DetectKeypointsOptions extends FeatureOptionsInput {
   /**
-   * Refuse images with more pixels than this (IMAGE_TOO_MANY_PIXELS): SIFT holds about 225 bytes per input pixel
-   * while it runs (float planes of the doubled image's pyramid). Default 1920 x 1080 (~470 MB at most).
+   * Refuse images with more pixels than this (IMAGE_TOO_MANY_PIXELS): SIFT holds about 128 bytes per input pixel
+   * while it runs (float planes of the doubled image's pyramid). Default 1920 x 1080 (~270 MB at most).
    */
   maxPixels?: number;
 }

@@ -26,8 +26,7 @@ export function gaussianHalfKernel(sigma: number, size = gaussianKernelSize(sigm
 
 /**
  * dst = src blurred by the half kernel; `scratch` holds width*height floats for the horizontal pass and `row`
- * width + 2*radius floats. src and dst may not be the same array. With `difference`, also writes
- * difference = dst - src as each row is done (SIFT's difference of Gaussians, without another pass).
+ * width + 2*radius floats. src and dst may not be the same array.
  */
 export function blurPlane(
   src: Float32Array,
@@ -37,7 +36,6 @@ export function blurPlane(
   half: Float64Array,
   scratch: Float32Array,
   row: Float32Array,
-  difference?: Float32Array,
 ): void {
   const radius = half.length - 1;
   const k0 = half[0]!;
@@ -77,28 +75,37 @@ export function blurPlane(
       scratch[o + x] = s;
     }
   }
-  // Vertical pass, one output row at a time, two taps per sweep, rows read contiguously.
+  // Vertical pass, one output row at a time, four taps per sweep, rows read contiguously.
   for (let y = 0; y < height; y++) {
     const o = y * width;
     for (let x = 0; x < width; x++) dst[o + x] = k0 * scratch[o + x]!;
     let i = 1;
-    for (; i < radius; i += 2) {
-      const a = reflect101(y - i, height) * width;
-      const b = reflect101(y + i, height) * width;
+    for (; i + 3 <= radius; i += 4) {
+      const a1 = reflect101(y - i, height) * width;
+      const b1 = reflect101(y + i, height) * width;
       const a2 = reflect101(y - i - 1, height) * width;
       const b2 = reflect101(y + i + 1, height) * width;
-      const k = half[i]!;
+      const a3 = reflect101(y - i - 2, height) * width;
+      const b3 = reflect101(y + i + 2, height) * width;
+      const a4 = reflect101(y - i - 3, height) * width;
+      const b4 = reflect101(y + i + 3, height) * width;
+      const k1 = half[i]!;
       const k2 = half[i + 1]!;
+      const k3 = half[i + 2]!;
+      const k4 = half[i + 3]!;
       for (let x = 0; x < width; x++) {
-        dst[o + x]! += k * (scratch[a + x]! + scratch[b + x]!) + k2 * (scratch[a2 + x]! + scratch[b2 + x]!);
+        dst[o + x]! +=
+          k1 * (scratch[a1 + x]! + scratch[b1 + x]!) +
+          k2 * (scratch[a2 + x]! + scratch[b2 + x]!) +
+          k3 * (scratch[a3 + x]! + scratch[b3 + x]!) +
+          k4 * (scratch[a4 + x]! + scratch[b4 + x]!);
       }
     }
-    if (i === radius) {
+    for (; i <= radius; i++) {
       const a = reflect101(y - i, height) * width;
       const b = reflect101(y + i, height) * width;
       const k = half[i]!;
       for (let x = 0; x < width; x++) dst[o + x]! += k * (scratch[a + x]! + scratch[b + x]!);
     }
-    if (difference) for (let x = o; x < o + width; x++) difference[x] = dst[x]! - src[x]!;
   }
 }

@@ -12,8 +12,9 @@
  * extremum, octave packed as OpenCV packs it: (octave & 0xff) | (layer << 8) | (round((xi + 0.5) * 255) << 16),
  * where octave -1 is the doubled image (stored as 0xff), layer 1..nOctaveLayers, xi the sub-layer offset.
  *
- * Working memory: one float plane per pyramid image. Planes are carved from one arena that this thread keeps for
- * the next call (dropped when it would hold more than ARENA_KEEP_BYTES).
+ * Working memory: float planes carved from one arena that this thread keeps for the next call (dropped when it
+ * would hold more than ARENA_KEEP_BYTES): layers 1..nOctaveLayers of every octave, three shared planes for the
+ * other layers and one scratch plane, about 8 planes of the doubled image (~128 bytes per input pixel).
  */
 import { blurPlane, gaussianHalfKernel } from './gaussian-blur.ts';
 import { cvRound, fastAtan2 } from './math.ts';
@@ -101,14 +102,6 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
   const nOctaves = cvRound(Math.log2(Math.min(baseW, baseH)) - 2) - FIRST_OCTAVE;
   if (nOctaves <= 0) return { keypoints: [], descriptors: new Float32Array(0) };
 
-  // Octave sizes and the arena: every Gaussian image of every octave, plus nl + 2 DoG planes and two scratch
-  // planes the size of octave 0 (reused by every octave).
-  const sizes: { width: number; height: number }[] = [];
-  let total = 0;
-  for (let o = 0, w = baseW, h = baseH; o < nOctaves; o++, w = w >> 1, h = h >> 1) {
-    sizes.push({ width: w, height: h });
-    total += (nl + 3) * w * h;
-  }
   // Incremental blurs between layers: sig[i]^2 = (k^i sigma)^2 - (k^(i-1) sigma)^2; kernels[0] blurs the base.
   const sigDiff = Math.sqrt(Math.max(params.sigma * params.sigma - INIT_SIGMA * INIT_SIGMA * 4, 0.01));
   const k = 2 ** (1 / nl);
@@ -119,8 +112,18 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
     kernels.push(gaussianHalfKernel(Math.sqrt(totalSigma * totalSigma - prev * prev)));
   }
   const maxRadius = Math.max(...kernels.map((kernel) => kernel.length - 1));
+
+  // The arena: layers 1..nOctaveLayers of every octave are kept (orientations and descriptors are measured on
+  // them); layers 0, nl + 1 and nl + 2 are needed only while their octave is searched and share three planes the
+  // size of octave 0, plus one scratch plane for the blurs. Differences of Gaussians are never stored: they are
+  // read as differences of these planes.
+  const sizes: { width: number; height: number }[] = [];
   const plane0 = baseW * baseH;
-  total += (nl + 2) * plane0 + plane0 + baseW + 2 * maxRadius;
+  let total = 4 * plane0 + baseW + 2 * maxRadius;
+  for (let o = 0, w = baseW, h = baseH; o < nOctaves; o++, w = w >> 1, h = h >> 1) {
+    sizes.push({ width: w, height: h });
+    total += nl * w * h;
+  }
   const memory = takeArena(total);
   let offset = 0;
   const carve = (n: number) => {
@@ -128,20 +131,21 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
     offset += n;
     return view;
   };
+  const shared: Float32Array[] = [carve(plane0), carve(plane0), carve(plane0)];
+  const scratch = carve(plane0);
+  const row = carve(baseW + 2 * maxRadius);
   const octaves: Octave[] = sizes.map(({ width: w, height: h }) => ({
     width: w,
     height: h,
-    gauss: Array.from({ length: nl + 3 }, () => carve(w * h)),
+    gauss: Array.from({ length: nl + 3 }, (_, i) =>
+      i === 0 ? shared[0]!.subarray(0, w * h) : i <= nl ? carve(w * h) : shared[i - nl]!.subarray(0, w * h),
+    ),
   }));
-  const dogPlanes = Array.from({ length: nl + 2 }, () => carve(plane0));
-  const scratch = carve(plane0);
-  const row = carve(baseW + 2 * maxRadius);
 
   // Base image: grey doubled by bilinear interpolation (OpenCV's INTER_LINEAR_EXACT at scale 2), then blurred from
   // the assumed camera blur (0.5, doubled to 1.0) to sigma.
-  const base = octaves[0]!.gauss[0]!;
   upscale2x(grey, width, height, scratch);
-  blurPlane(scratch, base, baseW, baseH, kernels[0]!, dogPlanes[0]!, row);
+  blurPlane(scratch, octaves[0]!.gauss[0]!, baseW, baseH, kernels[0]!, shared[1]!, row);
 
   const threshold = Math.floor(((0.5 * params.contrastThreshold) / nl) * 255 * 256) / 256;
   const candidates: Candidate[] = [];
@@ -154,11 +158,8 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
       const prev = octaves[o - 1]!;
       downsample2x(prev.gauss[nl]!, prev.width, gauss[0]!, w, h);
     }
-    const dogs = dogPlanes.map((plane) => plane.subarray(0, w * h));
-    for (let i = 1; i < nl + 3; i++) blurPlane(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!, scratch, row, dogs[i - 1]);
-    for (let layer = 1; layer <= nl; layer++) {
-      findExtrema(o, layer, threshold, octave, dogs, params, candidates, histogram);
-    }
+    for (let i = 1; i < nl + 3; i++) blurPlane(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!, scratch, row);
+    for (let layer = 1; layer <= nl; layer++) findExtrema(o, layer, threshold, octave, params, candidates, histogram);
   }
 
   let keypoints = removeDuplicates(candidates);
@@ -237,89 +238,63 @@ function findExtrema(
   layer: number,
   threshold: number,
   octave: Octave,
-  dogs: Float32Array[],
   params: SiftParams,
   out: Candidate[],
   histogram: OrientationScratch,
 ): void {
-  const { width: w, height: h } = octave;
-  const cur = dogs[layer]!;
-  const prev = dogs[layer - 1]!;
-  const next = dogs[layer + 1]!;
+  const { width: w, height: h, gauss } = octave;
+  // DoG_i = G_(i+1) - G_i: the extremum's layer and the two around it come from four Gaussian planes.
+  const g0 = gauss[layer - 1]!;
+  const g1 = gauss[layer]!;
+  const g2 = gauss[layer + 1]!;
+  const g3 = gauss[layer + 2]!;
+  const around = new Int32Array([-1, 1, -w - 1, -w, -w + 1, w - 1, w, w + 1]);
+  const cube = new Float64Array(27);
   for (let r = IMG_BORDER; r < h - IMG_BORDER; r++) {
     for (let c = IMG_BORDER; c < w - IMG_BORDER; c++) {
       const p = r * w + c;
-      const val = cur[p]!;
+      const val = g2[p]! - g1[p]!;
       if (!(Math.abs(val) > threshold)) continue;
-      if (!isExtremum(val, p, w, cur, prev, next)) continue;
-      const refined = refine(dogs, o, layer, r, c, w, h, params);
+      if (!isExtremum(val, p, around, g0, g1, g2, g3)) continue;
+      const refined = refine(gauss, o, layer, r, c, w, h, params, cube);
       if (!refined) continue;
       addOrientations(refined, octave, o, out, histogram);
     }
   }
 }
 
-function isExtremum(val: number, p: number, w: number, cur: Float32Array, prev: Float32Array, next: Float32Array) {
-  const a = p - w;
-  const b = p + w;
+/** val is >= (> 0) or <= (< 0) all 26 neighbours in the DoG layers g1 - g0, g2 - g1 (its own) and g3 - g2. */
+function isExtremum(
+  val: number,
+  p: number,
+  around: Int32Array,
+  g0: Float32Array,
+  g1: Float32Array,
+  g2: Float32Array,
+  g3: Float32Array,
+): boolean {
   if (val > 0) {
-    return (
-      val >= cur[p - 1]! &&
-      val >= cur[p + 1]! &&
-      val >= cur[a - 1]! &&
-      val >= cur[a]! &&
-      val >= cur[a + 1]! &&
-      val >= cur[b - 1]! &&
-      val >= cur[b]! &&
-      val >= cur[b + 1]! &&
-      val >= next[p]! &&
-      val >= next[p - 1]! &&
-      val >= next[p + 1]! &&
-      val >= next[a - 1]! &&
-      val >= next[a]! &&
-      val >= next[a + 1]! &&
-      val >= next[b - 1]! &&
-      val >= next[b]! &&
-      val >= next[b + 1]! &&
-      val >= prev[p]! &&
-      val >= prev[p - 1]! &&
-      val >= prev[p + 1]! &&
-      val >= prev[a - 1]! &&
-      val >= prev[a]! &&
-      val >= prev[a + 1]! &&
-      val >= prev[b - 1]! &&
-      val >= prev[b]! &&
-      val >= prev[b + 1]!
-    );
+    for (let i = 0; i < 8; i++) {
+      const q = p + around[i]!;
+      if (val < g2[q]! - g1[q]!) return false;
+    }
+    if (val < g3[p]! - g2[p]! || val < g1[p]! - g0[p]!) return false;
+    for (let i = 0; i < 8; i++) {
+      const q = p + around[i]!;
+      if (val < g3[q]! - g2[q]! || val < g1[q]! - g0[q]!) return false;
+    }
+    return true;
   }
-  return (
-    val <= cur[p - 1]! &&
-    val <= cur[p + 1]! &&
-    val <= cur[a - 1]! &&
-    val <= cur[a]! &&
-    val <= cur[a + 1]! &&
-    val <= cur[b - 1]! &&
-    val <= cur[b]! &&
-    val <= cur[b + 1]! &&
-    val <= next[p]! &&
-    val <= next[p - 1]! &&
-    val <= next[p + 1]! &&
-    val <= next[a - 1]! &&
-    val <= next[a]! &&
-    val <= next[a + 1]! &&
-    val <= next[b - 1]! &&
-    val <= next[b]! &&
-    val <= next[b + 1]! &&
-    val <= prev[p]! &&
-    val <= prev[p - 1]! &&
-    val <= prev[p + 1]! &&
-    val <= prev[a - 1]! &&
-    val <= prev[a]! &&
-    val <= prev[a + 1]! &&
-    val <= prev[b - 1]! &&
-    val <= prev[b]! &&
-    val <= prev[b + 1]!
-  );
+  for (let i = 0; i < 8; i++) {
+    const q = p + around[i]!;
+    if (val > g2[q]! - g1[q]!) return false;
+  }
+  if (val > g3[p]! - g2[p]! || val > g1[p]! - g0[p]!) return false;
+  for (let i = 0; i < 8; i++) {
+    const q = p + around[i]!;
+    if (val > g3[q]! - g2[q]! || val > g1[q]! - g0[q]!) return false;
+  }
+  return true;
 }
 
 interface Refined {
@@ -339,7 +314,7 @@ interface Refined {
  * times); rejects low contrast and edges. Derivatives by central differences, as in OpenCV's adjustLocalExtrema.
  */
 function refine(
-  dogs: Float32Array[],
+  gauss: Float32Array[],
   o: number,
   startLayer: number,
   startR: number,
@@ -347,6 +322,7 @@ function refine(
   w: number,
   h: number,
   params: SiftParams,
+  cube: Float64Array,
 ): Refined | undefined {
   const nl = params.nOctaveLayers;
   const deriv = IMG_SCALE * 0.5;
@@ -360,20 +336,17 @@ function refine(
   let xc = 0;
   let step = 0;
   for (; step < MAX_INTERP_STEPS; step++) {
-    const img = dogs[layer]!;
-    const prev = dogs[layer - 1]!;
-    const next = dogs[layer + 1]!;
-    const p = r * w + c;
-    const dx = (img[p + 1]! - img[p - 1]!) * deriv;
-    const dy = (img[p + w]! - img[p - w]!) * deriv;
-    const ds = (next[p]! - prev[p]!) * deriv;
-    const v2 = img[p]! * 2;
-    const dxx = (img[p + 1]! + img[p - 1]! - v2) * second;
-    const dyy = (img[p + w]! + img[p - w]! - v2) * second;
-    const dss = (next[p]! + prev[p]! - v2) * second;
-    const dxy = (img[p + w + 1]! - img[p + w - 1]! - img[p - w + 1]! + img[p - w - 1]!) * cross;
-    const dxs = (next[p + 1]! - next[p - 1]! - prev[p + 1]! + prev[p - 1]!) * cross;
-    const dys = (next[p + w]! - next[p - w]! - prev[p + w]! + prev[p - w]!) * cross;
+    loadCube(gauss, layer, r * w + c, w, cube);
+    const v2 = cube[13]! * 2;
+    const dx = (cube[14]! - cube[12]!) * deriv;
+    const dy = (cube[16]! - cube[10]!) * deriv;
+    const ds = (cube[22]! - cube[4]!) * deriv;
+    const dxx = (cube[14]! + cube[12]! - v2) * second;
+    const dyy = (cube[16]! + cube[10]! - v2) * second;
+    const dss = (cube[22]! + cube[4]! - v2) * second;
+    const dxy = (cube[17]! - cube[15]! - cube[11]! + cube[9]!) * cross;
+    const dxs = (cube[23]! - cube[21]! - cube[5]! + cube[3]!) * cross;
+    const dys = (cube[25]! - cube[19]! - cube[7]! + cube[1]!) * cross;
     // Solve H X = dD by LU without pivoting (OpenCV's 3x3 solve_LU), then step against the gradient.
     const l10 = dxy / dxx;
     const l20 = dxs / dxx;
@@ -403,21 +376,18 @@ function refine(
   }
   if (step >= MAX_INTERP_STEPS) return undefined;
 
-  const img = dogs[layer]!;
-  const prev = dogs[layer - 1]!;
-  const next = dogs[layer + 1]!;
-  const p = r * w + c;
-  const dx = (img[p + 1]! - img[p - 1]!) * deriv;
-  const dy = (img[p + w]! - img[p - w]!) * deriv;
-  const ds = (next[p]! - prev[p]!) * deriv;
+  loadCube(gauss, layer, r * w + c, w, cube);
+  const dx = (cube[14]! - cube[12]!) * deriv;
+  const dy = (cube[16]! - cube[10]!) * deriv;
+  const ds = (cube[22]! - cube[4]!) * deriv;
   const t = dx * xc + dy * xr + ds * xi;
-  const contrast = img[p]! * IMG_SCALE + t * 0.5;
+  const contrast = cube[13]! * IMG_SCALE + t * 0.5;
   if (Math.abs(contrast) * nl < params.contrastThreshold) return undefined;
 
-  const v2 = img[p]! * 2;
-  const dxx = (img[p + 1]! + img[p - 1]! - v2) * second;
-  const dyy = (img[p + w]! + img[p - w]! - v2) * second;
-  const dxy = (img[p + w + 1]! - img[p + w - 1]! - img[p - w + 1]! + img[p - w - 1]!) * cross;
+  const v2 = cube[13]! * 2;
+  const dxx = (cube[14]! + cube[12]! - v2) * second;
+  const dyy = (cube[16]! + cube[10]! - v2) * second;
+  const dxy = (cube[17]! - cube[15]! - cube[11]! + cube[9]!) * cross;
   const trace = dxx + dyy;
   const det = dxx * dyy - dxy * dxy;
   const edge = params.edgeThreshold;
@@ -434,6 +404,24 @@ function refine(
     r,
     c,
   };
+}
+
+/**
+ * The 3x3x3 DoG neighbourhood of pixel p in DoG layers layer - 1, layer, layer + 1, as differences of Gaussian
+ * planes: cube[(s + 1) * 9 + (dy + 1) * 3 + (dx + 1)].
+ */
+function loadCube(gauss: Float32Array[], layer: number, p: number, w: number, cube: Float64Array): void {
+  let i = 0;
+  for (let s = -1; s <= 1; s++) {
+    const lower = gauss[layer + s]!;
+    const upper = gauss[layer + s + 1]!;
+    for (let dy = -1; dy <= 1; dy++) {
+      const q = p + dy * w;
+      cube[i++] = upper[q - 1]! - lower[q - 1]!;
+      cube[i++] = upper[q]! - lower[q]!;
+      cube[i++] = upper[q + 1]! - lower[q + 1]!;
+    }
+  }
 }
 
 class OrientationScratch {
