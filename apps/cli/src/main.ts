@@ -42,6 +42,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import('./commands/token.ts'),
   },
   topics: { summary: 'Create the pipeline and dead-letter topics', load: () => import('./commands/topics.ts') },
+  transform: {
+    summary: 'Apply a recipe of image operations (resize, crop, filters, formats) to files or folders',
+    load: () => import('./commands/transform.ts'),
+  },
 };
 
 function usage(): string {

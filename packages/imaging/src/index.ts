@@ -20,5 +20,5 @@ export { INPUT_FORMATS, type InputFormat, probeInput, type SourceInfo, sniffInpu
 export { encodeBmp } from './output/bmp.ts';
 export { CONTENT_TYPES } from './output/encoders.ts';
 export { acceptedQualities, negotiateFormat } from './output/negotiate.ts';
-export { initialState, planRecipe, type RecipePlan } from './plan.ts';
+export { detectionNeedsOf, initialState, planRecipe, type RecipePlan } from './plan.ts';
 export { planResize, type ResizePlan } from './resize.ts';

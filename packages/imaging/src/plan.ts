@@ -27,7 +27,7 @@ import {
   translate,
 } from './geometry.ts';
 import type { TransformLimits } from './limits.ts';
-import type { CropDetectionsOp, CropOp, FilterOp, PixelOp } from './recipe.ts';
+import { type CropDetectionsOp, type CropOp, type FilterOp, type PixelOp, type Recipe, recipeParts } from './recipe.ts';
 import { planResize } from './resize.ts';
 import { PassBuilder, type Step } from './steps.ts';
 
@@ -168,6 +168,10 @@ function detectionBoxes(op: CropDetectionsOp, detections: Detections): readonly 
 }
 
 /** The kinds of detection a recipe crops around. */
+export function detectionNeedsOf(recipe: Recipe): { faces: boolean; objects: boolean } {
+  return detectionNeeds(recipeParts(recipe).pixelOps);
+}
+
 export function detectionNeeds(ops: readonly PixelOp[]): { faces: boolean; objects: boolean } {
   const crops = ops.filter(
     (op): op is CropDetectionsOp => op.op === 'crop' && (op.mode === 'faces' || op.mode === 'objects'),
