@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
 import { createWorkerPool } from '../pool/worker-pool.ts';
+import { readShared } from '../testing/shared.ts';
+import { decodeFeatureImage } from './decode-feature-image.ts';
 import { detectKeypoints, detectKeypointsHandler } from './detect-keypoints.ts';
 import { toGrey } from './grey.ts';
 import { loadRgb } from './opencv-reference.ts';
@@ -66,6 +68,20 @@ describe('detectKeypoints', () => {
       assert.equal(s.y, (k.y + 0.5) * 2 - 0.5);
       assert.equal(s.size, k.size * 2);
     });
+  });
+
+  test('decodeFeatureImage detects on a copy no larger than maxSide and keypoints land in the original', async () => {
+    const bytes = readShared('images', 'photos', 'kite.jpg'); // 1352 x 900
+    const image = await decodeFeatureImage(bytes, { maxSide: 640 });
+    assert.deepEqual([image.width, image.height, image.originalWidth, image.originalHeight], [640, 426, 1352, 900]);
+    const features = await detectKeypoints(image, { detector: 'orb' });
+    assert.deepEqual([features.width, features.height], [1352, 900]);
+    const xs = features.keypoints.map((k) => k.x);
+    assert.ok(Math.max(...xs) > 640 && Math.max(...xs) < 1352, 'keypoints spread over the original width');
+    const full = await decodeFeatureImage(bytes, { maxSide: 0 });
+    assert.deepEqual([full.width, full.height], [1352, 900]);
+    await assert.rejects(decodeFeatureImage(new Uint8Array(0)), { code: 'IMAGE_EMPTY' });
+    await assert.rejects(decodeFeatureImage(Uint8Array.from([1, 2, 3, 4])), { code: 'IMAGE_UNSUPPORTED_FORMAT' });
   });
 
   test('refuses too many pixels, malformed pixels and bad parameters with their codes', async () => {
