@@ -248,14 +248,13 @@ function findExtrema(
   const g1 = gauss[layer]!;
   const g2 = gauss[layer + 1]!;
   const g3 = gauss[layer + 2]!;
-  const around = new Int32Array([-1, 1, -w - 1, -w, -w + 1, w - 1, w, w + 1]);
   const cube = new Float64Array(27);
   for (let r = IMG_BORDER; r < h - IMG_BORDER; r++) {
     for (let c = IMG_BORDER; c < w - IMG_BORDER; c++) {
       const p = r * w + c;
       const val = g2[p]! - g1[p]!;
       if (!(Math.abs(val) > threshold)) continue;
-      if (!isExtremum(val, p, around, g0, g1, g2, g3)) continue;
+      if (!isExtremum(val, p, w, g0, g1, g2, g3)) continue;
       const refined = refine(gauss, o, layer, r, c, w, h, params, cube);
       if (!refined) continue;
       addOrientations(refined, octave, o, out, histogram);
@@ -267,34 +266,72 @@ function findExtrema(
 function isExtremum(
   val: number,
   p: number,
-  around: Int32Array,
+  w: number,
   g0: Float32Array,
   g1: Float32Array,
   g2: Float32Array,
   g3: Float32Array,
 ): boolean {
+  const a = p - w;
+  const b = p + w;
   if (val > 0) {
-    for (let i = 0; i < 8; i++) {
-      const q = p + around[i]!;
-      if (val < g2[q]! - g1[q]!) return false;
-    }
-    if (val < g3[p]! - g2[p]! || val < g1[p]! - g0[p]!) return false;
-    for (let i = 0; i < 8; i++) {
-      const q = p + around[i]!;
-      if (val < g3[q]! - g2[q]! || val < g1[q]! - g0[q]!) return false;
-    }
-    return true;
+    return (
+      val >= g2[p - 1]! - g1[p - 1]! &&
+      val >= g2[p + 1]! - g1[p + 1]! &&
+      val >= g2[a - 1]! - g1[a - 1]! &&
+      val >= g2[a]! - g1[a]! &&
+      val >= g2[a + 1]! - g1[a + 1]! &&
+      val >= g2[b - 1]! - g1[b - 1]! &&
+      val >= g2[b]! - g1[b]! &&
+      val >= g2[b + 1]! - g1[b + 1]! &&
+      val >= g3[p]! - g2[p]! &&
+      val >= g1[p]! - g0[p]! &&
+      val >= g3[p - 1]! - g2[p - 1]! &&
+      val >= g1[p - 1]! - g0[p - 1]! &&
+      val >= g3[p + 1]! - g2[p + 1]! &&
+      val >= g1[p + 1]! - g0[p + 1]! &&
+      val >= g3[a - 1]! - g2[a - 1]! &&
+      val >= g1[a - 1]! - g0[a - 1]! &&
+      val >= g3[a]! - g2[a]! &&
+      val >= g1[a]! - g0[a]! &&
+      val >= g3[a + 1]! - g2[a + 1]! &&
+      val >= g1[a + 1]! - g0[a + 1]! &&
+      val >= g3[b - 1]! - g2[b - 1]! &&
+      val >= g1[b - 1]! - g0[b - 1]! &&
+      val >= g3[b]! - g2[b]! &&
+      val >= g1[b]! - g0[b]! &&
+      val >= g3[b + 1]! - g2[b + 1]! &&
+      val >= g1[b + 1]! - g0[b + 1]!
+    );
   }
-  for (let i = 0; i < 8; i++) {
-    const q = p + around[i]!;
-    if (val > g2[q]! - g1[q]!) return false;
-  }
-  if (val > g3[p]! - g2[p]! || val > g1[p]! - g0[p]!) return false;
-  for (let i = 0; i < 8; i++) {
-    const q = p + around[i]!;
-    if (val > g3[q]! - g2[q]! || val > g1[q]! - g0[q]!) return false;
-  }
-  return true;
+  return (
+    val <= g2[p - 1]! - g1[p - 1]! &&
+    val <= g2[p + 1]! - g1[p + 1]! &&
+    val <= g2[a - 1]! - g1[a - 1]! &&
+    val <= g2[a]! - g1[a]! &&
+    val <= g2[a + 1]! - g1[a + 1]! &&
+    val <= g2[b - 1]! - g1[b - 1]! &&
+    val <= g2[b]! - g1[b]! &&
+    val <= g2[b + 1]! - g1[b + 1]! &&
+    val <= g3[p]! - g2[p]! &&
+    val <= g1[p]! - g0[p]! &&
+    val <= g3[p - 1]! - g2[p - 1]! &&
+    val <= g1[p - 1]! - g0[p - 1]! &&
+    val <= g3[p + 1]! - g2[p + 1]! &&
+    val <= g1[p + 1]! - g0[p + 1]! &&
+    val <= g3[a - 1]! - g2[a - 1]! &&
+    val <= g1[a - 1]! - g0[a - 1]! &&
+    val <= g3[a]! - g2[a]! &&
+    val <= g1[a]! - g0[a]! &&
+    val <= g3[a + 1]! - g2[a + 1]! &&
+    val <= g1[a + 1]! - g0[a + 1]! &&
+    val <= g3[b - 1]! - g2[b - 1]! &&
+    val <= g1[b - 1]! - g0[b - 1]! &&
+    val <= g3[b]! - g2[b]! &&
+    val <= g1[b]! - g0[b]! &&
+    val <= g3[b + 1]! - g2[b + 1]! &&
+    val <= g1[b + 1]! - g0[b + 1]!
+  );
 }
 
 interface Refined {
