@@ -38,6 +38,16 @@ IMAGES = [
     'coco/000000001532.jpg',
 ]
 TOP_N = 300
+# Non-default parameters: only keypoint counts are kept, for the first image, to check the parameters act as OpenCV's.
+PARAM_CASES = [
+    ('sift', {'nOctaveLayers': 1}),
+    ('sift', {'nOctaveLayers': 6, 'sigma': 4}),
+    ('sift', {'contrastThreshold': 0.02, 'edgeThreshold': 20}),
+    ('sift', {'sigma': 0.8}),
+    ('orb', {'nlevels': 1}),
+    ('orb', {'scoreType': 'fast'}),
+    ('orb', {'nfeatures': 2000, 'scaleFactor': 1.1, 'nlevels': 12, 'edgeThreshold': 15, 'fastThreshold': 10}),
+]
 
 SIFT_PARAMS = {'nfeatures': 0, 'nOctaveLayers': 3, 'contrastThreshold': 0.04, 'edgeThreshold': 10, 'sigma': 1.6}
 ORB_PARAMS = {
@@ -61,13 +71,13 @@ def grey(path, max_side=640):
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def sift():
-    p = SIFT_PARAMS
+def sift(overrides=None):
+    p = {**SIFT_PARAMS, **(overrides or {})}
     return cv2.SIFT_create(p['nfeatures'], p['nOctaveLayers'], p['contrastThreshold'], p['edgeThreshold'], p['sigma'])
 
 
-def orb():
-    p = ORB_PARAMS
+def orb(overrides=None):
+    p = {**ORB_PARAMS, **(overrides or {})}
     return cv2.ORB_create(
         nfeatures=p['nfeatures'],
         scaleFactor=p['scaleFactor'],
@@ -75,7 +85,7 @@ def orb():
         edgeThreshold=p['edgeThreshold'],
         firstLevel=p['firstLevel'],
         WTA_K=p['WTA_K'],
-        scoreType=cv2.ORB_HARRIS_SCORE,
+        scoreType=cv2.ORB_FAST_SCORE if p.get('scoreType') == 'fast' else cv2.ORB_HARRIS_SCORE,
         patchSize=p['patchSize'],
         fastThreshold=p['fastThreshold'],
     )
@@ -126,10 +136,21 @@ def fixture(name):
     return entry
 
 
+def param_counts(name):
+    gray = grey(os.path.join(SHARED, 'images', name))
+    counts = []
+    for detector, overrides in PARAM_CASES:
+        create = sift if detector == 'sift' else orb
+        counts.append({'detector': detector, 'params': overrides, 'count': len(create(overrides).detect(gray, None))})
+    return counts
+
+
 def write_fixtures():
     os.makedirs(FIXTURES, exist_ok=True)
-    for name in IMAGES:
+    for index, name in enumerate(IMAGES):
         entry = fixture(name)
+        if index == 0:
+            entry['paramCounts'] = param_counts(name)
         out = os.path.join(FIXTURES, os.path.splitext(os.path.basename(name))[0] + '.json')
         with open(out, 'w') as handle:
             json.dump(entry, handle, separators=(',', ':'))

@@ -24,6 +24,8 @@ export interface Reference {
   grey: { width: number; height: number; sha256: string };
   sift: ReferenceSet;
   orb: ReferenceSet;
+  /** Keypoint counts OpenCV gives with non-default parameters (first image only). */
+  paramCounts?: { detector: 'sift' | 'orb'; params: Record<string, number | string>; count: number }[];
 }
 
 const DIR = new URL('./fixtures/', import.meta.url);
@@ -54,6 +56,7 @@ export function loadReferences(): Reference[] {
         grey: raw.grey,
         sift: set(raw.sift),
         orb: set(raw.orb),
+        ...(raw.paramCounts ? { paramCounts: raw.paramCounts } : {}),
       };
     });
 }
