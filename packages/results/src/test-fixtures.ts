@@ -1,13 +1,16 @@
 /** Sample pipeline outcomes and database helpers for this package's tests against the real PostgreSQL and Redis. */
 import { randomUUID } from 'node:crypto';
-import type {
-  DetectedFace,
-  DetectedObject,
-  ImageAnalysis,
-  ImageInfo,
-  RecognizedText,
-  StageName,
-  StageReport,
+import {
+  type AnalysisName,
+  type DetectedFace,
+  type DetectedObject,
+  type EventMap,
+  exampleEvents,
+  type ImageAnalysis,
+  type ImageInfo,
+  type RecognizedText,
+  type StageName,
+  type StageReport,
 } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
 import type { Kysely } from 'kysely';
@@ -121,4 +124,74 @@ export function sampleAnalysis(imageId: string, overrides: Partial<ImageAnalysis
     },
     ...overrides,
   };
+}
+
+/** An event as decoded (its type name and value), typed by its name. */
+export type PipelineEvent = { [T in keyof EventMap]: { eventType: T; value: EventMap[T] } }[keyof EventMap];
+
+/**
+ * The six events of one image's trip through the pipeline, as the results service decodes them: upload, preprocess,
+ * detect, faces, ocr (all completed) and the aggregate's joined result, consistent with each other as the real
+ * stages make them (the analysis carries the same reports and rows as the stage events). `at` dates them.
+ */
+export function lifecycleEvents(imageId: string, tenantId: string, at = Date.UTC(2099, 0, 1)): PipelineEvent[] {
+  const examples = exampleEvents();
+  const envelope = { imageId, tenantId };
+  const analyses: AnalysisName[] = ['detect', 'faces', 'ocr'];
+  const uploaded: EventMap['ImageUploaded'] = {
+    ...examples.ImageUploaded,
+    ...envelope,
+    occurredAt: at,
+    analyses,
+    blob: { ...examples.ImageUploaded.blob!, key: `uploads/${imageId}` },
+  };
+  delete uploaded.callbackUrl;
+  const preprocessed: EventMap['ImagePreprocessed'] = {
+    ...examples.ImagePreprocessed,
+    ...envelope,
+    occurredAt: at + 150,
+    analyses,
+  };
+  const detected: EventMap['ObjectsDetected'] = { ...examples.ObjectsDetected, ...envelope, occurredAt: at + 400 };
+  const { error: _error, ...facesBase } = examples.FacesDetected;
+  const faces: EventMap['FacesDetected'] = {
+    ...facesBase,
+    ...envelope,
+    occurredAt: at + 380,
+    status: 'completed',
+    faces: examples.ImageAnalyzed.faces.length > 0 ? examples.ImageAnalyzed.faces : examples.FacesDetected.faces,
+  };
+  const recognized: EventMap['TextRecognized'] = { ...examples.TextRecognized, ...envelope, occurredAt: at + 650 };
+  const report = (outcome: { status: StageReport['status']; model?: StageReport['model']; durationMs?: number }) => ({
+    status: outcome.status,
+    ...(outcome.model ? { model: outcome.model } : {}),
+    ...(outcome.durationMs !== undefined ? { durationMs: outcome.durationMs } : {}),
+  });
+  const analyzed: EventMap['ImageAnalyzed'] = {
+    ...envelope,
+    occurredAt: at + 700,
+    sourceName: preprocessed.sourceName!,
+    status: 'completed',
+    image: preprocessed.image!,
+    labels: labelsFromObjects(detected.objects),
+    objects: detected.objects,
+    faces: faces.faces,
+    text: recognized.text,
+    textInObjects: [],
+    stages: {
+      preprocess: report(preprocessed),
+      detect: report(detected),
+      faces: report(faces),
+      ocr: report(recognized),
+      aggregate: { status: 'completed', durationMs: 2 },
+    },
+  };
+  return [
+    { eventType: 'ImageUploaded', value: uploaded },
+    { eventType: 'ImagePreprocessed', value: preprocessed },
+    { eventType: 'ObjectsDetected', value: detected },
+    { eventType: 'FacesDetected', value: faces },
+    { eventType: 'TextRecognized', value: recognized },
+    { eventType: 'ImageAnalyzed', value: analyzed },
+  ];
 }
