@@ -4,7 +4,7 @@
 Run through scripts/features-reference.sh (a throwaway venv under /tmp with opencv-python-headless from PyPI):
 
   scripts/features-reference.sh fixtures            # rewrite packages/vision/src/features/fixtures/*.json
-  scripts/features-reference.sh time FILE... [--repeat 5] [--threads 1]   # JSON timings for the benchmark
+  scripts/features-reference.sh time FILE... [--repeat 5] [--threads 1]   # JSON timings (wall and CPU ms)
 
 Fixtures are made by OpenCV, never by imgpipe's code. Each image is read the way imgpipe reads it (decoded to RGB,
 then OpenCV's BGR2GRAY), so both sides see the same grey pixels; the SHA-256 of those pixels is stored and the
@@ -168,14 +168,18 @@ def time_files(files, repeat, threads):
             instance = create()
             instance.detectAndCompute(gray, None)  # warm-up
             timings = []
+            cpu = []
             count = 0
             for _ in range(repeat):
                 started = time.perf_counter()
+                started_cpu = time.process_time()
                 keypoints, _ = instance.detectAndCompute(gray, None)
+                cpu.append((time.process_time() - started_cpu) * 1000)
                 timings.append((time.perf_counter() - started) * 1000)
                 count = len(keypoints)
             timings.sort()
-            row[detector] = {'ms': timings[len(timings) // 2], 'keypoints': count}
+            cpu.sort()
+            row[detector] = {'ms': timings[(len(timings) - 1) // 2], 'cpuMs': cpu[(len(cpu) - 1) // 2], 'keypoints': count}
         results.append(row)
     json.dump({'opencv': cv2.__version__, 'threads': cv2.getNumThreads(), 'images': results}, sys.stdout)
     sys.stdout.write('\n')

@@ -5,7 +5,8 @@
  * warm-up run and then `repeat` timed runs of each detector on this thread, OpenCV's defaults:
  *   SIFT and ORB ms per image (median over images of the median run; wall and CPU time), keypoints per second.
  * The peer: OpenCV's own SIFT and ORB (opencv-python-headless) on the same files, one thread, timed by
- * scripts/features-reference.sh (a venv under /tmp, created on first use); the ratio ours / OpenCV per image.
+ * scripts/features-reference.sh (a venv under /tmp, created on first use); the ratios ours / OpenCV per image, of
+ * wall time and of CPU time (each side's own).
  * Peak RSS at the end. The machine's load is printed too: on a shared 2-core machine, CPU time is the steadier
  * figure.
  */
@@ -79,7 +80,11 @@ for (const { file, image } of images) {
 interface OpenCvTiming {
   opencv: string;
   threads: number;
-  images: { file: string; sift: { ms: number; keypoints: number }; orb: { ms: number; keypoints: number } }[];
+  images: {
+    file: string;
+    sift: { ms: number; cpuMs: number; keypoints: number };
+    orb: { ms: number; cpuMs: number; keypoints: number };
+  }[];
 }
 let opencv: OpenCvTiming | undefined;
 let opencvError: string | undefined;
@@ -104,7 +109,7 @@ const summary = (detector: 'sift' | 'orb') => {
   const seconds = rows.reduce((sum, r) => sum + r[detector].ms, 0) / 1000;
   const peer = opencv?.images.map((p) => p[detector].ms);
   const ratios = opencv ? rows.map((r, i) => r[detector].ms / opencv!.images[i]![detector].ms) : [];
-  const cpuRatios = opencv ? rows.map((r, i) => r[detector].cpuMs / opencv!.images[i]![detector].ms) : [];
+  const cpuRatios = opencv ? rows.map((r, i) => r[detector].cpuMs / opencv!.images[i]![detector].cpuMs) : [];
   return {
     msPerImage: round(ms),
     cpuMsPerImage: round(cpuMs),
@@ -113,6 +118,7 @@ const summary = (detector: 'sift' | 'orb') => {
     ...(peer
       ? {
           opencvMsPerImage: round(median(peer)),
+          opencvCpuMsPerImage: round(median(opencv!.images.map((p) => p[detector].cpuMs))),
           opencvKeypointsPerImage: round(
             opencv!.images.reduce((s, p) => s + p[detector].keypoints, 0) / rows.length,
             0,
@@ -144,7 +150,7 @@ if (args.json) {
     const s = report[detector];
     const peer =
       'opencvMsPerImage' in s
-        ? `  | OpenCV ${s.opencvMsPerImage} ms (${s.opencvKeypointsPerImage} kp)  ours/OpenCV ${s.ratioToOpenCv}x wall, ${s.cpuRatioToOpenCv}x CPU`
+        ? `  | OpenCV ${s.opencvMsPerImage} ms (CPU ${s.opencvCpuMsPerImage} ms, ${s.opencvKeypointsPerImage} kp)  ours/OpenCV ${s.ratioToOpenCv}x wall, ${s.cpuRatioToOpenCv}x CPU`
         : '';
     console.log(
       `${detector.padEnd(4)}  ${s.msPerImage} ms/image (CPU ${s.cpuMsPerImage} ms)  ${s.keypointsPerImage} keypoints/image  ${s.keypointsPerSecond} keypoints/s${peer}`,
