@@ -29,6 +29,13 @@ export {
   matchFeatures,
 } from './match-features.ts';
 export {
+  type KeypointsSvgOptions,
+  keypointsSvg,
+  type MatchPictureOptions,
+  type MatchSide,
+  matchPicture,
+} from './match-picture.ts';
+export {
   BkTree,
   HASH_BITS,
   hammingDistance64,
