@@ -11,8 +11,8 @@ describe('pictures of keypoints and matches', () => {
   test('keypointsSvg draws each keypoint as a circle of its size with its orientation', () => {
     const svg = keypointsSvg([{ x: 10, y: 20, size: 8, angle: 90, response: 1, octave: 0 }]);
     assert.match(svg, /<circle cx="10" cy="20" r="4" /);
-    // 90 degrees counter-clockwise with y down points up: the tip is above the centre.
-    assert.match(svg, /<line x1="10" y1="20" x2="10" y2="16" /);
+    // 90 degrees clockwise in image coordinates points down: the tip is below the centre.
+    assert.match(svg, /<line x1="10" y1="20" x2="10" y2="24" /);
   });
 
   test('an image matched with itself: side by side at one height, inliers joined by green lines', async () => {

@@ -29,10 +29,10 @@ export function keypointsSvg(keypoints: readonly Keypoint[], options: KeypointsS
   const parts: string[] = [];
   for (const k of keypoints.slice(0, options.max ?? 500)) {
     const r = Math.max(k.size / 2, 2 * unit);
-    // angle is counter-clockwise with y down (OpenCV): the tip is at (cos, -sin).
+    // OpenCV's angle is clockwise in image coordinates (y down): the tip is at (cos, sin).
     const radians = (k.angle * Math.PI) / 180;
     const tx = k.x + r * Math.cos(radians);
-    const ty = k.y - r * Math.sin(radians);
+    const ty = k.y + r * Math.sin(radians);
     parts.push(
       `<circle cx="${n(k.x)}" cy="${n(k.y)}" r="${n(r)}" fill="none" stroke="${colour}" stroke-width="${n(stroke)}"/>`,
       `<line x1="${n(k.x)}" y1="${n(k.y)}" x2="${n(tx)}" y2="${n(ty)}" stroke="${colour}" stroke-width="${n(stroke)}"/>`,

@@ -7,7 +7,8 @@
  * angle, on each level blurred by OpenCV's 7x7 fixed-point Gaussian (sigma 2).
  *
  * Keypoints come out as OpenCV reports them: position in pixels of the input image, size = patchSize * the level's
- * scale, angle in degrees (0-360, y down), response = Harris score, octave = pyramid level.
+ * scale, angle in degrees clockwise in image coordinates (0-360, y down), response = Harris score,
+ * octave = pyramid level.
  * Supported: WTA_K = 2, patchSize = 31 (OpenCV's defaults, the learned pattern), scoreType HARRIS or FAST,
  * firstLevel = 0.
  */

@@ -8,7 +8,7 @@
  * renormalised and scaled by 512 to whole numbers 0-255, stored as floats like OpenCV's CV_32F descriptors.
  *
  * Keypoints come out as OpenCV reports them: position and size in pixels of the input grey image, angle in
- * degrees (counter-clockwise with y down, i.e. 360 - the gradient angle), response = |DoG| at the refined
+ * degrees clockwise in image coordinates (y down; the dominant gradient direction), response = |DoG| at the refined
  * extremum, octave packed as OpenCV packs it: (octave & 0xff) | (layer << 8) | (round((xi + 0.5) * 255) << 16),
  * where octave -1 is the doubled image (stored as 0xff), layer 1..nOctaveLayers, xi the sub-layer offset.
  *
