@@ -10,6 +10,11 @@ import type { FeatureImage } from './grey.ts';
 export interface DecodeFeatureImageOptions {
   /** Long side of the copy to detect on; 0 keeps the full size. Default 1280 (IMGPIPE_NORMALIZED_MAX_SIDE's default). */
   maxSide?: number;
+  /**
+   * Refuse images whose header declares more pixels (IMAGE_TOO_MANY_PIXELS), before decoding any: pixel bombs.
+   * Default 100,000,000 (IMGPIPE_MAX_IMAGE_PIXELS's default).
+   */
+  maxPixels?: number;
 }
 
 export async function decodeFeatureImage(
@@ -17,10 +22,18 @@ export async function decodeFeatureImage(
   options: DecodeFeatureImageOptions = {},
 ): Promise<FeatureImage> {
   const maxSide = options.maxSide ?? 1280;
+  const maxPixels = options.maxPixels ?? 100_000_000;
   if (bytes.byteLength === 0) throw new ImgpipeError('IMAGE_EMPTY', 'the image has zero bytes');
   try {
-    const oriented = sharp(bytes, { failOn: 'error' }).rotate();
-    const { width = 0, height = 0, orientation } = await sharp(bytes).metadata();
+    const input = { failOn: 'error' as const, limitInputPixels: maxPixels };
+    const { width = 0, height = 0, orientation } = await sharp(bytes, input).metadata();
+    if (width * height > maxPixels) {
+      throw new ImgpipeError(
+        'IMAGE_TOO_MANY_PIXELS',
+        `the image declares ${width}x${height} pixels, more than the limit of ${maxPixels}`,
+      );
+    }
+    const oriented = sharp(bytes, input).rotate();
     const [ow, oh] = orientation !== undefined && orientation >= 5 ? [height, width] : [width, height];
     let pipeline = oriented.toColourspace('srgb').removeAlpha();
     if (maxSide > 0 && Math.max(ow, oh) > maxSide) {
@@ -36,7 +49,11 @@ export async function decodeFeatureImage(
       originalHeight: oh,
     };
   } catch (error) {
+    if (error instanceof ImgpipeError) throw error;
     const message = error instanceof Error ? error.message : String(error);
+    if (/exceeds pixel limit/i.test(message)) {
+      throw new ImgpipeError('IMAGE_TOO_MANY_PIXELS', `the image has more pixels than allowed: ${message}`);
+    }
     if (/unsupported image format/i.test(message)) {
       throw new ImgpipeError('IMAGE_UNSUPPORTED_FORMAT', message, { cause: error });
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
 import { createWorkerPool } from '../pool/worker-pool.ts';
+import { pixelBombPng } from '../testing/png-fixtures.ts';
 import { readShared } from '../testing/shared.ts';
 import { decodeFeatureImage } from './decode-feature-image.ts';
 import { detectKeypoints, detectKeypointsHandler } from './detect-keypoints.ts';
@@ -82,6 +83,9 @@ describe('detectKeypoints', () => {
     assert.deepEqual([full.width, full.height], [1352, 900]);
     await assert.rejects(decodeFeatureImage(new Uint8Array(0)), { code: 'IMAGE_EMPTY' });
     await assert.rejects(decodeFeatureImage(Uint8Array.from([1, 2, 3, 4])), { code: 'IMAGE_UNSUPPORTED_FORMAT' });
+    // A 30000 x 30000 PNG of a few hundred bytes is refused from its header, and the limit is the caller's.
+    await assert.rejects(decodeFeatureImage(new Uint8Array(pixelBombPng())), { code: 'IMAGE_TOO_MANY_PIXELS' });
+    await assert.rejects(decodeFeatureImage(bytes, { maxPixels: 1_000_000 }), { code: 'IMAGE_TOO_MANY_PIXELS' });
   });
 
   test('refuses too many pixels, malformed pixels and bad parameters with their codes', async () => {
