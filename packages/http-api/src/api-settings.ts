@@ -4,6 +4,7 @@ import {
   type ConfigOf,
   int,
   loadConfig,
+  oneOf,
   optionalStr,
   optionalUrl,
   serviceSettings,
@@ -46,6 +47,45 @@ export const apiSettings = {
   }),
   ipRateLimitBurst: int('IMGPIPE_API_IP_RATE_LIMIT_BURST', { default: 30, min: 1 }),
   urlFetchTimeoutMs: int('IMGPIPE_API_URL_FETCH_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000 }),
+  maxEventBytes: int('IMGPIPE_API_MAX_EVENT_BYTES', {
+    default: 1_000_000,
+    min: 1024,
+    description:
+      'largest ImageUploaded the API produces (encoded); more is 413 REQUEST_EVENT_TOO_LARGE before anything is ' +
+      "stored. Keep it under the broker's message.max.bytes (1048588 by default) with room for a dead letter's copy",
+  }),
+  rateLimitOnRedisDown: oneOf('IMGPIPE_API_RATE_LIMIT_ON_REDIS_DOWN', ['open', 'closed'], {
+    default: 'open',
+    description:
+      'when Redis cannot be reached: open lets requests through unlimited, closed refuses them with 503 ' +
+      'CACHE_UNAVAILABLE and Retry-After',
+  }),
+  breakerFailures: int('IMGPIPE_API_BREAKER_FAILURES', {
+    default: 5,
+    min: 1,
+    max: 1000,
+    description: 'failures in a row of Redis, PostgreSQL, S3 or a URL host that open its circuit breaker',
+  }),
+  breakerOpenMs: int('IMGPIPE_API_BREAKER_OPEN_MS', {
+    default: 10_000,
+    min: 100,
+    description: 'how long an open circuit fails fast (503 with Retry-After) before one probe call is let through',
+  }),
+  redisTimeoutMs: int('IMGPIPE_API_REDIS_TIMEOUT_MS', {
+    default: 1_000,
+    min: 10,
+    description: 'a Redis command slower than this counts as a failure of Redis',
+  }),
+  databaseTimeoutMs: int('IMGPIPE_API_DATABASE_TIMEOUT_MS', {
+    default: 10_000,
+    min: 100,
+    description: 'a PostgreSQL query slower than this counts as a failure of PostgreSQL',
+  }),
+  storageTimeoutMs: int('IMGPIPE_API_STORAGE_TIMEOUT_MS', {
+    default: 30_000,
+    min: 100,
+    description: 'an S3 call slower than this counts as a failure of S3',
+  }),
   jwtSecret: optionalStr('IMGPIPE_JWT_SECRET', {
     minLength: 32,
     description: `HS256 secret (at least 32 characters); without it and without a JWKS URL, the development secret is used`,

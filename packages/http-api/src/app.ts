@@ -11,13 +11,17 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { ApiKeyStore } from './auth/api-keys.ts';
 import type { JwtOptions } from './auth/authenticator.ts';
+import { reportBreakerStates } from './breaker-metrics.ts';
+import { type BreakerSettings, DEFAULT_BREAKER_SETTINGS, DependencyBreakers } from './dependency-breakers.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { IngestService } from './ingest-service.ts';
 import { authPlugin } from './plugins/auth.ts';
+import { inputsPlugin } from './plugins/inputs.ts';
 import { limitsPlugin } from './plugins/limits.ts';
 import { openapiPlugin } from './plugins/openapi.ts';
 import { problemsPlugin } from './plugins/problems.ts';
 import { requestMetricsPlugin } from './plugins/request-metrics.ts';
+import { sendProblem, toProblem } from './problem-details.ts';
 import { ProgressHub } from './progress-hub.ts';
 import type { BucketPolicy } from './rate-limiter.ts';
 import type { Check } from './readiness.ts';
@@ -33,11 +37,17 @@ export interface ApiDeps {
   redis: Redis;
   /** A second connection for SUBSCRIBE (a subscribed connection cannot run commands). */
   subscriber: Redis;
-  blobs: { readonly bucket: string; get(ref: { bucket: string; key: string; sha256?: string }): Promise<Buffer> };
+  blobs: {
+    readonly bucket: string;
+    get(ref: { bucket: string; key: string; sha256?: string }): Promise<Buffer>;
+    delete(key: string): Promise<void>;
+  };
   publisher: ImagePublisher;
   guard: SsrfGuard;
   /** Readiness checks by dependency name (kafka, s3, postgres, redis). */
   readiness: Record<string, Check>;
+  /** The circuit breakers on the request path; built from `ApiOptions.breakers` when absent. */
+  breakers?: DependencyBreakers;
   logger?: Logger;
 }
 
@@ -49,8 +59,13 @@ export interface ApiOptions {
   idempotencyTtlSeconds: number;
   urlFetchTimeoutMs: number;
   imageDeadlineMs: number;
+  /** Largest encoded ImageUploaded; checked before anything is stored. */
+  maxEventBytes: number;
   tenantRateLimit: BucketPolicy;
   ipRateLimit: BucketPolicy;
+  /** With Redis unreachable: let requests through unlimited (open) or refuse them with 503 (closed). */
+  rateLimitOnRedisDown: 'open' | 'closed';
+  breakers?: BreakerSettings;
   trustProxy?: boolean;
   sseHeartbeatMs?: number;
 }
@@ -74,14 +89,30 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    // No type coercion: a body is taken as sent ({"name": [null]} is not a name). Query strings and path parameters
+    // are text; the numbers their schemas declare are parsed by the inputs plugin.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
+    // Route schemas limit each path parameter (400); fastify's own limit would answer 414 outside the problem format.
+    routerOptions: { maxParamLength: 16_384 },
+    // A URL fastify cannot route (bad percent-encoding) is a problem like any other.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error, request)),
   }) as unknown as FastifyInstance;
-  const keys = new ApiKeyStore(deps.db);
+  const breakers = deps.breakers ?? new DependencyBreakers(options.breakers ?? DEFAULT_BREAKER_SETTINGS);
+  const stopReporting = reportBreakerStates(breakers);
+  app.addHook('onClose', async () => stopReporting());
+  const keys = new ApiKeyStore(deps.db, breakers);
 
   await app.register(problemsPlugin);
+  await app.register(inputsPlugin);
   await app.register(requestMetricsPlugin);
-  await app.register(limitsPlugin, { redis: deps.redis, tenant: options.tenantRateLimit, ip: options.ipRateLimit });
+  await app.register(limitsPlugin, {
+    redis: deps.redis,
+    tenant: options.tenantRateLimit,
+    ip: options.ipRateLimit,
+    breakers,
+    onRedisDown: options.rateLimitOnRedisDown,
+  });
   await app.register(authPlugin, { jwt: options.jwt, keys });
   await app.register(openapiPlugin);
   // Multipart bodies are parsed for every route (uploads read them; elsewhere they fail validation as 400).
@@ -100,13 +131,17 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
       db: deps.db,
       redis: deps.redis,
       publisher: deps.publisher,
+      blobs: deps.blobs,
       guard: deps.guard,
+      breakers,
       maxImageBytes: options.maxImageBytes,
+      maxEventBytes: options.maxEventBytes,
       dedupWindowSeconds: options.dedupWindowSeconds,
       urlFetchTimeoutMs: options.urlFetchTimeoutMs,
       imageDeadlineMs: options.imageDeadlineMs,
+      ...(deps.logger ? { logger: deps.logger } : {}),
     }),
-    idempotency: new IdempotencyStore(deps.redis, { ttlSeconds: options.idempotencyTtlSeconds }),
+    idempotency: new IdempotencyStore(deps.redis, { ttlSeconds: options.idempotencyTtlSeconds, breakers }),
     maxImageBytes: options.maxImageBytes,
     maxBatchImages: options.maxBatchImages,
   });
@@ -115,10 +150,15 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     cache: new ResultsCache(deps.redis),
     hub: new ProgressHub(deps.subscriber),
     blobs: deps.blobs,
+    breakers,
     ...(options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {}),
   });
   await app.register(apiKeyRoutes, { keys });
-  await app.register(webhookRoutes, { webhooks: new WebhookStore(withWebhookTables(deps.db)), guard: deps.guard });
-  await app.register(opsRoutes, { checks: deps.readiness });
+  await app.register(webhookRoutes, {
+    webhooks: new WebhookStore(withWebhookTables(deps.db)),
+    guard: deps.guard,
+    breakers,
+  });
+  await app.register(opsRoutes, { checks: deps.readiness, breakers });
   return app;
 }

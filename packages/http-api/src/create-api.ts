@@ -9,6 +9,7 @@ import type { Logger } from '@imgpipe/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { type ApiConfig, DEV_JWT_SECRET } from './api-settings.ts';
 import { type ApiDeps, type ApiOptions, buildApp } from './app.ts';
+import { DependencyBreakers } from './dependency-breakers.ts';
 
 export interface RunningApi {
   app: FastifyInstance;
@@ -42,8 +43,17 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     urlFetchTimeoutMs: config.urlFetchTimeoutMs,
     imageDeadlineMs: config.imageDeadlineMs,
+    maxEventBytes: config.maxEventBytes,
     tenantRateLimit: { burst: config.rateLimitBurst, perSecond: config.rateLimitPerSecond },
     ipRateLimit: { burst: config.ipRateLimitBurst, perSecond: config.ipRateLimitPerSecond },
+    rateLimitOnRedisDown: config.rateLimitOnRedisDown,
+    breakers: {
+      failureThreshold: config.breakerFailures,
+      openMs: config.breakerOpenMs,
+      redisTimeoutMs: config.redisTimeoutMs,
+      databaseTimeoutMs: config.databaseTimeoutMs,
+      storageTimeoutMs: config.storageTimeoutMs,
+    },
     trustProxy: config.trustProxy,
   };
 }
@@ -57,6 +67,9 @@ export async function createApi(
   logger: Logger,
   overrides: Partial<ApiOptions> & { logRequests?: boolean; guard?: SsrfGuard } = {},
 ): Promise<RunningApi> {
+  const { logRequests: _logRequests, guard: _guard, ...optionOverrides } = overrides;
+  const options: ApiOptions = { ...apiOptionsFrom(config), ...optionOverrides };
+  const breakers = new DependencyBreakers(options.breakers);
   const db = createDatabase({ url: config.databaseUrl, applicationName: 'imgpipe-api' });
   await migrate(db);
   const redis = createRedis(config.redisUrl);
@@ -74,7 +87,12 @@ export async function createApi(
     redis,
     subscriber,
     blobs,
-    publisher: new ImagePublisher({ producer, codec, blobs }),
+    // The publisher stores originals through the S3 circuit breaker.
+    publisher: new ImagePublisher({
+      producer,
+      codec,
+      blobs: { put: (key, bytes, contentType) => breakers.storage(() => blobs.put(key, bytes, contentType)) },
+    }),
     guard: overrides.guard ?? new SsrfGuard({ allow: config.egressAllow }),
     readiness: {
       kafka: () => admin.describeCluster(),
@@ -82,10 +100,10 @@ export async function createApi(
       postgres: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute(),
       redis: () => redis.ping(),
     },
+    breakers,
     ...(overrides.logRequests === false ? {} : { logger }),
   };
-  const { logRequests: _logRequests, guard: _guard, ...optionOverrides } = overrides;
-  const app = await buildApp(deps, { ...apiOptionsFrom(config), ...optionOverrides });
+  const app = await buildApp(deps, options);
   return {
     app,
     deps,

@@ -15,6 +15,8 @@ declare module 'fastify' {
     imageBody?: boolean;
     /** The request body as the OpenAPI document shows it, when it differs from the validated (JSON) schema. */
     openapiBody?: unknown;
+    /** Responses as the OpenAPI document shows them, replacing those of the route schema (an event stream's events). */
+    openapiResponses?: Record<number, unknown>;
   }
   interface FastifyInstance {
     /** Every route registered, in order (method, URL, hidden from the OpenAPI document); plugins/openapi.ts. */

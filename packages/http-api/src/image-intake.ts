@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ANALYSES, type AnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { sniffFormat } from '@imgpipe/vision/sniff';
+import { checkName, checkText } from './text-rules.ts';
 
 export interface CheckedImage {
   bytes: Buffer;
@@ -61,7 +62,12 @@ export function parseAnalyses(value: unknown): AnalysisName[] {
   return [...new Set(names)] as AnalysisName[];
 }
 
-/** Attributes as a flat string map, from an object or its JSON text. */
+/** At most this many attributes, keys of 1-100 characters (names), values of at most 2048 (text without NUL). */
+export const ATTRIBUTES_MAX = 50;
+export const ATTRIBUTE_KEY_MAX = 100;
+export const ATTRIBUTE_VALUE_MAX = 2048;
+
+/** Attributes as a flat string map, from an object or its JSON text (a multipart field). */
 export function parseAttributes(value: unknown): Record<string, string> {
   if (value === undefined || value === null || value === '') return {};
   let parsed: unknown = value;
@@ -76,8 +82,14 @@ export function parseAttributes(value: unknown): Record<string, string> {
     throw new ImgpipeError('REQUEST_INVALID', 'attributes must be a JSON object of strings');
   }
   const entries = Object.entries(parsed as Record<string, unknown>);
-  if (entries.length > 50 || entries.some(([key, item]) => typeof item !== 'string' || key.length > 100)) {
-    throw new ImgpipeError('REQUEST_INVALID', 'attributes must be at most 50 string values');
+  if (entries.length > ATTRIBUTES_MAX) {
+    throw new ImgpipeError('REQUEST_INVALID', `attributes must be at most ${ATTRIBUTES_MAX} string values`);
+  }
+  for (const [key, item] of entries) {
+    if (typeof item !== 'string') throw new ImgpipeError('REQUEST_INVALID', `attribute ${key} must be a string`);
+    if (key === '') throw new ImgpipeError('REQUEST_INVALID', 'attribute names must not be empty');
+    checkName(key, 'an attribute name', ATTRIBUTE_KEY_MAX);
+    checkText(item, `attribute ${key}`, ATTRIBUTE_VALUE_MAX);
   }
   return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ANALYSES, type AnalysisName, type ImageStatus } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
+import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
+import type { ImagePublisher } from '@imgpipe/publisher';
 import {
   type Database,
   findRecentBySha,
@@ -9,11 +11,15 @@ import {
   recordImageUploaded,
   ResultsRepository,
 } from '@imgpipe/results';
-import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
-import type { ImagePublisher } from '@imgpipe/publisher';
+import { originalKey } from '@imgpipe/storage';
+import type { Logger } from '@imgpipe/telemetry';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import type { DependencyBreakers } from './dependency-breakers.ts';
 import { type CheckedImage, checkImage } from './image-intake.ts';
+import { cleanName } from './text-rules.ts';
+import { uploadEventBytes } from './upload-event.ts';
+import { SOURCE_NAME_MAX } from './upload-schemas.ts';
 
 export interface IngestOptions {
   analyses: AnalysisName[];
@@ -35,11 +41,16 @@ export interface IngestServiceOptions {
   db: Kysely<Database>;
   redis: Redis;
   publisher: ImagePublisher;
+  /** Where the publisher stores originals: a refused event's original is deleted again. */
+  blobs: { readonly bucket: string; delete(key: string): Promise<void> };
   guard: SsrfGuard;
+  breakers: DependencyBreakers;
   maxImageBytes: number;
+  maxEventBytes: number;
   dedupWindowSeconds: number;
   urlFetchTimeoutMs: number;
   imageDeadlineMs: number;
+  logger?: Logger;
 }
 
 const TERMINAL: ReadonlySet<ImageStatus> = new Set(['completed', 'partial', 'failed']);
@@ -47,9 +58,15 @@ const TERMINAL: ReadonlySet<ImageStatus> = new Set(['completed', 'partial', 'fai
 const CLAIM_MS = 30_000;
 
 /**
- * Accepting an image: checked before anything is stored, deduplicated against the tenant's recent uploads of the same
- * bytes, stored and announced through the ImagePublisher (S3, then ImageUploaded with the trace context), and recorded
- * as pending at once so that reads, SSE and deduplication see it before the results service catches up.
+ * Accepting an image: checked before anything is stored (bytes, format, and the size of the event it will produce),
+ * deduplicated against the tenant's recent uploads of the same bytes, stored and announced through the
+ * ImagePublisher (S3, then ImageUploaded with the trace context), and recorded as pending at once so that reads, SSE
+ * and deduplication see it before the results service catches up.
+ *
+ * No image exists that its client is not told about: when the event cannot be produced, the original just stored
+ * is deleted again (unless another image of the tenant uses the same content-addressed object); once the event is
+ * produced the image exists, so a failure to record it afterwards is logged and the upload still answered (the
+ * results service records it from the event).
  */
 export class IngestService {
   readonly #options: IngestServiceOptions;
@@ -69,36 +86,52 @@ export class IngestService {
     if (url !== undefined) await this.#options.guard.check(url);
   }
 
-  /** Fetches an image by URL behind the SSRF guard, with the byte and time caps. */
+  /**
+   * Refuses (413 REQUEST_EVENT_TOO_LARGE) an upload whose ImageUploaded, encoded as the publisher will encode it,
+   * would be larger than the broker takes: checked before the original is stored.
+   */
+  checkEventSize(tenantId: string, image: CheckedImage, options: IngestOptions): void {
+    const bytes = uploadEventBytes({
+      tenantId,
+      sha256: image.sha256,
+      size: image.bytes.byteLength,
+      contentType: image.contentType,
+      bucket: this.#options.blobs.bucket,
+      key: originalKey(tenantId, image.sha256),
+      ...options,
+    });
+    if (bytes > this.#options.maxEventBytes) {
+      throw new ImgpipeError(
+        'REQUEST_EVENT_TOO_LARGE',
+        `the upload's event would be ${bytes} bytes, over the limit of ${this.#options.maxEventBytes}: send fewer or shorter attributes`,
+      );
+    }
+  }
+
+  /** Fetches an image by URL behind the SSRF guard, with the byte and time caps and a circuit breaker per host. */
   async fetchUrl(url: string): Promise<{ bytes: Buffer; sourceName: string }> {
     const response = await guardedFetch(this.#options.guard, url, {
       maxBytes: this.#options.maxImageBytes,
       timeoutMs: this.#options.urlFetchTimeoutMs,
+      breakers: this.#options.breakers.egress,
     });
     if (response.status < 200 || response.status >= 300) {
       throw new ImgpipeError('URL_FETCH_FAILED', `the URL answered ${response.status}`);
     }
-    const path = new URL(response.url).pathname;
-    return {
-      bytes: response.body,
-      sourceName: decodeURIComponent(path.split('/').pop() || new URL(response.url).host),
-    };
+    const answered = new URL(response.url);
+    const last = answered.pathname.split('/').pop() ?? '';
+    return { bytes: response.body, sourceName: cleanName(decodePathSegment(last) || answered.host, SOURCE_NAME_MAX) };
   }
 
   async ingest(tenantId: string, image: CheckedImage, options: IngestOptions): Promise<IngestOutcome> {
     const existing = await this.#findDuplicate(tenantId, image.sha256, options.analyses);
     if (existing) return existing;
     const imageId = randomUUID();
-    const claimKey = this.#claimKey(tenantId, image.sha256, options.analyses);
-    if (claimKey) {
-      const claimed = await this.#options.redis.set(claimKey, imageId, 'PX', CLAIM_MS, 'NX');
-      if (claimed !== 'OK') {
-        const other = await this.#options.redis.get(claimKey);
-        if (other) return { imageId: other, status: 'pending', deduplicated: true };
-      }
-    }
+    const claimKey = await this.#claim(tenantId, image.sha256, options.analyses, imageId);
+    if (typeof claimKey === 'object') return claimKey;
+    let event: Awaited<ReturnType<ImagePublisher['publish']>>;
     try {
-      const event = await this.#options.publisher.publish({
+      event = await this.#options.publisher.publish({
         bytes: image.bytes,
         tenantId,
         imageId,
@@ -108,11 +141,20 @@ export class IngestService {
         ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
         ...(options.attributes ? { attributes: options.attributes } : {}),
       });
-      // The pending row, written the one way the results service writes it (idempotent, either order).
-      await recordImageUploaded(this.#repository, event);
     } catch (error) {
-      if (claimKey) await this.#options.redis.del(claimKey).catch(() => undefined);
+      if (claimKey) await this.#unclaim(claimKey);
+      await this.#removeOrphan(tenantId, image.sha256, error);
       throw error;
+    }
+    // The image exists from here on: the pending row, written the one way the results service writes it
+    // (idempotent, either order). If it cannot be written now, the results service writes it from the event.
+    try {
+      await this.#options.breakers.database(() => recordImageUploaded(this.#repository, event));
+    } catch (error) {
+      this.#options.logger?.warn(
+        { err: (error as Error).message, imageId, tenantId },
+        'upload produced but not yet recorded; the results service will record it',
+      );
     }
     return {
       imageId,
@@ -122,20 +164,77 @@ export class IngestService {
     };
   }
 
+  /**
+   * After the event could not be produced: deletes the original the publisher stored, unless an image of the tenant
+   * already refers to the same content-addressed object. A failed clean-up is logged (a stray original is storage,
+   * not an image).
+   */
+  async #removeOrphan(tenantId: string, sha256: string, cause: unknown): Promise<void> {
+    const key = originalKey(tenantId, sha256);
+    try {
+      const used = await this.#options.breakers.database(() =>
+        this.#options.db
+          .selectFrom('images')
+          .select('id')
+          .where('tenant_id', '=', tenantId)
+          .where('sha256', '=', sha256)
+          .limit(1)
+          .executeTakeFirst(),
+      );
+      if (!used) await this.#options.breakers.storage(() => this.#options.blobs.delete(key));
+    } catch (error) {
+      this.#options.logger?.warn(
+        { err: (error as Error).message, cause: (cause as Error).message, key },
+        'could not remove the original of a refused upload',
+      );
+    }
+  }
+
+  /**
+   * Claims the upload of these bytes for a moment, so a concurrent identical upload returns this image instead of
+   * making another. Returns the claim key, the other upload's outcome when it got there first, or undefined when
+   * deduplication is off or Redis is unavailable (then concurrent duplicates are possible; the window check in
+   * PostgreSQL still applies).
+   */
+  async #claim(
+    tenantId: string,
+    sha256: string,
+    analyses: AnalysisName[],
+    imageId: string,
+  ): Promise<string | IngestOutcome | undefined> {
+    if (this.#options.dedupWindowSeconds === 0) return undefined;
+    const wanted = analyses.length > 0 ? [...analyses].sort().join(',') : 'all';
+    const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${wanted}`;
+    try {
+      const redis = this.#options.redis;
+      const claimed = await this.#options.breakers.cache(() => redis.set(claimKey, imageId, 'PX', CLAIM_MS, 'NX'));
+      if (claimed === 'OK') return claimKey;
+      const other = await this.#options.breakers.cache(() => redis.get(claimKey));
+      return other ? { imageId: other, status: 'pending', deduplicated: true } : claimKey;
+    } catch (error) {
+      this.#options.logger?.warn({ err: (error as Error).message }, 'upload claim skipped: Redis unavailable');
+      return undefined;
+    }
+  }
+
+  async #unclaim(claimKey: string): Promise<void> {
+    await this.#options.breakers.cache(() => this.#options.redis.del(claimKey)).catch(() => undefined);
+  }
+
   /** The tenant's recent image with these bytes that ran (or is running) at least the analyses asked for. */
   async #findDuplicate(tenantId: string, sha256: string, analyses: AnalysisName[]): Promise<IngestOutcome | undefined> {
     const windowSeconds = this.#options.dedupWindowSeconds;
     if (windowSeconds === 0) return undefined;
-    const recent = await findRecentBySha(
-      this.#options.db,
-      tenantId,
-      sha256,
-      new Date(Date.now() - windowSeconds * 1000),
+    const { db, breakers } = this.#options;
+    const recent = await breakers.database(() =>
+      findRecentBySha(db, tenantId, sha256, new Date(Date.now() - windowSeconds * 1000)),
     );
     if (!recent || recent.status === 'failed') return undefined;
     const wanted = analyses.length > 0 ? analyses : ANALYSES;
     if (!wanted.every((analysis) => recent.requestedAnalyses.includes(analysis))) return undefined;
-    const result = TERMINAL.has(recent.status) ? await getImage(this.#options.db, tenantId, recent.imageId) : undefined;
+    const result = TERMINAL.has(recent.status)
+      ? await breakers.database(() => getImage(db, tenantId, recent.imageId))
+      : undefined;
     return {
       imageId: recent.imageId,
       status: recent.status,
@@ -144,10 +243,13 @@ export class IngestService {
       ...(result ? { result } : {}),
     };
   }
+}
 
-  #claimKey(tenantId: string, sha256: string, analyses: AnalysisName[]): string | undefined {
-    if (this.#options.dedupWindowSeconds === 0) return undefined;
-    const wanted = analyses.length > 0 ? [...analyses].sort().join(',') : 'all';
-    return `imgpipe:${tenantId}:upload-claim:${sha256}:${wanted}`;
+/** A URL path segment as text; a malformed escape is kept as written rather than failing the upload. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }

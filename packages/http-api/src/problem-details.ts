@@ -55,7 +55,7 @@ function dependencyCode(error: Error): ErrorCode | undefined {
 }
 
 export function toProblem(error: unknown, request: FastifyRequest): Problem {
-  const imageBody = Boolean((request.routeOptions.config as { imageBody?: boolean } | undefined)?.imageBody);
+  const imageBody = Boolean((request.routeOptions?.config as { imageBody?: boolean } | undefined)?.imageBody);
   let code: ErrorCode;
   let detail: string;
   let details: Record<string, unknown> | undefined;

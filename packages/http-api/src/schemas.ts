@@ -79,4 +79,9 @@ export function problemResponses(...statuses: number[]): Record<number, object> 
   );
 }
 
-export const AUTH_PROBLEMS = [401, 403, 429] as const;
+/**
+ * What any route that needs a caller can answer besides its own errors: no or bad credentials, a role too low, over
+ * the rate limit, and 503 when what authentication needs is down (PostgreSQL for API keys; Redis for rate limits
+ * when they fail closed).
+ */
+export const AUTH_PROBLEMS = [401, 403, 429, 503] as const;

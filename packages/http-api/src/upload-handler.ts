@@ -5,7 +5,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from './fastify-types.ts';
 import { IdempotencyStore, type StoredResponse } from './idempotency.ts';
 import type { CheckedImage } from './image-intake.ts';
-import type { IngestOutcome, IngestService } from './ingest-service.ts';
+import type { IngestOptions, IngestOutcome, IngestService } from './ingest-service.ts';
+import { toProblem } from './problem-details.ts';
 import { readUpload } from './upload-input.ts';
 
 export interface UploadDeps {
@@ -26,8 +27,10 @@ function accepted(outcome: IngestOutcome) {
 }
 
 /**
- * POST /v1/images and POST /v1/batches: read the request, check every image before storing any, honour
- * Idempotency-Key, then ingest each image (deduplicating by content).
+ * POST /v1/images and POST /v1/batches: read and check the whole request (options, every image's bytes, every URL's
+ * answer, the size of every event) before storing anything, honour Idempotency-Key, then ingest each image
+ * (deduplicating by content). In a batch, images stored before one failed are still answered (with the failure
+ * beside them), so no image exists that its client was not told about.
  */
 export async function handleUpload(
   request: FastifyRequest,
@@ -49,34 +52,51 @@ export async function handleUpload(
     const claim = await deps.idempotency.claim(tenantId, idempotencyKey, fingerprint);
     if (claim.kind === 'replay') return replay(reply, claim.response);
   }
+  let response: StoredResponse;
   try {
     // Fetch and check every URL before storing anything, so one bad image refuses the whole request.
-    const images: { image: CheckedImage; sourceName?: string }[] = [];
+    const images: { image: CheckedImage; options: IngestOptions }[] = [];
     for (const [index, item] of input.items.entries()) {
+      let image: CheckedImage;
+      let sourceName = item.sourceName;
       if (item.kind === 'bytes') {
-        images.push({ image: uploaded[index]!, ...(item.sourceName ? { sourceName: item.sourceName } : {}) });
+        image = uploaded[index]!;
       } else {
         const fetched = await deps.ingest.fetchUrl(item.url);
-        images.push({ image: deps.ingest.check(fetched.bytes), sourceName: item.sourceName ?? fetched.sourceName });
+        image = deps.ingest.check(fetched.bytes);
+        sourceName ??= fetched.sourceName;
       }
+      const name = mode.batch ? sourceName : (input.options.sourceName ?? sourceName);
+      const options = { ...input.options, ...(name ? { sourceName: name } : {}) };
+      deps.ingest.checkEventSize(tenantId, image, options);
+      images.push({ image, options });
     }
     const outcomes: IngestOutcome[] = [];
+    const failures: { index: number; error: unknown }[] = [];
     // A caller's W3C traceparent becomes the parent of the upload's trace, which Kafka headers carry on.
     await context.with(extractTraceContext(request.headers), async () => {
-      for (const { image, sourceName } of images) {
-        const name = mode.batch ? sourceName : (input.options.sourceName ?? sourceName);
-        outcomes.push(
-          await deps.ingest.ingest(tenantId, image, { ...input.options, ...(name ? { sourceName: name } : {}) }),
-        );
+      for (const [index, { image, options }] of images.entries()) {
+        try {
+          outcomes.push(await deps.ingest.ingest(tenantId, image, options));
+        } catch (error) {
+          // Nothing of this image was kept; the ones before it were, and are answered.
+          if (!mode.batch || outcomes.length === 0) throw error;
+          failures.push({ index, error });
+        }
       }
     });
-    const response = mode.batch ? batchResponse(outcomes) : singleResponse(outcomes[0]!);
-    if (idempotencyKey) await deps.idempotency.complete(tenantId, idempotencyKey, fingerprint, response);
-    return send(reply, response);
+    response = mode.batch ? batchResponse(outcomes, failures, request) : singleResponse(outcomes[0]!);
   } catch (error) {
     if (idempotencyKey) await deps.idempotency.release(tenantId, idempotencyKey).catch(() => undefined);
     throw error;
   }
+  // The images exist now: failing to remember the answer must not turn it into an error the client retries.
+  if (idempotencyKey) {
+    await deps.idempotency.complete(tenantId, idempotencyKey, fingerprint, response).catch((error: unknown) => {
+      request.log.warn({ err: (error as Error).message }, 'Idempotency-Key answer not stored');
+    });
+  }
+  return send(reply, response);
 }
 
 function singleResponse(outcome: IngestOutcome): StoredResponse {
@@ -84,8 +104,21 @@ function singleResponse(outcome: IngestOutcome): StoredResponse {
   return { statusCode: finished ? 200 : 202, body: accepted(outcome), location: imageLinks(outcome.imageId).self };
 }
 
-function batchResponse(outcomes: IngestOutcome[]): StoredResponse {
-  return { statusCode: 202, body: { batchId: randomUUID(), images: outcomes.map(accepted) } };
+function batchResponse(
+  outcomes: IngestOutcome[],
+  failures: { index: number; error: unknown }[],
+  request: FastifyRequest,
+): StoredResponse {
+  return {
+    statusCode: 202,
+    body: {
+      batchId: randomUUID(),
+      images: outcomes.map(accepted),
+      ...(failures.length > 0
+        ? { failed: failures.map(({ index, error }) => ({ index, problem: toProblem(error, request) })) }
+        : {}),
+    },
+  };
 }
 
 function send(reply: FastifyReply, response: StoredResponse): FastifyReply {

@@ -2,6 +2,8 @@ import type { AnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import type { FastifyRequest } from 'fastify';
 import { parseAnalyses, parseAttributes } from './image-intake.ts';
+import { checkName } from './text-rules.ts';
+import { CALLBACK_URL_MAX, multipartFieldsSchema, SOURCE_NAME_MAX } from './upload-schemas.ts';
 
 export interface UploadOptions {
   analyses: AnalysisName[];
@@ -34,21 +36,23 @@ interface JsonUpload {
   attributes?: Record<string, string>;
 }
 
+/**
+ * The upload's options, checked whatever form they came in: JSON bodies and query strings were validated by their
+ * schemas already; multipart fields are text that only this sees.
+ */
 function options(fields: {
   analyses?: unknown;
   sourceName?: unknown;
   callbackUrl?: unknown;
   attributes?: unknown;
 }): UploadOptions {
-  const text = (value: unknown, name: string) => {
+  const text = (value: unknown, name: string, max: number) => {
     if (value === undefined || value === '') return undefined;
-    if (typeof value !== 'string' || value.length > 2048) {
-      throw new ImgpipeError('REQUEST_INVALID', `${name} must be a string of at most 2048 characters`);
-    }
-    return value;
+    if (typeof value !== 'string') throw new ImgpipeError('REQUEST_INVALID', `${name} must be a string`);
+    return checkName(value, name, max);
   };
-  const sourceName = text(fields.sourceName, 'sourceName');
-  const callbackUrl = text(fields.callbackUrl, 'callbackUrl');
+  const sourceName = text(fields.sourceName, 'sourceName', SOURCE_NAME_MAX);
+  const callbackUrl = text(fields.callbackUrl, 'callbackUrl', CALLBACK_URL_MAX);
   const attributes = parseAttributes(fields.attributes);
   return {
     analyses: parseAnalyses(fields.analyses),
@@ -58,32 +62,67 @@ function options(fields: {
   };
 }
 
+/** A file name the client sent (multipart part or Content-Disposition): a name, so no control characters. */
+function fileName(name: string | undefined): string | undefined {
+  return name ? checkName(name, 'the file name', SOURCE_NAME_MAX) : undefined;
+}
+
 /** A file name from Content-Disposition, if the client sent one with a raw body. */
 function dispositionName(request: FastifyRequest): string | undefined {
   const header = request.headers['content-disposition'];
   const match = typeof header === 'string' ? /filename="?([^";]+)"?/i.exec(header) : null;
-  return match?.[1];
+  return fileName(match?.[1]);
 }
 
 /**
- * What an upload request carries, whichever of the three forms it takes: multipart (files plus fields), a raw image
- * body (options in the query string), or JSON with `url` (or `images: [{url}]` for a batch).
+ * Errors of the multipart parser (busboy: no boundary, a body that ends early, a malformed part header) as
+ * REQUEST_MULTIPART_INVALID; fastify's own coded errors (size and count limits) and ours pass through.
  */
-export async function readUpload(request: FastifyRequest, limits: { maxItems: number }): Promise<UploadInput> {
-  const query = request.query as UploadQuery;
-  if (request.isMultipart()) {
-    const items: UploadItem[] = [];
-    const fields: Record<string, unknown> = { ...query };
+function multipartError(error: unknown): unknown {
+  if (error instanceof ImgpipeError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('FST_')) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ImgpipeError('REQUEST_MULTIPART_INVALID', `the multipart body is malformed: ${message}`, {
+    cause: error,
+  });
+}
+
+async function readMultipart(request: FastifyRequest, query: UploadQuery, maxItems: number): Promise<UploadInput> {
+  const items: UploadItem[] = [];
+  const fields: Record<string, unknown> = {};
+  try {
     for await (const part of request.parts()) {
       if (part.type === 'file') {
+        const sourceName = fileName(part.filename);
         const bytes = await part.toBuffer();
-        items.push({ kind: 'bytes', bytes, ...(part.filename ? { sourceName: part.filename } : {}) });
+        items.push({ kind: 'bytes', bytes, ...(sourceName ? { sourceName } : {}) });
       } else {
         fields[part.fieldname] = part.value;
       }
     }
-    return { items: checkCount(items, limits.maxItems), options: options(fields) };
+  } catch (error) {
+    throw multipartError(error);
   }
+  // The same schema as the query string's and the JSON body's options (attributes: parseAttributes).
+  const validate = request.compileValidationSchema(multipartFieldsSchema);
+  if (!validate(fields)) {
+    const problems = (validate.errors ?? []).map(
+      (issue) => `${issue.instancePath.slice(1) || 'a field'} ${issue.message}`,
+    );
+    throw new ImgpipeError('REQUEST_INVALID', `multipart fields: ${problems.join('; ')}`);
+  }
+  return { items: checkCount(items, maxItems), options: options({ ...query, ...fields }) };
+}
+
+/**
+ * What an upload request carries, whichever of the three forms it takes: multipart (files plus fields), a raw image
+ * body (options in the query string), or JSON with `url` (or `images: [{url}]` for a batch). Everything is checked
+ * here, before any image is stored.
+ */
+export async function readUpload(request: FastifyRequest, limits: { maxItems: number }): Promise<UploadInput> {
+  const query = request.query as UploadQuery;
+  if (request.isMultipart()) return readMultipart(request, query, limits.maxItems);
   const body = request.body;
   if (Buffer.isBuffer(body)) {
     const sourceName = dispositionName(request);
@@ -99,7 +138,7 @@ export async function readUpload(request: FastifyRequest, limits: { maxItems: nu
       (entry): UploadItem => ({
         kind: 'url',
         url: entry.url,
-        ...(entry.sourceName ? { sourceName: entry.sourceName } : {}),
+        ...(entry.sourceName ? { sourceName: checkName(entry.sourceName, 'sourceName', SOURCE_NAME_MAX) } : {}),
       }),
     );
     return { items: checkCount(items, limits.maxItems), options: options({ ...query, ...json }) };

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ImgpipeError } from '@imgpipe/core';
 import { type Database, withDatabaseErrors } from '@imgpipe/results';
+import type { DependencyBreakers } from '../dependency-breakers.ts';
 import type { ColumnType, Kysely } from 'kysely';
 import type { Role } from '../roles.ts';
 
@@ -59,16 +60,19 @@ function toInfo(row: {
 /** API keys for machine clients: stored as SHA-256 of their secret, bound to a tenant and a role, revocable. */
 export class ApiKeyStore {
   readonly #db: KeysDatabase;
+  readonly #database: <T>(work: () => Promise<T>) => Promise<T>;
 
-  constructor(db: Kysely<Database>) {
+  /** With `breakers`, every query goes through the PostgreSQL circuit breaker (the API); without, straight (the CLI). */
+  constructor(db: Kysely<Database>, breakers?: DependencyBreakers) {
     this.#db = db as unknown as KeysDatabase;
+    this.#database = breakers ? (work) => breakers.database(work) : withDatabaseErrors;
   }
 
   /** Creates a key; the returned `key` is shown once and never stored. */
   async create(input: { tenantId: string; role: Role; name?: string }): Promise<ApiKeyInfo & { key: string }> {
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    const row = await withDatabaseErrors(() =>
+    const row = await this.#database(() =>
       this.#db
         .insertInto('api_keys')
         .values({
@@ -89,7 +93,7 @@ export class ApiKeyStore {
     const match = KEY_PATTERN.exec(key);
     if (!match) throw new ImgpipeError('AUTH_INVALID', 'the API key is malformed');
     const [, id, secret] = match as unknown as [string, string, string];
-    const row = await withDatabaseErrors(() =>
+    const row = await this.#database(() =>
       this.#db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst(),
     );
     const expected = row ? Buffer.from(row.secret_sha256, 'hex') : sha256('');
@@ -100,7 +104,7 @@ export class ApiKeyStore {
   }
 
   async list(tenantId: string): Promise<ApiKeyInfo[]> {
-    const rows = await withDatabaseErrors(() =>
+    const rows = await this.#database(() =>
       this.#db
         .selectFrom('api_keys')
         .selectAll()
@@ -119,10 +123,10 @@ export class ApiKeyStore {
       .where('id', '=', id)
       .where('revoked_at', 'is', null);
     if (tenantId !== undefined) update = update.where('tenant_id', '=', tenantId);
-    await withDatabaseErrors(() => update.execute());
+    await this.#database(() => update.execute());
     let select = this.#db.selectFrom('api_keys').selectAll().where('id', '=', id);
     if (tenantId !== undefined) select = select.where('tenant_id', '=', tenantId);
-    const row = await withDatabaseErrors(() => select.executeTakeFirst());
+    const row = await this.#database(() => select.executeTakeFirst());
     return row ? toInfo(row) : undefined;
   }
 }

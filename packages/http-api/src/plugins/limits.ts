@@ -2,7 +2,8 @@ import { ImgpipeError } from '@imgpipe/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { type BucketPolicy, RateLimiter, rateLimitHeaders } from '../rate-limiter.ts';
+import type { DependencyBreakers } from '../dependency-breakers.ts';
+import { type BucketPolicy, type RateDecision, RateLimiter, rateLimitHeaders } from '../rate-limiter.ts';
 
 export interface LimitsOptions {
   /** Where the token buckets live, shared by every API replica. */
@@ -11,6 +12,10 @@ export interface LimitsOptions {
   tenant: BucketPolicy;
   /** Per client IP, for public routes (`config.ipRateLimited`) and failed authentication. */
   ip: BucketPolicy;
+  /** Redis calls go through `breakers.redis`. */
+  breakers: DependencyBreakers;
+  /** With Redis unreachable: let requests through unlimited (open) or refuse them with 503 (closed). */
+  onRedisDown: 'open' | 'closed';
 }
 
 /** The request limits, as `app.limits` for the plugins that spend them (auth, the OpenAPI UI). */
@@ -26,26 +31,44 @@ export interface RequestLimits {
 /**
  * Per-tenant and per-IP token buckets (packages/http-api/src/rate-limiter.ts) with the IETF RateLimit headers.
  * Public routes that declare `config.ipRateLimited` are limited here; authenticated routes by the auth plugin, which
- * spends `app.limits`. Not encapsulated: the hook and the decorator serve every route group registered after it.
+ * spends `app.limits`. The buckets live in Redis behind its circuit breaker: when Redis cannot be reached, requests
+ * go through unlimited (`onRedisDown: 'open'`, without RateLimit headers) or are refused with 503 CACHE_UNAVAILABLE
+ * and Retry-After (`'closed'`). Not encapsulated: the hook and the decorator serve every route group after it.
  */
 async function limits(app: FastifyInstance, options: LimitsOptions): Promise<void> {
   const limiter = new RateLimiter(options.redis);
+  /** The bucket's decision, or undefined when Redis is down and the policy lets the request through. */
+  const take = async (
+    key: string,
+    policy: BucketPolicy,
+    request: FastifyRequest,
+  ): Promise<RateDecision | undefined> => {
+    try {
+      return await options.breakers.cache(() => limiter.take(key, policy));
+    } catch (error) {
+      if (options.onRedisDown === 'closed' || !(error instanceof ImgpipeError)) throw error;
+      request.log.warn({ code: error.code, detail: error.message }, 'rate limit not applied: Redis unavailable');
+      return undefined;
+    }
+  };
   const requestLimits: RequestLimits = {
     async byIp(request, reply) {
-      const decision = await limiter.take(`ip:${request.ip}`, options.ip);
+      const decision = await take(`ip:${request.ip}`, options.ip, request);
+      if (!decision) return;
       reply.headers(rateLimitHeaders(decision));
       if (!decision.allowed) throw new ImgpipeError('REQUEST_RATE_LIMITED', `too many requests from ${request.ip}`);
     },
     async afterFailedAuth(request, reply) {
       // Failed authentication spends the client IP's allowance, which throttles key and token guessing.
-      const decision = await limiter.take(`ip:${request.ip}`, options.ip);
-      if (!decision.allowed) {
+      const decision = await take(`ip:${request.ip}`, options.ip, request);
+      if (decision && !decision.allowed) {
         reply.headers(rateLimitHeaders(decision));
         throw new ImgpipeError('REQUEST_RATE_LIMITED', `too many failed requests from ${request.ip}`);
       }
     },
     async byTenant(tenantId, reply) {
-      const decision = await limiter.take(`tenant:${tenantId}`, options.tenant);
+      const decision = await take(`tenant:${tenantId}`, options.tenant, reply.request);
+      if (!decision) return;
       reply.headers(rateLimitHeaders(decision));
       if (!decision.allowed) {
         throw new ImgpipeError('REQUEST_RATE_LIMITED', `tenant ${tenantId} is over its request rate`);

@@ -6,7 +6,8 @@ import fp from 'fastify-plugin';
 /**
  * The OpenAPI 3.1 document, generated from the route schemas of every route group registered after this plugin,
  * served at /openapi.json and browsable at /docs (both limited per client IP). Routes that declare `config.auth` are
- * documented with their security and role; `config.openapiBody` replaces a documented request body. It also keeps
+ * documented with their security and role; `config.openapiBody` replaces a documented request body and
+ * `config.openapiResponses` documented responses (what validation and serialisation cannot use). It also keeps
  * `app.registeredRoutes`, every route as registered, so a test can hold the document to what the app serves.
  * Not encapsulated: @fastify/swagger must see the sibling route groups' routes; needs the limits plugin first.
  */
@@ -46,12 +47,17 @@ async function openapi(app: FastifyInstance): Promise<void> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
     // Routes that need a caller say so in the document.
     transform: ({ schema, url, route }) => {
-      const config = route.config as { auth?: string; openapiBody?: unknown } | undefined;
+      const config = route.config as
+        | { auth?: string; openapiBody?: unknown; openapiResponses?: Record<number, unknown> }
+        | undefined;
       if (!schema || !config) return { schema, url };
       return {
         schema: {
           ...schema,
           ...(config.openapiBody ? { body: config.openapiBody } : {}),
+          ...(config.openapiResponses
+            ? { response: { ...(schema.response as object), ...config.openapiResponses } }
+            : {}),
           ...(config.auth
             ? { security: [{ bearer: [] }, { apiKey: [] }], description: describeRole(schema, config.auth) }
             : {}),

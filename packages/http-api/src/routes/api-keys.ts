@@ -4,6 +4,7 @@ import type { ApiKeyStore } from '../auth/api-keys.ts';
 import { principalOf } from '../fastify-types.ts';
 import { ROLES, type Role } from '../roles.ts';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
+import { nameSchema } from '../text-rules.ts';
 
 export interface ApiKeyRoutesOptions {
   keys: ApiKeyStore;
@@ -47,7 +48,7 @@ export async function apiKeyRoutes(app: FastifyInstance, deps: ApiKeyRoutesOptio
           additionalProperties: false,
           properties: {
             role: { type: 'string', enum: [...ROLES] },
-            name: { type: 'string', maxLength: 200 },
+            name: nameSchema(200, { description: 'what the key is for' }),
           },
         },
         response: {
@@ -87,10 +88,14 @@ export async function apiKeyRoutes(app: FastifyInstance, deps: ApiKeyRoutesOptio
         operationId: 'revokeApiKey',
         tags: ['api keys'],
         summary: 'Revoke an API key at once',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+        params: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'the key id (16 hex digits)' } },
+        },
         response: {
           200: { description: 'the revoked key', $ref: 'ApiKey#' },
-          ...problemResponses(...AUTH_PROBLEMS, 404),
+          ...problemResponses(400, ...AUTH_PROBLEMS, 404),
         },
       },
     },

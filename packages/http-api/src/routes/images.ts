@@ -1,4 +1,4 @@
-import type { ImageStatus } from '@imgpipe/contracts';
+import { type ImageStatus, STAGES } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import {
   type Database,
@@ -14,15 +14,19 @@ import { originalKey } from '@imgpipe/storage';
 import { annotateImage } from '@imgpipe/vision/annotate';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { DependencyBreakers } from '../dependency-breakers.ts';
 import { principalOf } from '../fastify-types.ts';
 import type { ProgressHub } from '../progress-hub.ts';
-import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
+import { AUTH_PROBLEMS, imageViewSchema, problemResponses } from '../schemas.ts';
+import { checkCursor } from '../search-cursor.ts';
+import { nameSchema, textSchema } from '../text-rules.ts';
 
 export interface ImageRoutesOptions {
   db: Kysely<Database>;
   cache: ResultsCache;
   hub: ProgressHub;
   blobs: { readonly bucket: string; get(ref: { bucket: string; key: string; sha256?: string }): Promise<Buffer> };
+  breakers: DependencyBreakers;
   /** Comment line sent to keep idle SSE connections open through proxies. Default 15 s. */
   heartbeatMs?: number;
 }
@@ -31,20 +35,78 @@ const TERMINAL: ReadonlySet<ImageStatus> = new Set(['completed', 'partial', 'fai
 const idParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', description: 'image id (UUID)' } },
+  properties: { id: { type: 'string', maxLength: 100, description: 'image id (UUID)' } },
 } as const;
+
+/** One Server-Sent Event as OpenAPI 3.1 describes a stream's items: its name, its id, and its JSON data. */
+function sseEvent(event: string, description: string, data: object) {
+  return {
+    type: 'object',
+    description,
+    required: ['event', 'data'],
+    properties: {
+      event: { const: event },
+      id: { type: 'string', description: "the image's version (updatedAt) after the change" },
+      data: { type: 'string', contentMediaType: 'application/json', contentSchema: data },
+    },
+  };
+}
+
+const viewProperties = imageViewSchema.properties as Record<string, object>;
+const progress = {
+  imageId: viewProperties['imageId']!,
+  status: viewProperties['status']!,
+  updatedAt: viewProperties['updatedAt']!,
+};
+const stageStatus = { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'skipped'] };
+
+/** The events of GET /v1/images/{id}/events, for the OpenAPI document (the stream is written by hand). */
+const EVENT_STREAM_RESPONSE = {
+  description: 'an event stream: `image` first, then `stage` events, then `result`, after which it ends',
+  content: {
+    'text/event-stream': {
+      schema: {
+        oneOf: [
+          sseEvent('image', 'the image as it is: first (with its stages), and when its status changes', {
+            type: 'object',
+            required: ['imageId', 'status', 'updatedAt'],
+            properties: { ...progress, stages: viewProperties['stages']! },
+          }),
+          sseEvent('stage', 'one stage changed', {
+            type: 'object',
+            required: ['imageId', 'status', 'stage', 'updatedAt'],
+            properties: {
+              ...progress,
+              stage: { type: 'string', enum: [...STAGES] },
+              stageStatus,
+            },
+          }),
+          sseEvent('result', 'the finished image, as GET /v1/images/{id} returns it; the stream then ends', {
+            $ref: 'Image#',
+          }),
+        ],
+      },
+    },
+  },
+} as const;
+
+/** Every read of an image needs PostgreSQL (or its Redis view): 503 when they are down. */
+const READ_PROBLEMS = [400, ...AUTH_PROBLEMS, 404, 503] as const;
 
 function notFound(id: string): ImgpipeError {
   return new ImgpipeError('RESOURCE_NOT_FOUND', `no image ${id}`);
 }
 
-/** The tenant's image, from the Redis latest view when it has one, else PostgreSQL. Another tenant's id is 404. */
+/**
+ * The tenant's image, from the Redis latest view when it has one, else PostgreSQL: with Redis down (or its circuit
+ * open) reads fall back to PostgreSQL. Another tenant's id is 404.
+ */
 async function readImage(deps: ImageRoutesOptions, tenantId: string, id: string): Promise<ImageView> {
   if (!isImageId(id)) throw notFound(id);
   const imageId = id.toLowerCase();
-  const cached = await deps.cache.getLatest(tenantId, imageId).catch(() => undefined);
+  const cached = await deps.breakers.cache(() => deps.cache.getLatest(tenantId, imageId)).catch(() => undefined);
   if (cached && cached.tenantId === tenantId) return cached;
-  const view = await getImage(deps.db, tenantId, imageId);
+  const view = await deps.breakers.database(() => getImage(deps.db, tenantId, imageId));
   if (!view) throw notFound(id);
   return view;
 }
@@ -71,11 +133,17 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
           type: 'object',
           additionalProperties: false,
           properties: {
-            label: { type: 'string', description: 'images with this label (exact name)' },
-            text: { type: 'string', description: 'words in the OCR text (web-search syntax: "phrase", or, -word)' },
+            label: nameSchema(200, { description: 'images with this label (exact name)' }),
+            text: textSchema(1000, {
+              description: 'words in the OCR text (web-search syntax: "phrase", or, -word)',
+            }),
             status: { type: 'string', enum: ['pending', 'completed', 'partial', 'failed'] },
             since: { type: 'string', format: 'date-time', description: 'created at or after' },
-            cursor: { type: 'string', description: 'nextCursor of the previous page' },
+            cursor: {
+              type: 'string',
+              maxLength: 500,
+              description: 'nextCursor of the previous page; empty or absent for the first page',
+            },
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
           },
         },
@@ -89,7 +157,7 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
               nextCursor: { type: 'string', description: 'present when there may be more' },
             },
           },
-          ...problemResponses(400, ...AUTH_PROBLEMS),
+          ...problemResponses(400, ...AUTH_PROBLEMS, 503),
         },
       },
     },
@@ -102,15 +170,18 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
         cursor?: string;
         limit?: number;
       };
-      return searchImages(deps.db, {
-        tenantId: principalOf(request).tenantId,
-        ...(query.label !== undefined ? { label: query.label } : {}),
-        ...(query.text !== undefined ? { text: query.text } : {}),
-        ...(query.status !== undefined ? { status: query.status } : {}),
-        ...(query.since !== undefined ? { since: new Date(query.since) } : {}),
-        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
-        ...(query.limit !== undefined ? { limit: query.limit } : {}),
-      });
+      const cursor = query.cursor ? checkCursor(query.cursor) : undefined;
+      return deps.breakers.database(() =>
+        searchImages(deps.db, {
+          tenantId: principalOf(request).tenantId,
+          ...(query.label !== undefined ? { label: query.label } : {}),
+          ...(query.text !== undefined ? { text: query.text } : {}),
+          ...(query.status !== undefined ? { status: query.status } : {}),
+          ...(query.since !== undefined ? { since: new Date(query.since) } : {}),
+          ...(cursor !== undefined ? { cursor } : {}),
+          ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        }),
+      );
     },
   );
 
@@ -123,7 +194,7 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
         tags: ['images'],
         summary: 'Status, per-stage status and results of one image',
         params: idParams,
-        response: { 200: { description: 'the image', $ref: 'Image#' }, ...problemResponses(...AUTH_PROBLEMS, 404) },
+        response: { 200: { description: 'the image', $ref: 'Image#' }, ...problemResponses(...READ_PROBLEMS) },
       },
     },
     async (request) => readImage(deps, principalOf(request).tenantId, (request.params as { id: string }).id),
@@ -154,7 +225,7 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
               'image/jpeg': { schema: { type: 'string', format: 'binary' } },
             },
           },
-          ...problemResponses(...AUTH_PROBLEMS, 404),
+          ...problemResponses(...READ_PROBLEMS, 422),
         },
       },
     },
@@ -163,7 +234,8 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
       const { id } = request.params as { id: string };
       const { format = 'png', maxSide } = request.query as { format?: 'png' | 'jpeg'; maxSide?: number };
       const view = await readImage(deps, tenantId, id);
-      const bytes = await deps.blobs.get(await originalOf(deps, tenantId, view.imageId));
+      const original = await originalOf(deps, tenantId, view.imageId);
+      const bytes = await deps.breakers.storage(() => deps.blobs.get(original));
       const annotated = await annotateImage(
         bytes,
         { objects: view.objects, faces: view.faces, text: view.text.lines },
@@ -179,21 +251,22 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
   app.get(
     '/v1/images/:id/events',
     {
-      config: { auth: 'viewer' },
+      config: { auth: 'viewer', openapiResponses: { 200: EVENT_STREAM_RESPONSE } },
       schema: {
         operationId: 'streamImageEvents',
         tags: ['images'],
         summary: 'Server-Sent Events of stage progress until the image is finished',
         description:
           'Events: `image` (the current status and stages, first), `stage` (a stage changed), `result` (the full ' +
-          'image once finished; the stream then ends). A comment line every 15 s keeps the connection open.',
+          "image once finished; the stream then ends). Each event's `id` is the image's version (`updatedAt`). A " +
+          'comment line every 15 s keeps the connection open. Needs Redis (503 while it is unavailable).',
         params: idParams,
         response: {
           200: {
             description: 'an event stream',
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
-          ...problemResponses(...AUTH_PROBLEMS, 404),
+          ...problemResponses(...READ_PROBLEMS),
         },
       },
     },
@@ -202,12 +275,14 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
 }
 
 async function originalOf(deps: ImageRoutesOptions, tenantId: string, imageId: string) {
-  const row = await deps.db
-    .selectFrom('images')
-    .select(['blob_bucket', 'blob_key', 'sha256'])
-    .where('id', '=', imageId)
-    .where('tenant_id', '=', tenantId)
-    .executeTakeFirst();
+  const row = await deps.breakers.database(() =>
+    deps.db
+      .selectFrom('images')
+      .select(['blob_bucket', 'blob_key', 'sha256'])
+      .where('id', '=', imageId)
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst(),
+  );
   if (!row) throw notFound(imageId);
   if (row.blob_bucket && row.blob_key) return { bucket: row.blob_bucket, key: row.blob_key };
   // An inline upload from a direct producer: preprocess stored it content-addressed.
@@ -228,6 +303,15 @@ async function streamEvents(
   const { tenantId } = principalOf(request);
   const first = await readImage(deps, tenantId, (request.params as { id: string }).id);
   const imageId = first.imageId;
+  // Subscribe before answering, then read the state: a change between the two is seen twice, never missed. Without
+  // Redis there would be no progress to stream, so the request is refused (503) rather than answered with silence.
+  const early: string[] = [];
+  let deliver: (message: string) => void = (message) => {
+    early.push(message);
+  };
+  const unsubscribe = await deps.breakers.cache(() =>
+    deps.hub.subscribe(progressChannel(tenantId, imageId), (message) => deliver(message)),
+  );
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -238,14 +322,13 @@ async function streamEvents(
     'x-accel-buffering': 'no',
   });
   let closed = false;
-  let unsubscribe: (() => Promise<void>) | undefined;
   const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
   const finish = () => {
     if (closed) return;
     closed = true;
     streams.delete(finish);
     clearInterval(heartbeat);
-    void unsubscribe?.();
+    void unsubscribe();
     raw.end();
   };
   raw.on('close', finish);
@@ -254,9 +337,10 @@ async function streamEvents(
     if (closed) return;
     raw.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
+  const latest = async () => (await deps.breakers.database(() => getImage(deps.db, tenantId, imageId))) ?? first;
   const sendResult = async () => {
-    const view = await getImage(deps.db, tenantId, imageId);
-    if (view) send('result', view, view.updatedAt);
+    const view = await latest();
+    send('result', view, view.updatedAt);
     finish();
   };
   // Notifications are handled one at a time, in order.
@@ -276,18 +360,15 @@ async function streamEvents(
       });
   };
   try {
-    // Subscribe first, then read the state: a change between the two is seen twice, never missed.
-    unsubscribe = await deps.hub.subscribe(progressChannel(tenantId, imageId), onMessage);
-    if (closed) {
-      await unsubscribe();
-      return;
-    }
-    const current = (await getImage(deps.db, tenantId, imageId)) ?? first;
+    const current = await latest();
     send('image', stageSummary(current), current.updatedAt);
     if (TERMINAL.has(current.status)) {
       send('result', current, current.updatedAt);
       finish();
+      return;
     }
+    deliver = onMessage;
+    for (const message of early.splice(0)) onMessage(message);
   } catch (error) {
     request.log.warn({ err: (error as Error).message, imageId }, 'progress stream failed');
     finish();

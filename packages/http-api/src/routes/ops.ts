@@ -1,6 +1,7 @@
-import { ERROR_CATALOGUE, isErrorCode } from '@imgpipe/core';
+import { ERROR_CATALOGUE, ImgpipeError, isErrorCode } from '@imgpipe/core';
 import type { FastifyInstance } from 'fastify';
 import { register } from 'prom-client';
+import type { DependencyBreakers } from '../dependency-breakers.ts';
 import { type Check, checkReadiness } from '../readiness.ts';
 import { problemResponses } from '../schemas.ts';
 
@@ -12,7 +13,22 @@ const checkResult = {
 export interface OpsRoutesOptions {
   /** Readiness checks by dependency name (kafka, s3, postgres, redis). */
   checks: Record<string, Check>;
+  breakers: DependencyBreakers;
 }
+
+/** Dependencies the API can serve without, with less: Redis (reads fall back to PostgreSQL, rate limits by policy). */
+const OPTIONAL_DEPENDENCIES = ['redis'];
+
+const circuit = {
+  type: 'object',
+  required: ['name', 'state', 'consecutiveFailures'],
+  properties: {
+    name: { type: 'string' },
+    state: { type: 'string', enum: ['closed', 'open', 'half-open'] },
+    consecutiveFailures: { type: 'integer' },
+    retryAfterSeconds: { type: 'integer' },
+  },
+} as const;
 
 /** Liveness, readiness (Kafka, S3, PostgreSQL, Redis), Prometheus metrics, and the error catalogue. */
 export async function opsRoutes(app: FastifyInstance, deps: OpsRoutesOptions): Promise<void> {
@@ -33,9 +49,29 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsRoutesOptions): P
 
   const readinessSchema = {
     type: 'object',
+    required: ['status', 'checks', 'breakers'],
     properties: {
-      status: { type: 'string', enum: ['ok', 'unavailable'] },
+      status: {
+        type: 'string',
+        enum: ['ok', 'degraded', 'unavailable'],
+        description: 'degraded: ready, but Redis does not answer (no cache; rate limits by policy)',
+      },
       checks: { type: 'object', additionalProperties: checkResult },
+      breakers: {
+        type: 'object',
+        description: 'circuit breakers: redis, postgres and s3 with their state; egress lists the hosts not closed',
+        additionalProperties: {
+          type: 'object',
+          required: ['closed', 'open', 'half-open'],
+          properties: {
+            closed: { type: 'integer' },
+            open: { type: 'integer' },
+            'half-open': { type: 'integer' },
+            circuit,
+            unhealthy: { type: 'array', items: circuit },
+          },
+        },
+      },
     },
   } as const;
   app.get(
@@ -44,18 +80,25 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsRoutesOptions): P
       schema: {
         operationId: 'readyz',
         tags: ['operations'],
-        summary: 'Readiness: Kafka, S3, PostgreSQL and Redis answer',
+        summary: 'Readiness: Kafka, S3 and PostgreSQL answer (Redis too, or the API runs degraded)',
         response: {
-          200: { description: 'ready', ...readinessSchema },
-          503: { description: 'a dependency is down', ...readinessSchema },
+          200: { description: 'ready (status ok or degraded)', ...readinessSchema },
+          503: { description: 'a required dependency is down', ...readinessSchema },
         },
       },
     },
     async (_request, reply) => {
-      const report = await checkReadiness(deps.checks);
-      return reply
-        .code(report.ready ? 200 : 503)
-        .send({ status: report.ready ? 'ok' : 'unavailable', checks: report.checks });
+      const report = await checkReadiness(deps.checks, { optional: OPTIONAL_DEPENDENCIES });
+      const breakers = Object.fromEntries(
+        deps.breakers
+          .report()
+          .map(({ name, counts, detail }) => [
+            name,
+            { ...counts, ...(Array.isArray(detail) ? { unhealthy: detail } : { circuit: detail }) },
+          ]),
+      );
+      const status = !report.ready ? 'unavailable' : report.degraded ? 'degraded' : 'ok';
+      return reply.code(report.ready ? 200 : 503).send({ status, checks: report.checks, breakers });
     },
   );
 
@@ -85,7 +128,11 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsRoutesOptions): P
         operationId: 'describeError',
         tags: ['operations'],
         summary: "An error code's meaning: the `type` of every problem response points here",
-        params: { type: 'object', required: ['code'], properties: { code: { type: 'string' } } },
+        params: {
+          type: 'object',
+          required: ['code'],
+          properties: { code: { type: 'string', enum: Object.keys(ERROR_CATALOGUE) } },
+        },
         response: {
           200: {
             description: 'the catalogue entry',
@@ -98,13 +145,13 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsRoutesOptions): P
               retriable: { type: 'boolean' },
             },
           },
-          ...problemResponses(404, 429),
+          ...problemResponses(400, 429, 503),
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { code } = request.params as { code: string };
-      if (!isErrorCode(code)) return reply.callNotFound();
+      if (!isErrorCode(code)) throw new ImgpipeError('REQUEST_INVALID', `no error code ${code}`);
       const definition = ERROR_CATALOGUE[code];
       return { code, title: definition.title, status: definition.httpStatus, retriable: definition.retriable };
     },

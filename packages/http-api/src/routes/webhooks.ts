@@ -1,6 +1,7 @@
 import type { SsrfGuard } from '@imgpipe/egress';
 import type { WebhookStore } from '@imgpipe/webhooks';
 import type { FastifyInstance } from 'fastify';
+import type { DependencyBreakers } from '../dependency-breakers.ts';
 import { principalOf } from '../fastify-types.ts';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
 
@@ -35,6 +36,7 @@ export interface WebhookRoutesOptions {
   webhooks: WebhookStore;
   /** Checks a default callback URL before it is saved (the same guard as URL ingest). */
   guard: SsrfGuard;
+  breakers: DependencyBreakers;
 }
 
 /**
@@ -55,7 +57,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesOpt
         },
       },
     },
-    async (request) => deps.webhooks.settings(principalOf(request).tenantId),
+    async (request) => deps.breakers.database(() => deps.webhooks.settings(principalOf(request).tenantId)),
   );
 
   app.put(
@@ -81,7 +83,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesOpt
     async (request) => {
       const { url } = request.body as { url: string | null };
       if (url !== null) await deps.guard.check(url);
-      return deps.webhooks.setDefaultUrl(principalOf(request).tenantId, url);
+      return deps.breakers.database(() => deps.webhooks.setDefaultUrl(principalOf(request).tenantId, url));
     },
   );
 
@@ -99,7 +101,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesOpt
         },
       },
     },
-    async (request) => deps.webhooks.rotateSecret(principalOf(request).tenantId),
+    async (request) => deps.breakers.database(() => deps.webhooks.rotateSecret(principalOf(request).tenantId)),
   );
 
   app.get(
@@ -110,7 +112,7 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesOpt
         operationId: 'listImageWebhookDeliveries',
         tags: ['webhooks'],
         summary: "The image's webhook deliveries and their attempts",
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 100 } } },
         response: {
           200: {
             description: 'deliveries, oldest first',
@@ -118,14 +120,15 @@ export async function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesOpt
             required: ['items'],
             properties: { items: { type: 'array', items: deliverySchema } },
           },
-          ...problemResponses(...AUTH_PROBLEMS),
+          ...problemResponses(400, ...AUTH_PROBLEMS),
         },
       },
     },
     async (request) => {
       const { id } = request.params as { id: string };
       if (!/^[0-9a-f-]{36}$/i.test(id)) return { items: [] };
-      return { items: await deps.webhooks.deliveriesFor(principalOf(request).tenantId, id.toLowerCase()) };
+      const { tenantId } = principalOf(request);
+      return { items: await deps.breakers.database(() => deps.webhooks.deliveriesFor(tenantId, id.toLowerCase())) };
     },
   );
 }

@@ -1,0 +1,124 @@
+import { ANALYSES } from '@imgpipe/contracts';
+import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.ts';
+import { ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_MAX } from './image-intake.ts';
+import { analysesProperty } from './schemas.ts';
+import { NAME_PATTERN, nameSchema, textSchema } from './text-rules.ts';
+
+/**
+ * The JSON schemas of an upload's parts: its options (query string, JSON body or multipart fields, one rule for all
+ * three), its JSON bodies and its headers. The route validates JSON bodies, query strings and headers with them;
+ * upload-input.ts validates multipart fields with them; the OpenAPI document shows them.
+ */
+
+/** Longest sourceName (given, or taken from a file name or URL path) and callbackUrl. */
+export const SOURCE_NAME_MAX = 2048;
+export const CALLBACK_URL_MAX = 2048;
+
+/** `detect,ocr`: known analysis names, comma-separated (spaces around them allowed); empty runs all. */
+const ANALYSES_LIST = `^\\s*(${ANALYSES.join('|')})?\\s*(,\\s*(${ANALYSES.join('|')})?\\s*)*$`;
+
+const analysesText = {
+  type: 'string',
+  pattern: ANALYSES_LIST,
+  description: 'comma-separated: detect,faces,ocr (default all)',
+} as const;
+const sourceName = nameSchema(SOURCE_NAME_MAX, { description: 'a name to show (default: the file name or URL path)' });
+const callbackUrl = {
+  type: 'string',
+  format: 'uri',
+  maxLength: CALLBACK_URL_MAX,
+  pattern: NAME_PATTERN,
+  description: 'called on completion (webhook); checked by the SSRF guard at upload time',
+} as const;
+const attributes = {
+  type: 'object',
+  description: `your own string metadata, returned with the results: at most ${ATTRIBUTES_MAX} values`,
+  maxProperties: ATTRIBUTES_MAX,
+  propertyNames: nameSchema(ATTRIBUTE_KEY_MAX, { minLength: 1 }),
+  additionalProperties: textSchema(ATTRIBUTE_VALUE_MAX),
+} as const;
+
+export const uploadQuerySchema = {
+  type: 'object',
+  properties: { analyses: analysesText, sourceName, callbackUrl },
+} as const;
+
+export const uploadHeadersSchema = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      pattern: IDEMPOTENCY_KEY_PATTERN,
+      description: 'a retry with the same key returns the first response instead of uploading again',
+    },
+  },
+} as const;
+
+/** Multipart text fields (attributes is JSON text, checked by parseAttributes against the same rules). */
+export const multipartFieldsSchema = {
+  type: 'object',
+  properties: { analyses: analysesText, sourceName, callbackUrl },
+} as const;
+
+const commonJsonFields = { analyses: analysesProperty, sourceName, callbackUrl, attributes } as const;
+
+export const urlUploadSchema = {
+  type: 'object',
+  required: ['url'],
+  additionalProperties: false,
+  properties: {
+    url: { type: 'string', format: 'uri', maxLength: 2048, description: 'http(s) URL of a public image' },
+    ...commonJsonFields,
+  },
+} as const;
+
+export function urlBatchSchema(maxImages: number) {
+  return {
+    type: 'object',
+    required: ['images'],
+    additionalProperties: false,
+    properties: {
+      images: {
+        type: 'array',
+        minItems: 1,
+        maxItems: maxImages,
+        items: {
+          type: 'object',
+          required: ['url'],
+          additionalProperties: false,
+          properties: { url: { type: 'string', format: 'uri', maxLength: 2048 }, sourceName },
+        },
+      },
+      ...commonJsonFields,
+    },
+  } as const;
+}
+
+const binary = { type: 'string', format: 'binary' } as const;
+
+/**
+ * The request body as documented: multipart (files plus the option fields; attributes a JSON part), raw image bytes,
+ * or JSON. Validation covers JSON; uploads are checked by their bytes and multipart fields by upload-input.ts.
+ */
+export function documentedUploadBody(json: object, files: { single: true } | { batch: number }) {
+  const fileParts =
+    'single' in files
+      ? { file: binary }
+      : { files: { type: 'array', minItems: 1, maxItems: files.batch, items: binary } };
+  return {
+    required: true,
+    content: {
+      'multipart/form-data': {
+        schema: {
+          type: 'object',
+          required: Object.keys(fileParts),
+          properties: { ...fileParts, analyses: analysesText, callbackUrl, sourceName, attributes },
+        },
+        encoding: { attributes: { contentType: 'application/json' } },
+      },
+      'image/*': { schema: binary },
+      'application/octet-stream': { schema: binary },
+      'application/json': { schema: json },
+    },
+  };
+}
