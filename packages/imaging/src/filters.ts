@@ -12,6 +12,7 @@ import type { Step } from './steps.ts';
 export const EMBOSS_KERNEL = [-2, -1, 0, -1, 1, 1, 0, 1, 2] as const;
 /** With offset 255: flat areas white, edges dark. */
 export const CONTOUR_KERNEL = [-1, -1, -1, -1, 8, -1, -1, -1, -1] as const;
+/** The edge kernels, for reference: sobel() and laplacian() below compute them written out. */
 export const SOBEL_X = [-1, 0, 1, -2, 0, 2, -1, 0, 1] as const;
 export const SOBEL_Y = [-1, -2, -1, 0, 0, 0, 1, 2, 1] as const;
 export const LAPLACIAN = [0, 1, 0, 1, -4, 1, 0, 1, 0] as const;
@@ -64,26 +65,34 @@ export function filterSteps(op: FilterOp): Step[] {
   }
 }
 
-/** The 3x3 neighbourhood sum of kernel x pixel at (x, y), borders extended by copying. */
-function correlate3(grey: Uint8Array, width: number, height: number, x: number, y: number, kernel: readonly number[]) {
-  let sum = 0;
-  for (let dy = -1; dy <= 1; dy++) {
-    const row = Math.min(height - 1, Math.max(0, y + dy)) * width;
-    for (let dx = -1; dx <= 1; dx++) {
-      sum += kernel[(dy + 1) * 3 + dx + 1]! * grey[row + Math.min(width - 1, Math.max(0, x + dx))]!;
-    }
+/** The grey image with a one-pixel border of copies of its edge pixels, so 3x3 windows need no bounds checks. */
+function padded(grey: Uint8Array, width: number, height: number): Uint8Array {
+  const stride = width + 2;
+  const out = new Uint8Array(stride * (height + 2));
+  for (let y = -1; y <= height; y++) {
+    const source = Math.min(height - 1, Math.max(0, y)) * width;
+    const target = (y + 1) * stride;
+    out.set(grey.subarray(source, source + width), target + 1);
+    out[target] = grey[source]!;
+    out[target + stride - 1] = grey[source + width - 1]!;
   }
-  return sum;
+  return out;
 }
 
 /** Gradient magnitude sqrt(Gx^2 + Gy^2) of the grey image, rounded and clipped to 255. One grey channel out. */
 export function sobel(image: RawImage): RawImage {
   const { data: grey, width, height } = toGrey(image);
+  const p = padded(grey, width, height);
+  const stride = width + 2;
   const out = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const gx = correlate3(grey, width, height, x, y, SOBEL_X);
-      const gy = correlate3(grey, width, height, x, y, SOBEL_Y);
+    let above = y * stride;
+    let row = above + stride;
+    let below = row + stride;
+    for (let x = 0; x < width; x++, above++, row++, below++) {
+      // Kernels SOBEL_X and SOBEL_Y, written out.
+      const gx = p[above + 2]! - p[above]! + 2 * (p[row + 2]! - p[row]!) + p[below + 2]! - p[below]!;
+      const gy = p[below]! + 2 * p[below + 1]! + p[below + 2]! - p[above]! - 2 * p[above + 1]! - p[above + 2]!;
       out[y * width + x] = Math.min(255, Math.round(Math.sqrt(gx * gx + gy * gy)));
     }
   }
@@ -93,10 +102,14 @@ export function sobel(image: RawImage): RawImage {
 /** |Laplacian| of the grey image, clipped to 255. One grey channel out. */
 export function laplacian(image: RawImage): RawImage {
   const { data: grey, width, height } = toGrey(image);
+  const p = padded(grey, width, height);
+  const stride = width + 2;
   const out = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      out[y * width + x] = Math.min(255, Math.abs(correlate3(grey, width, height, x, y, LAPLACIAN)));
+    let centre = (y + 1) * stride + 1;
+    for (let x = 0; x < width; x++, centre++) {
+      const value = p[centre - stride]! + p[centre - 1]! + p[centre + 1]! + p[centre + stride]! - 4 * p[centre]!;
+      out[y * width + x] = Math.min(255, Math.abs(value));
     }
   }
   return { data: out, width, height, channels: 1 };
@@ -106,24 +119,25 @@ export function laplacian(image: RawImage): RawImage {
 export function pixelate(image: RawImage, size: number): RawImage {
   const { data, width, height, channels } = image;
   const out = new Uint8Array(data.length);
+  const rowBytes = width * channels;
   const sums = new Float64Array(channels);
+  const means = new Uint8Array(rowBytes);
   for (let top = 0; top < height; top += size) {
     const bottom = Math.min(height, top + size);
     for (let left = 0; left < width; left += size) {
       const right = Math.min(width, left + size);
       sums.fill(0);
       for (let y = top; y < bottom; y++) {
-        for (let x = left, p = (y * width + left) * channels; x < right; x++) {
-          for (let c = 0; c < channels; c++) sums[c]! += data[p++]!;
+        const end = y * rowBytes + right * channels;
+        for (let p = y * rowBytes + left * channels; p < end; p += channels) {
+          for (let c = 0; c < channels; c++) sums[c]! += data[p + c]!;
         }
       }
       const count = (bottom - top) * (right - left);
-      for (let y = top; y < bottom; y++) {
-        for (let x = left, p = (y * width + left) * channels; x < right; x++) {
-          for (let c = 0; c < channels; c++) out[p++] = Math.round(sums[c]! / count);
-        }
-      }
+      for (let c = 0; c < channels; c++) means[left * channels + c] = Math.round(sums[c]! / count);
+      for (let p = (left + 1) * channels; p < right * channels; p++) means[p] = means[p - channels]!;
     }
+    for (let y = top; y < bottom; y++) out.set(means, y * rowBytes);
   }
   return { data: out, width, height, channels };
 }
