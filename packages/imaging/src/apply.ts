@@ -97,6 +97,8 @@ async function gatherDetections(parts: RecipeParts, given: ApplyOptions['detecti
 class Execution {
   private raw: RawImage | undefined;
   private pass = new PassBuilder();
+  /** Where the last pipeline's smart crop cut (libvips reports it), for the detection map. */
+  private cropOffset: { left: number; top: number } | undefined;
   private readonly bytes: Uint8Array;
   private readonly source: SourceInfo;
   private readonly parts: RecipeParts;
@@ -157,20 +159,24 @@ class Execution {
     return this.parts.metadata;
   }
 
-  /** Runs the pipeline so far to raw pixels; the state learns the real size (and a smart crop's offset). */
+  /**
+   * Runs the pipeline so far to raw pixels (unless that is where we are); the state learns the real size, and the
+   * offset libvips chose for a smart crop.
+   */
   private async materialise(state: PlanState): Promise<PlanState> {
-    if (this.raw && this.pass.isEmpty) return state;
-    const { data, info } = await this.pipeline().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    this.raw = {
-      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      width: info.width,
-      height: info.height,
-      channels: info.channels as RawImage['channels'],
-    };
-    this.pass = new PassBuilder();
-    const offset =
-      info.cropOffsetLeft !== undefined ? { left: info.cropOffsetLeft, top: info.cropOffsetTop ?? 0 } : undefined;
-    return settle(state, { width: info.width, height: info.height }, offset);
+    if (!this.raw || !this.pass.isEmpty) {
+      const { data, info } = await this.pipeline().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      this.raw = {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+        width: info.width,
+        height: info.height,
+        channels: info.channels as RawImage['channels'],
+      };
+      this.pass = new PassBuilder();
+      this.cropOffset =
+        info.cropOffsetLeft !== undefined ? { left: info.cropOffsetLeft, top: info.cropOffsetTop ?? 0 } : undefined;
+    }
+    return settle(state, { width: this.raw.width, height: this.raw.height }, this.cropOffset);
   }
 
   private async finish(state: PlanState): Promise<TransformResult> {

@@ -101,6 +101,12 @@ describe('geometry moves pixels where it says', () => {
     assert.deepEqual([centre.width, centre.height], [4, 4]);
   });
 
+  test('after a free rotation and a step in JavaScript, a crop still knows the real size', async () => {
+    const image = await run('rotate:33:ffffff/edge/crop:0.5x0.5:south-east');
+    const whole = await run('rotate:33:ffffff');
+    assert.deepEqual([image.width, image.height], [Math.round(whole.width / 2), Math.round(whole.height / 2)]);
+  });
+
   test('auto-orient turns an EXIF-rotated photo upright; auto-orient:0 leaves it', async () => {
     const sideways = await sharp(readShared('images', 'photos', 'dog.jpg'))
       .withMetadata({ orientation: 6 })
@@ -187,6 +193,24 @@ describe('crop around detections', () => {
       .raw()
       .toBuffer();
     assert.ok((await sharp(output.bytes).raw().toBuffer()).equals(expected));
+  });
+
+  test('detections follow a smart crop, wherever libvips put it, also across a step in JavaScript', async () => {
+    const options = { detections: { faces: [face] } };
+    const direct = await applyRecipe(astronaut, parseRecipe('crop:400x400:smart/crop:faces:0/format:png'), options);
+    const across = await applyRecipe(
+      astronaut,
+      parseRecipe('crop:400x400:smart/negate/edge/crop:faces:0/format:png'),
+      options,
+    );
+    assert.deepEqual([direct.width, direct.height], [80, 100]);
+    assert.deepEqual([across.width, across.height], [80, 100]);
+    // libvips cuts the 400x400 at 8,0 (its choice); the face cut after it is still the face.
+    const expected = await sharp(astronaut)
+      .extract({ ...face })
+      .raw()
+      .toBuffer();
+    assert.ok((await sharp(direct.bytes).raw().toBuffer()).equals(expected));
   });
 
   test('crop:objects takes the labelled boxes only; an aspect is kept', async () => {
