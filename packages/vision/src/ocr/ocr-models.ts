@@ -18,7 +18,10 @@ export interface OcrModelOptions {
   recognitionModel?: ModelRef;
   /** The recogniser's character list, one per line; default 'ppocr-keys-v1'. */
   dictionary?: ModelRef;
-  /** Turn upside-down lines before recognition with the angle classifier (default off: it costs a model run). */
+  /**
+   * Turn upside-down lines before recognition with the angle classifier (default on: text at 180 and 270 degrees
+   * cannot be read without it; it costs one small model run per 6 lines). false turns it off.
+   */
   angleClassifier?: boolean;
   /** Manifest name or path; default 'ppocr-v2-cls'. */
   angleModel?: ModelRef;
@@ -57,7 +60,9 @@ export async function loadOcrModels(options: OcrModelOptions): Promise<OcrModels
     loadModel(options.detectionModel ?? DEFAULT_OCR_MODELS.detectionModel, session),
     loadModel(options.recognitionModel ?? DEFAULT_OCR_MODELS.recognitionModel, session),
     readModelAsset(options.dictionary ?? DEFAULT_OCR_MODELS.dictionary, session),
-    options.angleClassifier ? loadModel(options.angleModel ?? DEFAULT_OCR_MODELS.angleModel, session) : undefined,
+    options.angleClassifier !== false
+      ? loadModel(options.angleModel ?? DEFAULT_OCR_MODELS.angleModel, session)
+      : undefined,
   ]);
   let characters = dictionaries.get(dictionary.identity.sha256);
   if (!characters) {

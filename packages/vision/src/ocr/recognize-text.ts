@@ -29,7 +29,15 @@ export interface OcrImage extends RasterImage {
   /** Size of the image results are reported in (the oriented original); default width/height. */
   originalWidth?: number;
   originalHeight?: number;
+  /**
+   * The original's encoded bytes, when `data` is a scaled-down copy: lines too small in `data` for the recogniser's
+   * 48-pixel input are cut from these pixels instead (decoded with EXIF orientation applied, only when needed).
+   */
+  source?: Uint8Array;
 }
+
+/** Clockwise turn of the text found, in degrees: turn the image back by this much to read it upright. */
+export type TextOrientation = 0 | 90 | 180 | 270;
 
 export interface OcrTuning {
   /** The detector input's longer side is scaled down to this (never up), then both sides snap to multiples of 32. */
@@ -53,6 +61,13 @@ export interface OcrTuning {
   spaceThreshold: number;
   /** Map full-width forms and compatibility characters to their plain forms (NFKC): "：" becomes ":". */
   normalizeText: boolean;
+  /**
+   * Read lines from `source` (the original) when it is at least this many times larger than `data` and some line
+   * in `data` is lower than the recogniser's 48 pixels; Infinity never does.
+   */
+  sourceMinScale: number;
+  /** Lines read from the original are lengthened by this times their height at each end (see widen). */
+  sourcePad: number;
 }
 
 export const DEFAULT_OCR_TUNING: Readonly<OcrTuning> = Object.freeze({
@@ -71,6 +86,8 @@ export const DEFAULT_OCR_TUNING: Readonly<OcrTuning> = Object.freeze({
   // at 0.05 some real ones are missed. Measured CER on shared/images/text: no inference 6.99%, 0.05 0.47%, 0.03 0.09%.
   spaceThreshold: 0.03,
   normalizeText: true,
+  sourceMinScale: 1.25,
+  sourcePad: 0.3,
 });
 
 /** Where the models are (see OcrModelOptions) and any tuning to override; plain data, so it crosses to workers. */
@@ -83,6 +100,8 @@ export interface OcrTimings {
   angleMs: number;
   /** Crops, recogniser runs and decoding. */
   recognitionMs: number;
+  /** Decoding the original to read small lines from its pixels (0 when the scaled copy sufficed). */
+  sourceMs: number;
   /** The models' own session.run time within the three above: the floor the rest is measured against. */
   inferenceMs: number;
 }
@@ -92,7 +111,7 @@ interface InferenceClock {
   ms: number;
 }
 
-export type OcrResult = RecognizedText & { model: ModelIdentity; timings: OcrTimings };
+export type OcrResult = RecognizedText & { model: ModelIdentity; timings: OcrTimings; orientation: TextOrientation };
 
 const REC_HEIGHT = 48;
 const CLS_WIDTH = 192;
@@ -351,6 +370,105 @@ function wordsOf(recognized: RecognizedLine, normalize: (text: string) => string
   return words;
 }
 
+/** The line with its corners multiplied by (sx, sy): from the detector's image to a larger copy of it. */
+function scaleLine(line: LineCandidate, sx: number, sy: number): LineCandidate {
+  // The reading quad holds the polygon's own corner objects (in another order); keep them shared.
+  const moved = new Map<Point, Point>(line.polygon.map((p) => [p, { x: p.x * sx, y: p.y * sy }]));
+  const scale = (quad: Quad): Quad => quad.map((p) => moved.get(p) ?? { x: p.x * sx, y: p.y * sy }) as Quad;
+  const readingQuad = scale(line.readingQuad);
+  const [q0, q1, q2, q3] = readingQuad;
+  return {
+    polygon: scale(line.polygon),
+    readingQuad,
+    cropWidth: Math.max(distance(q0, q1), distance(q3, q2)),
+    cropHeight: Math.max(distance(q0, q3), distance(q1, q2)),
+  };
+}
+
+/**
+ * The line lengthened by `pad` times its height at both ends, along its reading direction: boxes the detector drew
+ * on a scaled-down copy lose the first or last letter's edge, which the original's pixels can give back.
+ */
+function widen(line: LineCandidate, pad: number): LineCandidate {
+  if (pad <= 0) return line;
+  const [q0, q1, q2, q3] = line.readingQuad;
+  const length = Math.max(distance(q0, q1), 1e-6);
+  const t = (pad * line.cropHeight) / length;
+  const stretch = (from: Point, to: Point): [Point, Point] => [lerp(from, to, -t), lerp(from, to, 1 + t)];
+  const [a0, a1] = stretch(q0, q1);
+  const [a3, a2] = stretch(q3, q2);
+  const readingQuad: Quad = [a0, a1, a2, a3];
+  // The polygon keeps its own corner order (clockwise from top-left in the image); map each corner by identity.
+  const moved = new Map<Point, Point>([
+    [q0, a0],
+    [q1, a1],
+    [q2, a2],
+    [q3, a3],
+  ]);
+  return {
+    polygon: line.polygon.map((p) => moved.get(p) ?? p) as Quad,
+    readingQuad,
+    cropWidth: line.cropWidth + 2 * pad * line.cropHeight,
+    cropHeight: line.cropHeight,
+  };
+}
+
+/**
+ * The pixels to read lines from, and the lines in its coordinates: the original when the detector's copy is
+ * scaled down by at least sourceMinScale and some line is lower there than the recogniser's input (so cutting it
+ * from the copy would lose strokes), else the copy itself.
+ */
+async function readingRaster(
+  image: OcrImage,
+  lines: LineCandidate[],
+  options: OcrTuning,
+): Promise<{ raster: RasterImage; lines: LineCandidate[] }> {
+  const width = image.originalWidth ?? image.width;
+  const height = image.originalHeight ?? image.height;
+  const sx = width / image.width;
+  const sy = height / image.height;
+  if (!image.source || Math.min(sx, sy) < options.sourceMinScale) return { raster: image, lines };
+  if (!lines.some((line) => line.cropHeight < REC_HEIGHT)) return { raster: image, lines };
+  const original = await decodeImage(image.source);
+  // A source that is not the original these sizes describe would put lines in the wrong place: read the copy.
+  if (original.width !== width || original.height !== height) return { raster: image, lines };
+  return { raster: original, lines: lines.map((line) => widen(scaleLine(line, sx, sy), options.sourcePad)) };
+}
+
+/** Which way a line reads: the direction of its reading quad's top edge, to the nearest quarter turn. */
+function lineOrientation(line: LineCandidate): TextOrientation {
+  const [q0, q1] = line.readingQuad;
+  const degrees = (Math.atan2(q1.y - q0.y, q1.x - q0.x) * 180) / Math.PI;
+  const quarter = (((Math.round(degrees / 90) % 4) + 4) % 4) as 0 | 1 | 2 | 3;
+  return (quarter * 90) as TextOrientation;
+}
+
+/** The orientation most of the text (by line length) reads in; 0 when there is none. */
+function pageOrientation(lines: readonly LineCandidate[]): TextOrientation {
+  const votes = new Map<TextOrientation, number>();
+  for (const line of lines) {
+    const o = lineOrientation(line);
+    votes.set(o, (votes.get(o) ?? 0) + line.cropWidth);
+  }
+  let best: TextOrientation = 0;
+  for (const [o, weight] of votes) if (weight > (votes.get(best) ?? 0)) best = o;
+  return best;
+}
+
+/** A point of a width x height image, in the frame of that image turned back upright from `orientation`. */
+function upright(p: Point, orientation: TextOrientation, width: number, height: number): Point {
+  switch (orientation) {
+    case 90:
+      return { x: p.y, y: width - p.x };
+    case 180:
+      return { x: width - p.x, y: height - p.y };
+    case 270:
+      return { x: height - p.y, y: p.x };
+    default:
+      return p;
+  }
+}
+
 function tuningOf(options: RecognizeTextOptions): OcrTuning {
   const tuning: OcrTuning = { ...DEFAULT_OCR_TUNING, db: { ...DEFAULT_OCR_TUNING.db, ...options.db } };
   for (const key of Object.keys(DEFAULT_OCR_TUNING) as (keyof OcrTuning)[]) {
@@ -371,20 +489,26 @@ export async function recognizeText(input: OcrImage | Uint8Array, options: Recog
 
   const clock: InferenceClock = { ms: 0 };
   const started = performance.now();
-  const candidates = await detectLines(image, models, tuning, clock);
+  const detectedLines = await detectLines(image, models, tuning, clock);
   const detected = performance.now();
-  await classifyAngles(image, candidates, models, tuning, clock);
+  const { raster, lines: candidates } = await readingRaster(image, detectedLines, tuning);
+  const sourced = performance.now();
+  await classifyAngles(raster, candidates, models, tuning, clock);
   const classified = performance.now();
-  const recognized = await recognizeLines(image, candidates, models, tuning, clock);
+  const recognized = await recognizeLines(raster, candidates, models, tuning, clock);
   const finished = performance.now();
 
   const width = image.originalWidth ?? image.width;
   const height = image.originalHeight ?? image.height;
-  const scaleX = width / image.width;
-  const scaleY = height / image.height;
+  const scaleX = width / raster.width;
+  const scaleY = height / raster.height;
   const toOriginal = (p: Point): Point => ({ x: round(p.x * scaleX, 2), y: round(p.y * scaleY, 2) });
   const kept = recognized.filter((r) => r.decoded.confidence >= tuning.dropScore && r.decoded.text.trim() !== '');
-  const lines: TextLine[] = readingOrder(kept.map((r) => r.line.polygon)).map((index) => {
+  const orientation = pageOrientation(kept.map((r) => r.line));
+  const uprightPolygons = kept.map((r) =>
+    r.line.polygon.map((p) => upright(p, orientation, raster.width, raster.height)),
+  );
+  const lines: TextLine[] = readingOrder(uprightPolygons).map((index) => {
     const r = kept[index]!;
     const polygon = r.line.polygon.map(toOriginal);
     const { box, boxNormalized } = reportedBox(boundingCorners(polygon), width, height);
@@ -401,10 +525,12 @@ export async function recognizeText(input: OcrImage | Uint8Array, options: Recog
   return {
     fullText: lines.map((l) => l.text).join('\n'),
     lines,
+    orientation,
     model: models.identity,
     timings: {
       detectionMs: detected - started,
-      angleMs: classified - detected,
+      sourceMs: sourced - detected,
+      angleMs: classified - sourced,
       recognitionMs: finished - classified,
       inferenceMs: clock.ms,
     },
