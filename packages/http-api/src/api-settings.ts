@@ -93,6 +93,18 @@ export const apiSettings = {
   jwksUrl: optionalUrl('IMGPIPE_JWKS_URL', { description: 'JWKS of an identity provider: enables RS256 tokens' }),
   jwtIssuer: optionalStr('IMGPIPE_JWT_ISSUER', { description: 'required `iss` of tokens, when set' }),
   jwtAudience: optionalStr('IMGPIPE_JWT_AUDIENCE', { description: 'required `aud` of tokens, when set' }),
+  jwtMaxLifetimeSeconds: int('IMGPIPE_JWT_MAX_LIFETIME_SECONDS', {
+    default: 24 * 60 * 60,
+    min: 60,
+    description:
+      'longest token lifetime accepted (exp - iat, or exp - now without iat); longer-lived tokens are refused',
+  }),
+  jwtClockSkewSeconds: int('IMGPIPE_JWT_CLOCK_SKEW_SECONDS', {
+    default: 30,
+    min: 0,
+    max: 300,
+    description: "difference between the token issuer's clock and the API's tolerated for exp, nbf and iat",
+  }),
   trustProxy: bool('IMGPIPE_API_TRUST_PROXY', {
     default: false,
     description: 'take the client IP from X-Forwarded-For (behind a load balancer)',

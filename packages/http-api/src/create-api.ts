@@ -29,6 +29,8 @@ export function jwtOptionsFrom(config: ApiConfig): ApiOptions['jwt'] & { usingDe
     ...(config.jwksUrl ? { jwksUrl: config.jwksUrl } : {}),
     ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}),
     ...(config.jwtAudience ? { audience: config.jwtAudience } : {}),
+    maxLifetimeSeconds: config.jwtMaxLifetimeSeconds,
+    clockSkewSeconds: config.jwtClockSkewSeconds,
     usingDevSecret: hsSecret === DEV_JWT_SECRET,
   };
 }

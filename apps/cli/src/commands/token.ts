@@ -12,7 +12,7 @@ RS256 tokens (IMGPIPE_JWKS_URL) or API keys instead.
 Options:
   --tenant <id>      tenant the token acts for (required)
   --role <role>      ${ROLES.join(' < ')} (default uploader)
-  --ttl <duration>   lifetime: 90s, 15m, 2h, 7d (default 1h)
+  --ttl <duration>   lifetime: 90s, 15m, 2h (default 1h; at most IMGPIPE_JWT_MAX_LIFETIME_SECONDS, 24h by default)
   --subject <sub>    the token's sub claim (default dev:<tenant>)
   --json             print {"token", "tenant", "role", "expiresAt"}
 
@@ -55,7 +55,15 @@ export const command: Command = {
       secret: apiSettings.jwtSecret,
       issuer: apiSettings.jwtIssuer,
       audience: apiSettings.jwtAudience,
+      maxLifetimeSeconds: apiSettings.jwtMaxLifetimeSeconds,
     });
+    if (ttlSeconds > config.maxLifetimeSeconds) {
+      console.error(
+        `imgpipe token: --ttl ${values.ttl} is longer than the ${config.maxLifetimeSeconds} s the API accepts ` +
+          '(IMGPIPE_JWT_MAX_LIFETIME_SECONDS)',
+      );
+      return EXIT.usage;
+    }
     const now = new Date();
     const token = mintDevToken({
       tenant: values.tenant,

@@ -2,8 +2,9 @@ import fastifyJwt from '@fastify/jwt';
 import { ImgpipeError } from '@imgpipe/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import buildGetJwks from 'get-jwks';
-import { highestRole, isRole, type Principal, TENANT_PATTERN } from '../roles.ts';
+import type { Principal } from '../roles.ts';
 import { type ApiKeyStore, looksLikeApiKey } from './api-keys.ts';
+import { checkTokenTimes, DEFAULT_TOKEN_TIME_POLICY, principalFromClaims } from './token-claims.ts';
 
 export interface JwtOptions {
   /** HS256 shared secret; HS256 tokens are refused without it. */
@@ -12,6 +13,10 @@ export interface JwtOptions {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** Longest accepted token lifetime (exp - iat, or exp - now without iat). Default 24 h. */
+  maxLifetimeSeconds?: number;
+  /** Clock difference tolerated for exp, nbf and iat. Default 30 s. */
+  clockSkewSeconds?: number;
 }
 
 interface TokenHeader {
@@ -23,6 +28,8 @@ interface TokenHeader {
  * Who is calling: a JWT (HS256 with the configured secret, or RS256 with a key from the JWKS) carrying `tenant` and
  * `roles`, or an API key (`X-API-Key: ipk_...` or `Authorization: Bearer ipk_...`). Every refusal is AUTH_MISSING or
  * AUTH_INVALID with the reason; the algorithm list is pinned, so `alg: none` and algorithm confusion are refused.
+ * Tokens must carry `exp`, live at most the maximum lifetime, and `nbf`, `exp` and `iat` are checked with a small
+ * clock skew.
  */
 export async function registerAuthenticator(
   app: FastifyInstance,
@@ -33,6 +40,10 @@ export async function registerAuthenticator(
   if (algorithms.length === 0) {
     throw new ImgpipeError('CONFIG_INVALID', 'no way to verify tokens: set IMGPIPE_JWT_SECRET or IMGPIPE_JWKS_URL');
   }
+  const times = {
+    maxLifetimeSeconds: options.jwt.maxLifetimeSeconds ?? DEFAULT_TOKEN_TIME_POLICY.maxLifetimeSeconds,
+    clockSkewSeconds: options.jwt.clockSkewSeconds ?? DEFAULT_TOKEN_TIME_POLICY.clockSkewSeconds,
+  };
   const jwks = jwksUrl ? jwksSource(jwksUrl) : undefined;
   await app.register(fastifyJwt, {
     secret: async (_request: FastifyRequest, token: TokenHeader | { header: TokenHeader }) => {
@@ -51,6 +62,10 @@ export async function registerAuthenticator(
     decode: { complete: true },
     verify: {
       algorithms,
+      // fast-jwt checks that exp is present and not past, and nbf, both with the skew (in milliseconds). Without
+      // requiredClaims it would let a token that simply leaves out iss or aud through the allowedIss/allowedAud check.
+      requiredClaims: ['exp', ...(options.jwt.issuer ? ['iss'] : []), ...(options.jwt.audience ? ['aud'] : [])],
+      clockTolerance: times.clockSkewSeconds * 1000,
       ...(options.jwt.issuer ? { allowedIss: options.jwt.issuer } : {}),
       ...(options.jwt.audience ? { allowedAud: options.jwt.audience } : {}),
     },
@@ -71,20 +86,8 @@ export async function registerAuthenticator(
     } catch (error) {
       throw tokenError(error);
     }
-    const tenant = claims['tenant'];
-    if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) {
-      throw new ImgpipeError('AUTH_INVALID', 'the token has no valid `tenant` claim');
-    }
-    const rolesClaim = claims['roles'];
-    const roles = Array.isArray(rolesClaim) ? rolesClaim : isRole(claims['role']) ? [claims['role']] : [];
-    const role = highestRole(roles);
-    if (!role) throw new ImgpipeError('AUTH_FORBIDDEN', 'the token carries none of the roles viewer, uploader, admin');
-    return {
-      tenantId: tenant,
-      role,
-      subject: typeof claims['sub'] === 'string' ? claims['sub'] : 'unknown',
-      via: 'jwt',
-    };
+    checkTokenTimes(claims, Math.floor(Date.now() / 1000), times);
+    return principalFromClaims(claims);
   };
 }
 
@@ -104,13 +107,22 @@ function jwksSource(url: string) {
   };
 }
 
-function tokenError(error: unknown): ImgpipeError {
+/** The JWT library's refusals as AUTH_MISSING / AUTH_INVALID with a reason a client can act on. */
+export function tokenError(error: unknown): ImgpipeError {
   if (error instanceof ImgpipeError) return error;
-  const { code, message } = error as { code?: string; message?: string };
+  const { code, message = 'invalid token' } = error as { code?: string; message?: string };
   if (code === 'FST_JWT_NO_AUTHORIZATION_IN_HEADER') {
     return new ImgpipeError('AUTH_MISSING', 'send a bearer token (Authorization: Bearer <jwt>) or an API key');
   }
   if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED') return new ImgpipeError('AUTH_INVALID', 'the token has expired');
-  const reason = (message ?? 'invalid token').replace(/^Authorization token (is )?/i, '');
+  if (/The exp claim is required/.test(message)) {
+    return new ImgpipeError('AUTH_INVALID', 'the token has no `exp` claim: tokens must expire', { cause: error });
+  }
+  const missing = /The (iss|aud) claim is required/.exec(message)?.[1];
+  if (missing) return new ImgpipeError('AUTH_INVALID', `the token has no \`${missing}\` claim`, { cause: error });
+  if (code === 'FAST_JWT_INACTIVE') {
+    return new ImgpipeError('AUTH_INVALID', `the token is not valid yet (nbf): ${message}`, { cause: error });
+  }
+  const reason = message.replace(/^Authorization token (is )?/i, '');
   return new ImgpipeError('AUTH_INVALID', `the token was refused: ${reason}`, { cause: error });
 }
