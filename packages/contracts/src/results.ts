@@ -165,6 +165,10 @@ export interface TextLine extends Infer<typeof TextLine> {}
 export const RecognizedText = record('RecognizedText', 'All text found in the image.', {
   fullText: required(string, 'Lines joined with \\n in reading order; empty when none.'),
   lines: required(listOf(TextLine), 'Lines in reading order.'),
+  orientation: optional(
+    int,
+    'Clockwise turn of the text found, in degrees (0, 90, 180 or 270): turn the image back by this to read it upright. Polygons stay in the original image.',
+  ),
 });
 export interface RecognizedText extends Infer<typeof RecognizedText> {}
 

@@ -1,5 +1,6 @@
 import {
   createVision,
+  DEFAULT_OCR_TUNING,
   decodeNormalizedImage,
   encodeNormalizedImage,
   recognizeTextHandler,
@@ -14,6 +15,8 @@ export interface CreateVisionEngineOptions {
   /** Worker threads for the stages (0 runs them on this thread); defaults to the vision config. */
   workers?: number;
 }
+
+const SOURCE_MIN_SCALE = DEFAULT_OCR_TUNING.sourceMinScale;
 
 const CONTENT_TYPES = { webp: 'image/webp', png: 'image/png', jpeg: 'image/jpeg' } as const;
 
@@ -50,13 +53,17 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       const { faces, model } = await vision.detectFaces(await decode(normalized, original));
       return { result: faces, model };
     },
-    async recognizeText(normalized, original) {
-      const { model, fullText, lines } = await vision.run(
+    async recognizeText(normalized, original, source) {
+      const image = await decode(normalized, original);
+      // The same rule as recognizeText's sourceMinScale: only a clearly larger original is worth fetching.
+      const larger = Math.min(original.width / image.width, original.height / image.height) >= SOURCE_MIN_SCALE;
+      const input = source && larger ? { ...image, source: await source() } : image;
+      const { model, fullText, lines, orientation } = await vision.run(
         recognizeTextHandler,
-        await decode(normalized, original),
+        input,
         vision.options.models,
       );
-      return { result: { fullText, lines }, model };
+      return { result: { fullText, lines, orientation }, model };
     },
     async warmUp(stages) {
       const side = 64;

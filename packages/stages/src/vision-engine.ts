@@ -39,7 +39,15 @@ export interface VisionEngine {
   preprocess(bytes: Buffer): Promise<PreprocessOutput>;
   detectObjects(normalized: Buffer, original: OriginalSize): Promise<ModelRun<DetectedObject[]>>;
   detectFaces(normalized: Buffer, original: OriginalSize): Promise<ModelRun<DetectedFace[]>>;
-  recognizeText(normalized: Buffer, original: OriginalSize): Promise<ModelRun<RecognizedText>>;
+  /**
+   * `source` fetches the original's bytes; it is called only when the original is larger than the normalised
+   * image, so small print can be read from the original's pixels.
+   */
+  recognizeText(
+    normalized: Buffer,
+    original: OriginalSize,
+    source?: () => Promise<Buffer>,
+  ): Promise<ModelRun<RecognizedText>>;
   /**
    * Runs each named stage once per worker thread on a tiny image, so models load (and are verified) before the
    * first real message: a missing or corrupt model stops the process at start-up instead of failing every image.

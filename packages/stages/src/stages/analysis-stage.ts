@@ -19,7 +19,12 @@ type AnalysisEvent = 'ObjectsDetected' | 'FacesDetected' | 'TextRecognized';
 
 interface AnalysisSpec<E extends AnalysisEvent> {
   eventType: E;
-  run(vision: VisionEngine, normalized: Buffer, original: OriginalSize): Promise<ModelRun<unknown>>;
+  run(
+    vision: VisionEngine,
+    normalized: Buffer,
+    original: OriginalSize,
+    source: () => Promise<Buffer>,
+  ): Promise<ModelRun<unknown>>;
   /** The event's result fields, from a model's result (or the empty result of a failed or skipped run). */
   fields(result: unknown): Omit<EventMap[E], keyof StageOutcome | 'imageId' | 'tenantId' | 'occurredAt'>;
 }
@@ -37,7 +42,8 @@ const SPECS: { [A in AnalysisName]: AnalysisSpec<AnalysisEvent> } = {
   },
   ocr: {
     eventType: 'TextRecognized',
-    run: (vision, bytes, size) => vision.recognizeText(bytes, size),
+    // Small print is read from the original's pixels when it is larger than the normalised image.
+    run: (vision, bytes, size, source) => vision.recognizeText(bytes, size, source),
     fields: (result) => ({
       text: (result as EventMap['TextRecognized']['text'] | undefined) ?? { fullText: '', lines: [] },
     }),
@@ -79,7 +85,8 @@ export function analysisStage(name: AnalysisName, deps: { blobs: BlobAccess; vis
       const started = performance.now();
       const normalized = await deps.blobs.get(event.derivatives.normalized);
       const inference = performance.now();
-      const run = await spec.run(deps.vision, normalized, { width: event.image.width, height: event.image.height });
+      const size = { width: event.image.width, height: event.image.height };
+      const run = await spec.run(deps.vision, normalized, size, () => deps.blobs.get(event.original));
       modelDuration.observe({ model: run.model.name }, (performance.now() - inference) / 1000);
       const durationMs = Math.round(performance.now() - started);
       return [outcome(event, { status: 'completed', model: run.model, durationMs }, run.result)];

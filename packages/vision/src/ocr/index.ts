@@ -22,6 +22,7 @@ export {
   type OcrTimings,
   type OcrTuning,
   type RecognizeTextOptions,
+  type TextOrientation,
   recognizeText,
   recognizeTextHandler,
 } from './recognize-text.ts';
