@@ -9,6 +9,7 @@ import { ImgpipeError } from '@imgpipe/core';
 import ort from 'onnxruntime-node';
 import { type Candidate, mapBox, nonMaxSuppression, round } from '../geometry/boxes.ts';
 import { letterbox } from '../geometry/letterbox.ts';
+import { returnFloat32 } from '../geometry/tensor-buffers.ts';
 import { type LoadedModel, loadModel, type ModelRef } from '../models/model-loader.ts';
 import { handlerRef } from '../pool/handler-ref.ts';
 import type { NormalizedImage } from '../preprocess/normalized-image.ts';
@@ -74,7 +75,12 @@ export async function detectObjects(
     [model.session.inputNames[0]!]: new ort.Tensor('float32', input.tensor, [1, 3, input.height, input.width]),
   };
   const prepared = performance.now();
-  const output = await runModel(model, feeds);
+  let output: InstanceType<typeof ort.Tensor>;
+  try {
+    output = await runModel(model, feeds);
+  } finally {
+    returnFloat32(input.tensor);
+  }
   const inferred = performance.now();
 
   const data = output.data as Float32Array;

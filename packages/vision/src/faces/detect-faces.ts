@@ -9,6 +9,7 @@ import { ImgpipeError } from '@imgpipe/core';
 import ort from 'onnxruntime-node';
 import { type Candidate, mapBox, mapPoint, nonMaxSuppression, round } from '../geometry/boxes.ts';
 import { letterbox } from '../geometry/letterbox.ts';
+import { returnFloat32 } from '../geometry/tensor-buffers.ts';
 import type { StageTimings } from '../detect/detect-objects.ts';
 import { loadModel, type ModelRef } from '../models/model-loader.ts';
 import { handlerRef } from '../pool/handler-ref.ts';
@@ -70,6 +71,8 @@ export async function detectFaces(image: NormalizedImage, options: DetectFacesOp
     throw new ImgpipeError('MODEL_INFERENCE_FAILED', `${model.identity.name} failed: ${(error as Error).message}`, {
       cause: error,
     });
+  } finally {
+    returnFloat32(input.tensor);
   }
   const inferred = performance.now();
 
