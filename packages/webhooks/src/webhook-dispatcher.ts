@@ -1,5 +1,5 @@
 import type { ImageStatus, ImageUploaded } from '@imgpipe/contracts';
-import { ImgpipeError } from '@imgpipe/core';
+import { CircuitBreakerGroup, ImgpipeError } from '@imgpipe/core';
 import { type Database, getImage } from '@imgpipe/results';
 import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
 import type { Kysely } from 'kysely';
@@ -21,6 +21,13 @@ export interface WebhookDispatcherOptions {
   timeoutMs?: number;
   /** Deliveries sent at once. Default 8. */
   batchSize?: number;
+  /**
+   * Circuit breaker per receiver (host:port): after this many failed attempts in a row (no connection, no answer in
+   * time, a 5xx) its deliveries fail at once, without a request, until a probe is let through. Default 5.
+   */
+  breakerFailures?: number;
+  /** How long a receiver's open circuit refuses deliveries before one probe goes through. Default 30 s. */
+  breakerOpenMs?: number;
   onError?: (error: unknown) => void;
   onDelivery?: (outcome: { id: string; imageId: string; ok: boolean; attempt: number; statusCode?: number }) => void;
 }
@@ -46,12 +53,18 @@ interface StageLike {
  * Webhooks on completion. The results service calls `onChange` after each materialised change; when an image reaches
  * a terminal status, a delivery is queued in PostgreSQL (once per image and event) and sent in the background,
  * signed, through the SSRF guard, retried with exponential backoff. Several replicas share the queue safely.
+ * A receiver that keeps failing has its circuit opened: its deliveries then fail at once (an attempt that waits at
+ * least until the circuit's next probe) instead of each holding a connection open until its time limit.
  */
 export class WebhookDispatcher {
   readonly store: WebhookStore;
   readonly #db: Kysely<Database>;
   readonly #guard: SsrfGuard;
-  readonly #options: Required<Omit<WebhookDispatcherOptions, 'db' | 'guard' | 'onError' | 'onDelivery'>>;
+  readonly #options: Required<
+    Omit<WebhookDispatcherOptions, 'db' | 'guard' | 'onError' | 'onDelivery' | 'breakerFailures' | 'breakerOpenMs'>
+  >;
+  /** One circuit per receiver host; `breakers.counts()` and `breakers.unhealthy()` for metrics and readiness. */
+  readonly breakers: CircuitBreakerGroup;
   readonly #onError: (error: unknown) => void;
   readonly #onDelivery: WebhookDispatcherOptions['onDelivery'];
   #timer: NodeJS.Timeout | undefined;
@@ -71,6 +84,17 @@ export class WebhookDispatcher {
       timeoutMs: options.timeoutMs ?? 10_000,
       batchSize: options.batchSize ?? 8,
     };
+    this.breakers = new CircuitBreakerGroup('webhooks', {
+      failureThreshold: options.breakerFailures ?? 5,
+      openMs: options.breakerOpenMs ?? 30_000,
+      maxKeys: 1000,
+      openError: (breaker) =>
+        new ImgpipeError(
+          'WEBHOOK_DELIVERY_FAILED',
+          `the receiver failed ${breaker.consecutiveFailures} times in a row; its circuit is open for ${Math.ceil(breaker.retryAfterMs() / 1000)} s more`,
+          { details: { circuit: 'open', retryAfterMs: breaker.retryAfterMs() } },
+        ),
+    });
     this.#onError = options.onError ?? ((error) => process.emitWarning(`webhooks: ${(error as Error).message}`));
     this.#onDelivery = options.onDelivery;
   }
@@ -168,6 +192,8 @@ export class WebhookDispatcher {
   async #attempt(delivery: Awaited<ReturnType<WebhookStore['claimDue']>>[number]): Promise<void> {
     let statusCode: number | undefined;
     let error: string;
+    /** While the receiver's circuit is open: when its next probe may go (a refused attempt waits at least that). */
+    let circuitRetryMs = 0;
     try {
       const response = await guardedFetch(this.#guard, delivery.url, {
         method: 'POST',
@@ -180,6 +206,7 @@ export class WebhookDispatcher {
         maxRedirects: 0,
         maxBytes: 64 * 1024,
         timeoutMs: this.#options.timeoutMs,
+        breakers: this.breakers,
       });
       statusCode = response.status;
       if (statusCode >= 200 && statusCode < 300) {
@@ -196,13 +223,15 @@ export class WebhookDispatcher {
       error = `the receiver answered ${statusCode}`;
     } catch (caught) {
       error = caught instanceof ImgpipeError ? `${caught.code}: ${caught.message}` : String(caught);
+      const retryAfterMs = caught instanceof ImgpipeError ? caught.details?.['retryAfterMs'] : undefined;
+      if (typeof retryAfterMs === 'number') circuitRetryMs = retryAfterMs;
     }
     // A URL the guard refuses will be refused on every attempt: give up at once.
     const permanent = error.startsWith('URL_FORBIDDEN');
     const retryAt =
       permanent || delivery.attempts >= this.#options.maxAttempts
         ? undefined
-        : new Date(Date.now() + this.backoffMs(delivery.attempts));
+        : new Date(Date.now() + Math.max(this.backoffMs(delivery.attempts), circuitRetryMs));
     await this.store.markAttemptFailed(delivery.id, {
       ...(statusCode ? { statusCode } : {}),
       error,
