@@ -23,9 +23,15 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** The real API (real Kafka, registry, S3, PostgreSQL, Redis) on a loopback port, with option overrides. */
-export async function startTestApi(overrides: Partial<ApiOptions> & { guard?: SsrfGuard } = {}): Promise<TestApi> {
-  const api = await createApi(apiConfig, createLogger('imgpipe-api-test', 'error'), {
+/**
+ * The real API (real Kafka, registry, S3, PostgreSQL, Redis) on a loopback port, with option overrides and, for
+ * tests that need other services, another configuration.
+ */
+export async function startTestApi(
+  overrides: Partial<ApiOptions> & { guard?: SsrfGuard } = {},
+  config: typeof apiConfig = apiConfig,
+): Promise<TestApi> {
+  const api = await createApi(config, createLogger('imgpipe-api-test', 'error'), {
     // Generous by default so tests that are not about limits never meet them.
     tenantRateLimit: { burst: 10_000, perSecond: 10_000 },
     ipRateLimit: { burst: 10_000, perSecond: 10_000 },
