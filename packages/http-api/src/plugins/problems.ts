@@ -51,7 +51,9 @@ async function problems(app: FastifyInstance): Promise<void> {
 
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, request);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A dependency that is down is news for operators (warn, once per request), not a bug with a stack trace.
+    if (problem.status === 503) request.log.warn({ code: problem.code, detail: problem.detail }, 'request refused');
+    else if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: problem.code, detail: problem.detail }, 'request refused');
     const retryAfter = retryAfterOf(problem);
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
