@@ -16,9 +16,13 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # Looking pip up is much faster than starting it (`python3 -m pip --version` takes a second).
 python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("pip") is None)' >/dev/null 2>&1 ||
   missing+=(python3-pip)
+# `python3 -m venv` (the throwaway virtualenvs of tests, e.g. test/api/schemathesis.sh) needs ensurepip, which
+# Debian ships apart in python3-venv.
+python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("ensurepip") is None)' >/dev/null 2>&1 ||
+  missing+=(python3-venv)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, java, maven, python3 with pip"
+  [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, java, maven, python3 with pip and venv"
   exit 0
 fi
 

@@ -20,7 +20,15 @@ import { after, test } from 'node:test';
  * who the user is and whether sudo works; apt-get and sudo stand-ins record how they were called.
  */
 const SCRIPT = fileURLToPath(new URL('../../infra/bin/ensure-system-packages.sh', import.meta.url));
-const ALL = ['redis-server', 'postgresql', 'openjdk-17-jre-headless', 'maven', 'python3', 'python3-pip'];
+const ALL = [
+  'redis-server',
+  'postgresql',
+  'openjdk-17-jre-headless',
+  'maven',
+  'python3',
+  'python3-pip',
+  'python3-venv',
+];
 const root = mkdtempSync(join(tmpdir(), 'imgpipe-system-packages-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -81,7 +89,7 @@ test('not root and no sudo: one message naming the packages and the command, exi
     assert.equal(result.status, 1);
     assert.equal(result.stdout, '');
     assert.deepEqual(result.calls, [], 'apt-get never called');
-    const missing = ['redis-server', 'postgresql', 'python3', 'python3-pip'];
+    const missing = ['redis-server', 'postgresql', 'python3', 'python3-pip', 'python3-venv'];
     assert.match(result.stderr, new RegExp(`missing: ${missing.join(' ')}\\.`));
     assert.ok(
       result.stderr.includes(`  apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}\n`),
