@@ -3,7 +3,7 @@
  *   const config = loadVisionConfig();          // or loadConfig({ ...visionSettings, ...other })
  */
 import { bool, type ConfigEnv, type ConfigOf, int, loadConfig, num, optionalStr, str } from '@imgpipe/core';
-import { availableCpus } from './cpu.ts';
+import { availableCpus, cpuShare } from './cpu.ts';
 import { cacheModelsDir } from './models/models-dir.ts';
 import { DEFAULT_PREPROCESS_OPTIONS } from './preprocess/options.ts';
 
@@ -33,13 +33,15 @@ export const visionSettings = {
     default: availableCpus(),
     min: 0,
     max: 256,
-    description: 'Worker threads running the vision stages; 0 runs them on the main thread',
+    description:
+      'Worker threads running the vision stages (default: the CPUs of IMGPIPE_CPUS or the cgroup quota, rounded up); 0 runs them on the main thread',
   }),
   inferenceThreads: int('IMGPIPE_INFERENCE_THREADS', {
     default: 0,
     min: 0,
     max: 256,
-    description: 'onnxruntime intra-op threads per session; 0 derives them from the CPUs and the worker count',
+    description:
+      "onnxruntime intra-op threads per session; 0 derives them from the process's CPU share (IMGPIPE_CPUS, else the cgroup quota) over the worker count",
   }),
   detectModel: str('IMGPIPE_DETECT_MODEL', {
     default: 'yolox-nano',
@@ -60,10 +62,16 @@ export function loadVisionConfig(env?: ConfigEnv): VisionConfig {
 }
 
 /**
- * onnxruntime threads per session: all CPUs when inference runs on one thread, else CPUs shared among the workers
- * (each worker runs one image at a time, so workers x threads stays near the CPU count).
+ * onnxruntime intra-op threads per session: the process's CPU share (IMGPIPE_CPUS, else min(affinity, cgroup
+ * quota), fractional) divided among the workers, rounded down, at least 1. Each worker runs one image at a time,
+ * so workers x threads never exceeds the share: a pod limited to 1.5 CPUs with one worker gets 1 thread, not 2;
+ * six stage processes on a 2-core host with IMGPIPE_CPUS=0.33 get 1 worker x 1 thread each.
  */
-export function deriveInferenceThreads(config: Pick<VisionConfig, 'inferenceThreads'>, workers: number): number {
+export function deriveInferenceThreads(
+  config: Pick<VisionConfig, 'inferenceThreads'>,
+  workers: number,
+  share: number = cpuShare(),
+): number {
   if (config.inferenceThreads > 0) return config.inferenceThreads;
-  return Math.max(1, Math.floor(availableCpus() / Math.max(1, workers)));
+  return Math.max(1, Math.floor(share / Math.max(1, workers) + 1e-9));
 }

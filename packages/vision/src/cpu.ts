@@ -1,14 +1,30 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { ImgpipeError } from '@imgpipe/core';
 
 /**
- * CPUs this process may really use: the smaller of the scheduler's view (affinity) and the container's CFS quota,
- * which Kubernetes sets from `resources.limits.cpu` and which os.availableParallelism() does not see.
+ * The CPUs this process may use, possibly fractional: IMGPIPE_CPUS when set (for processes that share a host with
+ * no cgroup limit of their own, e.g. six stage processes on one machine: give each its part), else the smaller of
+ * the scheduler's view (affinity) and the container's CFS quota, which Kubernetes sets from
+ * `resources.limits.cpu` and which os.availableParallelism() does not see.
  */
-export function availableCpus(): number {
-  const quota = cgroupCpuLimit();
+export function cpuShare(env: NodeJS.ProcessEnv = process.env): number {
   const parallelism = availableParallelism();
-  return Math.max(1, quota === undefined ? parallelism : Math.min(parallelism, Math.ceil(quota)));
+  const given = env['IMGPIPE_CPUS'];
+  if (given !== undefined && given.trim() !== '') {
+    const cpus = Number(given);
+    if (!Number.isFinite(cpus) || cpus <= 0) {
+      throw new ImgpipeError('CONFIG_INVALID', `IMGPIPE_CPUS must be a positive number of CPUs, not "${given}"`);
+    }
+    return Math.min(parallelism, cpus);
+  }
+  const quota = cgroupCpuLimit();
+  return quota === undefined ? parallelism : Math.min(parallelism, quota);
+}
+
+/** Whole CPUs this process may use (at least 1): the default number of vision worker threads. */
+export function availableCpus(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(1, Math.ceil(cpuShare(env) - 1e-9));
 }
 
 /** The CFS quota in CPUs (cgroup v2 cpu.max, else v1 cfs_quota/cfs_period), or undefined when unlimited. */

@@ -4,7 +4,7 @@
  */
 export { type Annotations, type AnnotateOptions, annotateImage } from './annotate/annotate.ts';
 export { deriveInferenceThreads, loadVisionConfig, type VisionConfig, visionSettings } from './config.ts';
-export { availableCpus, cgroupCpuLimit } from './cpu.ts';
+export { availableCpus, cgroupCpuLimit, cpuShare } from './cpu.ts';
 export { COCO_CLASSES, parseLabelsFile, parseNamesMetadata } from './detect/coco-classes.ts';
 export {
   DEFAULT_DETECTOR,
