@@ -1,14 +1,22 @@
 import type { Redis } from 'ioredis';
+import { type BucketPolicy, decisionFrom, type RateDecision } from './rate-limiter-bucket.ts';
+
+export { type BucketPolicy, type RateDecision, rateLimitHeaders } from './rate-limiter-bucket.ts';
 
 /**
  * A token bucket per key in Redis: `burst` tokens, refilled at `perSecond`. One Lua script reads, refills, takes and
- * writes atomically using the server's clock, so every API replica shares the same buckets.
+ * writes atomically using the server's clock, so every API replica shares the same buckets. The script does what
+ * takeToken in rate-limiter-bucket.ts does (rate-limiter.test.ts runs both on the same inputs); ARGV[3], a time in
+ * milliseconds, replaces the server's clock for that test only.
  */
-const TAKE_TOKEN = `
+export const TAKE_TOKEN = `
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = tonumber(ARGV[3])
+if not now then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1]) or capacity
 local ts = tonumber(state[2]) or now
@@ -26,32 +34,18 @@ local full = math.ceil((capacity - tokens) * 1000 / rate)
 return {allowed, math.floor(tokens), wait, full}
 `;
 
-export interface BucketPolicy {
-  /** Bucket size: requests allowed at once after a quiet spell. */
-  burst: number;
-  /** Tokens added per second: the sustained rate. */
-  perSecond: number;
-}
-
-export interface RateDecision {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  /** Seconds until a request would be allowed (0 when allowed). */
-  retryAfterSeconds: number;
-  /** Seconds until the bucket is full again. */
-  resetSeconds: number;
-  /** RateLimit-Policy value, e.g. `100;w=2`. */
-  policy: string;
-}
-
-type TakeToken = (key: string, capacity: number, rate: number) => Promise<[number, number, number, number]>;
+type TakeTokenCommand = (
+  key: string,
+  capacity: number,
+  rate: number,
+  ...now: number[]
+) => Promise<[number, number, number, number]>;
 
 export class RateLimiter {
-  readonly #redis: Redis & { imgpipeTakeToken?: TakeToken };
+  readonly #redis: Redis & { imgpipeTakeToken?: TakeTokenCommand };
 
   constructor(redis: Redis) {
-    this.#redis = redis as Redis & { imgpipeTakeToken?: TakeToken };
+    this.#redis = redis as Redis & { imgpipeTakeToken?: TakeTokenCommand };
     if (!this.#redis.imgpipeTakeToken) redis.defineCommand('imgpipeTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
   }
 
@@ -61,24 +55,6 @@ export class RateLimiter {
       policy.burst,
       policy.perSecond,
     );
-    return {
-      allowed: allowed === 1,
-      limit: policy.burst,
-      remaining,
-      retryAfterSeconds: allowed === 1 ? 0 : Math.max(1, Math.ceil(waitMs / 1000)),
-      resetSeconds: Math.ceil(fullMs / 1000),
-      policy: `${policy.burst};w=${Math.max(1, Math.ceil(policy.burst / policy.perSecond))}`,
-    };
+    return decisionFrom({ allowed: allowed === 1, remaining, waitMs, fullMs }, policy);
   }
-}
-
-/** The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers), plus Retry-After when refused. */
-export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
-  return {
-    'ratelimit-limit': String(decision.limit),
-    'ratelimit-remaining': String(decision.remaining),
-    'ratelimit-reset': String(decision.resetSeconds),
-    'ratelimit-policy': decision.policy,
-    ...(decision.allowed ? {} : { 'retry-after': String(decision.retryAfterSeconds) }),
-  };
 }
