@@ -4,9 +4,13 @@
  * began) or in PostgreSQL (the tenant's images and API keys). A control upload proves each probe sees a real upload.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { originalKey } from '@imgpipe/storage';
+import { uploadEventBytes } from '../../packages/http-api/src/upload-event.ts';
 import { NOTHING, tenantLeftovers, UploadedTopicWatch } from './leftovers.ts';
 import {
+  apiConfig,
   bearer,
   DOG_JPEG,
   deleteTenantImages,
@@ -90,12 +94,27 @@ describe('hostile inputs leave nothing behind', () => {
   test('control: an accepted upload is seen in S3, on images.uploaded and in PostgreSQL', async () => {
     const owner = tenant('control');
     const watch = await UploadedTopicWatch.start();
-    const response = await uploadRaw(api.url, tokenFor(owner), uniqueJpeg(), { query: 'sourceName=dog.jpg' });
+    const bytes = uniqueJpeg();
+    const response = await uploadRaw(api.url, tokenFor(owner), bytes, { query: 'sourceName=dog.jpg' });
     assert.equal(response.status, 202);
     const left = await tenantLeftovers(api.api, watch, owner);
     assert.equal(left.s3.length, 1);
     assert.equal(left.kafka, 1);
     assert.equal(left.postgres, 1);
+    // The size checked before the upload is the size of the message the publisher produced.
+    const [value] = await watch.eventValuesOf(owner);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const expected = uploadEventBytes({
+      tenantId: owner,
+      sha256,
+      size: bytes.byteLength,
+      contentType: 'image/jpeg',
+      bucket: apiConfig.s3Bucket,
+      key: originalKey(owner, sha256),
+      analyses: [],
+      sourceName: 'dog.jpg',
+    });
+    assert.equal(value?.byteLength, expected);
   });
 
   test('NUL in sourceName (query of a raw upload): 400 REQUEST_INVALID', async () => {

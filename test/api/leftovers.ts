@@ -71,10 +71,14 @@ export class UploadedTopicWatch {
     return values;
   }
 
-  /** How many ImageUploaded events of this tenant were produced since the start (its id is in the event's bytes). */
-  async eventsOf(tenant: string): Promise<number> {
+  /** The ImageUploaded events of this tenant produced since the start (its id is in the event's bytes). */
+  async eventValuesOf(tenant: string): Promise<Buffer[]> {
     const needle = Buffer.from(tenant);
-    return (await this.messagesSinceStart()).filter((value) => value.includes(needle)).length;
+    return (await this.messagesSinceStart()).filter((value) => value.includes(needle));
+  }
+
+  async eventsOf(tenant: string): Promise<number> {
+    return (await this.eventValuesOf(tenant)).length;
   }
 }
 
