@@ -7,7 +7,7 @@ import type { ImageFormat } from './sniff.ts';
 
 export function decodeError(error: unknown, format: ImageFormat, bytes: Uint8Array): ImgpipeError {
   if (error instanceof ImgpipeError) return error;
-  const raw = error instanceof Error ? error.message : String(error);
+  const raw = ownLines(error instanceof Error ? error.message : String(error), format);
   const reason = [...new Set(raw.split('\n').map((line) => line.trim()))].filter(Boolean).slice(0, 3).join('; ');
   const name = format.toUpperCase();
   if (/exceeds pixel limit/i.test(raw)) {
@@ -33,6 +33,33 @@ export function decodeError(error: unknown, format: ImageFormat, bytes: Uint8Arr
     cause: error,
     details: { format, bytes: bytes.length },
   });
+}
+
+/** The libvips loader names that prefix its error lines ("VipsJpeg: ...", "vipspng: ..."), per format. */
+const DECODERS: Record<string, RegExp> = {
+  jpeg: /jpe?g/i,
+  png: /png/i,
+  webp: /webp/i,
+  gif: /gif/i,
+  tiff: /tiff/i,
+  avif: /heif|avif/i,
+};
+
+/**
+ * libvips keeps one error buffer per process, so a failure can carry lines another thread's decoder wrote at the
+ * same moment (seen: a corrupt PNG reported with "VipsJpeg: premature end of JPEG image" from a truncated JPEG
+ * decoded beside it, and classed IMAGE_TRUNCATED). Lines whose loader prefix names another format are dropped.
+ */
+function ownLines(raw: string, format: ImageFormat): string {
+  const own = DECODERS[format];
+  return raw
+    .split('\n')
+    .filter((line) => {
+      const loader = /^\s*([\w.-]+):/.exec(line)?.[1];
+      if (!loader || own?.test(loader)) return true;
+      return !Object.values(DECODERS).some((decoder) => decoder.test(loader));
+    })
+    .join('\n');
 }
 
 /** True when a format with an end marker does not end with it (only consulted after a decode failed). */

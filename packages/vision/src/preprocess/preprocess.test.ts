@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
 import { sharp } from '../sharp-instance.ts';
-import { pixelBombPng } from '../testing/png-fixtures.ts';
+import { corruptPng, pixelBombPng } from '../testing/png-fixtures.ts';
+import { decodeError } from './decode-error.ts';
 import { readShared } from '../testing/shared.ts';
 import { hammingDistance } from './dhash.ts';
 import { decodeNormalizedImage, encodeNormalizedImage } from './normalized-image.ts';
@@ -97,6 +98,19 @@ describe('preprocess: refused inputs', () => {
       good.subarray(-12),
     ]);
     await assert.rejects(preprocess(garbage), rejectsWith('IMAGE_CORRUPT'));
+  });
+
+  test("another thread's decoder lines in libvips' shared error buffer do not decide a failure's code", () => {
+    // What analyze once reported for corrupt.png decoded beside the shared truncated.jpg.
+    const mixed = new Error(
+      'VipsJpeg: premature end of JPEG image\nVipsJpeg: Bogus Huffman table definition\nvipspng: libpng read error',
+    );
+    const png = decodeError(mixed, 'png', corruptPng());
+    assert.equal(png.code, 'IMAGE_CORRUPT');
+    assert.ok(png.message.includes('libpng read error') && !png.message.includes('JPEG'), png.message);
+    // The JPEG's own lines still say it was truncated, and a line without a loader prefix is kept.
+    assert.equal(decodeError(mixed, 'jpeg', Buffer.from([0xff, 0xd8, 0xff, 0xd9])).code, 'IMAGE_TRUNCATED');
+    assert.equal(decodeError(new Error('unexpected end of file'), 'png', corruptPng()).code, 'IMAGE_TRUNCATED');
   });
 });
 
