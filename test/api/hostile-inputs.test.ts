@@ -2,10 +2,12 @@
  * The hostile inputs of issue 14, each against the real API and stack: every one answers 4xx with its stable code,
  * and nothing of it is left in S3 (the tenant's prefix), on images.uploaded (the topic's messages since the test
  * began) or in PostgreSQL (the tenant's images and API keys). A control upload proves each probe sees a real upload.
+ * (A JWT without exp is refused by the authenticator, whose unit tests cover the token rules; checked here end to end.)
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { DEV_JWT_SECRET } from '@imgpipe/http-api';
 import { originalKey } from '@imgpipe/storage';
 import { uploadEventBytes } from '../../packages/http-api/src/upload-event.ts';
 import { NOTHING, tenantLeftovers, UploadedTopicWatch } from './leftovers.ts';
@@ -300,6 +302,16 @@ describe('hostile inputs leave nothing behind', () => {
       ]),
     });
     assert.equal(accepted.status, 202);
+  });
+
+  test('a JWT without exp: 401 AUTH_INVALID, nothing uploaded', async () => {
+    const owner = tenant('no-exp');
+    const watch = await UploadedTopicWatch.start();
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const input = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'x', tenant: owner, roles: ['admin'], iat: Math.floor(Date.now() / 1000) })}`;
+    const token = `${input}.${createHmac('sha256', DEV_JWT_SECRET).update(input).digest('base64url')}`;
+    await expectRefused(await uploadRaw(api.url, token, uniqueJpeg()), 401, 'AUTH_INVALID');
+    await assertNothingLeft(owner, watch);
   });
 
   test('TRACE on a known path: 405 with Allow; an unknown path stays 404', async () => {
