@@ -1,0 +1,18 @@
+"""Reads each image named on the command line with RapidOCR (PP-OCRv4 ONNX models, the same family as imgpipe's).
+
+Prints one JSON object per line: {"file", "lines": [text, ...] in RapidOCR's order, "ms"}. Run by ocr-compare.sh
+from its throwaway venv; default settings (angle classifier on, as RapidOCR ships).
+"""
+import json
+import sys
+import time
+
+from rapidocr_onnxruntime import RapidOCR
+
+engine = RapidOCR()
+for path in sys.argv[1:]:
+    started = time.perf_counter()
+    result, _ = engine(path)
+    ms = (time.perf_counter() - started) * 1000
+    lines = [text for _box, text, _score in (result or [])]
+    print(json.dumps({"file": path, "lines": lines, "ms": round(ms, 1)}), flush=True)
