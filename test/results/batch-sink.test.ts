@@ -239,7 +239,7 @@ describe('the results sink in batches', () => {
     /**
      * Per image: the full lifecycle; image 1 also gets an ObjectsDetected from another tenant (refused), image 2's
      * TextRecognized carries a NUL character PostgreSQL cannot store (it fails its transaction every time), and the
-     * last image was uploaded before the batch (its row is what the test locks).
+     * last image was uploaded before the batch (one of its stage rows is what the test locks).
      */
     const scenario = (ids: string[]): PipelineEvent[][] =>
       ids.map((imageId, i) => {
@@ -280,8 +280,9 @@ describe('the results sink in batches', () => {
     const events = interleaved(scenario(batched));
     const offsets = await produce(topic, events);
 
-    // Another session holds the lock on one image of the batch: the batch's transaction stops half-way (new images
-    // and their stage rows inserted, then waiting to lock that row), where the test kills its connection.
+    // Another session holds the lock on one stage row the batch will update: the batch's transaction stops
+    // half-way (new images and their stage rows inserted, image rows updated, then waiting to update that stage
+    // row), where the test kills its connection.
     const blocker = new pg.Client({
       connectionString: endpoints.databaseUrl,
       application_name: `${APPLICATION}-blocker`,
@@ -289,7 +290,7 @@ describe('the results sink in batches', () => {
     await blocker.connect();
     stops.push(() => blocker.end());
     await blocker.query('begin');
-    await blocker.query('select id from images where id = $1 for update', [locked]);
+    await blocker.query("select 1 from image_stages where image_id = $1 and stage = 'detect' for update", [locked]);
 
     const { stage, calls } = sink(topic, dlq);
     await start(stage, 500);
@@ -301,11 +302,11 @@ describe('the results sink in batches', () => {
     };
     const killed: number[] = [];
     for (let round = 0; round < 2; round += 1) {
-      const pid = await waitFor('the batch transaction to wait on the locked image', () => waiting(killed.at(-1)));
+      const pid = await waitFor('the batch transaction to wait on the locked row', () => waiting(killed.at(-1)));
       assert.equal(await committed(stage.groupId, topic), -1, 'nothing committed while the batch is unapplied');
       const { rows: wrote } = await sql`select 1 from pg_locks where pid = ${pid}
-        and relation = 'image_stages'::regclass and mode = 'RowExclusiveLock'`.execute(reader);
-      assert.equal(wrote.length, 1, 'killed half-way: the transaction had already inserted rows');
+        and relation = 'images'::regclass and mode = 'RowExclusiveLock'`.execute(reader);
+      assert.equal(wrote.length, 1, 'killed half-way: the transaction had already written image rows');
       await sql`select pg_terminate_backend(${pid})`.execute(reader);
       killed.push(pid);
     }

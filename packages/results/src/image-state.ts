@@ -95,6 +95,7 @@ export interface ImageState {
   readonly image: ImageRow;
   /** This transaction created the image's row (and its pending stage rows). */
   readonly inserted: boolean;
+  /** The stage rows the writes need (see needsOf); a write never touches a stage that was not loaded. */
   readonly stages: Map<StageName, ImageStageRow>;
   /** Output rows and labels as loaded; a table absent here was not loaded and must not be needed. */
   readonly rows: Partial<OutputRows>;
@@ -146,19 +147,29 @@ export function imageChanged(state: ImageState): boolean {
   return state.inserted || state.changes > 0;
 }
 
-/** The tables (beyond images and image_stages) a write may need the current rows of, to compare before replacing. */
-export function tablesNeeded(write: ResultsWrite): { rows: RowTable[]; labels: boolean } {
-  if (write.kind === 'analysis') return { rows: ['detections', 'faces', 'text_lines'], labels: true };
-  if (write.kind === 'upload' || write.outcome.report.status !== 'completed') return { rows: [], labels: false };
-  switch (write.outcome.stage) {
+/** What a write reads besides the image row: which stage rows, output rows and labels it may compare or change. */
+export interface WriteNeeds {
+  stages: readonly StageName[];
+  rows: readonly RowTable[];
+  labels: boolean;
+}
+
+export function needsOf(write: ResultsWrite): WriteNeeds {
+  if (write.kind === 'analysis') return { stages: STAGES, rows: ['detections', 'faces', 'text_lines'], labels: true };
+  if (write.kind === 'upload') return { stages: STAGES, rows: [], labels: false };
+  const { stage, report } = write.outcome;
+  // A failure may settle the image, which looks at every stage.
+  if (report.status === 'failed') return { stages: STAGES, rows: [], labels: false };
+  if (report.status !== 'completed') return { stages: [stage], rows: [], labels: false };
+  switch (stage) {
     case 'detect':
-      return { rows: ['detections'], labels: true };
+      return { stages: [stage], rows: ['detections'], labels: true };
     case 'faces':
-      return { rows: ['faces'], labels: false };
+      return { stages: [stage], rows: ['faces'], labels: false };
     case 'ocr':
-      return { rows: ['text_lines'], labels: false };
+      return { stages: [stage], rows: ['text_lines'], labels: false };
     default:
-      return { rows: [], labels: false };
+      return { stages: [stage], rows: [], labels: false };
   }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
-import { findRecentBySha, getImage, searchImages } from './queries.ts';
+import { findRecentBySha, getImage, getImages, searchImages } from './queries.ts';
 import { ResultsRepository } from './results-repository.ts';
 import type { Database } from './schema.ts';
 import {
@@ -52,6 +52,22 @@ before(async () => {
 after(async () => {
   await deleteTenants(db, [tenantId, otherTenant]);
   await db.destroy();
+});
+
+describe('getImages', () => {
+  test('reads many images exactly as getImage reads each; other tenants and non-ids are left out', async () => {
+    const views = await getImages(db, [
+      ...ids.map((imageId) => ({ tenantId, imageId: imageId.toUpperCase() })),
+      { tenantId: otherTenant, imageId: ids[0]! },
+      { tenantId, imageId: 'not-a-uuid' },
+      { tenantId, imageId: randomUUID() },
+    ]);
+    assert.deepEqual([...views.keys()].sort(), [...ids].sort());
+    for (const imageId of ids) assert.deepEqual(views.get(imageId), await getImage(db, tenantId, imageId), imageId);
+    assert.ok((views.get(ids[0]!)?.objects.length ?? 0) > 0, 'with rows of every kind');
+    assert.ok((views.get(ids[0]!)?.text.lines[0]?.words?.length ?? 0) > 0);
+    assert.equal((await getImages(db, [])).size, 0);
+  });
 });
 
 describe('getImage', () => {

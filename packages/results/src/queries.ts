@@ -147,69 +147,58 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
 }
 
 /**
- * Several images at once, as getImage reads each, in one snapshot and six queries whatever their number (the results
- * service refreshes every image a batch touched this way). Keyed by image id; ids of another tenant are left out.
+ * Several images at once, as getImage reads each, in ONE statement (so one snapshot and one round trip, whatever
+ * their number): each image row with its stage, output and label rows aggregated as JSON (PostgreSQL prints floats
+ * exactly). The results service refreshes every image a batch changed this way. Keyed by image id; ids of another
+ * tenant are left out.
  */
 export async function getImages(
   db: Kysely<Database>,
   images: readonly { tenantId: string; imageId: string }[],
 ): Promise<Map<string, ImageView>> {
-  const tenantOf = new Map(
-    images.filter((ref) => isImageId(ref.imageId)).map((ref) => [ref.imageId.toLowerCase(), ref.tenantId]),
-  );
-  const ids = [...tenantOf.keys()];
+  const askedBy = new Map<string, Set<string>>();
+  for (const { tenantId, imageId } of images) {
+    if (!isImageId(imageId)) continue;
+    const id = imageId.toLowerCase();
+    askedBy.set(id, (askedBy.get(id) ?? new Set()).add(tenantId));
+  }
+  const ids = [...askedBy.keys()];
   const views = new Map<string, ImageView>();
   if (ids.length === 0) return views;
-  const read = db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only');
-  return withDatabaseErrors(() =>
-    read.execute(async (trx) => {
-      const anyId = (column: string) => sql<boolean>`${sql.ref(column)} = any(${ids}::uuid[])`;
-      const rows = async <Row extends { image_id: string }>(query: Promise<Row[]>) => {
-        const byImage = new Map<string, Row[]>();
-        for (const row of await query) byImage.set(row.image_id, [...(byImage.get(row.image_id) ?? []), row]);
-        return byImage;
-      };
-      const found = await trx.selectFrom('images').selectAll().where(anyId('id')).execute();
-      const stages = await rows(trx.selectFrom('image_stages').selectAll().where(anyId('image_id')).execute());
-      const objects = await rows(
-        trx
-          .selectFrom('detections')
-          .selectAll()
-          .where(anyId('image_id'))
-          .orderBy('image_id')
-          .orderBy('ordinal')
-          .execute(),
-      );
-      const faces = await rows(
-        trx.selectFrom('faces').selectAll().where(anyId('image_id')).orderBy('image_id').orderBy('ordinal').execute(),
-      );
-      const lines = await rows(
-        trx
-          .selectFrom('text_lines')
-          .selectAll()
-          .where(anyId('image_id'))
-          .orderBy('image_id')
-          .orderBy('ordinal')
-          .execute(),
-      );
-      const labels = await rows(trx.selectFrom('image_labels').selectAll().where(anyId('image_id')).execute());
-      for (const image of found) {
-        if (tenantOf.get(image.id) !== image.tenant_id) continue;
-        const id = image.id;
-        views.set(
-          id,
-          toImageView(image, {
-            stages: stages.get(id) ?? [],
-            objects: objects.get(id) ?? [],
-            faces: faces.get(id) ?? [],
-            lines: lines.get(id) ?? [],
-            labels: labels.get(id) ?? [],
-          }),
-        );
-      }
-      return views;
-    }),
+  const rows = await withDatabaseErrors(() =>
+    db
+      .selectFrom('images as i')
+      .selectAll('i')
+      .select([
+        sql<ImageStageRow[]>`coalesce((select json_agg(s) from image_stages s where s.image_id = i.id), '[]')`.as(
+          'stage_rows',
+        ),
+        sql<Selectable<DetectionsTable>[]>`coalesce((select json_agg(d order by d.ordinal) from detections d
+          where d.image_id = i.id), '[]')`.as('detection_rows'),
+        sql<Selectable<FacesTable>[]>`coalesce((select json_agg(f order by f.ordinal) from faces f
+          where f.image_id = i.id), '[]')`.as('face_rows'),
+        sql<Selectable<TextLinesTable>[]>`coalesce((select json_agg(t order by t.ordinal) from text_lines t
+          where t.image_id = i.id), '[]')`.as('line_rows'),
+        sql<Selectable<ImageLabelsTable>[]>`coalesce((select json_agg(l) from image_labels l
+          where l.image_id = i.id), '[]')`.as('label_rows'),
+      ])
+      .where(sql<boolean>`i.id = any(${ids}::uuid[])`)
+      .execute(),
   );
+  for (const { stage_rows, detection_rows, face_rows, line_rows, label_rows, ...image } of rows) {
+    if (!askedBy.get(image.id)?.has(image.tenant_id)) continue;
+    views.set(
+      image.id,
+      toImageView(image, {
+        stages: stage_rows,
+        objects: detection_rows,
+        faces: face_rows,
+        lines: line_rows,
+        labels: label_rows,
+      }),
+    );
+  }
+  return views;
 }
 
 function stageReports(rows: readonly ImageStageRow[]): Record<StageName, StageReport> {

@@ -7,7 +7,7 @@ import {
   sortLabels,
 } from '@imgpipe/contracts';
 import { ImgpipeError, toImgpipeError } from '@imgpipe/core';
-import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { withDatabaseErrors } from './database-errors.ts';
 import { canonicalImageId } from './image-id.ts';
 import {
@@ -17,12 +17,12 @@ import {
   type ImageState,
   imageChanged,
   imageRowChanged,
+  needsOf,
   newImageState,
   type OutputRows,
   type ResultsWrite,
   type RowTable,
   type StageRecord,
-  tablesNeeded,
   type UploadRecord,
 } from './image-state.ts';
 import {
@@ -75,6 +75,7 @@ interface ImageTarget {
   tenantId: string;
   createdAt: Date;
   deadlineAt: Date;
+  stages: Set<StageName>;
   rows: Set<RowTable>;
   labels: boolean;
 }
@@ -140,9 +141,10 @@ export class ResultsRepository {
         accepted.push({ index, write, imageId });
         const target = targets.get(imageId) ?? this.#target(write, imageId, now);
         targets.set(imageId, target);
-        const needed = tablesNeeded(write);
-        for (const table of needed.rows) target.rows.add(table);
-        if (needed.labels) target.labels = true;
+        const needs = needsOf(write);
+        for (const stage of needs.stages) target.stages.add(stage);
+        for (const table of needs.rows) target.rows.add(table);
+        if (needs.labels) target.labels = true;
       } catch (error) {
         rejected.push({ index, error: toImgpipeError(error) });
       }
@@ -200,6 +202,7 @@ export class ResultsRepository {
       tenantId: tenantOf(write),
       createdAt,
       deadlineAt: write.kind === 'upload' ? this.#deadlineOf(write, now) : this.#after(createdAt),
+      stages: new Set(),
       rows: new Set(),
       labels: false,
     };
@@ -244,19 +247,26 @@ function chunks<T>(items: readonly T[], size = INSERT_CHUNK): T[][] {
 }
 
 /**
- * Creates the rows of images seen for the first time (pending, with every stage pending: events reach the results
- * consumer from several topics, so a stage's output may precede the upload), locks every target image in id order,
- * and loads their stage rows and the output rows the writes will compare against.
+ * Locks every target image in id order (concurrent batches cannot deadlock), creates the rows of images seen for
+ * the first time (pending, with every stage pending: events reach the results consumer from several topics, so a
+ * stage's output may precede the upload), and loads the stage rows and output rows the writes will compare against.
  */
 async function loadImages(
   trx: Trx,
   targets: ReadonlyMap<string, ImageTarget>,
   now: Date,
 ): Promise<Map<string, ImageState>> {
-  const sorted = [...targets.values()].sort((a, b) => (a.imageId < b.imageId ? -1 : a.imageId > b.imageId ? 1 : 0));
-  const ids = sorted.map((target) => target.imageId);
+  const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const lock = async (ids: readonly string[]): Promise<ImageRow[]> =>
+    ids.length === 0
+      ? []
+      : trx.selectFrom('images').selectAll().where(anyOf('id', ids)).orderBy('id').forUpdate().execute();
+  const images = await lock([...targets.keys()].sort(byId));
+  const found = new Set(images.map((image) => image.id));
+  const missing = [...targets.values()].filter((target) => !found.has(target.imageId));
+  missing.sort((a, b) => byId(a.imageId, b.imageId));
   const inserted = new Set<string>();
-  for (const part of chunks(sorted)) {
+  for (const part of chunks(missing)) {
     const rows = await trx
       .insertInto('images')
       .values(
@@ -270,50 +280,46 @@ async function loadImages(
         })),
       )
       .onConflict((conflict) => conflict.column('id').doNothing())
-      .returning('id')
+      .returningAll()
       .execute();
-    for (const row of rows) inserted.add(row.id);
+    for (const row of rows) {
+      inserted.add(row.id);
+      images.push(row);
+    }
   }
-  for (const part of chunks([...inserted].flatMap((id) => STAGES.map((stage) => ({ id, stage }))))) {
+  // Created meanwhile by a concurrent transaction that has committed: lock them as existing images.
+  images.push(...(await lock(missing.filter((target) => !inserted.has(target.imageId)).map((t) => t.imageId))));
+  const freshStages = [...inserted].flatMap((id) =>
+    STAGES.map((stage): ImageStageRow => ({ ...PENDING_STAGE, image_id: id, stage, updated_at: now })),
+  );
+  for (const part of chunks(freshStages)) {
     await trx
       .insertInto('image_stages')
-      .values(part.map(({ id, stage }) => ({ image_id: id, stage, status: 'pending' as const, updated_at: now })))
+      .values(part)
       .onConflict((conflict) => conflict.columns(['image_id', 'stage']).doNothing())
       .execute();
   }
-  const images = await trx.selectFrom('images').selectAll().where(anyOf('id', ids)).orderBy('id').forUpdate().execute();
-  const stageRows = await trx.selectFrom('image_stages').selectAll().where(anyOf('image_id', ids)).execute();
 
-  // Images created just now have no output rows; the others' rows are loaded where a write will compare them.
-  const existing = sorted.filter((target) => !inserted.has(target.imageId));
-  const needing = (table: RowTable) =>
-    existing.filter((target) => target.rows.has(table)).map((target) => target.imageId);
-  const detections = await loadRows(trx, 'detections', needing('detections'), toDetectedObject);
-  const faces = await loadRows(trx, 'faces', needing('faces'), toDetectedFace);
-  const lines = await loadRows(trx, 'text_lines', needing('text_lines'), toTextLine);
-  const labels = await loadLabels(
-    trx,
-    existing.filter((target) => target.labels).map((target) => target.imageId),
-  );
-
-  const stagesOf = new Map<string, ImageStageRow[]>();
-  for (const row of stageRows) stagesOf.set(row.image_id, [...(stagesOf.get(row.image_id) ?? []), row]);
+  // Images created just now have no rows yet; the others' rows are loaded where a write will read them.
+  const existing = [...targets.values()].filter((target) => !inserted.has(target.imageId));
+  const loaded = await loadRowsOf(trx, existing);
   const states = new Map<string, ImageState>();
   for (const image of images) {
-    const target = targets.get(image.id);
+    const target = targets.get(image.id)!;
     const fresh = inserted.has(image.id);
+    const found = loaded.get(image.id);
     const rows: Partial<OutputRows> = {};
-    if (target?.rows.has('detections')) rows.detections = fresh ? [] : (detections.get(image.id) ?? []);
-    if (target?.rows.has('faces')) rows.faces = fresh ? [] : (faces.get(image.id) ?? []);
-    if (target?.rows.has('text_lines')) rows.text_lines = fresh ? [] : (lines.get(image.id) ?? []);
+    for (const table of target.rows) rows[table] = (found?.[table] ?? []) as never;
     states.set(
       image.id,
       newImageState({
         image,
         inserted: fresh,
-        stages: stagesOf.get(image.id) ?? [],
+        stages: fresh
+          ? STAGES.map((stage) => ({ ...PENDING_STAGE, image_id: image.id, stage, updated_at: now }))
+          : (found?.stages ?? []),
         rows,
-        labels: target?.labels ? (fresh ? [] : (labels.get(image.id) ?? [])) : undefined,
+        labels: target.labels ? (found?.labels ?? []) : undefined,
         now,
       }),
     );
@@ -321,37 +327,70 @@ async function loadImages(
   return states;
 }
 
-async function loadRows<Table extends RowTable>(
-  trx: Trx,
-  table: Table,
-  ids: readonly string[],
-  fromRow: (row: never) => OutputRows[Table][number],
-): Promise<Map<string, OutputRows[Table]>> {
-  const byImage = new Map<string, OutputRows[Table]>();
-  if (ids.length === 0) return byImage;
-  // kysely cannot follow column types through a generic table name; fromRow carries the checking.
-  const rows = (await (trx as unknown as Kysely<Record<RowTable, { image_id: string; ordinal: number }>>)
-    .selectFrom(table as RowTable)
-    .selectAll()
-    .where(anyOf('image_id', ids))
-    .orderBy('image_id')
-    .orderBy('ordinal')
-    .execute()) as { image_id: string }[];
-  for (const row of rows) {
-    const items = byImage.get(row.image_id) ?? ([] as unknown as OutputRows[Table]);
-    (items as unknown[]).push(fromRow(row as never));
-    byImage.set(row.image_id, items);
-  }
-  return byImage;
+const PENDING_STAGE = {
+  status: 'pending',
+  error_code: null,
+  error_message: null,
+  model_name: null,
+  model_version: null,
+  model_sha256: null,
+  duration_ms: null,
+} as const;
+
+interface LoadedRows extends OutputRows {
+  stages: ImageStageRow[];
+  labels: Label[];
 }
 
-async function loadLabels(trx: Trx, ids: readonly string[]): Promise<Map<string, Label[]>> {
-  const byImage = new Map<string, Label[]>();
-  if (ids.length === 0) return byImage;
-  const rows = await trx.selectFrom('image_labels').selectAll().where(anyOf('image_id', ids)).execute();
-  for (const row of rows) byImage.set(row.image_id, [...(byImage.get(row.image_id) ?? []), toLabel(row)]);
-  for (const labels of byImage.values()) sortLabels(labels);
-  return byImage;
+/**
+ * The stage rows, output rows and labels the targets' writes need, in one statement (one round trip): per image,
+ * each table's rows aggregated as JSON (PostgreSQL prints floats exactly). A statement of its own after the lock, so
+ * it sees everything committed before the lock was granted.
+ */
+async function loadRowsOf(trx: Trx, targets: readonly ImageTarget[]): Promise<Map<string, LoadedRows>> {
+  const loaded = new Map<string, LoadedRows>();
+  if (targets.length === 0) return loaded;
+  const ids = targets.map((target) => target.imageId);
+  const stages = [...new Set(targets.flatMap((target) => [...target.stages]))];
+  const needing = (table: RowTable) => targets.filter((target) => target.rows.has(table)).map((t) => t.imageId);
+  const labelled = targets.filter((target) => target.labels).map((target) => target.imageId);
+  const rowsOf = (table: RowTable) => {
+    const wanted = needing(table);
+    return wanted.length === 0
+      ? sql`null`
+      : sql`case when x.id = any(${wanted}::uuid[]) then (select json_agg(r order by r.ordinal)
+          from ${sql.table(table)} r where r.image_id = x.id) end`;
+  };
+  const { rows } = await sql<{
+    id: string;
+    stages: ImageStageRow[] | null;
+    detections: Selectable<Database['detections']>[] | null;
+    faces: Selectable<Database['faces']>[] | null;
+    text_lines: Selectable<Database['text_lines']>[] | null;
+    labels: Selectable<Database['image_labels']>[] | null;
+  }>`select x.id,
+      (select json_agg(s) from image_stages s where s.image_id = x.id and s.stage = any(${stages}::text[])) as stages,
+      ${rowsOf('detections')} as detections,
+      ${rowsOf('faces')} as faces,
+      ${rowsOf('text_lines')} as text_lines,
+      ${
+        labelled.length === 0
+          ? sql`null`
+          : sql`case when x.id = any(${labelled}::uuid[]) then (select json_agg(l) from image_labels l
+              where l.image_id = x.id) end`
+      } as labels
+    from unnest(${ids}::uuid[]) as x(id)`.execute(trx);
+  for (const row of rows) {
+    loaded.set(row.id, {
+      // updated_at arrives as JSON text; the fold never reads it, but keep the row's type honest.
+      stages: (row.stages ?? []).map((stage) => ({ ...stage, updated_at: new Date(stage.updated_at) })),
+      detections: (row.detections ?? []).map(toDetectedObject),
+      faces: (row.faces ?? []).map(toDetectedFace),
+      text_lines: (row.text_lines ?? []).map(toTextLine),
+      labels: sortLabels((row.labels ?? []).map(toLabel)),
+    });
+  }
+  return loaded;
 }
 
 /** Writes back what the fold changed: image rows, stage rows, output rows and labels, a few statements in all. */
