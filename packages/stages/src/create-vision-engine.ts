@@ -29,7 +29,19 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
     ...(options.config ? { config: options.config } : {}),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
   });
-  const decode = (bytes: Buffer, original: OriginalSize) => decodeNormalizedImage(bytes, original);
+  // The in-process runner hands detect, faces and OCR the very same Buffer of the normalised PNG: decode it once
+  // (a Kafka worker gets a fresh Buffer per message, so there each decode is its own and the entry is collected).
+  const decoded = new WeakMap<Buffer, { original: OriginalSize; image: ReturnType<typeof decodeNormalizedImage> }>();
+  const decode = (bytes: Buffer, original: OriginalSize) => {
+    const known = decoded.get(bytes);
+    if (known && known.original.width === original.width && known.original.height === original.height) {
+      return known.image;
+    }
+    const image = decodeNormalizedImage(bytes, original);
+    decoded.set(bytes, { original, image });
+    image.catch(() => decoded.delete(bytes));
+    return image;
+  };
   const engine: VisionEngine = {
     async preprocess(bytes) {
       const { info, derivatives } = await vision.preprocess(bytes);
