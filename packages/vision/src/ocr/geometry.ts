@@ -67,13 +67,13 @@ export function minAreaRect(points: readonly Point[]): RotatedRect {
   let best: { area: number; ux: number; uy: number; minU: number; maxU: number; minV: number; maxV: number } | null =
     null;
   const directions: [number, number][] = [];
-  if (hull.length < 3) directions.push([1, 0]);
   for (let i = 0; i < hull.length; i++) {
     const a = hull[i]!;
     const b = hull[(i + 1) % hull.length]!;
     const length = Math.hypot(b.x - a.x, b.y - a.y);
     if (length > 0) directions.push([(b.x - a.x) / length, (b.y - a.y) / length]);
   }
+  // A single point has no edge; any direction does.
   if (directions.length === 0) directions.push([1, 0]);
   for (const [ux, uy] of directions) {
     let minU = Number.POSITIVE_INFINITY;
@@ -117,9 +117,14 @@ export function orderRectCorners(corners: readonly Point[]): RotatedRect {
  * For DB's unclip the result's minimum-area rectangle equals that of a round-joined offset, because the rounded
  * corners never reach past the offset edges' lines.
  */
-export function offsetConvexPolygon(polygon: readonly Point[], distance: number): Point[] {
+export function offsetConvexPolygon(input: readonly Point[], distance: number): Point[] {
+  // A vertex repeated in a row is a zero-length edge with no direction to move along: drop the repeats.
+  const polygon = input.filter((p, i) => {
+    const next = input[(i + 1) % input.length]!;
+    return p.x !== next.x || p.y !== next.y;
+  });
   const n = polygon.length;
-  if (n < 3) return polygon.map((p) => ({ x: p.x, y: p.y }));
+  if (n < 3) return input.map((p) => ({ x: p.x, y: p.y }));
   // The signed area gives the winding, which decides on which side of each edge "outwards" is.
   let twice = 0;
   for (let i = 0; i < n; i++) {
@@ -132,7 +137,7 @@ export function offsetConvexPolygon(polygon: readonly Point[], distance: number)
   for (let i = 0; i < n; i++) {
     const a = polygon[i]!;
     const b = polygon[(i + 1) % n]!;
-    const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+    const length = Math.hypot(b.x - a.x, b.y - a.y);
     const dx = (b.x - a.x) / length;
     const dy = (b.y - a.y) / length;
     const nx = sign * dy;
