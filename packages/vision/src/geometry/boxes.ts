@@ -21,8 +21,9 @@ export function iou(a: Corners, b: Corners): number {
   const height = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
   if (width <= 0 || height <= 0) return 0;
   const intersection = width * height;
+  // Both boxes have a positive width and height here, so the union is positive.
   const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - intersection;
-  return union > 0 ? intersection / union : 0;
+  return intersection / union;
 }
 
 /**
