@@ -70,7 +70,8 @@ function refused(answer: Answer, code: string, message: RegExp): void {
 describe('JWT verification (HS256, the development secret)', () => {
   let app: FastifyInstance;
   before(async () => {
-    mock.timers.enable({ apis: ['Date'], now: NOW * 1000 });
+    // Half a second into NOW: claims are whole seconds, and the API's clock counts the seconds begun.
+    mock.timers.enable({ apis: ['Date'], now: NOW * 1000 + 500 });
     app = await appWith({ hsSecret: DEV_JWT_SECRET });
   });
   after(async () => {
@@ -124,6 +125,12 @@ describe('JWT verification (HS256, the development secret)', () => {
     refused(await call(app, bearer(hs512)), 'AUTH_INVALID', /HS512 are not accepted/);
     const rs = hs256(claims(), DEV_JWT_SECRET, { alg: 'RS256', typ: 'JWT' });
     refused(await call(app, bearer(rs)), 'AUTH_INVALID', /RS256 are not accepted/);
+  });
+
+  test('a header without an algorithm: AUTH_INVALID', async () => {
+    const input = `${b64({ typ: 'JWT' })}.${b64(claims())}`;
+    const token = `${input}.${createHmac('sha256', DEV_JWT_SECRET).update(input).digest('base64url')}`;
+    refused(await call(app, bearer(token)), 'AUTH_INVALID', /no algorithm are not accepted/);
   });
 
   test('not a JWT at all: AUTH_INVALID', async () => {
@@ -254,6 +261,17 @@ describe('JWT verification with a custom secret, issuer, audience and limits', (
       /expired/,
     );
     assert.equal((await call(app, bearer(hs256({ ...good(), iat: NOW - 100, exp: NOW - 4 }, secret)))).status, 200);
+  });
+
+  test('the skew is exactly the configured seconds', async () => {
+    assert.equal((await call(app, bearer(hs256({ ...good(), iat: NOW - 100, exp: NOW - 5 }, secret)))).status, 200);
+    refused(
+      await call(app, bearer(hs256({ ...good(), iat: NOW - 100, exp: NOW - 5.004 }, secret))),
+      'AUTH_INVALID',
+      /expired/,
+    );
+    assert.equal((await call(app, bearer(hs256({ ...good(), nbf: NOW + 5 }, secret)))).status, 200);
+    refused(await call(app, bearer(hs256({ ...good(), nbf: NOW + 5.004 }, secret))), 'AUTH_INVALID', /not valid yet/);
   });
 });
 
