@@ -55,6 +55,9 @@ describe('URL ingest behind the SSRF guard (production default: every private ra
     'http://10.0.0.1/image.jpg',
     'http://169.254.169.254/latest/meta-data/',
     'http://[::1]/image.jpg',
+    // IPv6 forms that carry a loopback IPv4 address (IPv4-compatible, IPv4-translated).
+    'http://[::127.0.0.1]/image.jpg',
+    'http://[::ffff:0:7f00:1]/image.jpg',
   ]) {
     test(`refuses ${url}`, async () => {
       await assertRefused(await postUrl(api, token, { url }));
