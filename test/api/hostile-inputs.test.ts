@@ -234,8 +234,8 @@ describe('hostile inputs leave nothing behind', () => {
     const owner = tenant('truncated');
     const watch = await UploadedTopicWatch.start();
     const whole = multipart([
-      { name: 'file', filename: 'a.jpg', body: uniqueJpeg() },
-      { name: 'file2', filename: 'b.jpg', body: uniqueJpeg() },
+      { name: 'files', filename: 'a.jpg', body: uniqueJpeg() },
+      { name: 'files', filename: 'b.jpg', body: uniqueJpeg() },
     ]);
     const response = await fetch(`${api.url}/v1/batches`, {
       method: 'POST',
@@ -311,6 +311,27 @@ describe('hostile inputs leave nothing behind', () => {
     const input = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'x', tenant: owner, roles: ['admin'], iat: Math.floor(Date.now() / 1000) })}`;
     const token = `${input}.${createHmac('sha256', DEV_JWT_SECRET).update(input).digest('base64url')}`;
     await expectRefused(await uploadRaw(api.url, token, uniqueJpeg()), 401, 'AUTH_INVALID');
+    await assertNothingLeft(owner, watch);
+  });
+
+  test('a multipart part the upload does not take (an unknown field, a file under another name): 400', async () => {
+    const owner = tenant('unknown-part');
+    const watch = await UploadedTopicWatch.start();
+    for (const parts of [
+      [
+        { name: 'colour', body: 'red' },
+        { name: 'file', filename: 'dog.jpg', body: uniqueJpeg() },
+      ],
+      [{ name: 'image', filename: 'dog.jpg', body: uniqueJpeg() }],
+      [{ name: 'file', body: 'not a file part' }],
+    ]) {
+      const response = await fetch(`${api.url}/v1/images`, {
+        method: 'POST',
+        headers: { ...bearer(tokenFor(owner)), 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+        body: multipart(parts),
+      });
+      await expectRefused(response, 400, 'REQUEST_INVALID');
+    }
     await assertNothingLeft(owner, watch);
   });
 

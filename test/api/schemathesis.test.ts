@@ -19,8 +19,8 @@ import { deleteTenantImages, startTestApi, type TestApi, testTenant, tokenFor } 
 
 const SCRIPT = fileURLToPath(new URL('./schemathesis.sh', import.meta.url));
 const CONFIG = fileURLToPath(new URL('./schemathesis.toml', import.meta.url));
-const MAX_EXAMPLES = Number(process.env['IMGPIPE_SCHEMATHESIS_MAX_EXAMPLES'] ?? 60);
-const SEED = process.env['IMGPIPE_SCHEMATHESIS_SEED'] ?? String(Math.floor(Math.random() * 2 ** 31));
+const MAX_EXAMPLES = Number(process.env['IMGPIPE_SCHEMATHESIS_MAX_EXAMPLES'] || 60);
+const SEED = process.env['IMGPIPE_SCHEMATHESIS_SEED'] || String(Math.floor(Math.random() * 2 ** 31));
 /** Creating the virtualenv on a fresh machine downloads schemathesis and its dependencies. */
 const INSTALL_CAP_MS = 10 * 60_000;
 /** The run itself: well above what it takes (about a minute at 60 examples on two cores). */

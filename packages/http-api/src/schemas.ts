@@ -66,13 +66,20 @@ export const SHARED_SCHEMAS = [
   apiKeySchema,
 ] as const;
 
-/** The error responses a route documents, each as a Problem. */
+const RETRY_AFTER = {
+  type: 'string',
+  pattern: '^[0-9]+$',
+  description: 'seconds until a retry may succeed (rate limit refilled, dependency probed again)',
+} as const;
+
+/** The error responses a route documents, each as a Problem; 429 and 503 say when to retry. */
 export function problemResponses(...statuses: number[]): Record<number, object> {
   return Object.fromEntries(
     statuses.map((status) => [
       status,
       {
         description: `problem details (${status})`,
+        ...(status === 429 || status === 503 ? { headers: { 'retry-after': RETRY_AFTER } } : {}),
         content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
       },
     ]),

@@ -40,7 +40,10 @@ export async function handleUpload(
 ): Promise<FastifyReply> {
   const { tenantId } = principalOf(request);
   const idempotencyKey = IdempotencyStore.parseKey(request.headers['idempotency-key']);
-  const input = await readUpload(request, { maxItems: mode.batch ? mode.maxItems : 1 });
+  const input = await readUpload(
+    request,
+    mode.batch ? { maxItems: mode.maxItems, fileField: 'files' } : { maxItems: 1, fileField: 'file' },
+  );
   await deps.ingest.checkCallbackUrl(input.options.callbackUrl);
   const uploaded = input.items.map((item) => (item.kind === 'bytes' ? deps.ingest.check(item.bytes) : undefined));
   const fingerprint = IdempotencyStore.fingerprint(

@@ -88,11 +88,32 @@ function multipartError(error: unknown): unknown {
   });
 }
 
-async function readMultipart(request: FastifyRequest, query: UploadQuery, maxItems: number): Promise<UploadInput> {
+/** The text parts a multipart upload may have besides its files (the documented schema lists no others). */
+const MULTIPART_FIELDS: ReadonlySet<string> = new Set(['analyses', 'sourceName', 'callbackUrl', 'attributes']);
+
+async function readMultipart(
+  request: FastifyRequest,
+  query: UploadQuery,
+  limits: { maxItems: number; fileField: string },
+): Promise<UploadInput> {
   const items: UploadItem[] = [];
   const fields: Record<string, unknown> = {};
   try {
     for await (const part of request.parts()) {
+      const expected =
+        part.fieldname === limits.fileField ? 'file' : MULTIPART_FIELDS.has(part.fieldname) ? 'field' : undefined;
+      if (expected === undefined) {
+        throw new ImgpipeError(
+          'REQUEST_INVALID',
+          `unknown multipart part ${JSON.stringify(part.fieldname)}: images go in ${limits.fileField}, options in ${[...MULTIPART_FIELDS].join(', ')}`,
+        );
+      }
+      if (part.type !== expected) {
+        throw new ImgpipeError(
+          'REQUEST_INVALID',
+          `multipart part ${part.fieldname} must be a ${expected === 'file' ? 'file' : 'text field'}`,
+        );
+      }
       if (part.type === 'file') {
         const sourceName = fileName(part.filename);
         const bytes = await part.toBuffer();
@@ -112,7 +133,7 @@ async function readMultipart(request: FastifyRequest, query: UploadQuery, maxIte
     );
     throw new ImgpipeError('REQUEST_INVALID', `multipart fields: ${problems.join('; ')}`);
   }
-  return { items: checkCount(items, maxItems), options: options({ ...query, ...fields }) };
+  return { items: checkCount(items, limits.maxItems), options: options({ ...query, ...fields }) };
 }
 
 /**
@@ -120,9 +141,12 @@ async function readMultipart(request: FastifyRequest, query: UploadQuery, maxIte
  * body (options in the query string), or JSON with `url` (or `images: [{url}]` for a batch). Everything is checked
  * here, before any image is stored.
  */
-export async function readUpload(request: FastifyRequest, limits: { maxItems: number }): Promise<UploadInput> {
+export async function readUpload(
+  request: FastifyRequest,
+  limits: { maxItems: number; fileField: string },
+): Promise<UploadInput> {
   const query = request.query as UploadQuery;
-  if (request.isMultipart()) return readMultipart(request, query, limits.maxItems);
+  if (request.isMultipart()) return readMultipart(request, query, limits);
   const body = request.body;
   if (Buffer.isBuffer(body)) {
     const sourceName = dispositionName(request);

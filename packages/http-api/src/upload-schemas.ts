@@ -111,6 +111,7 @@ export function documentedUploadBody(json: object, files: { single: true } | { b
       'multipart/form-data': {
         schema: {
           type: 'object',
+          additionalProperties: false,
           required: Object.keys(fileParts),
           properties: { ...fileParts, analyses: analysesText, callbackUrl, sourceName, attributes },
         },
