@@ -316,7 +316,7 @@ function writeStageOutput(state: ImageState, outcome: StageRecord, deriveLabels:
     case 'ocr':
       if (!outcome.text) return;
       replaceRows(state, 'text_lines', outcome.text.lines);
-      patchImage(state, { full_text: outcome.text.fullText });
+      patchImage(state, { full_text: outcome.text.fullText, text_orientation: outcome.text.orientation ?? null });
       return;
     case 'aggregate':
       return;

@@ -138,7 +138,11 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
     labels: sortLabels(rows.labels.map(toLabel)),
     objects: rows.objects.map(toDetectedObject),
     faces: rows.faces.map(toDetectedFace),
-    text: { fullText: image.full_text ?? '', lines: rows.lines.map(toTextLine) },
+    text: {
+      fullText: image.full_text ?? '',
+      lines: rows.lines.map(toTextLine),
+      ...(image.text_orientation === null ? {} : { orientation: image.text_orientation }),
+    },
     textInObjects: image.analysis?.textInObjects ?? [],
     stages: stageReports(rows.stages),
     ...imageError(image),

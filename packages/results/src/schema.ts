@@ -41,6 +41,8 @@ export interface ImagesTable {
   info: NullableJson<ImageInfo>;
   analysis: NullableJson<ImageAnalysis>;
   full_text: string | null;
+  /** OCR's page orientation in degrees (0, 90, 180, 270); written with full_text. */
+  text_orientation: number | null;
   /** GENERATED ALWAYS from full_text with the 'simple' configuration; never written. */
   search: ColumnType<string, never, never>;
   created_at: GeneratedTimestamp;

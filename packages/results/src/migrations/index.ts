@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely/migration';
 import * as results from './0001-results.ts';
 import * as api from './0002-api.ts';
+import * as textOrientation from './0003-text-orientation.ts';
 
 /**
  * Every migration in order, listed in code rather than read from a folder so that nothing depends on the working
@@ -9,4 +10,5 @@ import * as api from './0002-api.ts';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-results': results,
   '0002-api': api,
+  '0003-text-orientation': textOrientation,
 };
