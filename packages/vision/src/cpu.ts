@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { ImgpipeError } from '@imgpipe/core';
+import { type ConfigEnv, ImgpipeError, loadConfig, optionalStr } from '@imgpipe/core';
 
 /**
  * The CPUs this process may use, possibly fractional: IMGPIPE_CPUS when set (for processes that share a host with
@@ -8,9 +8,9 @@ import { ImgpipeError } from '@imgpipe/core';
  * the scheduler's view (affinity) and the container's CFS quota, which Kubernetes sets from
  * `resources.limits.cpu` and which os.availableParallelism() does not see.
  */
-export function cpuShare(env: NodeJS.ProcessEnv = process.env): number {
+export function cpuShare(env?: ConfigEnv): number {
   const parallelism = availableParallelism();
-  const given = env['IMGPIPE_CPUS'];
+  const given = loadConfig({ cpus: optionalStr('IMGPIPE_CPUS') }, env).cpus;
   if (given !== undefined && given.trim() !== '') {
     const cpus = Number(given);
     if (!Number.isFinite(cpus) || cpus <= 0) {
@@ -23,7 +23,7 @@ export function cpuShare(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** Whole CPUs this process may use (at least 1): the default number of vision worker threads. */
-export function availableCpus(env: NodeJS.ProcessEnv = process.env): number {
+export function availableCpus(env?: ConfigEnv): number {
   return Math.max(1, Math.ceil(cpuShare(env) - 1e-9));
 }
 
