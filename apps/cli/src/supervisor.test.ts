@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -24,8 +24,9 @@ function child(name: string, behaviour: string): ServiceSpec {
   const file = join(dir, `${name}.starts`);
   const script = `
     const fs = require('node:fs');
-    let starts = 0;
-    try { starts = fs.readFileSync(${JSON.stringify(file)}, 'utf8').split('\\n').filter(Boolean).length; } catch {}
+    const starts = fs.existsSync(${JSON.stringify(file)})
+      ? fs.readFileSync(${JSON.stringify(file)}, 'utf8').split('\\n').filter(Boolean).length
+      : 0;
     fs.appendFileSync(${JSON.stringify(file)}, process.pid + '\\n');
     ${behaviour}
     console.log('started ' + (starts + 1));`;
@@ -34,14 +35,9 @@ function child(name: string, behaviour: string): ServiceSpec {
 const STAY_UP = 'setInterval(() => {}, 60_000);';
 
 function startsOf(name: string): number[] {
-  try {
-    return readFileSync(join(dir, `${name}.starts`), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
+  const file = join(dir, `${name}.starts`);
+  if (!existsSync(file)) return []; // the child has not started yet
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
 }
 
 function alive(pid: number): boolean {
