@@ -10,6 +10,8 @@ verbose=0
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+# PgBouncer (transaction pooling in front of the primary) installs to /usr/sbin, which a user's PATH may lack.
+command -v pgbouncer >/dev/null 2>&1 || [ -x "${IMGPIPE_SBIN_DIR:-/usr/sbin}/pgbouncer" ] || missing+=(pgbouncer)
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
@@ -22,7 +24,7 @@ python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("ensur
   missing+=(python3-venv)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, java, maven, python3 with pip and venv"
+  [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, pgbouncer, java, maven, python3 with pip and venv"
   exit 0
 fi
 

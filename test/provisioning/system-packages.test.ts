@@ -23,6 +23,7 @@ const SCRIPT = fileURLToPath(new URL('../../infra/bin/ensure-system-packages.sh'
 const ALL = [
   'redis-server',
   'postgresql',
+  'pgbouncer',
   'openjdk-17-jre-headless',
   'maven',
   'python3',
@@ -34,7 +35,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 interface Case {
   uid: number;
-  /** Commands present besides id (redis-server, pg_ctlcluster, java, mvn, python3 with pip). */
+  /** Commands present besides id (redis-server, pg_ctlcluster, pgbouncer, java, mvn, python3 with pip). */
   present?: string[];
   /** 'none': no sudo; 'password': sudo -n refuses; 'works': sudo -n runs the command. */
   sudo?: 'none' | 'password' | 'works';
@@ -62,7 +63,11 @@ function run(options: Case) {
   );
   if (options.sudo === 'password') stub('sudo', 'echo "sudo: a password is required" >&2; exit 1');
   if (options.sudo === 'works') stub('sudo', `echo "sudo $*" >> ${log}; [ "$1" = -n ] && shift; exec "$@"`);
-  const result = spawnSync('/bin/bash', [SCRIPT], { env: { PATH: bin, HOME: root }, encoding: 'utf8' });
+  // IMGPIPE_SBIN_DIR: where the script looks for pgbouncer besides PATH (the machine's /usr/sbin otherwise).
+  const result = spawnSync('/bin/bash', [SCRIPT], {
+    env: { PATH: bin, HOME: root, IMGPIPE_SBIN_DIR: bin },
+    encoding: 'utf8',
+  });
   return { ...result, calls: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [] };
 }
 
@@ -71,7 +76,7 @@ function which(tool: string): string {
   throw new Error(`${tool} not found`);
 }
 
-const ALL_COMMANDS = ['redis-server', 'pg_ctlcluster', 'java', 'mvn', 'python3'];
+const ALL_COMMANDS = ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'mvn', 'python3'];
 
 test('nothing missing: silent, installs nothing, whoever runs it', () => {
   for (const uid of [0, 1000]) {
@@ -89,7 +94,7 @@ test('not root and no sudo: one message naming the packages and the command, exi
     assert.equal(result.status, 1);
     assert.equal(result.stdout, '');
     assert.deepEqual(result.calls, [], 'apt-get never called');
-    const missing = ['redis-server', 'postgresql', 'python3', 'python3-pip', 'python3-venv'];
+    const missing = ['redis-server', 'postgresql', 'pgbouncer', 'python3', 'python3-pip', 'python3-venv'];
     assert.match(result.stderr, new RegExp(`missing: ${missing.join(' ')}\\.`));
     assert.ok(
       result.stderr.includes(`  apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}\n`),
@@ -100,7 +105,7 @@ test('not root and no sudo: one message naming the packages and the command, exi
 });
 
 test('root: apt-get installs exactly the missing packages', () => {
-  const result = run({ uid: 0, present: ['redis-server', 'pg_ctlcluster', 'python3'] });
+  const result = run({ uid: 0, present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'python3'] });
   assert.equal(result.status, 0, result.stderr);
   assert.deepEqual(result.calls, [
     'apt-get update -qq',
@@ -124,7 +129,11 @@ test('not root with password-less sudo: through sudo -n', () => {
 });
 
 test('apt-get failing: its output, then the command to run, exit 1', () => {
-  const result = run({ uid: 0, present: ['redis-server', 'pg_ctlcluster', 'java', 'python3'], aptFails: true });
+  const result = run({
+    uid: 0,
+    present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'python3'],
+    aptFails: true,
+  });
   assert.equal(result.status, 1);
   assert.match(result.stderr, /E: no such package/);
   assert.match(
