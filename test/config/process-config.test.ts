@@ -73,9 +73,11 @@ const CASES: { name: string; args: string[]; variables: Record<string, string>; 
       IMGPIPE_CONCURRENCY: 'abc',
       IMGPIPE_SWEEP_INTERVAL_MS: 'soon',
       IMGPIPE_WEBHOOK_MAX_ATTEMPTS: '0',
+      IMGPIPE_DATABASE_DIRECT_URL: 'not-a-url',
     },
     expected: [
       'IMGPIPE_CONCURRENCY must be a whole number (got "abc")',
+      'IMGPIPE_DATABASE_DIRECT_URL must be a URL such as postgres://host:port (got "not-a-url")',
       'IMGPIPE_SWEEP_INTERVAL_MS must be a whole number (got "soon")',
       'IMGPIPE_WEBHOOK_MAX_ATTEMPTS must be at least 1 (got 0)',
     ],
@@ -88,9 +90,11 @@ const CASES: { name: string; args: string[]; variables: Record<string, string>; 
       IMGPIPE_S3_ENDPOINT: 'not-a-url',
       IMGPIPE_LOG_LEVEL: 'loud',
       IMGPIPE_JWT_SECRET: 'too-short',
+      IMGPIPE_DATABASE_READ_URL: 'http://replica:5432/imgpipe',
     },
     expected: [
       'IMGPIPE_API_PORT must be at most 65535 (got 99999)',
+      'IMGPIPE_DATABASE_READ_URL must be a URL starting with postgres:// or postgresql:// (got "http://replica:5432/imgpipe")',
       'IMGPIPE_JWT_SECRET must be at least 32 characters (got 9)',
       'IMGPIPE_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
       'IMGPIPE_S3_ENDPOINT must be a URL such as http://host:port (got "not-a-url")',

@@ -11,6 +11,7 @@ export const cliSettings = {
   schemaRegistryUrl: serviceSettings.schemaRegistryUrl,
   topicPartitions: serviceSettings.topicPartitions,
   databaseUrl: serviceSettings.databaseUrl,
+  databaseDirectUrl: serviceSettings.databaseDirectUrl,
   redisUrl: serviceSettings.redisUrl,
   storage: {
     s3Endpoint: serviceSettings.s3Endpoint,

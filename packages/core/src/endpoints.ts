@@ -1,4 +1,4 @@
-import { bool, type ConfigOf, int, oneOf, optionalStr, str, url } from './config.ts';
+import { bool, type ConfigOf, int, oneOf, optionalStr, optionalUrl, str, url } from './config.ts';
 
 /**
  * Where the services live. One set of variable names serves the native local stack (`imgpipe stack up` listens
@@ -23,6 +23,8 @@ export const kafkaConnectionSettings = {
 /** How to reach Kafka: brokers plus TLS and SASL, as every process that talks to Kafka reads them. */
 export type KafkaConnection = ConfigOf<typeof kafkaConnectionSettings>;
 
+const POSTGRES_PROTOCOLS = ['postgres:', 'postgresql:'] as const;
+
 export const serviceSettings = {
   ...kafkaConnectionSettings,
   schemaRegistryUrl: url('IMGPIPE_SCHEMA_REGISTRY_URL', {
@@ -37,7 +39,25 @@ export const serviceSettings = {
   }),
   s3AccessKey: str('IMGPIPE_S3_ACCESS_KEY', { default: 'imgpipe' }),
   s3SecretKey: str('IMGPIPE_S3_SECRET_KEY', { default: 'imgpipe-secret-key' }),
-  databaseUrl: str('IMGPIPE_DATABASE_URL', { default: 'postgres://imgpipe:imgpipe@127.0.0.1:5432/imgpipe' }),
+  databaseUrl: url('IMGPIPE_DATABASE_URL', {
+    default: 'postgres://imgpipe:imgpipe@127.0.0.1:5432/imgpipe',
+    protocols: POSTGRES_PROTOCOLS,
+    description:
+      'the PostgreSQL primary (in production through PgBouncer in transaction pooling): every write, and the reads ' +
+      'that must see them (one image, dedup, API keys)',
+  }),
+  databaseReadUrl: optionalUrl('IMGPIPE_DATABASE_READ_URL', {
+    protocols: POSTGRES_PROTOCOLS,
+    description:
+      'a streaming replica (or its PgBouncer) serving searches and lists (GET /v1/images); unset: the primary. ' +
+      'Results appear there after the replication lag',
+  }),
+  databaseDirectUrl: optionalUrl('IMGPIPE_DATABASE_DIRECT_URL', {
+    protocols: POSTGRES_PROTOCOLS,
+    description:
+      'the primary itself, not through PgBouncer: migrations (they hold a session-level advisory lock, which ' +
+      'transaction pooling cannot keep); unset: IMGPIPE_DATABASE_URL',
+  }),
   redisUrl: str('IMGPIPE_REDIS_URL', { default: 'redis://127.0.0.1:6379/0' }),
   topicPartitions: int('IMGPIPE_TOPIC_PARTITIONS', { default: 6, min: 1, max: 1000 }),
 } as const;

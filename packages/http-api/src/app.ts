@@ -32,7 +32,10 @@ import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface ApiDeps {
+  /** The primary (PgBouncer in production): writes, and reads that must see them (one image, dedup, API keys). */
   db: Kysely<Database>;
+  /** Searches and lists: a streaming replica's pool (IMGPIPE_DATABASE_READ_URL); absent, `db`. */
+  readDb?: Kysely<Database>;
   /** Commands (cache, rate limits, idempotency keys). */
   redis: Redis;
   /** A second connection for SUBSCRIBE (a subscribed connection cannot run commands). */
@@ -147,6 +150,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
   });
   await app.register(imageRoutes, {
     db: deps.db,
+    readDb: deps.readDb ?? deps.db,
     cache: new ResultsCache(deps.redis),
     hub: new ProgressHub(deps.subscriber),
     blobs: deps.blobs,

@@ -1,6 +1,6 @@
 import { ImgpipeError } from '@imgpipe/core';
 import { EventCodec } from '@imgpipe/contracts';
-import { createDatabase, createRedis, migrate } from '@imgpipe/results';
+import { createDatabase, createRedis, migrateDirect, readDatabase } from '@imgpipe/results';
 import { SsrfGuard } from '@imgpipe/egress';
 import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFor } from '@imgpipe/storage';
@@ -72,8 +72,11 @@ export async function createApi(
   const { logRequests: _logRequests, guard: _guard, ...optionOverrides } = overrides;
   const options: ApiOptions = { ...apiOptionsFrom(config), ...optionOverrides };
   const breakers = new DependencyBreakers(options.breakers);
+  // Migrations over the primary itself (IMGPIPE_DATABASE_DIRECT_URL), everything else through IMGPIPE_DATABASE_URL
+  // (PgBouncer in production); searches and lists from the replica when IMGPIPE_DATABASE_READ_URL is set.
+  await migrateDirect(config, 'imgpipe-api-migrate');
   const db = createDatabase({ url: config.databaseUrl, applicationName: 'imgpipe-api' });
-  await migrate(db);
+  const readDb = readDatabase(config, db, { applicationName: 'imgpipe-api-read' });
   const redis = createRedis(config.redisUrl);
   const subscriber = createRedis(config.redisUrl);
   const blobs = blobStoreFor(config);
@@ -86,6 +89,7 @@ export async function createApi(
   const codec = new EventCodec({ registryUrl: config.schemaRegistryUrl });
   const deps: ApiDeps = {
     db,
+    readDb,
     redis,
     subscriber,
     blobs,
@@ -112,7 +116,12 @@ export async function createApi(
     async close() {
       await app.close();
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
-      await Promise.allSettled([redis.quit(), subscriber.quit(), db.destroy()]);
+      await Promise.allSettled([
+        redis.quit(),
+        subscriber.quit(),
+        db.destroy(),
+        ...(readDb === db ? [] : [readDb.destroy()]),
+      ]);
       blobs.close();
     },
   };

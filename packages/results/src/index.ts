@@ -1,5 +1,6 @@
 export { createDatabase, DEFAULT_POOL_SIZE, type DatabaseOptions } from './database.ts';
 export { toDatabaseError, withDatabaseErrors } from './database-errors.ts';
+export { type DatabaseUrls, migrateDirect, migrationUrl, readDatabase } from './database-urls.ts';
 export { type SweepOptions, type SweptImage, sweepExpired } from './deadline-sweep.ts';
 export { isImageId } from './image-id.ts';
 export { type MigrateOptions, type MigrationOutcome, migrate, migrationStatus } from './migrate.ts';

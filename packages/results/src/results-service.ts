@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { createDatabase } from './database.ts';
 import { sweepExpired } from './deadline-sweep.ts';
-import { migrate } from './migrate.ts';
+import { migrateDirect } from './database-urls.ts';
 import { getImages } from './queries.ts';
 import { ResultsCache } from './results-cache.ts';
 import { ResultsRepository } from './results-repository.ts';
@@ -15,6 +15,7 @@ import type { Database } from './schema.ts';
 /** The results service's own settings (the stage-process settings of @imgpipe/stream come on top). */
 export const resultsServiceSettings = {
   databaseUrl: serviceSettings.databaseUrl,
+  databaseDirectUrl: serviceSettings.databaseDirectUrl,
   redisUrl: serviceSettings.redisUrl,
   sweepIntervalMs: int('IMGPIPE_SWEEP_INTERVAL_MS', { default: 30_000, min: 100, max: 3_600_000 }),
   imageDeadlineMs: int('IMGPIPE_IMAGE_DEADLINE_MS', {
@@ -50,7 +51,11 @@ export class ResultsService {
   readonly #sweepIntervalMs: number;
   #sweepTimer: NodeJS.Timeout | undefined;
 
-  private constructor(db: Kysely<Database>, redis: Redis, config: ResultsServiceConfig) {
+  private constructor(
+    db: Kysely<Database>,
+    redis: Redis,
+    config: Pick<ResultsServiceConfig, 'sweepIntervalMs' | 'imageDeadlineMs'>,
+  ) {
     this.db = db;
     this.#redis = redis;
     this.#cache = new ResultsCache(redis);
@@ -62,10 +67,15 @@ export class ResultsService {
     });
   }
 
-  /** Connects to PostgreSQL (bringing its schema up to date) and Redis. */
-  static async open(config: ResultsServiceConfig): Promise<ResultsService> {
-    const db = createDatabase({ url: config.databaseUrl });
-    await migrate(db);
+  /**
+   * Connects to PostgreSQL (bringing its schema up to date over IMGPIPE_DATABASE_DIRECT_URL, the primary itself) and
+   * Redis. Every read and write of the sink goes to the primary (IMGPIPE_DATABASE_URL, PgBouncer in production).
+   */
+  static async open(
+    config: Omit<ResultsServiceConfig, 'databaseDirectUrl'> & { databaseDirectUrl?: string | undefined },
+  ): Promise<ResultsService> {
+    await migrateDirect(config, 'imgpipe-results-migrate');
+    const db = createDatabase({ url: config.databaseUrl, applicationName: 'imgpipe-results' });
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
     return new ResultsService(db, redis, config);
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createDatabase, migrate } from '@imgpipe/results';
+import { createDatabase, migrateDirect } from '@imgpipe/results';
 import { ApiKeyStore, isRole, ROLES } from '@imgpipe/http-api';
 import { type Command, EXIT } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
@@ -43,10 +43,10 @@ export const command: Command = {
     if (action === 'create' && !isRole(values.role)) return usage(`--role must be one of ${ROLES.join(', ')}`);
     if (action === 'revoke' && !id) return usage('give the key id to revoke');
 
-    const { databaseUrl } = loadCliConfig(['databaseUrl']);
-    const db = createDatabase({ url: databaseUrl, poolSize: 1, applicationName: 'imgpipe-apikey' });
+    const urls = loadCliConfig(['databaseUrl', 'databaseDirectUrl']);
+    await migrateDirect(urls, 'imgpipe-apikey-migrate');
+    const db = createDatabase({ url: urls.databaseUrl, poolSize: 1, applicationName: 'imgpipe-apikey' });
     try {
-      await migrate(db);
       const keys = new ApiKeyStore(db);
       if (action === 'create') {
         const created = await keys.create({

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createDatabase, migrate, migrationStatus } from '@imgpipe/results';
+import { createDatabase, migrate, migrationStatus, migrationUrl } from '@imgpipe/results';
 import { type Command, EXIT } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
 
@@ -24,8 +24,9 @@ export const command: Command = {
       console.log(HELP);
       return EXIT.ok;
     }
-    const config = loadCliConfig(['databaseUrl']);
-    const db = createDatabase({ url: config.databaseUrl, poolSize: 1, applicationName: 'imgpipe-migrate' });
+    // The primary itself, not PgBouncer: the migration lock is a session-level advisory lock.
+    const config = loadCliConfig(['databaseUrl', 'databaseDirectUrl']);
+    const db = createDatabase({ url: migrationUrl(config), poolSize: 1, applicationName: 'imgpipe-migrate' });
     try {
       if (values.status) {
         const migrations = await migrationStatus(db);

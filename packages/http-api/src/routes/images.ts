@@ -22,7 +22,10 @@ import { checkCursor } from '../search-cursor.ts';
 import { nameSchema, textSchema } from '../text-rules.ts';
 
 export interface ImageRoutesOptions {
+  /** The primary: one image (read-your-writes right after an upload), its original's location. */
   db: Kysely<Database>;
+  /** Search: a streaming replica when one is configured (it may lag the primary), else the primary. */
+  readDb: Kysely<Database>;
   cache: ResultsCache;
   hub: ProgressHub;
   blobs: { readonly bucket: string; get(ref: { bucket: string; key: string; sha256?: string }): Promise<Buffer> };
@@ -172,7 +175,7 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
       };
       const cursor = query.cursor ? checkCursor(query.cursor) : undefined;
       return deps.breakers.database(() =>
-        searchImages(deps.db, {
+        searchImages(deps.readDb, {
           tenantId: principalOf(request).tenantId,
           ...(query.label !== undefined ? { label: query.label } : {}),
           ...(query.text !== undefined ? { text: query.text } : {}),
