@@ -184,12 +184,16 @@ export function reachable(graph: ModuleGraph, entry: string): Map<string, string
 
 // --- the rules; each returns its violations as readable lines (empty: the rule holds) ---
 
-/** (a) The API process loads neither onnxruntime-node nor the stage runtime (stages, or stream beyond its Kafka client). */
+/**
+ * (a) The API process loads neither onnxruntime-node nor the stage runtime (stages, or stream beyond its Kafka client
+ * and the stage control topic's client).
+ */
+const API_STREAM_MODULES = new Set(['packages/stream/src/kafka-client.ts', 'packages/stream/src/stage-control.ts']);
 export function apiRuntimeViolations(graph: ModuleGraph, entry = 'apps/ingest-api/src/main.ts'): string[] {
   const forbidden = (module: string): boolean =>
     module === 'npm:onnxruntime-node' ||
     module.startsWith('packages/stages/') ||
-    (module.startsWith('packages/stream/src/') && module !== 'packages/stream/src/kafka-client.ts');
+    (module.startsWith('packages/stream/src/') && !API_STREAM_MODULES.has(module));
   return [...reachable(graph, entry)]
     .filter(([module]) => forbidden(module))
     .map(([module, chain]) => `${module} is loaded by the API: ${chain.join(' -> ')}`);

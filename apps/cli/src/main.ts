@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "Upload images and produce ImageUploaded events, as another system's producer would",
     load: () => import('./commands/produce.ts'),
   },
+  reprocess: {
+    summary: 'Re-run a stage on all images, or on those missing its result or analysed by another model version',
+    load: () => import('./commands/reprocess.ts'),
+  },
   results: { summary: "Show an image's results", load: () => import('./commands/results.ts') },
   run: {
     summary: 'Run one service: worker --stage <name>, results, ingest-api',
@@ -35,6 +39,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   stack: {
     summary: 'Start, stop or inspect the local stack (Kafka, schema registry, S3, PostgreSQL, Redis)',
     load: () => import('./commands/stack.ts'),
+  },
+  stage: {
+    summary: "Pause or resume a stage in every replica, or show each stage's state, lag and model",
+    load: () => import('./commands/stage.ts'),
   },
   status: { summary: "Show an image's status", load: () => import('./commands/status.ts') },
   token: {

@@ -1,4 +1,4 @@
-import { ANALYSES, type StageName, STAGES } from '@imgpipe/contracts';
+import { ANALYSES, type ModelIdentity, type StageName, STAGES } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import {
   aggregateStage,
@@ -23,11 +23,14 @@ export async function runWorker(stageName: string): Promise<number> {
   }
   const config = loadWorkerConfig();
   const closers: (() => Promise<unknown>)[] = [];
+  // The model the stage's warm-up ran: announced on the control topic (`imgpipe reprocess --missing` compares).
+  const models: { current?: ModelIdentity } = {};
   return runStageProcessUntilSignalled(
     startStageProcess({
       service: stageName,
       config: config.process,
-      createStage: () => createStage(stageName, config.stages, closers),
+      createStage: () => createStage(stageName, config.stages, closers, models),
+      model: () => models.current,
       onStop: async () => {
         await Promise.allSettled(closers.map((close) => close()));
       },
@@ -40,6 +43,7 @@ async function createStage(
   stageName: StageName,
   config: WorkerConfig['stages'],
   closers: (() => Promise<unknown>)[],
+  models: { current?: ModelIdentity },
 ): Promise<Stage> {
   if (stageName === 'aggregate') {
     const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
@@ -50,7 +54,7 @@ async function createStage(
   closers.push(async () => blobs.close());
   const vision = await createVisionEngine({ config: config.vision });
   closers.push(() => vision.close());
-  await vision.warmUp([stageName]);
+  models.current = (await vision.warmUp([stageName]))[stageName as (typeof ANALYSES)[number]];
   if (stageName === 'preprocess') return preprocessStage({ blobs, vision });
   if ((ANALYSES as readonly string[]).includes(stageName)) {
     return analysisStage(stageName as (typeof ANALYSES)[number], { blobs, vision });

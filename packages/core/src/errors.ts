@@ -58,6 +58,7 @@ export const ERROR_CATALOGUE = {
   STAGE_DEPENDENCY_FAILED: def('A stage this one needs failed', 424),
   STAGE_TRANSIENT: def('A transient failure; the work will be retried', 503, true),
   STAGE_INTERNAL: def('An unexpected error inside a stage', 500),
+  STAGE_MODEL_UNKNOWN: def('No worker of the stage has announced the model it runs (start one first)', 409),
   EVENT_TENANT_MISMATCH: def('An event names an image that belongs to another tenant', 409),
 
   // Services.

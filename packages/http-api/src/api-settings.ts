@@ -3,6 +3,7 @@ import {
   type ConfigEnv,
   type ConfigOf,
   int,
+  list,
   loadConfig,
   oneOf,
   optionalStr,
@@ -108,6 +109,11 @@ export const apiSettings = {
   trustProxy: bool('IMGPIPE_API_TRUST_PROXY', {
     default: false,
     description: 'take the client IP from X-Forwarded-For (behind a load balancer)',
+  }),
+  operatorTenants: list('IMGPIPE_API_OPERATOR_TENANTS', {
+    default: [],
+    description:
+      'tenants whose admins operate the whole pipeline: pause and resume stages, reprocess any tenant (empty: nobody)',
   }),
   imageDeadlineMs: int('IMGPIPE_IMAGE_DEADLINE_MS', { default: 15 * 60_000, min: 1_000 }),
   egressAllow: egressSettings.allow,

@@ -25,9 +25,11 @@ import { sendProblem, toProblem } from './problem-details.ts';
 import { ProgressHub } from './progress-hub.ts';
 import type { BucketPolicy } from './rate-limiter.ts';
 import type { Check } from './readiness.ts';
+import type { StageControlService } from './stage-control-service.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { imageRoutes } from './routes/images.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { stageRoutes } from './routes/stages.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -51,6 +53,8 @@ export interface ApiDeps {
   readiness: Record<string, Check>;
   /** The circuit breakers on the request path; built from `ApiOptions.breakers` when absent. */
   breakers?: DependencyBreakers;
+  /** Pipeline operations (pause, resume, reprocess); their routes exist only when given. */
+  stageControl?: StageControlService;
   logger?: Logger;
 }
 
@@ -70,6 +74,8 @@ export interface ApiOptions {
   rateLimitOnRedisDown: 'open' | 'closed';
   breakers?: BreakerSettings;
   trustProxy?: boolean;
+  /** Tenants whose admins may pause, resume and reprocess stages for everyone. */
+  operatorTenants?: readonly string[];
   sseHeartbeatMs?: number;
 }
 
@@ -164,5 +170,8 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     breakers,
   });
   await app.register(opsRoutes, { checks: deps.readiness, breakers });
+  if (deps.stageControl) {
+    await app.register(stageRoutes, { control: deps.stageControl, operatorTenants: options.operatorTenants ?? [] });
+  }
   return app;
 }

@@ -9,6 +9,7 @@ import type { Logger } from '@imgpipe/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { type ApiConfig, DEV_JWT_SECRET } from './api-settings.ts';
 import { type ApiDeps, type ApiOptions, buildApp } from './app.ts';
+import { kafkaStageControl } from './stage-control-service.ts';
 import { DependencyBreakers } from './dependency-breakers.ts';
 
 export interface RunningApi {
@@ -57,6 +58,7 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
       storageTimeoutMs: config.storageTimeoutMs,
     },
     trustProxy: config.trustProxy,
+    operatorTenants: config.operatorTenants,
   };
 }
 
@@ -107,6 +109,7 @@ export async function createApi(
       redis: () => redis.ping(),
     },
     breakers,
+    stageControl: kafkaStageControl({ kafka, producer, codec, db }),
     ...(overrides.logRequests === false ? {} : { logger }),
   };
   const app = await buildApp(deps, options);

@@ -1,1 +1,2 @@
 export { type BlobWriter, ImagePublisher, type PublishRequest } from './image-publisher.ts';
+export { REPROCESS_HEADER, requeueUploads } from './requeue.ts';

@@ -20,6 +20,14 @@ export {
   searchImages,
 } from './queries.ts';
 export {
+  isReprocessStage,
+  REPROCESSABLE_STAGES,
+  type ReprocessCandidate,
+  type ReprocessQuery,
+  type ReprocessStage,
+  reprocessCandidates,
+} from './reprocess.ts';
+export {
   createRedis,
   DEFAULT_CACHE_TTL_SECONDS,
   imageKey,

@@ -7,6 +7,7 @@ import {
   type Vision,
   type VisionConfig,
 } from '@imgpipe/vision';
+import type { AnalysisName, ModelIdentity } from '@imgpipe/contracts';
 import type { OriginalSize, VisionEngine } from './vision-engine.ts';
 
 export interface CreateVisionEngineOptions {
@@ -84,15 +85,23 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
         await encodeNormalizedImage({ ...grey, data: new Uint8Array(side * side * 3).fill(128) }),
       );
       const size = { width: side, height: side };
+      const models: Partial<Record<AnalysisName, ModelIdentity>> = {};
       const runs = {
         preprocess: () => engine.preprocess(png),
-        detect: () => engine.detectObjects(png, size),
-        faces: () => engine.detectFaces(png, size),
-        ocr: () => engine.recognizeText(png, size),
+        detect: async () => {
+          models.detect = (await engine.detectObjects(png, size)).model;
+        },
+        faces: async () => {
+          models.faces = (await engine.detectFaces(png, size)).model;
+        },
+        ocr: async () => {
+          models.ocr = (await engine.recognizeText(png, size)).model;
+        },
       };
       await Promise.all(
         Array.from({ length: vision.executor.concurrency }, () => Promise.all(stages.map((stage) => runs[stage]()))),
       );
+      return models;
     },
     close: () => vision.close(),
   };

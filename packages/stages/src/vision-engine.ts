@@ -51,7 +51,8 @@ export interface VisionEngine {
   /**
    * Runs each named stage once per worker thread on a tiny image, so models load (and are verified) before the
    * first real message: a missing or corrupt model stops the process at start-up instead of failing every image.
+   * Resolves to the identity of the model each analysis ran (what its results will carry).
    */
-  warmUp(stages: readonly ('preprocess' | AnalysisName)[]): Promise<void>;
+  warmUp(stages: readonly ('preprocess' | AnalysisName)[]): Promise<Partial<Record<AnalysisName, ModelIdentity>>>;
   close(): Promise<void>;
 }

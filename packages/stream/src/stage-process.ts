@@ -3,6 +3,8 @@ import { EventCodec } from '@imgpipe/contracts';
 import { createLogger, type Logger, startOpsServer, startTracing, telemetrySettings } from '@imgpipe/telemetry';
 import { createKafka } from './kafka-client.ts';
 import type { Stage } from './stage.ts';
+import type { ModelIdentityRecord } from './stage-control.ts';
+import { stageOperationsSettings, startStageOperations } from './stage-operations.ts';
 import { DEFAULT_BATCH_MAX_MESSAGES, StageRunner } from './stage-runner.ts';
 
 export const stageProcessSettings = {
@@ -21,6 +23,7 @@ export const stageProcessSettings = {
     max: 10_000,
     description: 'most messages a batching stage (results, aggregate) applies at once; 0 = one at a time',
   }),
+  ...stageOperationsSettings,
   ...telemetrySettings,
 };
 
@@ -43,6 +46,8 @@ export async function startStageProcess(options: {
   config: StageProcessConfig;
   createStage: (logger: Logger) => Promise<Stage>;
   onStop?: () => Promise<void>;
+  /** The model the stage runs, once createStage has loaded it: announced on the control topic for reprocessing. */
+  model?: () => ModelIdentityRecord | undefined;
 }): Promise<StageProcess> {
   const { config } = options;
   const tracing = startTracing({ serviceName: `imgpipe-${options.service}`, config });
@@ -59,7 +64,22 @@ export async function startStageProcess(options: {
     retry: { maxAttempts: config.maxAttempts, initialDelayMs: config.retryInitialDelayMs, maxDelayMs: 30_000 },
     batchMaxMessages: config.batchMaxMessages,
   });
-  const ops = await startOpsServer({ port: config.httpPort, health: () => runner.health.report() });
+  const operations = await startStageOperations({
+    kafka: createKafka({ connection: config, clientId: `imgpipe-${options.service}-control`, logger }),
+    stage,
+    runner,
+    logger,
+    config,
+    model: options.model?.(),
+  });
+  const ops = await startOpsServer({
+    port: config.httpPort,
+    // Paused or stalled is not unready: restarting or unrouting the process would not help.
+    health: () => {
+      const report = runner.health.report();
+      return { ...report, details: { ...report.details, ...operations.report() } };
+    },
+  });
   await runner.start();
   logger.info(
     { stage: stage.name, groupId: stage.groupId, inputs: stage.inputs, httpPort: ops.port, batching: runner.batching },
@@ -71,6 +91,7 @@ export async function startStageProcess(options: {
     stopping ??= (async () => {
       logger.info({ inFlight: runner.inFlight }, 'stopping: finishing in-flight work');
       const { timedOut } = await runner.stop(config.shutdownDeadlineMs);
+      await operations.stop();
       if (timedOut)
         logger.warn({ deadlineMs: config.shutdownDeadlineMs }, 'shutdown deadline passed with work in flight');
       await options.onStop?.();

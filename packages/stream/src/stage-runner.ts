@@ -85,6 +85,7 @@ export class StageRunner {
   readonly #admin: Admin;
   readonly #abort = new AbortController();
   #inFlight = 0;
+  #paused = false;
 
   constructor(options: StageRunnerOptions) {
     this.#options = {
@@ -107,6 +108,38 @@ export class StageRunner {
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.#admin = kafka.admin();
     this.health.watch(this.#consumer);
+    // kafkajs forgets paused topics when it restarts its consumer group after a crash: pause again on each join.
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => {
+      if (this.#paused) this.#pauseTopics();
+    });
+  }
+
+  /** True while the stage is paused (stage control): nothing is fetched, lag grows, nothing is lost. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Stops fetching the stage's inputs; work in hand finishes and is committed. Before start, starts paused. */
+  pause(): void {
+    this.#paused = true;
+    this.#pauseTopics();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    try {
+      this.#consumer.resume(this.#options.stage.inputs.map((topic) => ({ topic })));
+    } catch {
+      // not running yet: start() will not pause
+    }
+  }
+
+  #pauseTopics(): void {
+    try {
+      this.#consumer.pause(this.#options.stage.inputs.map((topic) => ({ topic })));
+    } catch {
+      // not running yet: start() pauses before the first fetch
+    }
   }
 
   get groupId(): string {
@@ -128,13 +161,16 @@ export class StageRunner {
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: [...stage.inputs], fromBeginning });
     registerLagGauge(stage.name, () => this.#measureLag());
-    await this.#consumer.run({
+    const running = this.#consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: concurrency,
       ...(this.batching
         ? { eachBatchAutoResolve: false, eachBatch: (payload) => this.#processBatch(payload) }
         : { eachMessage: (payload) => this.#process(payload) }),
     });
+    // run() creates its consumer group synchronously, before it joins and fetches: a paused stage starts paused.
+    if (this.#paused) this.#pauseTopics();
+    await running;
   }
 
   /**
@@ -238,7 +274,7 @@ export class StageRunner {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const size = this.#options.batchMaxMessages;
     for (let start = 0; start < batch.messages.length; start += size) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale() || this.#paused) return;
       const messages = batch.messages.slice(start, start + size);
       await this.#processChunk(batch.topic, batch.partition, messages, heartbeat);
       resolveOffset(messages.at(-1)!.offset);

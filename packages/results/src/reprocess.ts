@@ -1,0 +1,136 @@
+import { ANALYSES, type AnalysisName, type ImageUploaded, type ModelIdentity } from '@imgpipe/contracts';
+import { ImgpipeError } from '@imgpipe/core';
+import { type Kysely, sql } from 'kysely';
+import { withDatabaseErrors } from './database-errors.ts';
+import type { Database } from './schema.ts';
+
+/** The stages a reprocess can re-run: preprocess (and everything after it) or one analysis. */
+export const REPROCESSABLE_STAGES = ['preprocess', ...ANALYSES] as const;
+export type ReprocessStage = (typeof REPROCESSABLE_STAGES)[number];
+
+export function isReprocessStage(value: unknown): value is ReprocessStage {
+  return typeof value === 'string' && (REPROCESSABLE_STAGES as readonly string[]).includes(value);
+}
+
+export interface ReprocessQuery {
+  stage: ReprocessStage;
+  /** all: every image that asked for the stage; missing: those without a completed result from `model`. */
+  mode: 'all' | 'missing';
+  /** For `missing` on an analysis: the model its workers run now; a result from any other model is missing. */
+  model?: ModelIdentity;
+  tenantId?: string;
+  /** Only images uploaded at or after this time. */
+  since?: Date;
+}
+
+export interface ReprocessCandidate {
+  imageId: string;
+  tenantId: string;
+  event: ImageUploaded;
+}
+
+const PAGE = 500;
+
+/**
+ * The images a reprocess re-queues, page by page in upload order, each as the ImageUploaded that re-runs the stage
+ * (photo libraries' "All" and "Missing" jobs). An analysis is re-run by re-publishing the image's upload with that
+ * analysis alone, so preprocess prepares it again (the same derivatives, at the same keys), the other analyses skip
+ * it and the results sink replaces that stage's row and output rows (upserts keyed by image and ordinal: no
+ * duplicates). Images still pending (in flight) are left to finish, images that did not ask for the stage are not
+ * given it, and images whose original is not in storage (an inline image preprocess never stored) cannot be re-run.
+ */
+export async function* reprocessCandidates(
+  db: Kysely<Database>,
+  query: ReprocessQuery,
+): AsyncGenerator<ReprocessCandidate[]> {
+  if (query.mode === 'missing' && query.stage !== 'preprocess' && !query.model) {
+    throw new ImgpipeError('CONFIG_INVALID', `reprocess --missing for ${query.stage} needs the model it runs now`);
+  }
+  let after: { createdAt: Date; id: string } | undefined;
+  for (;;) {
+    const rows = await withDatabaseErrors(() => {
+      let select = db
+        .selectFrom('images as i')
+        .innerJoin('image_stages as s', (join) => join.onRef('s.image_id', '=', 'i.id').on('s.stage', '=', query.stage))
+        .select([
+          'i.id',
+          'i.tenant_id',
+          'i.source_name',
+          'i.content_type',
+          'i.byte_size',
+          'i.sha256',
+          'i.blob_bucket',
+          'i.blob_key',
+          'i.requested_analyses',
+          'i.created_at',
+        ])
+        .where('s.status', '<>', 'skipped')
+        .where('i.status', '<>', 'pending')
+        .where('i.blob_key', 'is not', null)
+        .where('i.sha256', 'is not', null)
+        .where('i.byte_size', 'is not', null);
+      if (query.tenantId !== undefined) select = select.where('i.tenant_id', '=', query.tenantId);
+      if (query.since) select = select.where('i.created_at', '>=', query.since);
+      if (query.mode === 'missing') {
+        const model = query.model;
+        select = select.where((eb) =>
+          model && query.stage !== 'preprocess'
+            ? eb.or([
+                eb('s.status', '<>', 'completed'),
+                sql<boolean>`s.model_name is distinct from ${model.name}`,
+                sql<boolean>`s.model_version is distinct from ${model.version}`,
+                sql<boolean>`s.model_sha256 is distinct from ${model.sha256}`,
+              ])
+            : eb('s.status', '<>', 'completed'),
+        );
+      }
+      if (after) {
+        const { createdAt, id } = after;
+        select = select.where(sql<boolean>`(i.created_at, i.id) > (${createdAt}, ${id}::uuid)`);
+      }
+      return select.orderBy('i.created_at').orderBy('i.id').limit(PAGE).execute();
+    });
+    if (rows.length === 0) return;
+    yield rows.map((row) => ({
+      imageId: row.id,
+      tenantId: row.tenant_id,
+      event: reprocessEvent(query.stage, row),
+    }));
+    const last = rows.at(-1)!;
+    after = { createdAt: last.created_at, id: last.id };
+    if (rows.length < PAGE) return;
+  }
+}
+
+function reprocessEvent(
+  stage: ReprocessStage,
+  row: {
+    id: string;
+    tenant_id: string;
+    source_name: string | null;
+    content_type: string | null;
+    byte_size: string | null;
+    sha256: string | null;
+    blob_bucket: string | null;
+    blob_key: string | null;
+    requested_analyses: string[];
+  },
+): ImageUploaded {
+  const contentType = row.content_type ?? 'application/octet-stream';
+  const size = Number(row.byte_size);
+  const sha256 = row.sha256!;
+  const requested = ANALYSES.filter((analysis) => row.requested_analyses.includes(analysis));
+  const analyses: AnalysisName[] = stage === 'preprocess' ? requested : [stage];
+  return {
+    imageId: row.id,
+    tenantId: row.tenant_id,
+    occurredAt: Date.now(),
+    sha256,
+    size,
+    contentType,
+    blob: { bucket: row.blob_bucket!, key: row.blob_key!, sha256, size, contentType },
+    analyses,
+    attributes: {},
+    ...(row.source_name ? { source: row.source_name } : {}),
+  };
+}
