@@ -1,6 +1,7 @@
-import { ResultsService } from '@imgpipe/results';
+import { createRedis, ResultsService } from '@imgpipe/results';
 import { runStageProcessUntilSignalled, startStageProcess } from '@imgpipe/stream';
 import type { Logger } from '@imgpipe/telemetry';
+import { sql } from 'kysely';
 import { webhookDispatcherFrom } from '@imgpipe/webhooks';
 import { loadResultsConfig } from './config.ts';
 
@@ -20,13 +21,21 @@ export async function runResults(): Promise<number> {
   });
   results.onChange((change) => webhooks.onChange(change));
 
+  // Readiness probes PostgreSQL and Redis; Redis on a connection of its own that fails fast (the service's own
+  // connection queues commands while it reconnects).
+  const probeRedis = createRedis(config.results.redisUrl);
   const running = startStageProcess({
     service: 'results',
     config: config.process,
+    checks: {
+      postgres: () => sql`select 1`.execute(results.db),
+      redis: () => probeRedis.ping(),
+    },
     createStage: async () => webhooks.observe(results.stage),
     onStop: async () => {
       await webhooks.stop();
       await results.close();
+      probeRedis.disconnect();
     },
   });
   const stageProcess = await running;

@@ -8,7 +8,8 @@ import {
   RedisAggregateStore,
 } from '@imgpipe/stages';
 import { blobStoreFor } from '@imgpipe/storage';
-import { runStageProcessUntilSignalled, type Stage, startStageProcess } from '@imgpipe/stream';
+import { type DependencyCheck, runStageProcessUntilSignalled, type Stage, startStageProcess } from '@imgpipe/stream';
+import type { Logger } from '@imgpipe/telemetry';
 import { Redis } from 'ioredis';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 
@@ -25,11 +26,13 @@ export async function runWorker(stageName: string): Promise<number> {
   const closers: (() => Promise<unknown>)[] = [];
   // The model the stage's warm-up ran: announced on the control topic (`imgpipe reprocess --missing` compares).
   const models: { current?: ModelIdentity } = {};
+  const checks: Record<string, DependencyCheck> = {};
   return runStageProcessUntilSignalled(
     startStageProcess({
       service: stageName,
       config: config.process,
-      createStage: () => createStage(stageName, config.stages, closers, models),
+      checks,
+      createStage: (logger) => createStage(stageName, config.stages, { closers, checks, logger, models }),
       model: () => models.current,
       onStop: async () => {
         await Promise.allSettled(closers.map((close) => close()));
@@ -38,20 +41,42 @@ export async function runWorker(stageName: string): Promise<number> {
   );
 }
 
-/** The stage's handler over its clients (vision engine and S3, or Redis for aggregate); `closers` release them. */
+/**
+ * The stage's handler over its clients (vision engine and S3, or Redis for aggregate); `closers` release them and
+ * `checks` probe them for readiness.
+ */
 async function createStage(
   stageName: StageName,
   config: WorkerConfig['stages'],
-  closers: (() => Promise<unknown>)[],
-  models: { current?: ModelIdentity },
+  {
+    closers,
+    checks,
+    logger,
+    models,
+  }: {
+    closers: (() => Promise<unknown>)[];
+    checks: Record<string, DependencyCheck>;
+    logger: Logger;
+    models: { current?: ModelIdentity };
+  },
 ): Promise<Stage> {
   if (stageName === 'aggregate') {
-    const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    // A command fails fast while Redis is away (the stage runner classes that CACHE_UNAVAILABLE and retries the
+    // message with backoff until the image's deadline); the client reconnects by itself, forever.
+    const redis = new Redis(config.redisUrl, {
+      lazyConnect: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5_000,
+      retryStrategy: (times) => Math.min(times * 200, 2_000),
+    });
+    watchRedis(redis, logger);
     closers.push(() => redis.quit());
+    checks['redis'] = () => redis.ping();
     return aggregateStage({ store: new RedisAggregateStore(redis) });
   }
   const blobs = blobStoreFor(config.storage);
   closers.push(async () => blobs.close());
+  checks['s3'] = () => blobs.ping();
   const vision = await createVisionEngine({ config: config.vision });
   closers.push(() => vision.close());
   models.current = (await vision.warmUp([stageName]))[stageName as (typeof ANALYSES)[number]];
@@ -60,4 +85,22 @@ async function createStage(
     return analysisStage(stageName as (typeof ANALYSES)[number], { blobs, vision });
   }
   throw new ImgpipeError('CONFIG_INVALID', `stage '${stageName}' has no worker`);
+}
+
+/**
+ * Without an 'error' listener ioredis prints every failed reconnection; with one that throws nothing the process
+ * rides the outage out. Logged once when the connection is lost and once when it is back.
+ */
+function watchRedis(redis: Redis, logger: Logger): void {
+  let lost = false;
+  redis.on('error', (error: Error) => {
+    if (lost) return;
+    lost = true;
+    logger.warn({ err: error.message }, 'Redis unavailable; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    logger.info('Redis connection is back');
+  });
 }

@@ -1,5 +1,6 @@
 export * from './consumer-health.ts';
 export * from './dead-letter.ts';
+export * from './dependency-checks.ts';
 export * from './kafka-client.ts';
 export * from './message-codec.ts';
 export * from './metrics.ts';

@@ -1,6 +1,7 @@
 import { type ConfigOf, int, kafkaConnectionSettings, serviceSettings } from '@imgpipe/core';
 import { EventCodec } from '@imgpipe/contracts';
 import { createLogger, type Logger, startOpsServer, startTracing, telemetrySettings } from '@imgpipe/telemetry';
+import { type DependencyCheck, runDependencyChecks, schemaRegistryCheck } from './dependency-checks.ts';
 import { createKafka } from './kafka-client.ts';
 import type { Stage } from './stage.ts';
 import type { ModelIdentityRecord } from './stage-control.ts';
@@ -17,6 +18,11 @@ export const stageProcessSettings = {
   shutdownDeadlineMs: int('IMGPIPE_SHUTDOWN_DEADLINE_MS', { default: 25_000, min: 1_000, max: 600_000 }),
   maxAttempts: int('IMGPIPE_MAX_ATTEMPTS', { default: 5, min: 1, max: 100 }),
   retryInitialDelayMs: int('IMGPIPE_RETRY_INITIAL_DELAY_MS', { default: 500, min: 1, max: 60_000 }),
+  imageDeadlineMs: int('IMGPIPE_IMAGE_DEADLINE_MS', {
+    default: 15 * 60_000,
+    min: 1_000,
+    description: 'how long after a message was produced work that fails on an unavailable dependency is retried',
+  }),
   batchMaxMessages: int('IMGPIPE_BATCH_MAX_MESSAGES', {
     default: DEFAULT_BATCH_MAX_MESSAGES,
     min: 0,
@@ -48,6 +54,11 @@ export async function startStageProcess(options: {
   onStop?: () => Promise<void>;
   /** The model the stage runs, once createStage has loaded it: announced on the control topic for reprocessing. */
   model?: () => ModelIdentityRecord | undefined;
+  /**
+   * Readiness checks of the stage's own dependencies (S3, Redis, PostgreSQL) by name, read at each probe (createStage
+   * may fill it in); the schema registry's is added, and Kafka's is the consumer's own state.
+   */
+  checks?: Record<string, DependencyCheck>;
 }): Promise<StageProcess> {
   const { config } = options;
   const tracing = startTracing({ serviceName: `imgpipe-${options.service}`, config });
@@ -61,7 +72,12 @@ export async function startStageProcess(options: {
     concurrency: config.concurrency,
     sessionTimeoutMs: config.sessionTimeoutMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
-    retry: { maxAttempts: config.maxAttempts, initialDelayMs: config.retryInitialDelayMs, maxDelayMs: 30_000 },
+    retry: {
+      maxAttempts: config.maxAttempts,
+      initialDelayMs: config.retryInitialDelayMs,
+      maxDelayMs: 30_000,
+      unavailableRetryMs: config.imageDeadlineMs,
+    },
     batchMaxMessages: config.batchMaxMessages,
   });
   const operations = await startStageOperations({
@@ -72,12 +88,20 @@ export async function startStageProcess(options: {
     config,
     model: options.model?.(),
   });
+  const registryCheck = schemaRegistryCheck(config.schemaRegistryUrl);
   const ops = await startOpsServer({
     port: config.httpPort,
-    // Paused or stalled is not unready: restarting or unrouting the process would not help.
-    health: () => {
-      const report = runner.health.report();
-      return { ...report, details: { ...report.details, ...operations.report() } };
+    // Live unless the consumer crashed for good; ready while it is in its group and every dependency answers.
+    health: async (probe) => {
+      const consumer = runner.health.report();
+      if (probe === 'live') return consumer;
+      const dependencies = await runDependencyChecks({ 'schema-registry': registryCheck, ...options.checks });
+      return {
+        live: consumer.live,
+        ready: consumer.ready && dependencies.ok,
+        // Paused or stalled is not unready: restarting or unrouting the process would not help.
+        details: { ...consumer.details, checks: dependencies.checks, ...operations.report() },
+      };
     },
   });
   await runner.start();

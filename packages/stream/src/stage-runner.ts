@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { ImgpipeError, toImgpipeError } from '@imgpipe/core';
+import { ImgpipeError } from '@imgpipe/core';
 import {
   extractTraceContext,
   injectTraceContext,
@@ -24,7 +24,7 @@ import { ConsumerHealth } from './consumer-health.ts';
 import { deadLetterHeaders, toDeadLetter } from './dead-letter.ts';
 import type { DecodedMessage, MessageCodec } from './message-codec.ts';
 import { registerLagGauge, stageMetrics } from './metrics.ts';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
+import { classifyFailure, DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelay, shouldRetry } from './retry-policy.ts';
 import type { BatchContext, BatchItem, BatchResult, OutputEvent, Stage, StageContext } from './stage.ts';
 
 export interface StageRunnerOptions {
@@ -108,6 +108,11 @@ export class StageRunner {
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     this.#admin = kafka.admin();
     this.health.watch(this.#consumer);
+    // kafkajs restarts its consumer after retriable crashes only; after another (a restarted broker no longer knows
+    // this member, ...) it stays stopped for good. Start it again, with backoff, unless the runner is stopping.
+    this.#consumer.on(this.#consumer.events.CRASH, (event) => {
+      if (!event.payload.restart && !this.#abort.signal.aborted) void this.#restartConsumer(event.payload.error);
+    });
     // kafkajs forgets paused topics when it restarts its consumer group after a crash: pause again on each join.
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => {
       if (this.#paused) this.#pauseTopics();
@@ -156,11 +161,16 @@ export class StageRunner {
   }
 
   async start(): Promise<void> {
-    const { stage, concurrency, fromBeginning } = this.#options;
+    const { stage, fromBeginning } = this.#options;
     await Promise.all([this.#producer.connect(), this.#admin.connect()]);
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: [...stage.inputs], fromBeginning });
     registerLagGauge(stage.name, () => this.#measureLag());
+    await this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const { concurrency } = this.#options;
     const running = this.#consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: concurrency,
@@ -171,6 +181,30 @@ export class StageRunner {
     // run() creates its consumer group synchronously, before it joins and fetches: a paused stage starts paused.
     if (this.#paused) this.#pauseTopics();
     await running;
+  }
+
+  /** After a crash kafkajs will not restart from: connect, subscribe and run again until it works or we stop. */
+  async #restartConsumer(crash: Error): Promise<void> {
+    const { stage, fromBeginning, logger } = this.#options;
+    let error = crash;
+    for (let attempt = 1; !this.#abort.signal.aborted; attempt += 1) {
+      const wait = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
+      logger.warn(
+        { err: error.message, attempt, retryInMs: wait },
+        'consumer stopped after a crash; starting it again',
+      );
+      await delay(wait, undefined, { signal: this.#abort.signal }).catch(() => {});
+      if (this.#abort.signal.aborted) return;
+      try {
+        await this.#consumer.connect();
+        await this.#consumer.subscribe({ topics: [...stage.inputs], fromBeginning });
+        await this.#run();
+        return;
+      } catch (thrown) {
+        error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        await this.#consumer.disconnect().catch(() => {});
+      }
+    }
   }
 
   /**
@@ -245,11 +279,10 @@ export class StageRunner {
         stageMetrics.processed.inc({ stage: stage.name, outcome: 'ok' });
         return;
       } catch (thrown) {
-        const error = toImgpipeError(thrown);
+        const error = classifyFailure(thrown);
         stageMetrics.failed.inc({ stage: stage.name, code: error.code });
-        const outOfAttempts = attempt >= retry.maxAttempts;
-        if (error.retriable && !outOfAttempts && !this.#abort.signal.aborted) {
-          const wait = backoffDelay(retry, attempt);
+        if (shouldRetry(retry, error, attempt, [message.timestamp]) && !this.#abort.signal.aborted) {
+          const wait = retryDelay(retry, attempt, error);
           logger.warn(
             { code: error.code, attempt, retryInMs: wait, err: error.message },
             'transient failure, retrying',
@@ -354,12 +387,13 @@ export class StageRunner {
         run.done = hi;
         return;
       } catch (thrown) {
-        const error = toImgpipeError(thrown);
+        const error = classifyFailure(thrown);
         stageMetrics.failed.inc({ stage: stage.name, code: error.code });
         if (error.retriable && this.#abort.signal.aborted) throw error; // stopping: leave the rest for redelivery
         const size = hi - lo;
-        if (error.retriable && left > 0) {
-          const wait = backoffDelay(retry, retry.maxAttempts - left);
+        const producedAt = run.entries.slice(lo, hi).map((entry) => entry.message.timestamp);
+        if (shouldRetry(retry, error, retry.maxAttempts - left, producedAt)) {
+          const wait = retryDelay(retry, retry.maxAttempts - left, error);
           run.logger.warn(
             { code: error.code, attempt: delivery, messages: size, retryInMs: wait, err: error.message },
             'transient batch failure, retrying',
@@ -401,7 +435,7 @@ export class StageRunner {
         try {
           entry.decoded = await this.#decode(entry.message.value);
         } catch (thrown) {
-          const error = toImgpipeError(thrown);
+          const error = classifyFailure(thrown);
           if (error.retriable) throw error;
           entry.decodeError = error;
         }

@@ -21,7 +21,8 @@ let defaultMetricsStarted = false;
 export async function startOpsServer(options: {
   port: number;
   host?: string;
-  health: () => HealthReport;
+  /** Asked for 'ready' it may probe dependencies (it must settle: probes bound their own time); 'live' must not. */
+  health: (probe: 'live' | 'ready') => HealthReport | Promise<HealthReport>;
 }): Promise<OpsServer> {
   if (!defaultMetricsStarted) {
     collectDefaultMetrics();
@@ -43,10 +44,19 @@ export async function startOpsServer(options: {
       return;
     }
     if (path === '/healthz' || path === '/readyz') {
-      const report = options.health();
-      const ok = path === '/healthz' ? report.live : report.ready;
-      response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...report }));
+      Promise.resolve()
+        .then(() => options.health(path === '/healthz' ? 'live' : 'ready'))
+        .then(
+          (report) => {
+            const ok = path === '/healthz' ? report.live : report.ready;
+            response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+            response.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', ...report }));
+          },
+          (error: unknown) => {
+            response.writeHead(503, { 'content-type': 'application/json' });
+            response.end(JSON.stringify({ status: 'unavailable', error: String(error) }));
+          },
+        );
       return;
     }
     response.writeHead(404, { 'content-type': 'application/json' });
