@@ -99,7 +99,10 @@ export async function createApi(
     publisher: new ImagePublisher({
       producer,
       codec,
-      blobs: { put: (key, bytes, contentType) => breakers.storage(() => blobs.put(key, bytes, contentType)) },
+      blobs: {
+        bucket: blobs.bucket,
+        put: (key, bytes, contentType, sha256) => breakers.storage(() => blobs.put(key, bytes, contentType, sha256)),
+      },
     }),
     guard: overrides.guard ?? new SsrfGuard({ allow: config.egressAllow }),
     readiness: {

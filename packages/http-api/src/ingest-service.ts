@@ -8,8 +8,8 @@ import {
   findRecentBySha,
   getImage,
   type ImageView,
-  recordImageUploaded,
   ResultsRepository,
+  UploadRecorder,
 } from '@imgpipe/results';
 import { originalKey } from '@imgpipe/storage';
 import type { Logger } from '@imgpipe/telemetry';
@@ -70,11 +70,12 @@ const CLAIM_MS = 30_000;
  */
 export class IngestService {
   readonly #options: IngestServiceOptions;
-  readonly #repository: ResultsRepository;
+  readonly #recorder: UploadRecorder;
 
   constructor(options: IngestServiceOptions) {
     this.#options = options;
-    this.#repository = new ResultsRepository(options.db, { defaultDeadlineMs: options.imageDeadlineMs });
+    const repository = new ResultsRepository(options.db, { defaultDeadlineMs: options.imageDeadlineMs });
+    this.#recorder = new UploadRecorder(repository, options.db);
   }
 
   check(bytes: Buffer): CheckedImage {
@@ -124,35 +125,45 @@ export class IngestService {
   }
 
   async ingest(tenantId: string, image: CheckedImage, options: IngestOptions): Promise<IngestOutcome> {
-    const existing = await this.#findDuplicate(tenantId, image.sha256, options.analyses);
-    if (existing) return existing;
     const imageId = randomUUID();
-    const claimKey = await this.#claim(tenantId, image.sha256, options.analyses, imageId);
-    if (typeof claimKey === 'object') return claimKey;
-    let event: Awaited<ReturnType<ImagePublisher['publish']>>;
-    try {
-      event = await this.#options.publisher.publish({
-        bytes: image.bytes,
-        tenantId,
-        imageId,
-        contentType: image.contentType,
-        analyses: options.analyses,
-        ...(options.sourceName ? { sourceName: options.sourceName } : {}),
-        ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
-        ...(options.attributes ? { attributes: options.attributes } : {}),
-      });
-    } catch (error) {
-      if (claimKey) await this.#unclaim(claimKey);
-      await this.#removeOrphan(tenantId, image.sha256, error);
-      throw error;
+    // Independent lookups, so they overlap: a duplicate found in PostgreSQL releases the claim just taken.
+    const [existing, claimKey] = await Promise.all([
+      this.#findDuplicate(tenantId, image.sha256, options.analyses),
+      this.#claim(tenantId, image.sha256, options.analyses, imageId),
+    ]);
+    if (existing) {
+      if (typeof claimKey === 'string') await this.#unclaim(claimKey);
+      return existing;
     }
-    // The image exists from here on: the pending row, written the one way the results service writes it
-    // (idempotent, either order). If it cannot be written now, the results service writes it from the event.
-    try {
-      await this.#options.breakers.database(() => recordImageUploaded(this.#repository, event));
-    } catch (error) {
+    if (typeof claimKey === 'object') return claimKey;
+    const { publisher, breakers } = this.#options;
+    const event = publisher.compose({
+      bytes: image.bytes,
+      sha256: image.sha256,
+      tenantId,
+      imageId,
+      contentType: image.contentType,
+      analyses: options.analyses,
+      ...(options.sourceName ? { sourceName: options.sourceName } : {}),
+      ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
+      ...(options.attributes ? { attributes: options.attributes } : {}),
+    });
+    // The pending row is written while the original is stored and the event produced, written the one way the
+    // results service writes it (idempotent, either order), so reads, SSE and deduplication see the image at once.
+    const [delivered, recorded] = await Promise.allSettled([
+      publisher.deliver(event, image.bytes),
+      breakers.database(() => this.#recorder.record(event)),
+    ]);
+    if (delivered.status === 'rejected') {
+      if (recorded.status === 'fulfilled') await this.#discard(tenantId, imageId);
+      if (claimKey) await this.#unclaim(claimKey);
+      await this.#removeOrphan(tenantId, image.sha256, delivered.reason);
+      throw delivered.reason;
+    }
+    if (recorded.status === 'rejected') {
+      // The event is produced, so the image exists: the results service records it from the event.
       this.#options.logger?.warn(
-        { err: (error as Error).message, imageId, tenantId },
+        { err: (recorded.reason as Error).message, imageId, tenantId },
         'upload produced but not yet recorded; the results service will record it',
       );
     }
@@ -162,6 +173,18 @@ export class IngestService {
       deduplicated: false,
       ...(options.sourceName ? { sourceName: options.sourceName } : {}),
     };
+  }
+
+  /** The pending row of an upload whose event was not produced: removed, or left to the deadline sweep. */
+  async #discard(tenantId: string, imageId: string): Promise<void> {
+    try {
+      await this.#options.breakers.database(() => this.#recorder.discard(tenantId, imageId));
+    } catch (error) {
+      this.#options.logger?.warn(
+        { err: (error as Error).message, imageId, tenantId },
+        'could not remove the pending row of a refused upload; the deadline sweep will fail it',
+      );
+    }
   }
 
   /**

@@ -15,7 +15,9 @@ import type { Producer } from 'kafkajs';
 
 /** Where the publisher stores originals: the S3 BlobStore in the API and `imgpipe produce`, memory in tests. */
 export interface BlobWriter {
-  put(key: string, bytes: Uint8Array, contentType: string): Promise<BlobRef>;
+  /** The bucket `put` writes to: an event names its original before the bytes are stored. */
+  readonly bucket: string;
+  put(key: string, bytes: Uint8Array, contentType: string, sha256?: string): Promise<BlobRef>;
 }
 
 export interface PublishRequest {
@@ -29,11 +31,16 @@ export interface PublishRequest {
   imageId?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
+  /** The bytes' SHA-256 when the caller has already computed it (the API hashes while checking the upload). */
+  sha256?: string;
 }
 
 /**
  * Puts an image where the pipeline can read it and produces ImageUploaded, keyed by image id, in the registry's
  * wire format: what the ingest API, `imgpipe produce` and any other system's producer do.
+ *
+ * `publish` is `compose` then `deliver`; the API calls them apart so that it can record the image in PostgreSQL
+ * while the original is stored and the event produced.
  */
 export class ImagePublisher {
   readonly #producer: Producer;
@@ -47,47 +54,66 @@ export class ImagePublisher {
   }
 
   async publish(request: PublishRequest): Promise<ImageUploaded> {
-    const imageId = request.imageId ?? randomUUID();
-    return inSpan(
+    const event = this.compose(request);
+    await this.deliver(event, request.bytes);
+    return event;
+  }
+
+  /** The ImageUploaded this request becomes, naming where its original will be stored; nothing is written. */
+  compose(request: PublishRequest): ImageUploaded {
+    const sha256 = request.sha256 ?? createHash('sha256').update(request.bytes).digest('hex');
+    const contentType = request.contentType ?? 'application/octet-stream';
+    const size = request.bytes.byteLength;
+    if (request.inline && size > INLINE_IMAGE_MAX_BYTES) {
+      throw new ImgpipeError(
+        'IMAGE_TOO_LARGE',
+        `${size} bytes is over the inline limit of ${INLINE_IMAGE_MAX_BYTES}; store it instead`,
+      );
+    }
+    return {
+      imageId: request.imageId ?? randomUUID(),
+      tenantId: request.tenantId,
+      occurredAt: Date.now(),
+      sha256,
+      size,
+      contentType,
+      analyses: request.analyses ?? [],
+      attributes: request.attributes ?? {},
+      ...(request.sourceName ? { source: request.sourceName } : {}),
+      ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+      ...(request.inline
+        ? { inline: request.bytes }
+        : {
+            blob: {
+              bucket: this.#blobs.bucket,
+              key: originalKey(request.tenantId, sha256),
+              sha256,
+              size,
+              contentType,
+            },
+          }),
+    };
+  }
+
+  /** Stores the composed event's original (unless inline), then produces the event (acks from all replicas). */
+  async deliver(event: ImageUploaded, bytes: Uint8Array): Promise<void> {
+    await inSpan(
       `send ${TOPICS.uploaded}`,
       {
         'messaging.system': 'kafka',
         'messaging.operation.type': 'send',
         'messaging.destination.name': TOPICS.uploaded,
-        'imgpipe.image_id': imageId,
+        'imgpipe.image_id': event.imageId,
       },
       async () => {
-        const sha256 = createHash('sha256').update(request.bytes).digest('hex');
-        const contentType = request.contentType ?? 'application/octet-stream';
-        if (request.inline && request.bytes.byteLength > INLINE_IMAGE_MAX_BYTES) {
-          throw new ImgpipeError(
-            'IMAGE_TOO_LARGE',
-            `${request.bytes.byteLength} bytes is over the inline limit of ${INLINE_IMAGE_MAX_BYTES}; store it instead`,
-          );
-        }
-        const event: ImageUploaded = {
-          imageId,
-          tenantId: request.tenantId,
-          occurredAt: Date.now(),
-          sha256,
-          size: request.bytes.byteLength,
-          contentType,
-          analyses: request.analyses ?? [],
-          attributes: request.attributes ?? {},
-          ...(request.sourceName ? { source: request.sourceName } : {}),
-          ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
-          ...(request.inline
-            ? { inline: request.bytes }
-            : { blob: await this.#blobs.put(originalKey(request.tenantId, sha256), request.bytes, contentType) }),
-        };
+        if (event.blob) await this.#blobs.put(event.blob.key, bytes, event.blob.contentType, event.blob.sha256);
         const headers: Record<string, string> = {};
         injectTraceContext(headers);
         await this.#producer.send({
           topic: TOPICS.uploaded,
           acks: -1,
-          messages: [{ key: imageId, value: await this.#codec.encode('ImageUploaded', event), headers }],
+          messages: [{ key: event.imageId, value: await this.#codec.encode('ImageUploaded', event), headers }],
         });
-        return event;
       },
       { kind: SpanKind.PRODUCER },
     );

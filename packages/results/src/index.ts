@@ -50,6 +50,7 @@ export {
   type WriteResult,
 } from './results-repository.ts';
 export type { Database } from './schema.ts';
+export { UploadRecorder } from './upload-recorder.ts';
 export {
   type ImageTouched,
   recordImageUploaded,

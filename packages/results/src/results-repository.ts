@@ -129,8 +129,13 @@ export class ResultsRepository {
     return { ...result.images[0]!, changed: result.changed[0]! };
   }
 
-  /** Applies the writes in order in one transaction; see the class comment. */
-  async apply(writes: readonly ResultsWrite[]): Promise<BatchWriteResult> {
+  /**
+   * Applies the writes in order in one transaction; see the class comment. `durable: false` commits without waiting
+   * for the WAL flush (synchronous_commit off): only for writes that can be derived again from Kafka, such as the
+   * API's pending row of an upload whose ImageUploaded the results service also records. A crash can lose such a
+   * commit, never corrupt or reorder anything.
+   */
+  async apply(writes: readonly ResultsWrite[], options: { durable?: boolean } = {}): Promise<BatchWriteResult> {
     const now = this.#clock();
     const rejected: BatchWriteResult['rejected'] = [];
     const accepted: { index: number; write: ResultsWrite; imageId: string }[] = [];
@@ -154,6 +159,7 @@ export class ResultsRepository {
 
     return withDatabaseErrors(() =>
       this.#db.transaction().execute(async (trx) => {
+        if (options.durable === false) await sql`set local synchronous_commit to off`.execute(trx);
         const states = await loadImages(trx, targets, now);
         const seen = new Set<string>();
         for (const { index, write, imageId } of accepted) {

@@ -39,7 +39,8 @@ function reportOf(outcome: StageOutcome): StageReport {
   };
 }
 
-function uploadWrite(event: ImageUploaded): ResultsWrite {
+/** The write an ImageUploaded asks for: the image's pending row and its stages. */
+export function uploadWrite(event: ImageUploaded): ResultsWrite {
   return {
     kind: 'upload',
     upload: {

@@ -52,8 +52,9 @@ export class BlobStore {
     }
   }
 
-  async put(key: string, bytes: Uint8Array, contentType: string): Promise<BlobRef> {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+  /** Stores the bytes with their SHA-256 as metadata (`get` checks it); pass `sha256` when it is already known. */
+  async put(key: string, bytes: Uint8Array, contentType: string, knownSha256?: string): Promise<BlobRef> {
+    const sha256 = knownSha256 ?? createHash('sha256').update(bytes).digest('hex');
     try {
       await this.#client.send(
         new PutObjectCommand({
