@@ -13,6 +13,7 @@ import {
   keyedBy,
   listOf,
   long,
+  mapOf,
   oneOf,
   optional,
   record,
@@ -106,6 +107,22 @@ describe('data shapes', () => {
     assert.equal(byName['corners']?.default?.constructor, Array);
     assert.deepEqual(byName['byCorner']?.default, {});
     assert.equal(fields.map((f) => f.name).join(), Object.keys(Sample.fields).join(), 'fields keep their order');
+  });
+
+  test("mapOf: any string keys (the producer's own names), an object of those values, an Avro map defaulting to {}", () => {
+    const Tagged = record('Tagged', 'Tagged.', { tags: required(mapOf(string), 'Tags.') });
+    const same: Equal<Infer<typeof Tagged>, { tags: Record<string, string> }> = true;
+    assert.ok(same);
+    const schema = jsonSchemaOf(Tagged, { closed: true }) as { properties: Record<string, unknown> };
+    // Closed records stay closed; a map's keys are data, so it admits any name, each a string.
+    assert.deepEqual(schema.properties['tags'], {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Tags.',
+    });
+    assert.deepEqual(avroFieldsOf(Tagged.fields), [
+      { name: 'tags', type: { type: 'map', values: 'string' }, doc: 'Tags.', default: {} },
+    ]);
   });
 
   test('a record shape renders to one Avro record object, so a self-contained schema names it once', () => {

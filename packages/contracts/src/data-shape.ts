@@ -47,6 +47,12 @@ export interface KeyedBy<K extends string = string, S extends Shape = Shape> {
   readonly values: S;
 }
 
+/** An object with any string keys (the producer's own names), each holding the same shape: `Record<string, V>`. */
+export interface MapOf<S extends Shape = Shape> {
+  readonly kind: 'map';
+  readonly values: S;
+}
+
 /** Named (the Avro record's name), documented, with fields in their Avro order. */
 export interface RecordShape<F extends Fields = Fields> {
   readonly kind: 'record';
@@ -55,7 +61,7 @@ export interface RecordShape<F extends Fields = Fields> {
   readonly fields: F;
 }
 
-export type Shape = Scalar | OneOf | ListOf | KeyedBy | RecordShape;
+export type Shape = Scalar | OneOf | ListOf | KeyedBy | MapOf | RecordShape;
 
 export interface Field<S extends Shape = Shape, O extends boolean = boolean> {
   readonly shape: S;
@@ -88,6 +94,10 @@ export function keyedBy<const K extends string, S extends Shape>(keys: readonly 
   return { kind: 'keyed', keys, values };
 }
 
+export function mapOf<S extends Shape>(values: S): MapOf<S> {
+  return { kind: 'map', values };
+}
+
 export function record<F extends Fields>(name: string, doc: string, fields: F): RecordShape<F> {
   return { kind: 'record', name, doc, fields };
 }
@@ -115,9 +125,11 @@ export type Infer<S extends Shape> =
             ? Infer<I>[]
             : S extends KeyedBy<infer K, infer V>
               ? Record<K, Infer<V>>
-              : S extends RecordShape<infer F>
-                ? InferFields<F>
-                : never;
+              : S extends MapOf<infer V>
+                ? Record<string, Infer<V>>
+                : S extends RecordShape<infer F>
+                  ? InferFields<F>
+                  : never;
 
 type OptionalKeys<F extends Fields> = { [K in keyof F]: F[K]['optional'] extends true ? K : never }[keyof F];
 
@@ -160,6 +172,8 @@ export function jsonSchemaOf(shape: Shape, options: JsonSchemaOptions = {}): Jso
       const properties = Object.fromEntries(shape.keys.map((key) => [key, jsonSchemaOf(shape.values, options)]));
       return objectSchema(properties, shape.keys, options);
     }
+    case 'map':
+      return { type: 'object', additionalProperties: jsonSchemaOf(shape.values, options) };
     case 'record': {
       const fields = Object.entries(shape.fields);
       const properties = Object.fromEntries(
@@ -204,6 +218,7 @@ export function avroTypeOf(shape: Shape): AvroType {
     case 'list':
       return { type: 'array', items: avroTypeOf(shape.items) };
     case 'keyed':
+    case 'map':
       return { type: 'map', values: avroTypeOf(shape.values) };
     case 'record': {
       let rendered = avroRecords.get(shape);
@@ -224,7 +239,7 @@ export function avroFieldsOf(fields: Fields): AvroField[] {
   return Object.entries(fields).map(([name, { shape, optional, doc }]) => {
     if (optional) return avroOptional(name, avroTypeOf(shape), doc);
     if (shape.kind === 'list') return avroList(name, avroTypeOf(shape.items), doc);
-    if (shape.kind === 'keyed') return avroMap(name, avroTypeOf(shape.values), doc);
+    if (shape.kind === 'keyed' || shape.kind === 'map') return avroMap(name, avroTypeOf(shape.values), doc);
     return avroField(name, avroTypeOf(shape), doc);
   });
 }

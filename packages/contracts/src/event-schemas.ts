@@ -110,6 +110,7 @@ const imagePreprocessed = record(
     field('original', blobRef, 'The original image in object storage.'),
     optional('image', imageInfo, 'What preprocessing learned; null when it failed.'),
     optional('derivatives', derivatives, 'Derived images; null when preprocessing failed.'),
+    stringMap('attributes', 'string', "The producer's own metadata from ImageUploaded, passed on to ImageAnalyzed."),
   ],
 );
 

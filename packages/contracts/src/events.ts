@@ -71,6 +71,8 @@ export interface ImagePreprocessed extends EventEnvelope, StageOutcome {
   original: BlobRef;
   image?: ImageInfo;
   derivatives?: Derivatives;
+  /** ImageUploaded's attributes, unchanged, so the aggregate can put them in ImageAnalyzed. */
+  attributes: Record<string, string>;
 }
 
 export interface ObjectsDetected extends EventEnvelope, StageOutcome {

@@ -124,6 +124,7 @@ export function exampleEvents(): EventMap {
         thumbnail: blob(`derived/${IMAGE_ID}/thumb.webp`, 8_123, 'image/webp'),
         normalized: blob(`derived/${IMAGE_ID}/normalized.png`, 1_203_001, 'image/png'),
       },
+      attributes: { album: 'trips', camera: 'phone' },
     },
     ObjectsDetected: {
       imageId: IMAGE_ID,
@@ -176,6 +177,7 @@ export function exampleEvents(): EventMap {
         ocr: { status: 'completed', model: model('ppocr'), durationMs: 480.9 },
         aggregate: { status: 'completed', durationMs: 3 },
       },
+      attributes: { album: 'trips', camera: 'phone' },
     },
     DeadLetter: {
       imageId: IMAGE_ID,

@@ -6,12 +6,13 @@ import { exampleEvents } from './example-events.ts';
 import type { ImageSummary, ImageView } from './image-view.ts';
 
 export function exampleImageView(): ImageView {
-  const { occurredAt, tenantId, imageId, sourceName, status, ...results } = exampleEvents().ImageAnalyzed;
+  const { occurredAt, tenantId, imageId, sourceName, status, attributes, ...results } = exampleEvents().ImageAnalyzed;
   return {
     imageId,
     tenantId,
     ...(sourceName === undefined ? {} : { sourceName }),
     contentType: 'image/jpeg',
+    attributes,
     status,
     requestedAnalyses: ['detect', 'faces', 'ocr'],
     error: { code: 'MODEL_INFERENCE_FAILED', message: 'the face model failed while running' },
@@ -29,6 +30,7 @@ export function exampleImageSummary(): ImageSummary {
   return {
     imageId: view.imageId,
     ...(view.sourceName === undefined ? {} : { sourceName: view.sourceName }),
+    attributes: view.attributes,
     status: view.status,
     width: image.width,
     height: image.height,

@@ -7,7 +7,7 @@ import { dateTime, type Infer, listOf, oneOf, optional, record, required, string
 import { ImageAnalysis, ImageInfo, StageError } from './results.ts';
 import { ANALYSES } from './topics.ts';
 
-const { imageId, sourceName, status, ...results } = ImageAnalysis.fields;
+const { imageId, sourceName, status, attributes, ...results } = ImageAnalysis.fields;
 const info = ImageInfo.fields;
 
 const imageError = optional(
@@ -22,6 +22,7 @@ export const ImageView = record('ImageView', 'One image: status, per-stage statu
   tenantId: required(string, 'The tenant that owns the image.'),
   sourceName,
   contentType: optional(string, 'MIME type the uploader declared.'),
+  attributes,
   status,
   requestedAnalyses: required(listOf(oneOf(ANALYSES)), 'The analyses the upload asked for.'),
   error: imageError,
@@ -36,6 +37,7 @@ export interface ImageView extends Infer<typeof ImageView> {}
 export const ImageSummary = record('ImageSummary', 'One image in a page of search results.', {
   imageId,
   sourceName,
+  attributes,
   status,
   width: optional(info.width.shape, info.width.doc),
   height: optional(info.height.shape, info.height.doc),

@@ -72,6 +72,7 @@ function typeProblems(shape: Shape, avro: unknown, where: string, named: Named):
         ? typeProblems(shape.items, node['items'], `${where}[]`, named)
         : differs('a list');
     case 'keyed':
+    case 'map':
       return node['type'] === 'map'
         ? typeProblems(shape.values, node['values'], `${where}{}`, named)
         : differs('a map');
@@ -119,7 +120,8 @@ describe('the Avro schemas and the result contract', () => {
 
   test("each stage event carries a StageReport's fields and its results in the contract's records", () => {
     const results: Record<string, Fields> = {
-      ImagePreprocessed: { image: optional(ImageInfo, '') },
+      // The producer's attributes travel through preprocessing to ImageAnalyzed, in the contract's type.
+      ImagePreprocessed: { image: optional(ImageInfo, ''), attributes: ImageAnalysis.fields.attributes },
       ObjectsDetected: { objects: required(listOf(DetectedObject), '') },
       FacesDetected: { faces: required(listOf(DetectedFace), '') },
       TextRecognized: { text: required(RecognizedText, '') },

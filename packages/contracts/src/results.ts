@@ -17,6 +17,7 @@ import {
   keyedBy,
   listOf,
   long,
+  mapOf,
   oneOf,
   optional,
   record,
@@ -193,6 +194,10 @@ export const StageReport = record('StageReport', "One stage's outcome for the im
 });
 export interface StageReport extends Infer<typeof StageReport> {}
 
+/** What `attributes` holds wherever it appears: ImageUploaded's map, carried unchanged to every result. */
+export const ATTRIBUTES_DOC =
+  "The producer's own metadata, as ImageUploaded.attributes (or the upload's attributes) gave it: {} when none.";
+
 /** The joined result of every stage for an image; the ImageAnalyzed event is this plus its envelope. */
 export const ImageAnalysis = record(
   'ImageAnalysis',
@@ -214,6 +219,8 @@ export const ImageAnalysis = record(
       keyedBy(STAGES, StageReport),
       'Per-stage outcome, keyed by stage name (preprocess, detect, faces, ocr, aggregate).',
     ),
+    // Last, so the Avro field came after every field that ImageAnalyzed had before it (added with a default).
+    attributes: required(mapOf(string), ATTRIBUTES_DOC),
   },
 );
 export interface ImageAnalysis extends Infer<typeof ImageAnalysis> {}

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import avro from 'avsc';
+import { toPlainValue } from './avro-body.ts';
 import { schemaFileText } from './event-schemas.ts';
+import { exampleEvents } from './example-events.ts';
 import { DEFAULT_SCHEMAS_DIR, loadEventSchemas, parseEventSchema, schemaFileName } from './schemas.ts';
 import { EVENT_TYPE_NAMES, eventSubjects } from './topics.ts';
 
@@ -66,6 +68,26 @@ describe('event schemas', () => {
     const read = reader.fromBuffer(old, reader.createResolver(current.type)) as Json;
     assert.equal(read['priority'], null);
     assert.equal(read['imageId'], oldUpload().imageId);
+  });
+
+  test('attributes were added to ImagePreprocessed and ImageAnalyzed with a default: both directions still read', () => {
+    for (const eventType of ['ImagePreprocessed', 'ImageAnalyzed'] as const) {
+      const current = loadEventSchemas()[eventType];
+      const before = JSON.parse(current.text) as Json;
+      before['fields'] = (before['fields'] as Json[]).filter((f) => f['name'] !== 'attributes');
+      const older = avro.Type.forSchema(before as avro.Schema);
+      const { attributes, ...event } = exampleEvents()[eventType];
+      assert.deepEqual(attributes, { album: 'trips', camera: 'phone' });
+      // Written before the field existed, read now: no attributes, as {}.
+      const fromOld = current.type.fromBuffer(older.toBuffer(event), current.type.createResolver(older));
+      assert.deepEqual((toPlainValue(fromOld) as Json)['attributes'], {}, `${eventType} from old data`);
+      // Written now, read by a consumer that does not know the field yet: skipped, everything else intact.
+      const written = current.type.toBuffer({ ...event, attributes });
+      const byOld = toPlainValue(older.fromBuffer(written, older.createResolver(current.type)));
+      assert.deepEqual(byOld, toPlainValue(older.fromBuffer(older.toBuffer(event))), `${eventType} by an old reader`);
+      // And the current reader gets them back.
+      assert.deepEqual((toPlainValue(current.type.fromBuffer(written)) as Json)['attributes'], attributes);
+    }
   });
 
   test('a schema file that is not JSON, not Avro, or another record is SCHEMA_INVALID', () => {

@@ -16,6 +16,8 @@ export interface AnalyzeRequest {
   contentType?: string;
   analyses?: AnalysisName[];
   tenantId?: string;
+  /** The caller's own metadata, returned in the analysis as a producer's ImageUploaded attributes are. */
+  attributes?: Record<string, string>;
 }
 
 /**
@@ -45,7 +47,7 @@ export class InProcessPipeline {
       sha256: createHash('sha256').update(request.bytes).digest('hex'),
       size: request.bytes.byteLength,
       analyses: request.analyses ?? [],
-      attributes: {},
+      attributes: request.attributes ?? {},
       inline: request.bytes,
       ...(request.sourceName ? { source: request.sourceName } : {}),
       ...(request.contentType ? { contentType: request.contentType } : {}),

@@ -25,6 +25,7 @@ function completedAnalysis(imageId: string): ImageAnalysis {
     text: { fullText: '', lines: [] },
     textInObjects: [],
     stages,
+    attributes: {},
   };
 }
 

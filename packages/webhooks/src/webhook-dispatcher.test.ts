@@ -26,6 +26,7 @@ function completedAnalysis(imageId: string): ImageAnalysis {
     text: { fullText: '', lines: [] },
     textInObjects: [],
     stages,
+    attributes: { order: '42' },
   };
 }
 
@@ -125,6 +126,7 @@ describe('WebhookDispatcher against PostgreSQL and a local receiver', () => {
     assert.equal(payload.type, 'image.completed');
     assert.equal(payload.data.imageId, imageId);
     assert.equal(payload.data.status, 'completed');
+    assert.deepEqual(payload.data.attributes, { order: '42' }, "the producer's attributes come back in the webhook");
   });
 
   test('a callback URL the guard refuses is given up at once, without a connection', async () => {

@@ -8,7 +8,7 @@ const envelope = { imageId: 'img', tenantId: 't', occurredAt: 1 };
 const original = { bucket: 'b', key: 'k', sha256: 'c'.repeat(64), size: 10, contentType: 'image/jpeg' };
 
 function preprocessed(fields: Partial<ImagePreprocessed> = {}): ImagePreprocessed {
-  return { ...envelope, status: 'completed', analyses: [], original, ...fields };
+  return { ...envelope, status: 'completed', analyses: [], original, attributes: {}, ...fields };
 }
 
 function object(label: string, confidence: number, box = { x: 0, y: 0, width: 100, height: 100 }): DetectedObject {
@@ -90,6 +90,20 @@ describe('joining an image', () => {
       assert.equal(analysis.stages[stage].status, 'failed');
       assert.equal(analysis.stages[stage].error?.code, 'STAGE_DEPENDENCY_FAILED');
     }
+  });
+
+  test("the producer's attributes come from the preprocess outcome, also when it failed; {} before it arrived", () => {
+    const attributes = { order: 'A-17', 'camera/id': 'front 2' };
+    const completed = joinAnalysis('img', {
+      preprocessed: preprocessed({ analyses: ['detect'], attributes }),
+      detect: detected([]),
+    });
+    assert.deepEqual(completed.attributes, attributes);
+    const failed = joinAnalysis('img', {
+      preprocessed: preprocessed({ status: 'failed', error: { code: 'IMAGE_CORRUPT', message: 'x' }, attributes }),
+    });
+    assert.deepEqual(failed.attributes, attributes);
+    assert.deepEqual(joinAnalysis('img', { detect: detected([]) }).attributes, {});
   });
 
   test('text lies inside an object when most of the line falls within its box', () => {

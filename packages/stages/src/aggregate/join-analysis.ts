@@ -113,5 +113,6 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
     text,
     textInObjects: textInObjects(text.lines, objects),
     stages,
+    attributes: preprocessed?.attributes ?? {},
   };
 }

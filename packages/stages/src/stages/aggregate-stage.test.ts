@@ -25,6 +25,7 @@ function events(imageId: string) {
     status: 'completed',
     analyses: ['detect'],
     original: { bucket: 'b', key: 'k', sha256: 'c'.repeat(64), size: 1, contentType: 'image/png' },
+    attributes: { batch: '7' },
   };
   const detected: ObjectsDetected = { ...envelope, status: 'completed', model, objects: [] };
   return [
@@ -124,6 +125,8 @@ describe('aggregate', () => {
         ...timeless(expected),
         tenantId: 't',
       });
+      // The producer's attributes survive the join state (JSON in Redis) into ImageAnalyzed.
+      assert.deepEqual((result.outputs[0]!.event.value as ImageAnalyzed).attributes, { batch: '7' });
 
       // Redelivered before the outputs were durable: emitted again (not lost); once durable, never again.
       const again = await stage.handleBatch!(asItems(messages.slice(0, 7)), batchCtx);

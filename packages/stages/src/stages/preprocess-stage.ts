@@ -45,6 +45,7 @@ export function preprocessStage(deps: { blobs: BlobAccess; vision: VisionEngine 
       occurredAt: Date.now(),
       analyses: event.analyses,
       ...(event.source ? { sourceName: event.source } : {}),
+      attributes: event.attributes,
       ...fields,
     };
     return { topic: TOPICS.preprocessed, eventType: 'ImagePreprocessed', key: event.imageId, value };
