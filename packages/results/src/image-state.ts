@@ -49,6 +49,8 @@ export interface UploadRecord {
   /** Where the bytes live; absent while a direct producer's inline image has not been moved to storage yet. */
   blob?: BlobReference;
   analyses: readonly AnalysisName[];
+  /** The producer's own metadata (ImageUploaded.attributes); none when absent. */
+  attributes?: Readonly<Record<string, string>>;
   occurredAt: Date;
   /** When the deadline sweep gives up on the image; defaults to occurredAt + the repository's default deadline. */
   deadlineAt?: Date;
@@ -186,6 +188,7 @@ export function applyUpload(state: ImageState, upload: UploadRecord, deadlineAt:
     sha256: image.sha256 ?? upload.sha256?.toLowerCase() ?? null,
     blob_bucket: image.blob_bucket ?? upload.blob?.bucket ?? null,
     blob_key: image.blob_key ?? upload.blob?.key ?? null,
+    attributes: attributesPatch(state, upload.attributes),
     requested_analyses: firstUpload ? [...requested] : undefined,
     created_at: new Date(Math.min(image.created_at.getTime(), upload.occurredAt.getTime())),
     // The upload's deadline overrides the default that a row created by an earlier stage event got.
@@ -234,11 +237,25 @@ export function applyAnalysis(state: ImageState, analysis: ImageAnalysis): void 
   patchImage(state, {
     status: analysis.status,
     source_name: state.image.source_name ?? analysis.sourceName ?? null,
+    attributes: attributesPatch(state, analysis.attributes),
     analysis: isDeepStrictEqual(state.image.analysis, stored) ? undefined : JSON.stringify(stored),
     error_code: error?.code ?? null,
     error_message: error?.message ?? null,
     completed_at: finishedAt(state, analysis.status),
   });
+}
+
+/** jsonb columns: patched as JSON text, held parsed in the row. */
+const JSON_COLUMNS: ReadonlySet<string> = new Set(['info', 'analysis', 'attributes']);
+
+/**
+ * The producer's attributes, kept from whichever event brings them first (the upload, or an ImageAnalyzed that
+ * overtook it: both carry the same map), as source_name is; a row that has some keeps them. Undefined: no change.
+ */
+function attributesPatch(state: ImageState, attributes: Readonly<Record<string, string>> | undefined) {
+  if (!attributes || Object.keys(attributes).length === 0) return undefined;
+  if (Object.keys(state.image.attributes).length > 0) return undefined;
+  return JSON.stringify(attributes);
 }
 
 /** Queues the columns that differ from the current row (undefined: leave as is) and applies them to it. */
@@ -255,7 +272,7 @@ function patchImage(state: ImageState, patch: Omit<ImagePatch, 'id' | 'tenant_id
           : isDeepStrictEqual(now, value);
     if (same) continue;
     (state.patch as Record<string, unknown>)[column] = value;
-    current[column] = column === 'info' || column === 'analysis' ? JSON.parse(value as string) : value;
+    current[column] = JSON_COLUMNS.has(column) ? JSON.parse(value as string) : value;
     state.changes += 1;
   }
 }

@@ -39,13 +39,15 @@ before(async () => {
       sourceName: `image-${index}.jpg`,
       sha256: index === 1 ? 'c'.repeat(64) : `${index}`.repeat(64),
       analyses: ['detect', 'faces', 'ocr'],
+      attributes: { index: String(index) },
       occurredAt,
     });
     if (index === 2) continue;
     const text = index === 0 ? sampleText(['Fresh bakery', 'open daily']) : sampleText([`Parking ticket ${index}`]);
     const objects = index === 0 ? sampleObjects() : [];
     const labels = index === 0 ? [{ label: 'dog', count: 2, confidence: 0.91 }] : [];
-    await repo.recordAnalysis(sampleAnalysis(imageId, { text, objects, labels }), tenantId);
+    const attributes = { index: String(index) };
+    await repo.recordAnalysis(sampleAnalysis(imageId, { text, objects, labels, attributes }), tenantId);
   }
 });
 
@@ -107,6 +109,14 @@ describe('searchImages', () => {
     assert.equal(phrase.items.length, 5);
     assert.equal((await searchImages(db, { tenantId: otherTenant, text: 'bakery' })).items.length, 0);
     assert.equal((await searchImages(db, { tenantId, text: 'croissant' })).items.length, 0);
+  });
+
+  test("every summary carries its image's attributes, a pending image's too", async () => {
+    const page = await searchImages(db, { tenantId, limit: 10 });
+    assert.equal(page.items.length, 7);
+    for (const item of page.items) {
+      assert.deepEqual(item.attributes, { index: String(ids.indexOf(item.imageId)) }, item.imageId);
+    }
   });
 
   test('finds images by label and by status', async () => {

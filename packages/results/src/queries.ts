@@ -40,6 +40,8 @@ export interface ImageView extends ImageAnalysis {
 export interface ImageSummary {
   imageId: string;
   sourceName?: string;
+  /** The producer's own metadata, as in the image's view. */
+  attributes: Record<string, string>;
   status: ImageStatus;
   width?: number;
   height?: number;
@@ -132,6 +134,7 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
     tenantId: image.tenant_id,
     ...(image.source_name === null ? {} : { sourceName: image.source_name }),
     ...(image.content_type === null ? {} : { contentType: image.content_type }),
+    attributes: image.attributes,
     status: image.status,
     requestedAnalyses: image.requested_analyses as AnalysisName[],
     ...(image.info === null ? {} : { image: image.info }),
@@ -248,6 +251,7 @@ export async function searchImages(db: Kysely<Database>, query: SearchImagesQuer
       .select([
         'i.id',
         'i.source_name',
+        'i.attributes',
         'i.status',
         'i.width',
         'i.height',
@@ -292,6 +296,7 @@ export async function searchImages(db: Kysely<Database>, query: SearchImagesQuer
       (row): ImageSummary => ({
         imageId: row.id,
         ...(row.source_name === null ? {} : { sourceName: row.source_name }),
+        attributes: row.attributes,
         status: row.status,
         ...(row.width === null ? {} : { width: row.width }),
         ...(row.height === null ? {} : { height: row.height }),

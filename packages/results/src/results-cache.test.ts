@@ -55,6 +55,17 @@ describe('ResultsCache', () => {
     assert.equal(await cache.getLatest(tenantId, imageId), undefined);
   });
 
+  test('a view cached by an older version, without attributes, reads as a miss (readers go to PostgreSQL)', async () => {
+    const cache = new ResultsCache(redis);
+    const imageId = randomUUID();
+    const { attributes: _dropped, ...older } = view(imageId, '2026-01-01T00:00:00.000Z');
+    await redis.set(imageKey(tenantId, imageId), JSON.stringify(older));
+    assert.equal(await cache.getLatest(tenantId, imageId), undefined);
+    const current = view(imageId, '2026-01-01T00:00:01.000Z');
+    assert.equal(await cache.setLatest(tenantId, imageId, current), true, 'the next refresh replaces it');
+    assert.deepEqual((await cache.getLatest(tenantId, imageId))?.attributes, current.attributes);
+  });
+
   test('never replaces a newer view with an older one', async () => {
     const cache = new ResultsCache(redis, { ttlSeconds: 60 });
     const imageId = randomUUID();

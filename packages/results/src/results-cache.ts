@@ -113,9 +113,16 @@ export class ResultsCache {
     return stored === 1;
   }
 
+  /**
+   * The cached view, or undefined for none, and for a view cached by an older version that lacks a field every view
+   * now has (`attributes`): readers then take the view from PostgreSQL, so no reader serves a view short of the
+   * contract, and the next refresh replaces it.
+   */
   async getLatest(tenantId: string, imageId: string): Promise<ImageView | undefined> {
     const json = await withCacheErrors(() => this.#redis.get(imageKey(tenantId, imageId)));
-    return json === null ? undefined : (JSON.parse(json) as ImageView);
+    if (json === null) return undefined;
+    const view = JSON.parse(json) as Partial<ImageView>;
+    return view.attributes === undefined ? undefined : (view as ImageView);
   }
 
   async forget(tenantId: string, imageId: string): Promise<void> {

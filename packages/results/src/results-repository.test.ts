@@ -3,8 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
 import type { Kysely } from 'kysely';
+import { exampleEvents } from '@imgpipe/contracts';
 import { countRows, getImage } from './queries.ts';
 import { ResultsRepository, type ResultsWrite, type StageRecord, type UploadRecord } from './results-repository.ts';
+import { recordImageUploaded, toResultsWrite } from './results-stage.ts';
 import type { Database } from './schema.ts';
 import {
   deleteTenants,
@@ -48,6 +50,7 @@ function upload(imageId: string, tenantId: string, overrides: Partial<UploadReco
     sha256: 'B'.repeat(64),
     blob: { bucket: 'imgpipe', key: `images/${imageId}` },
     analyses: ['detect', 'faces', 'ocr'],
+    attributes: sampleAnalysis(imageId).attributes,
     occurredAt: new Date('2099-12-31T23:59:00.000Z'),
     deadlineAt: new Date('2099-12-31T23:59:00.000Z'),
     ...overrides,
@@ -192,6 +195,45 @@ describe('ResultsRepository', () => {
     assert.equal(view?.createdAt, uploaded.occurredAt.toISOString());
     assert.equal(view?.deadlineAt, uploaded.deadlineAt?.toISOString());
     assert.deepEqual(await countRows(db, imageId), { stages: 5, detections: 3, faces: 0, textLines: 0, labels: 2 });
+  });
+
+  test("the producer's attributes: stored from ImageUploaded as sent, returned in the view, {} when none", async () => {
+    const repo = new ResultsRepository(db, { clock });
+    const tenantId = tenant();
+    const imageId = randomUUID();
+    const attributes = { order: 'A-17', note: 'two\nlines', ключ: 'значение "quoted"', empty: '' };
+    const event = { ...exampleEvents().ImageUploaded, imageId, tenantId, attributes };
+    // The mapping the results service and the ingest API both use (toResultsWrite, recordImageUploaded).
+    const write = toResultsWrite({ eventType: 'ImageUploaded', value: event } as never);
+    assert.deepEqual(write?.kind === 'upload' ? write.upload.attributes : undefined, attributes);
+    await recordImageUploaded(repo, event);
+    const row = await db.selectFrom('images').select('attributes').where('id', '=', imageId).executeTakeFirstOrThrow();
+    assert.deepEqual(row.attributes, attributes, 'the PostgreSQL row');
+    assert.deepEqual((await getImage(db, tenantId, imageId))?.attributes, attributes, 'the view');
+
+    const bare = randomUUID();
+    await repo.recordUpload(upload(bare, tenantId, { attributes: {} }));
+    assert.deepEqual((await getImage(db, tenantId, bare))?.attributes, {});
+    const older = randomUUID();
+    const { attributes: _none, ...withoutAttributes } = upload(older, tenantId);
+    await repo.recordUpload(withoutAttributes);
+    assert.deepEqual((await getImage(db, tenantId, older))?.attributes, {});
+  });
+
+  test('attributes come from the first event that brings them: an ImageAnalyzed that overtook the upload too', async () => {
+    const repo = new ResultsRepository(db, { clock });
+    const tenantId = tenant();
+    const imageId = randomUUID();
+    const analysis = sampleAnalysis(imageId);
+    await repo.recordAnalysis(analysis, tenantId);
+    assert.deepEqual((await getImage(db, tenantId, imageId))?.attributes, analysis.attributes, 'before any upload');
+    const same = await repo.recordUpload(upload(imageId, tenantId, { attributes: analysis.attributes }));
+    assert.deepEqual((await getImage(db, tenantId, imageId))?.attributes, analysis.attributes);
+    assert.equal(same.status, 'completed');
+    // A producer that reuses the id with other attributes changes nothing, as with the source name.
+    const reused = await repo.recordUpload(upload(imageId, tenantId, { attributes: { other: 'x' } }));
+    assert.equal(reused.changed, false);
+    assert.deepEqual((await getImage(db, tenantId, imageId))?.attributes, analysis.attributes);
   });
 
   test('stage statuses only move forward: a late running never overwrites completed or failed', async () => {

@@ -111,6 +111,7 @@ const COLUMNS: { [Table in keyof Database]: Columns<Database[Table]> } = {
     completed_at: { type: 'timestamp with time zone', nullable: true, stores: 'completedAt' },
     deadline_at: { type: 'timestamp with time zone', nullable: true, stores: 'deadlineAt' },
     uploaded_at: { type: 'timestamp with time zone', nullable: true },
+    attributes: { type: 'jsonb', nullable: false, stores: 'attributes' },
   },
   image_stages: {
     image_id: { type: 'uuid', nullable: false, stores: 'imageId' },
@@ -268,6 +269,7 @@ function pgTypeFor(shape: Shape): PgType {
     case 'list':
       return shape.items.kind === 'string' || shape.items.kind === 'oneOf' ? 'text[]' : 'jsonb';
     case 'keyed':
+    case 'map':
     case 'record':
       return 'jsonb';
   }
@@ -277,6 +279,8 @@ function pgTypeFor(shape: Shape): PgType {
 function leafPaths(shape: Shape, prefix: string[] = []): string[] {
   if (shape.kind === 'list') return leafPaths(shape.items, prefix);
   if (shape.kind === 'keyed') return [[...prefix, '*'].join('.'), ...leafPaths(shape.values, [...prefix, '*'])];
+  // A map's keys are the producer's own: the map is one leaf, stored whole.
+  if (shape.kind === 'map') return [prefix.join('.')];
   if (shape.kind !== 'record') return [prefix.join('.')];
   return Object.entries(shape.fields).flatMap(([name, field]) => leafPaths(field.shape, [...prefix, name]));
 }

@@ -51,6 +51,8 @@ export interface ImagesTable {
   deadline_at: NullableTimestamp;
   /** Null while the image is known only from stage events that overtook its upload event. */
   uploaded_at: NullableTimestamp;
+  /** The producer's own string map (ImageUploaded.attributes); '{}' when none. */
+  attributes: ColumnType<Record<string, string>, string | undefined, string>;
 }
 
 export interface ImageStagesTable {

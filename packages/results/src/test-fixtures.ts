@@ -122,6 +122,7 @@ export function sampleAnalysis(imageId: string, overrides: Partial<ImageAnalysis
       ocr: report('ocr'),
       aggregate: report('aggregate'),
     },
+    attributes: { album: 'shop', reference: 'A-17' },
     ...overrides,
   };
 }
@@ -185,6 +186,7 @@ export function lifecycleEvents(imageId: string, tenantId: string, at = Date.UTC
       ocr: report(recognized),
       aggregate: { status: 'completed', durationMs: 2 },
     },
+    attributes: uploaded.attributes,
   };
   return [
     { eventType: 'ImageUploaded', value: uploaded },
