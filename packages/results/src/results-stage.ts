@@ -50,6 +50,7 @@ export function uploadWrite(event: ImageUploaded): ResultsWrite {
       occurredAt: new Date(event.occurredAt),
       size: event.size,
       sha256: event.sha256,
+      attributes: event.attributes,
       ...(event.source ? { sourceName: event.source } : {}),
       ...(event.contentType ? { contentType: event.contentType } : {}),
       ...(event.blob ? { blob: { bucket: event.blob.bucket, key: event.blob.key } } : {}),
