@@ -36,7 +36,7 @@ describe('a produce that fails after the original was stored', () => {
   before(async () => {
     api = await startTestApi();
     const failing = {
-      async send() {
+      async sendBatch() {
         sends++;
         throw Object.assign(new Error('the broker is gone'), { name: 'KafkaJSConnectionError' });
       },

@@ -98,9 +98,10 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
   await producer.connect();
   // The publisher's producer, pointed at the benchmark topic.
-  const redirected = {
-    send: (record: Parameters<Producer['send']>[0]) => producer.send({ ...record, topic }),
-  } as unknown as Producer;
+  const redirected: Pick<Producer, 'sendBatch'> = {
+    sendBatch: (batch) =>
+      producer.sendBatch({ ...batch, topicMessages: batch.topicMessages?.map((entry) => ({ ...entry, topic })) }),
+  };
   const db = createDatabase({ url: config.databaseUrl, applicationName: 'imgpipe-api-bench' });
   await migrate(db);
   const redis = createRedis(config.redisUrl);

@@ -12,6 +12,7 @@ import { originalKey } from '@imgpipe/storage';
 import { injectTraceContext, inSpan } from '@imgpipe/telemetry';
 import { SpanKind } from '@opentelemetry/api';
 import type { Producer } from 'kafkajs';
+import { ProduceBatcher } from './produce-batcher.ts';
 
 /** Where the publisher stores originals: the S3 BlobStore in the API and `imgpipe produce`, memory in tests. */
 export interface BlobWriter {
@@ -43,12 +44,12 @@ export interface PublishRequest {
  * while the original is stored and the event produced.
  */
 export class ImagePublisher {
-  readonly #producer: Producer;
+  readonly #produce: ProduceBatcher;
   readonly #codec: EventCodec;
   readonly #blobs: BlobWriter;
 
-  constructor(deps: { producer: Producer; codec: EventCodec; blobs: BlobWriter }) {
-    this.#producer = deps.producer;
+  constructor(deps: { producer: Pick<Producer, 'sendBatch'>; codec: EventCodec; blobs: BlobWriter }) {
+    this.#produce = new ProduceBatcher(deps.producer);
     this.#codec = deps.codec;
     this.#blobs = deps.blobs;
   }
@@ -95,7 +96,10 @@ export class ImagePublisher {
     };
   }
 
-  /** Stores the composed event's original (unless inline), then produces the event (acks from all replicas). */
+  /**
+   * Stores the composed event's original (unless inline), then produces the event (acks from all replicas), in one
+   * request with the other uploads being produced at the same moment (ProduceBatcher).
+   */
   async deliver(event: ImageUploaded, bytes: Uint8Array): Promise<void> {
     await inSpan(
       `send ${TOPICS.uploaded}`,
@@ -109,11 +113,8 @@ export class ImagePublisher {
         if (event.blob) await this.#blobs.put(event.blob.key, bytes, event.blob.contentType, event.blob.sha256);
         const headers: Record<string, string> = {};
         injectTraceContext(headers);
-        await this.#producer.send({
-          topic: TOPICS.uploaded,
-          acks: -1,
-          messages: [{ key: event.imageId, value: await this.#codec.encode('ImageUploaded', event), headers }],
-        });
+        const value = await this.#codec.encode('ImageUploaded', event);
+        await this.#produce.send(TOPICS.uploaded, { key: event.imageId, value, headers });
       },
       { kind: SpanKind.PRODUCER },
     );
