@@ -22,10 +22,9 @@ test('Prometheus loads the alert rules that docker-compose mounts, and they use 
   const byName = new Map(alerts.map((rule) => [rule.alert, rule]));
   assert.match(byName.get('ImgpipeStageStalled')?.expr ?? '', /\bimgpipe_stage_stalled\b/);
   assert.match(byName.get('ImgpipeStagePausedLong')?.expr ?? '', /\bimgpipe_stage_paused\b/);
-  const served = [
-    read('packages/stream/src/stall-detector.ts'),
-    read('packages/stream/src/stage-operations.ts'),
-  ].join('\n');
+  const served = [read('packages/stream/src/stall-detector.ts'), read('packages/stream/src/stage-operations.ts')].join(
+    '\n',
+  );
   for (const rule of alerts) {
     for (const metric of rule.expr.match(/\bimgpipe_[a-z_]+/g) ?? []) {
       assert.ok(served.includes(`name: '${metric}'`), `${rule.alert}: ${metric} is a metric the stage processes serve`);
