@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { test } from 'node:test';
+import { devProcesses } from './service-registry.ts';
+
+test('imgpipe dev gives each image stage an equal share of the CPUs, and leaves a share the caller set', () => {
+  const processes = devProcesses({ api: true }, {});
+  const shares = Object.fromEntries(processes.map((entry) => [entry.name, entry.env['IMGPIPE_CPUS']]));
+  const each = availableParallelism() / 4;
+  for (const stage of ['preprocess', 'detect', 'faces', 'ocr']) {
+    assert.ok(Math.abs(Number(shares[stage]) - each) < 0.01, `${stage}: ${shares[stage]} of ${availableParallelism()}`);
+  }
+  assert.deepEqual([shares['aggregate'], shares['results'], shares['api']], [undefined, undefined, undefined]);
+  const chosen = devProcesses({ api: false }, { IMGPIPE_CPUS: '1.5' });
+  assert.ok(
+    chosen.every((entry) => entry.env['IMGPIPE_CPUS'] === undefined),
+    'inherited from the environment',
+  );
+  assert.ok(!chosen.some((entry) => entry.name === 'api'));
+});
