@@ -1,7 +1,7 @@
 /**
  * The distributed pipeline against the in-process one, in the same run on the same images.
  *
- *   npm run bench:pipeline [-- --images 200 --rate 0.5 --steady 30]
+ *   npm run bench:pipeline [-- --images 200 --rate 0.5 --steady 30 --replicas detect=2,results=3]
  *
  * Needs the local stack (imgpipe stack up; topics and schemas created). Starts every worker and the results
  * service as separate processes, then measures:
@@ -9,19 +9,23 @@
  *      same N images through `InProcessPipeline` (what `imgpipe analyze` runs) in this process; and their ratio;
  *   2. latency at a light steady rate: end to end (produce -> ImageAnalyzed) p50/p95, and the latency the pipeline
  *      adds on top of the stages' own compute (preprocess + the slowest analysis + aggregate);
- *   3. each service's resident memory after the run.
+ *   3. each process's messages, busy time per message and resident memory after the run, and with --replicas (more
+ *      processes of a stage in the same consumer group, as more pods would be) the partitions each one was given.
+ *
+ * The processes are the ones `imgpipe dev` runs, with the same CPU share per image stage (IMGPIPE_CPUS).
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EventCodec, type ImageAnalyzed, STAGES, TOPICS } from '@imgpipe/contracts';
+import { EventCodec, type ImageAnalyzed, TOPICS } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { createVisionEngine, InProcessPipeline } from '@imgpipe/stages';
 import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFor } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
+import { devProcesses } from '../apps/cli/src/service-registry.ts';
 import { readableLogLine, type RunningService, startService } from '../apps/cli/src/supervisor.ts';
 
 const { values } = parseArgs({
@@ -29,9 +33,19 @@ const { values } = parseArgs({
     images: { type: 'string', default: '200' },
     rate: { type: 'string', default: '0.5', description: 'images per second in the steady phase' },
     steady: { type: 'string', default: '30', description: 'images in the steady phase' },
+    replicas: { type: 'string', default: '', description: 'processes per stage, e.g. detect=2,results=3' },
     verbose: { type: 'boolean', default: false },
   },
 });
+const REPLICAS = new Map(
+  values.replicas
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => {
+      const [name, count] = entry.split('=');
+      return [name!, Number(count)] as const;
+    }),
+);
 const COUNT = Number(values.images);
 const RATE = Number(values.rate);
 const STEADY = Number(values.steady);
@@ -55,27 +69,30 @@ async function main(): Promise<void> {
   const kafka = createKafka({ connection: config, clientId: 'imgpipe-bench', logger });
   const codec = new EventCodec({ registryUrl: config.schemaRegistryUrl });
 
-  console.log(`starting ${STAGES.length} workers and the results service...`);
-  const services: { name: string; service: RunningService; ready: Promise<number> }[] = [...STAGES, 'results'].map(
-    (name) => {
+  const specs = devProcesses({ api: false }).flatMap((spec) =>
+    Array.from({ length: REPLICAS.get(spec.name) ?? 1 }, (_, replica) => ({
+      ...spec,
+      stage: spec.name,
+      name: replica === 0 ? spec.name : `${spec.name}#${replica + 1}`,
+    })),
+  );
+  console.log(`starting ${specs.length} processes: ${specs.map((spec) => spec.name).join(', ')}...`);
+  const services: { name: string; stage: string; service: RunningService; ready: Promise<number> }[] = specs.map(
+    (spec) => {
       let resolveReady: (port: number) => void;
       const ready = new Promise<number>((resolve) => {
         resolveReady = resolve;
       });
       const service = startService(
-        {
-          name,
-          args: name === 'results' ? ['run', 'results'] : ['run', 'worker', '--stage', name],
-          env: { IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' },
-        },
+        { name: spec.name, args: spec.args, env: { ...spec.env, IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' } },
         (_name, line) => {
           if (line.includes('"stage started"')) resolveReady((JSON.parse(line) as { httpPort: number }).httpPort);
           if (values.verbose || line.includes('"level":"error"')) {
-            console.error(`${name} | ${readableLogLine(line, false)}`);
+            console.error(`${spec.name} | ${readableLogLine(line, false)}`);
           }
         },
       );
-      return { name, service, ready };
+      return { name: spec.name, stage: spec.stage, service, ready };
     },
   );
   await Promise.all(services.map((s) => s.ready));
@@ -141,7 +158,8 @@ async function main(): Promise<void> {
     services.map(async (s) => ({
       name: s.name,
       rss: residentMiB(s.service.child.pid!),
-      ...(await processingTime(await s.ready, s.name === 'results' ? 'results' : s.name)),
+      partitions: await assignedPartitions(await s.ready),
+      ...(await processingTime(await s.ready, s.stage)),
     })),
   );
 
@@ -187,11 +205,11 @@ async function main(): Promise<void> {
     `   added by pipeline  p50 ${fmt(percentile(added, 50))} ms   p95 ${fmt(percentile(added, 95))} ms  (end to end minus stage compute)`,
   );
 
-  console.log('\n3. each service during the throughput run (busy time per message = processing histogram sum / count)');
-  console.log('   service     messages  busy ms/message  messages/s per busy second  RSS after the run');
+  console.log('\n3. each process during the throughput run (busy time per message = processing histogram sum / count)');
+  console.log('   process     messages  busy ms/message  messages/s per busy second  RSS after the run  partitions');
   for (const f of footprint) {
     console.log(
-      `   ${f.name.padEnd(11)} ${String(f.count).padStart(8)}  ${fmt(f.meanMs).padStart(15)}  ${fmt(1000 / f.meanMs).padStart(26)}  ${fmt(f.rss)} MiB`,
+      `   ${f.name.padEnd(11)} ${String(f.count).padStart(8)}  ${fmt(f.meanMs).padStart(15)}  ${fmt(1000 / f.meanMs).padStart(26)}  ${`${fmt(f.rss)} MiB`.padStart(17)}  ${f.partitions}`,
     );
   }
 
@@ -199,6 +217,16 @@ async function main(): Promise<void> {
   await watcher.disconnect();
   blobs.close();
   await Promise.all(services.map((s) => s.service.stop()));
+}
+
+/** The partitions of each input topic its consumer group gave the process, from its readiness detail. */
+async function assignedPartitions(port: number): Promise<string> {
+  const report = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as {
+    details?: { partitions?: Record<string, number[]> };
+  };
+  return Object.entries(report.details?.partitions ?? {})
+    .map(([topic, numbers]) => `${topic}:${numbers.join(',')}`)
+    .join(' ');
 }
 
 /** Messages a service handled and the mean time each took, from its own Prometheus histogram. */

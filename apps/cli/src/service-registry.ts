@@ -1,4 +1,5 @@
-import { STAGES } from '@imgpipe/contracts';
+import { availableParallelism } from 'node:os';
+import { STAGES, type StageName } from '@imgpipe/contracts';
 
 /**
  * The one registry of the services the CLI can start (`imgpipe run`, and `imgpipe dev`, which runs each as
@@ -55,11 +56,33 @@ export async function loadService(name: ServiceName): Promise<(...args: string[]
   return run as (...args: string[]) => Promise<number>;
 }
 
-/** The processes `imgpipe dev` runs: every stage's worker, the results service and (unless left out) the API. */
-export function devProcesses(options: { api: boolean }): { name: string; args: string[] }[] {
+/** The stages whose processes run image work (sharp, onnxruntime); aggregate only joins events. */
+const IMAGE_STAGES: readonly StageName[] = STAGES.filter((stage) => stage !== 'aggregate');
+
+/**
+ * The processes `imgpipe dev` runs: every stage's worker, the results service and (unless left out) the API.
+ *
+ * They share one host without cgroup limits, so each image stage gets an equal share of its CPUs
+ * (IMGPIPE_CPUS = CPUs / image stages: 0.5 on two cores), from which the vision engine derives its workers and
+ * onnxruntime threads; otherwise every process would size itself for the whole machine and four of them would run
+ * four times as many model threads as there are cores. An IMGPIPE_CPUS the caller set is left as it is.
+ */
+export function devProcesses(
+  options: { api: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): { name: string; args: string[]; env: Record<string, string> }[] {
+  const share: Record<string, string> = env['IMGPIPE_CPUS'] ? {} : { IMGPIPE_CPUS: cpuShareOf(IMAGE_STAGES.length) };
   return [
-    ...STAGES.map((stage) => ({ name: stage, args: ['run', 'worker', '--stage', stage] })),
-    { name: 'results', args: ['run', 'results'] },
-    ...(options.api ? [{ name: 'api', args: ['run', 'ingest-api'] }] : []),
+    ...STAGES.map((stage) => ({
+      name: stage,
+      args: ['run', 'worker', '--stage', stage],
+      env: IMAGE_STAGES.includes(stage) ? share : {},
+    })),
+    { name: 'results', args: ['run', 'results'], env: {} },
+    ...(options.api ? [{ name: 'api', args: ['run', 'ingest-api'], env: {} }] : []),
   ];
+}
+
+function cpuShareOf(processes: number): string {
+  return String(Math.round((availableParallelism() / processes) * 100) / 100);
 }

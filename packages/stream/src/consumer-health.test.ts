@@ -53,3 +53,13 @@ test('stopping is not ready, and stays so until the consumer has left', () => {
   assert.equal(health.state, 'stopped');
   assert.equal(health.report().live, true);
 });
+
+test('readiness detail names the partitions of each topic the group gave this process at its last join', () => {
+  const { consumer, emit } = instrumented();
+  const health = new ConsumerHealth();
+  health.watch(consumer);
+  emit('consumer.group_join', { memberAssignment: { 'images.uploaded': [5, 1, 3] } });
+  assert.deepEqual(health.report().details['partitions'], { 'images.uploaded': [1, 3, 5] });
+  emit('consumer.group_join', { memberAssignment: { 'images.uploaded': [1], 'images.other': [0] } });
+  assert.deepEqual(health.report().details['partitions'], { 'images.uploaded': [1], 'images.other': [0] });
+});

@@ -11,11 +11,18 @@ export class ConsumerHealth {
   #lastError: string | undefined;
   #since = Date.now();
   #joins = 0;
+  #partitions: Record<string, number[]> = {};
 
   watch(consumer: Consumer): void {
     const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
-    consumer.on(GROUP_JOIN, () => {
+    consumer.on(GROUP_JOIN, (event) => {
       this.#joins += 1;
+      this.#partitions = Object.fromEntries(
+        Object.entries(event.payload?.memberAssignment ?? {}).map(([topic, numbers]) => [
+          topic,
+          [...numbers].sort((a, b) => a - b),
+        ]),
+      );
       this.#set('joined');
     });
     consumer.on(REBALANCING, () => this.#set('rebalancing'));
@@ -45,7 +52,13 @@ export class ConsumerHealth {
     return {
       live: this.#state !== 'crashed',
       ready: this.#state === 'joined',
-      details: { consumer: this.#state, since: new Date(this.#since).toISOString(), lastError: this.#lastError },
+      details: {
+        consumer: this.#state,
+        since: new Date(this.#since).toISOString(),
+        lastError: this.#lastError,
+        // Which partitions of each input topic the group gave this process at its last join.
+        partitions: this.#partitions,
+      },
     };
   }
 

@@ -47,7 +47,7 @@ export const command: Command = {
       }),
     );
     const supervisor = supervise(
-      specs.map((spec, index) => ({ ...spec, env: { IMGPIPE_HTTP_PORT: String(9464 + index) } })),
+      specs.map((spec, index) => ({ ...spec, env: { ...spec.env, IMGPIPE_HTTP_PORT: String(9464 + index) } })),
       {
         onLine: (name, line) => {
           console.log(`${prefixes.get(name)} | ${values['json-logs'] ? line : readableLogLine(line, colour)}`);
