@@ -2,7 +2,7 @@ import { ERROR_CATALOGUE } from './errors.ts';
 
 const GROUPS: [prefix: RegExp, heading: string][] = [
   [/^IMAGE_/, 'Image input'],
-  [/^(RECIPE|TRANSFORM)_/, 'Image operations (recipes)'],
+  [/^(RECIPE|TRANSFORM|RENDITION)_/, 'Image operations (recipes, renditions)'],
   [/^MODEL_/, 'Models'],
   [/^(CODEC|SCHEMA)_/, 'Events and schemas'],
   [/^(STAGE|EVENT)_/, 'Pipeline stages'],

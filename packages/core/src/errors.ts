@@ -37,6 +37,10 @@ export const ERROR_CATALOGUE = {
   TRANSFORM_CROP_OUTSIDE_IMAGE: def('A crop box lies outside the image', 422),
   TRANSFORM_DETECTIONS_UNAVAILABLE: def('The recipe crops around detections and none are available', 422),
   TRANSFORM_FAILED: def('The image could not be transformed', 500),
+  RENDITION_SIGNATURE_MISSING: def('The rendition URL is not signed (expires and signature are required)', 403),
+  RENDITION_SIGNATURE_INVALID: def('The rendition URL signature does not match its path and expiry', 403),
+  RENDITION_SIGNATURE_EXPIRED: def('The signed rendition URL has expired', 403),
+  RENDITION_SIGNING_UNCONFIGURED: def('No rendition signing key is configured (IMGPIPE_RENDITION_SIGNING_KEY)', 501),
 
   // Models.
   MODEL_NOT_FOUND: def('A model file is missing from the models directory', 500),
