@@ -26,6 +26,7 @@ import { blobStoreFor } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
 import { devProcesses } from '../apps/cli/src/service-registry.ts';
+import { recordFigures } from './figures.ts';
 import { readableLogLine, type RunningService, startService } from '../apps/cli/src/supervisor.ts';
 
 const { values } = parseArgs({
@@ -212,6 +213,16 @@ async function main(): Promise<void> {
       `   ${f.name.padEnd(11)} ${String(f.count).padStart(8)}  ${fmt(f.meanMs).padStart(15)}  ${fmt(1000 / f.meanMs).padStart(26)}  ${`${fmt(f.rss)} MiB`.padStart(17)}  ${f.partitions}`,
     );
   }
+
+  recordFigures('pipeline', {
+    kafkaImagesPerSecond: kafkaThroughput,
+    inProcessImagesPerSecond: localThroughput,
+    ratio: kafkaThroughput / localThroughput,
+    steadyRate: RATE,
+    steadyP50Ms: percentile(endToEnd, 50),
+    steadyP95Ms: percentile(endToEnd, 95),
+    ...Object.fromEntries(footprint.map((f) => [`busyMsPerMessage:${f.name}`, f.meanMs])),
+  });
 
   await producer.disconnect();
   await watcher.disconnect();

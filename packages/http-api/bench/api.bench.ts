@@ -4,6 +4,9 @@
  *
  *   npm run bench:api            (IMGPIPE_BENCH_REQUESTS=300 IMGPIPE_BENCH_CONCURRENCY=1,8 to change the run)
  *
+ * Then an open-loop run: IMGPIPE_BENCH_RATE uploads per second (default 100) for IMGPIPE_BENCH_RATE_SECONDS
+ * (default 10), each sent on its schedule whether or not the earlier ones have answered, and their p50/p99.
+ *
  * Events go to a throwaway topic with the pipeline's partition count, so the workers never see benchmark images;
  * the API path is otherwise the production one (JWT auth, rate limit, sniffing, dedup lookup, S3, Kafka, PostgreSQL).
  */
@@ -27,10 +30,13 @@ import { apiOptionsFrom } from '../src/create-api.ts';
 import { buildApp } from '../src/app.ts';
 import { DEV_JWT_SECRET } from '../src/api-settings.ts';
 import { mintDevToken } from '../src/auth/dev-tokens.ts';
+import { recordFigures } from '../../../bench/figures.ts';
 
 const config = loadApiConfig();
 const requests = Number(process.env['IMGPIPE_BENCH_REQUESTS'] ?? 300);
 const concurrencies = (process.env['IMGPIPE_BENCH_CONCURRENCY'] ?? '1,8').split(',').map(Number);
+const openLoopRate = Number(process.env['IMGPIPE_BENCH_RATE'] ?? 100);
+const openLoopSeconds = Number(process.env['IMGPIPE_BENCH_RATE_SECONDS'] ?? 10);
 const sharedDir = process.env['IMGPIPE_SHARED_DIR'] ?? fileURLToPath(new URL('../../../../shared/', import.meta.url));
 
 /** A photo re-encoded to about 50 KB. */
@@ -78,6 +84,37 @@ async function measure(
     label,
     concurrency,
     perSecond: count / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+/** Sends `rate` requests per second for `seconds`, each on its schedule (open loop), and their latencies. */
+async function openLoop(
+  rate: number,
+  seconds: number,
+  work: () => Promise<void>,
+): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const count = Math.round(rate * seconds);
+  const latencies: number[] = [];
+  const started = performance.now();
+  const sent: Promise<void>[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const due = started + (index * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent.push(
+      (async () => {
+        // Latency from when the request was due, so a late send counts against the API (no coordinated omission).
+        await work();
+        latencies.push(performance.now() - due);
+      })(),
+    );
+  }
+  await Promise.all(sent);
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: count / ((performance.now() - started) / 1000),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };
@@ -171,6 +208,7 @@ async function main(): Promise<void> {
     rows.push(await measure('POST /v1/images', concurrency, requests, upload));
     rows.push(await measure('bare S3 PUT + Kafka produce', concurrency, requests, bare));
   }
+  const paced = openLoopRate > 0 ? await openLoop(openLoopRate, openLoopSeconds, upload) : undefined;
   console.log('\nwhat                          concurrency  images/s   p50 ms   p99 ms');
   for (const row of rows) {
     console.log(
@@ -178,6 +216,26 @@ async function main(): Promise<void> {
         `${row.p50.toFixed(1).padStart(9)}${row.p99.toFixed(1).padStart(9)}`,
     );
   }
+  if (paced) {
+    console.log(
+      `POST /v1/images at ${openLoopRate}/s    open loop${paced.perSecond.toFixed(1).padStart(10)}${paced.p50.toFixed(1).padStart(9)}${paced.p99.toFixed(1).padStart(9)}`,
+    );
+  }
+  const figures: Record<string, number> = {};
+  for (const concurrency of concurrencies) {
+    const api = rows.find((row) => row.concurrency === concurrency && row.label.startsWith('POST'))!;
+    const bare = rows.find((row) => row.concurrency === concurrency && row.label.startsWith('bare'))!;
+    figures[`ratioAtConcurrency${concurrency}`] = api.perSecond / bare.perSecond;
+    figures[`apiPerSecondAtConcurrency${concurrency}`] = api.perSecond;
+    figures[`barePerSecondAtConcurrency${concurrency}`] = bare.perSecond;
+    console.log(`POST / bare at concurrency ${concurrency}: ${(api.perSecond / bare.perSecond).toFixed(2)}`);
+  }
+  if (paced) {
+    figures['openLoopRate'] = openLoopRate;
+    figures['openLoopP50'] = paced.p50;
+    figures['openLoopP99'] = paced.p99;
+  }
+  recordFigures('api', figures);
   if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
 
   await app.close();

@@ -34,6 +34,7 @@ import { createLogger } from '@imgpipe/telemetry';
 import { Redis } from 'ioredis';
 import { ResultsService, resultsServiceSettings } from '../src/index.ts';
 import { lifecycleEvents, type PipelineEvent } from '../src/test-fixtures.ts';
+import { recordFigures } from '../../../bench/figures.ts';
 
 const { values } = parseArgs({
   options: {
@@ -157,7 +158,12 @@ function report(label: string, runs: Run[]): number {
   return mid;
 }
 
-async function compare(name: string, stage: Stage, filter: (event: PipelineEvent) => boolean, goal: number) {
+async function compare(
+  name: string,
+  stage: Stage,
+  filter: (event: PipelineEvent) => boolean,
+  goal: number,
+): Promise<{ one?: number; many?: number }> {
   console.log(`\n${name} (goal >= ${goal} messages/s per process)`);
   const a: Run[] = [];
   const b: Run[] = [];
@@ -168,10 +174,11 @@ async function compare(name: string, stage: Stage, filter: (event: PipelineEvent
   const one = a.length > 0 ? report('one by one', a) : undefined;
   const many = b.length > 0 ? report(`in batches of ${BATCH}`, b) : undefined;
   if (one && many) console.log(`  batches / one by one: ${(many / one).toFixed(1)}x`);
+  return { ...(one ? { one } : {}), ...(many ? { many } : {}) };
 }
 
 /** The results events through StageRunner on a topic of their own: produce all, time until all are committed. */
-async function throughKafka(batchMaxMessages: number): Promise<void> {
+async function throughKafka(batchMaxMessages: number): Promise<number> {
   const kafka = createKafka({ connection: settings, clientId: 'bench-sink', logger });
   const admin = kafka.admin();
   await admin.connect();
@@ -201,7 +208,7 @@ async function throughKafka(batchMaxMessages: number): Promise<void> {
       if (done >= messages.length) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    report(batchMaxMessages === 0 ? 'Kafka, one by one' : 'Kafka, in batches', [
+    return report(batchMaxMessages === 0 ? 'Kafka, one by one' : 'Kafka, in batches', [
       { count: messages.length, ms: performance.now() - started },
     ]);
   } finally {
@@ -217,13 +224,19 @@ try {
     `${IMAGES} images, ${LANES} lanes, batches of ${BATCH} images (one event type each), ${ROUNDS} rounds; ` +
       `load average ${load.join(' ')} on ${availableParallelism()} CPUs`,
   );
-  await compare('results: 6 events per image', service.stage, () => true, 1000);
-  await compare('aggregate: 4 events per image', aggregate, (event) => AGGREGATED.has(event.eventType), 500);
+  const results = await compare('results: 6 events per image', service.stage, () => true, 1000);
+  const joined = await compare('aggregate: 4 events per image', aggregate, (e) => AGGREGATED.has(e.eventType), 500);
+  const figures: Record<string, number> = {};
+  if (results.one) figures['resultsOneByOne'] = results.one;
+  if (results.many) figures['resultsBatched'] = results.many;
+  if (joined.one) figures['aggregateOneByOne'] = joined.one;
+  if (joined.many) figures['aggregateBatched'] = joined.many;
   if (values.kafka) {
     console.log('\nresults through the Kafka runtime (produce all, until every offset is committed)');
-    if (ONLY !== 'batch') await throughKafka(0);
-    if (ONLY !== 'one-by-one') await throughKafka(BATCH * 6);
+    if (ONLY !== 'batch') figures['resultsKafkaOneByOne'] = await throughKafka(0);
+    if (ONLY !== 'one-by-one') figures['resultsKafkaBatched'] = await throughKafka(BATCH * 6);
   }
+  recordFigures('sink', figures);
 } finally {
   await service.db.deleteFrom('images').where('tenant_id', '=', TENANT).execute();
   await service.close();

@@ -36,6 +36,7 @@ import type { NormalizedImage } from '../src/preprocess/normalized-image.ts';
 import { sharp } from '../src/sharp-instance.ts';
 import { sharedModelsDir, sharedPath } from '../src/testing/shared.ts';
 import { createVision, type Vision } from '../src/vision.ts';
+import { recordFigures } from '../../../bench/figures.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -346,6 +347,17 @@ if (!args['skip-main-thread'] && workers > 0) {
     imagesPerSecond: Math.round(run.imagesPerSecond * 100) / 100,
     eventLoopDelay: run.eventLoop,
   };
+}
+
+{
+  const bare = report['bareSessionRun'] as Record<string, { stageOverBare: number }>;
+  const floor = report['computeFloor'] as { fractionOfFloor: number; cpuFractionOfFloor: number };
+  recordFigures('vision', {
+    detectStageOverBare: bare['detect']!.stageOverBare,
+    facesStageOverBare: bare['faces']!.stageOverBare,
+    fractionOfFloor: floor.fractionOfFloor,
+    cpuFractionOfFloor: floor.cpuFractionOfFloor,
+  });
 }
 
 if (args.json) {
