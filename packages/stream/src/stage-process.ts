@@ -95,7 +95,11 @@ export async function startStageProcess(options: {
     health: async (probe) => {
       const consumer = runner.health.report();
       if (probe === 'live') return consumer;
-      const dependencies = await runDependencyChecks({ 'schema-registry': registryCheck, ...options.checks });
+      const dependencies = await runDependencyChecks({
+        kafka: () => runner.pingKafka(),
+        'schema-registry': registryCheck,
+        ...options.checks,
+      });
       return {
         live: consumer.live,
         ready: consumer.ready && dependencies.ok,

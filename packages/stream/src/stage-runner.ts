@@ -147,6 +147,11 @@ export class StageRunner {
     }
   }
 
+  /** Resolves when a Kafka broker answers a metadata request (readiness: the consumer's state lags an outage). */
+  async pingKafka(): Promise<void> {
+    await this.#admin.describeCluster();
+  }
+
   get groupId(): string {
     return this.#options.stage.groupId;
   }
