@@ -2,7 +2,16 @@ import type { ProgressReporter } from './artifacts.ts';
 import type { PidRecord } from './processes.ts';
 import type { StackLayout } from './settings.ts';
 
-export const SERVICE_NAMES = ['kafka', 'schema-registry', 's3', 'postgres', 'redis'] as const;
+/** pg-replica is optional: started when asked (IMGPIPE_STACK_REPLICA, `stack up --replica`), listed while it runs. */
+export const SERVICE_NAMES = [
+  'kafka',
+  'schema-registry',
+  's3',
+  'postgres',
+  'redis',
+  'pgbouncer',
+  'pg-replica',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** One service of the local stack: how to tell it is really up, how to start it, what to set up once it is. */

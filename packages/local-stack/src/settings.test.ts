@@ -44,5 +44,18 @@ describe('resolveStackLayout', () => {
     expectConfigError({ IMGPIPE_KAFKA_VERSION: 'latest' }, 'IMGPIPE_KAFKA_VERSION');
     expectConfigError({ IMGPIPE_DATABASE_URL: 'postgres://127.0.0.1:5432' }, 'IMGPIPE_DATABASE_URL');
     expectConfigError({ IMGPIPE_S3_ENDPOINT: 'not a url' }, 'IMGPIPE_S3_ENDPOINT');
+    expectConfigError({ IMGPIPE_PGBOUNCER_PORT: '5432' }, 'IMGPIPE_PGBOUNCER_PORT');
+    expectConfigError({ IMGPIPE_PG_REPLICA_PORT: '5432' }, 'IMGPIPE_PG_REPLICA_PORT');
+  });
+
+  test("PgBouncer and the replica serve the primary's database and role on ports of their own", () => {
+    const layout = resolveStackLayout({ IMGPIPE_DATABASE_URL: 'postgres://app:s%40cret@localhost:15432/pix' });
+    assert.equal(layout.pgbouncer.url, 'postgres://app:s%40cret@127.0.0.1:6432/pix');
+    assert.equal(layout.pgbouncer.adminUrl, 'postgres://app:s%40cret@127.0.0.1:6432/pgbouncer');
+    assert.equal(layout.replica.url, 'postgres://app:s%40cret@127.0.0.1:5433/pix');
+    assert.equal(layout.replica.enabled, false);
+    const asked = resolveStackLayout({ IMGPIPE_STACK_REPLICA: 'true', IMGPIPE_PG_REPLICA_PORT: '25433' });
+    assert.equal(asked.replica.enabled, true);
+    assert.equal(asked.replica.port, 25433);
   });
 });

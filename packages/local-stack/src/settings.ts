@@ -2,9 +2,11 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  bool,
   type ConfigEnv,
   type ConfigOf,
   ImgpipeError,
+  int,
   loadConfig,
   optionalStr,
   serviceSettings,
@@ -33,6 +35,22 @@ const stackOwnSettings = {
   }),
   kafkaControllerPort: optionalStr('IMGPIPE_KAFKA_CONTROLLER_PORT', {
     description: 'Port of the local KRaft controller listener (default: broker port + 1)',
+  }),
+  pgbouncerPort: int('IMGPIPE_PGBOUNCER_PORT', {
+    default: 6432,
+    min: 1,
+    max: 65535,
+    description: "Port of the local stack's PgBouncer (transaction pooling in front of the PostgreSQL primary)",
+  }),
+  replica: bool('IMGPIPE_STACK_REPLICA', {
+    default: false,
+    description: 'stack up also starts a streaming replica of the PostgreSQL primary (as `stack up --replica`)',
+  }),
+  replicaPort: int('IMGPIPE_PG_REPLICA_PORT', {
+    default: 5433,
+    min: 1,
+    max: 65535,
+    description: "Port of the local stack's PostgreSQL streaming replica",
   }),
   registryJava: optionalStr('IMGPIPE_REGISTRY_JAVA', {
     description:
@@ -65,6 +83,10 @@ export interface StackLayout {
     readonly url: string;
   };
   readonly redis: HostPort & { readonly url: string; readonly password: string | undefined };
+  /** PgBouncer in transaction pooling: `url` reaches the primary's database through it, `adminUrl` its console. */
+  readonly pgbouncer: HostPort & { readonly url: string; readonly adminUrl: string };
+  /** A streaming replica of the primary (hot standby), started when `enabled` (IMGPIPE_STACK_REPLICA, --replica). */
+  readonly replica: HostPort & { readonly url: string; readonly enabled: boolean };
 }
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -126,6 +148,25 @@ export function resolveStackLayout(env?: ConfigEnv): StackLayout {
     throw new ImgpipeError('CONFIG_INVALID', 'IMGPIPE_DATABASE_URL must name a user and a database');
   }
 
+  const withPort = (port: number, database = pgUrl.pathname) => {
+    const copy = new URL(config.databaseUrl);
+    copy.hostname = '127.0.0.1';
+    copy.port = String(port);
+    copy.pathname = database;
+    return copy.toString();
+  };
+  for (const [variable, port] of [
+    ['IMGPIPE_PGBOUNCER_PORT', config.pgbouncerPort],
+    ['IMGPIPE_PG_REPLICA_PORT', config.replicaPort],
+  ] as const) {
+    if (port === pgUrl.portNumber) {
+      throw new ImgpipeError(
+        'CONFIG_INVALID',
+        `${variable} is the primary's port (${port}): give it a port of its own`,
+      );
+    }
+  }
+
   return {
     config,
     stackDir,
@@ -149,6 +190,18 @@ export function resolveStackLayout(env?: ConfigEnv): StackLayout {
       ...localEndpoint('IMGPIPE_REDIS_URL', redisUrl.hostname, redisUrl.portNumber),
       url: config.redisUrl,
       password: redisUrl.password === '' ? undefined : decodeURIComponent(redisUrl.password),
+    },
+    pgbouncer: {
+      host: '127.0.0.1',
+      port: config.pgbouncerPort,
+      url: withPort(config.pgbouncerPort),
+      adminUrl: withPort(config.pgbouncerPort, '/pgbouncer'),
+    },
+    replica: {
+      host: '127.0.0.1',
+      port: config.replicaPort,
+      url: withPort(config.replicaPort),
+      enabled: config.replica,
     },
   };
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImgpipeError } from '@imgpipe/core';
 import type { ProgressReporter } from './artifacts.ts';
@@ -16,6 +17,8 @@ import {
 import { runCommand } from './run-command.ts';
 import type { ServiceName, StackService } from './service.ts';
 import { kafkaService } from './services/kafka.ts';
+import { pgReplicaService } from './services/pg-replica.ts';
+import { pgbouncerService } from './services/pgbouncer.ts';
 import { postgresService } from './services/postgres.ts';
 import { redisService } from './services/redis.ts';
 import { s3Service } from './services/s3.ts';
@@ -23,8 +26,21 @@ import { schemaRegistryService } from './services/schema-registry.ts';
 import { resolveStackLayout, type StackLayout } from './settings.ts';
 import { waitFor } from './wait.ts';
 
-export function stackServices(layout: StackLayout): StackService[] {
-  return [kafkaService, schemaRegistryService, s3Service, postgresService, redisService].map((make) => make(layout));
+/**
+ * The services `up` starts and `status` reports: the replica only when asked for (IMGPIPE_STACK_REPLICA) or while one
+ * that `up` started is still recorded, so `status` shows it and `down` stops it. `all` lists it regardless.
+ */
+export function stackServices(layout: StackLayout, options: { all?: boolean } = {}): StackService[] {
+  const withReplica = options.all || layout.replica.enabled || existsSync(pidFile(layout, 'pg-replica'));
+  return [
+    kafkaService,
+    schemaRegistryService,
+    s3Service,
+    postgresService,
+    redisService,
+    pgbouncerService,
+    ...(withReplica ? [pgReplicaService] : []),
+  ].map((make) => make(layout));
 }
 
 function pidFile(layout: StackLayout, name: ServiceName): string {
@@ -201,11 +217,19 @@ export interface ServiceDownResult {
   readonly pid?: number;
 }
 
-/** Stops what `stack up` started (per its pid files): SIGTERM, a grace period, then SIGKILL. */
-export async function stackDown(options: { env?: NodeJS.ProcessEnv } = {}): Promise<ServiceDownResult[]> {
+/**
+ * Stops what `stack up` started (per its pid files): SIGTERM, a grace period, then SIGKILL. `only` names the services
+ * to stop (a test stops the replica it started), default all.
+ */
+export async function stackDown(
+  options: { env?: NodeJS.ProcessEnv; only?: readonly ServiceName[] } = {},
+): Promise<ServiceDownResult[]> {
   const layout = resolveStackLayout(options.env);
-  return Promise.all(
-    stackServices(layout).map(async (service): Promise<ServiceDownResult> => {
+  const chosen = stackServices(layout, { all: true }).filter(
+    (service) => options.only === undefined || options.only.includes(service.name),
+  );
+  const results = await Promise.all(
+    chosen.map(async (service): Promise<ServiceDownResult> => {
       const file = pidFile(layout, service.name);
       const record = await readPidRecord(file);
       if (!record) return { name: service.name, outcome: 'not-ours' };
@@ -226,4 +250,6 @@ export async function stackDown(options: { env?: NodeJS.ProcessEnv } = {}): Prom
       return { name: service.name, outcome, pid: record.pid };
     }),
   );
+  // The optional replica is not worth a line when it was never started.
+  return results.filter((result) => result.name !== 'pg-replica' || result.outcome !== 'not-ours');
 }

@@ -3,10 +3,11 @@ import { type ServiceStatus, type ServiceUpResult, stackDown, stackStatus, stack
 import { textTable } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 
-const HELP = `Usage: imgpipe stack <up|down|status> [--json]
+const HELP = `Usage: imgpipe stack <up|down|status> [--json] [--replica]
 
 Runs the real local stack on 127.0.0.1, without Docker: Kafka (KRaft), the schema registry (Apicurio, Confluent
-API), S3 (S3Proxy), PostgreSQL and Redis. Ports and credentials come from the IMGPIPE_* variables (.env.example).
+API), S3 (S3Proxy), PostgreSQL with PgBouncer (transaction pooling) in front, Redis, and on request a streaming
+replica of PostgreSQL. Ports and credentials come from the IMGPIPE_* variables (.env.example).
 Data, logs and pid files live in IMGPIPE_STACK_DIR (default .imgpipe/ at the repository root).
 
   up      start whatever is not running (idempotent), wait until each service answers, print the endpoints
@@ -14,7 +15,8 @@ Data, logs and pid files live in IMGPIPE_STACK_DIR (default .imgpipe/ at the rep
   status  show each service as up or down; exits ${EXIT.failure} when any is down
 
 Options:
-  --json  machine-readable output
+  --json     machine-readable output
+  --replica  up also starts the PostgreSQL streaming replica (as IMGPIPE_STACK_REPLICA=true does)
   -h, --help`;
 
 function describeUp(result: ServiceUpResult): string {
@@ -36,8 +38,11 @@ function formatMemory(status: ServiceStatus): string {
   return status.rssKib === undefined ? '-' : `${Math.round(status.rssKib / 1024)} MiB`;
 }
 
-async function up(json: boolean): Promise<number> {
-  const result = await stackUp({ report: (message) => console.error(`  ${message}`) });
+async function up(json: boolean, replica: boolean): Promise<number> {
+  const result = await stackUp({
+    ...(replica ? { env: { ...process.env, IMGPIPE_STACK_REPLICA: 'true' } } : {}),
+    report: (message) => console.error(`  ${message}`),
+  });
   if (json) {
     console.log(JSON.stringify(result, null, 2));
     return result.ok ? EXIT.ok : EXIT.failure;
@@ -104,7 +109,11 @@ export const command: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        json: { type: 'boolean', default: false },
+        replica: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
     });
     const [action, ...extra] = positionals;
     if (values.help) {
@@ -117,7 +126,7 @@ export const command: Command = {
     }
     switch (action) {
       case 'up':
-        return up(values.json);
+        return up(values.json, values.replica);
       case 'down':
         return down(values.json);
       case 'status':
