@@ -7,6 +7,10 @@ export function formatAnalysis(title: string, analysis: ImageAnalysis): string {
   const lines: string[] = [];
   const info = analysis.image;
   lines.push(`${title}  ${analysis.status}${info ? `  ${info.width}×${info.height} ${info.format}` : ''}`);
+  const attributes = Object.entries(analysis.attributes ?? {});
+  if (attributes.length > 0) {
+    lines.push(`  attrs    ${attributes.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(', ')}`);
+  }
   if (analysis.labels.length > 0) {
     lines.push(
       `  labels   ${analysis.labels.map((l) => `${l.label}${l.count > 1 ? ` ×${l.count}` : ''} (${percent(l.confidence)})`).join(', ')}`,
