@@ -1,13 +1,13 @@
 import type { ImageStatus, Stage, StageName } from '@imgpipe/contracts';
 import { type ConfigOf, int, serviceSettings } from '@imgpipe/core';
 import type { Logger } from '@imgpipe/telemetry';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { createDatabase } from './database.ts';
 import { sweepExpired } from './deadline-sweep.ts';
 import { migrateDirect } from './database-urls.ts';
 import { getImages } from './queries.ts';
-import { ResultsCache } from './results-cache.ts';
+import { createRedis, ResultsCache } from './results-cache.ts';
 import { ResultsRepository } from './results-repository.ts';
 import { type ImageTouched, resultsStage } from './results-stage.ts';
 import type { Database } from './schema.ts';
@@ -76,7 +76,8 @@ export class ResultsService {
   ): Promise<ResultsService> {
     await migrateDirect(config, 'imgpipe-results-migrate');
     const db = createDatabase({ url: config.databaseUrl, applicationName: 'imgpipe-results' });
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+    // Its errors are handled (a Redis restart must not print or crash); commands fail as retriable CACHE_UNAVAILABLE.
+    const redis = createRedis(config.redisUrl);
     return new ResultsService(db, redis, config);
   }
 
