@@ -62,6 +62,7 @@ export async function* reprocessCandidates(
           'i.blob_bucket',
           'i.blob_key',
           'i.requested_analyses',
+          'i.attributes',
           'i.created_at',
         ])
         .where('s.status', '<>', 'skipped')
@@ -114,6 +115,7 @@ function reprocessEvent(
     blob_bucket: string | null;
     blob_key: string | null;
     requested_analyses: string[];
+    attributes: Record<string, string>;
   },
 ): ImageUploaded {
   const contentType = row.content_type ?? 'application/octet-stream';
@@ -130,7 +132,8 @@ function reprocessEvent(
     contentType,
     blob: { bucket: row.blob_bucket!, key: row.blob_key!, sha256, size, contentType },
     analyses,
-    attributes: {},
+    // The producer's attributes, as the original upload carried them: the re-run's events and analysis keep them.
+    attributes: row.attributes,
     ...(row.source_name ? { source: row.source_name } : {}),
   };
 }
