@@ -45,6 +45,8 @@ const HOST_PORTS: Record<string, number> = {
   'schema-registry': 8081,
   s3: 9000,
   postgres: 5432,
+  pgbouncer: 6432,
+  'postgres-replica': 5433,
   redis: 6379,
   'ingest-api': 8080,
 };
@@ -138,6 +140,35 @@ describe('docker-compose.yml', () => {
       assert.equal(env['OTEL_EXPORTER_OTLP_ENDPOINT'], 'http://otel-collector:4318');
       assert.ok(env['IMGPIPE_KAFKA_BROKERS']?.startsWith('kafka:'), `${name}: the in-network listener`);
     }
+  });
+
+  test('the apps write through PgBouncer in transaction pooling, migrate on the primary, search on the replica', () => {
+    const host = (url: string | undefined) => (url ? `${new URL(url).hostname}:${new URL(url).port}` : undefined);
+    for (const [name, service] of apps) {
+      const env = service.environment ?? {};
+      assert.equal(host(env['IMGPIPE_DATABASE_URL']), 'pgbouncer:6432', `${name}: writes through PgBouncer`);
+      assert.equal(host(env['IMGPIPE_DATABASE_DIRECT_URL']), 'postgres:5432', `${name}: migrations on the primary`);
+      assert.equal(host(env['IMGPIPE_DATABASE_READ_URL']), 'postgres-replica:5432', `${name}: searches on the replica`);
+      if (name === 'init') continue;
+      for (const dependency of ['pgbouncer', 'postgres-replica']) {
+        assert.equal(service.depends_on?.[dependency]?.condition, 'service_healthy', `${name} waits for ${dependency}`);
+      }
+    }
+    const ini = readFileSync(`${REPO_ROOT}infra/postgres/pgbouncer.ini`, 'utf8');
+    const setting = (key: string) => new RegExp(`^${key}\\s*=\\s*(.+)$`, 'm').exec(ini)?.[1]?.trim();
+    assert.equal(setting('pool_mode'), 'transaction');
+    assert.equal(setting('listen_port'), '6432');
+    assert.equal(setting('imgpipe'), 'host=postgres port=5432 dbname=imgpipe', 'the pool points at the primary');
+    assert.ok(
+      services['pgbouncer']?.volumes?.some((volume) => volume.endsWith(':/etc/pgbouncer/pgbouncer.ini:ro')),
+      'the ini is mounted where the image reads it',
+    );
+    const replica = services['postgres-replica'];
+    assert.match(String(replica?.command), /pg_basebackup -h postgres .*--write-recovery-conf/);
+    assert.ok(
+      services['postgres']?.volumes?.some((volume) => volume.includes('/docker-entrypoint-initdb.d/')),
+      'the primary lets the replica stream',
+    );
   });
 
   test('mounted config files exist', () => {
