@@ -20,7 +20,9 @@ export function toDatabaseError(error: unknown): unknown {
   const unreachable =
     (code !== undefined &&
       (UNREACHABLE_NODE_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) ||
-    /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(error.message) ||
+    /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|is not queryable/i.test(
+      error.message,
+    ) ||
     (error instanceof AggregateError && error.errors.some((inner) => toDatabaseError(inner) instanceof ImgpipeError));
   if (unreachable) {
     return new ImgpipeError('DATABASE_UNAVAILABLE', `PostgreSQL could not be reached: ${error.message || code}`, {

@@ -53,6 +53,7 @@ test('dependency failures from client libraries are classed as their dependency 
     [raw('error', 'the database system is starting up', { code: '57P03' }), 'DATABASE_UNAVAILABLE'],
     [raw('error', 'connection failure', { code: '08006' }), 'DATABASE_UNAVAILABLE'],
     [new Error('Connection terminated unexpectedly'), 'DATABASE_UNAVAILABLE'],
+    [new Error('Client has encountered a connection error and is not queryable'), 'DATABASE_UNAVAILABLE'],
     [raw('KafkaJSConnectionError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'), 'KAFKA_UNAVAILABLE'],
     [
       raw('KafkaJSNumberOfRetriesExceeded', 'retries exceeded', {

@@ -151,7 +151,9 @@ function unavailableCodeOf(error: ErrorLike): ErrorCode | undefined {
   }
   // PostgreSQL: connection exceptions (08xxx), server shutting down or starting (57P0x), too many connections.
   if (code && (/^08...$/.test(code) || /^57P0[123]$/.test(code) || code === '53300')) return 'DATABASE_UNAVAILABLE';
-  if (/Connection terminated|timeout exceeded when trying to connect/.test(error.message)) {
+  // node-postgres: a connection lost mid-query, a client broken by an earlier connection error, a pool that could
+  // not connect in time.
+  if (/Connection terminated|is not queryable|timeout exceeded when trying to connect/.test(error.message)) {
     return 'DATABASE_UNAVAILABLE';
   }
   // AWS SDK (S3): a 5xx or throttling answer, or a request that timed out.
