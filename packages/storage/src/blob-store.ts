@@ -23,6 +23,14 @@ export interface BlobStoreOptions {
   secretAccessKey: string;
 }
 
+export interface StoredBlob {
+  bytes: Buffer;
+  contentType: string;
+  /** User metadata, names lowercase. */
+  metadata: Record<string, string>;
+  lastModified?: Date;
+}
+
 /** S3-compatible object storage behind the few operations the pipeline needs. */
 export class BlobStore {
   readonly bucket: string;
@@ -52,8 +60,17 @@ export class BlobStore {
     }
   }
 
-  /** Stores the bytes with their SHA-256 as metadata (`get` checks it); pass `sha256` when it is already known. */
-  async put(key: string, bytes: Uint8Array, contentType: string, knownSha256?: string): Promise<BlobRef> {
+  /**
+   * Stores the bytes with their SHA-256 as metadata (`get` checks it); pass `sha256` when it is already known, and
+   * any other user metadata (lowercase names, ASCII values) in `metadata`.
+   */
+  async put(
+    key: string,
+    bytes: Uint8Array,
+    contentType: string,
+    knownSha256?: string,
+    metadata: Record<string, string> = {},
+  ): Promise<BlobRef> {
     const sha256 = knownSha256 ?? createHash('sha256').update(bytes).digest('hex');
     try {
       await this.#client.send(
@@ -62,7 +79,7 @@ export class BlobStore {
           Key: key,
           Body: bytes,
           ContentType: contentType,
-          Metadata: { sha256 },
+          Metadata: { ...metadata, sha256 },
         }),
       );
     } catch (error) {
@@ -93,6 +110,22 @@ export class BlobStore {
       }
     }
     return bytes;
+  }
+
+  /** A blob with its content type and user metadata, or undefined when there is none under the key. */
+  async find(key: string): Promise<StoredBlob | undefined> {
+    try {
+      const response = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return {
+        bytes: Buffer.from(await response.Body!.transformToByteArray()),
+        contentType: response.ContentType ?? 'application/octet-stream',
+        metadata: response.Metadata ?? {},
+        ...(response.LastModified ? { lastModified: response.LastModified } : {}),
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw storageError(error, key);
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -9,3 +9,12 @@ export function originalKey(tenantId: string, sha256: string): string {
 export function derivativeKey(tenantId: string, imageId: string, name: string): string {
   return `tenants/${tenantId}/images/${imageId}/${name}`;
 }
+
+/**
+ * A rendition of an original: beside nothing but the original's content, so every image of the tenant with the same
+ * bytes shares it. `variant` is a digest of what decides the output (the normalised recipe, the format chosen for
+ * `format:auto`, the detections a crop used), lowercase hex.
+ */
+export function renditionKey(tenantId: string, sha256: string, variant: string): string {
+  return `tenants/${tenantId}/renditions/${sha256.slice(0, 2)}/${sha256}/${variant}`;
+}
