@@ -11,7 +11,9 @@ import {
   serviceSettings,
   str,
 } from '@imgpipe/core';
+import { accountSettings } from '@imgpipe/accounts';
 import { egressSettings } from '@imgpipe/egress';
+import { transformLimitSettings } from '@imgpipe/imaging';
 
 /** Where the development HS256 secret comes from when none is configured: fine on a laptop, never in production. */
 export const DEV_JWT_SECRET = 'imgpipe-local-development-secret-do-not-deploy';
@@ -115,6 +117,21 @@ export const apiSettings = {
     description:
       'tenants whose admins operate the whole pipeline: pause and resume stages, reprocess any tenant (empty: nobody)',
   }),
+  renditionSigningKey: optionalStr('IMGPIPE_RENDITION_SIGNING_KEY', {
+    minLength: 32,
+    description:
+      'HMAC-SHA256 key of signed rendition URLs (at least 32 characters); unset, no URL can be signed or accepted',
+  }),
+  transformWorkers: int('IMGPIPE_API_TRANSFORM_WORKERS', {
+    default: 2,
+    min: 1,
+    max: 64,
+    description: 'worker threads that run transforms and renditions off the event loop',
+  }),
+  /** The recipe limits (packages/imaging), shared with the command line and the pipeline. */
+  transform: transformLimitSettings,
+  /** Sign-in sessions and the sign-in throttle (packages/accounts). */
+  accounts: accountSettings,
   imageDeadlineMs: int('IMGPIPE_IMAGE_DEADLINE_MS', { default: 15 * 60_000, min: 1_000 }),
   egressAllow: egressSettings.allow,
   ...serviceSettings,

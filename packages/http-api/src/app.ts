@@ -9,12 +9,18 @@ import { WebhookStore, withWebhookTables } from '@imgpipe/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import { resolveLimits, type TransformLimits } from '@imgpipe/imaging';
+import type { AccountConfig } from '@imgpipe/accounts';
+import { accountSessions } from './account-sessions.ts';
 import { ApiKeyStore } from './auth/api-keys.ts';
 import type { JwtOptions } from './auth/authenticator.ts';
 import { reportBreakerStates } from './breaker-metrics.ts';
 import { type BreakerSettings, DEFAULT_BREAKER_SETTINGS, DependencyBreakers } from './dependency-breakers.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { IngestService } from './ingest-service.ts';
+import { RenditionService, type RenditionBlobs } from './rendition-service.ts';
+import { RenditionSigner } from './rendition-signing.ts';
+import { TransformPool } from './transform-pool.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { inputsPlugin } from './plugins/inputs.ts';
 import { limitsPlugin } from './plugins/limits.ts';
@@ -27,8 +33,12 @@ import type { BucketPolicy } from './rate-limiter.ts';
 import type { Check } from './readiness.ts';
 import type { StageControlService } from './stage-control-service.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { authRoutes } from './routes/auth.ts';
+import { userRoutes } from './routes/users.ts';
 import { imageRoutes } from './routes/images.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { renditionRoutes } from './routes/renditions.ts';
+import { transformRoutes } from './routes/transform.ts';
 import { stageRoutes } from './routes/stages.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -42,11 +52,7 @@ export interface ApiDeps {
   redis: Redis;
   /** A second connection for SUBSCRIBE (a subscribed connection cannot run commands). */
   subscriber: Redis;
-  blobs: {
-    readonly bucket: string;
-    get(ref: { bucket: string; key: string; sha256?: string }): Promise<Buffer>;
-    delete(key: string): Promise<void>;
-  };
+  blobs: RenditionBlobs & { delete(key: string): Promise<void> };
   publisher: ImagePublisher;
   guard: SsrfGuard;
   /** Readiness checks by dependency name (kafka, s3, postgres, redis). */
@@ -77,6 +83,14 @@ export interface ApiOptions {
   /** Tenants whose admins may pause, resume and reprocess stages for everyone. */
   operatorTenants?: readonly string[];
   sseHeartbeatMs?: number;
+  /** Sign-in sessions and their throttle (IMGPIPE_AUTH_*); default: the settings' defaults. */
+  accounts?: AccountConfig;
+  /** Recipe limits for POST /v1/transform and renditions (default: the imaging package's defaults). */
+  transformLimits?: TransformLimits;
+  /** Worker threads running transforms (default 2). */
+  transformWorkers?: number;
+  /** HMAC key of signed rendition URLs; without it none can be minted or accepted. */
+  renditionSigningKey?: string;
 }
 
 /**
@@ -135,21 +149,22 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     },
   });
 
+  const ingest = new IngestService({
+    db: deps.db,
+    redis: deps.redis,
+    publisher: deps.publisher,
+    blobs: deps.blobs,
+    guard: deps.guard,
+    breakers,
+    maxImageBytes: options.maxImageBytes,
+    maxEventBytes: options.maxEventBytes,
+    dedupWindowSeconds: options.dedupWindowSeconds,
+    urlFetchTimeoutMs: options.urlFetchTimeoutMs,
+    imageDeadlineMs: options.imageDeadlineMs,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
   await app.register(uploadRoutes, {
-    ingest: new IngestService({
-      db: deps.db,
-      redis: deps.redis,
-      publisher: deps.publisher,
-      blobs: deps.blobs,
-      guard: deps.guard,
-      breakers,
-      maxImageBytes: options.maxImageBytes,
-      maxEventBytes: options.maxEventBytes,
-      dedupWindowSeconds: options.dedupWindowSeconds,
-      urlFetchTimeoutMs: options.urlFetchTimeoutMs,
-      imageDeadlineMs: options.imageDeadlineMs,
-      ...(deps.logger ? { logger: deps.logger } : {}),
-    }),
+    ingest,
     idempotency: new IdempotencyStore(deps.redis, { ttlSeconds: options.idempotencyTtlSeconds, breakers }),
     maxImageBytes: options.maxImageBytes,
     maxBatchImages: options.maxBatchImages,
@@ -163,7 +178,34 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     breakers,
     ...(options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {}),
   });
+  // Transforms and renditions: one pool of worker threads, closed with the app.
+  const pool = new TransformPool(options.transformWorkers ?? 2);
+  app.addHook('onClose', () => pool.close());
+  const transformLimits = resolveLimits(options.transformLimits);
+  await app.register(transformRoutes, {
+    pool,
+    limits: transformLimits,
+    maxImageBytes: options.maxImageBytes,
+    fetchUrl: (url) => ingest.fetchUrl(url),
+  });
+  await app.register(renditionRoutes, {
+    renditions: new RenditionService({
+      db: deps.db,
+      cache: new ResultsCache(deps.redis),
+      blobs: deps.blobs,
+      breakers,
+      pool,
+      limits: transformLimits,
+    }),
+    signer: new RenditionSigner(options.renditionSigningKey),
+  });
   await app.register(apiKeyRoutes, { keys });
+  const sessions = accountSessions({
+    ...{ db: deps.db, redis: deps.redis, breakers, jwt: options.jwt },
+    ...(options.accounts ? { config: options.accounts } : {}),
+  });
+  await app.register(authRoutes, { ...sessions, breakers, onRedisDown: options.rateLimitOnRedisDown });
+  await app.register(userRoutes, { accounts: sessions.accounts });
   await app.register(webhookRoutes, {
     webhooks: new WebhookStore(withWebhookTables(deps.db)),
     guard: deps.guard,

@@ -59,6 +59,10 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
     },
     trustProxy: config.trustProxy,
     operatorTenants: config.operatorTenants,
+    accounts: { ...config.accounts },
+    transformLimits: { ...config.transform },
+    transformWorkers: config.transformWorkers,
+    ...(config.renditionSigningKey ? { renditionSigningKey: config.renditionSigningKey } : {}),
   };
 }
 

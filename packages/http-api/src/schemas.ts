@@ -5,6 +5,7 @@
  * keeps every field the contract has.
  */
 import { ANALYSES, ImageAnalysis, ImageSummary, ImageView, type JsonSchema, jsonSchemaOf } from '@imgpipe/contracts';
+import { recipeJsonSchema } from '@imgpipe/imaging/recipe';
 import { problemSchema } from './problem-details.ts';
 import { ROLES } from './roles.ts';
 
@@ -64,6 +65,8 @@ export const SHARED_SCHEMAS = [
   imageSummarySchema,
   acceptedImageSchema,
   apiKeySchema,
+  // The JSON form of an image recipe, as the imaging package defines it (POST /v1/transform's `recipe`).
+  recipeJsonSchema(),
 ] as const;
 
 const RETRY_AFTER = {

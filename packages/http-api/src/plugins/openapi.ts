@@ -38,6 +38,7 @@ async function openapi(app: FastifyInstance): Promise<void> {
       },
       tags: [
         { name: 'images', description: 'upload, status, results, progress, annotated images' },
+        { name: 'transform', description: 'image operations: transform an upload, renditions of stored images' },
         { name: 'api keys', description: 'keys for machine clients (admin)' },
         { name: 'webhooks', description: 'callbacks on completion' },
         { name: 'operations', description: 'health, readiness, metrics, error catalogue' },
