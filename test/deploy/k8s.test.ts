@@ -32,6 +32,45 @@ const partitionsOf = (objects: readonly K8sObject[]) =>
   Number(objects.find((o) => o.kind === 'ConfigMap')?.data?.['IMGPIPE_TOPIC_PARTITIONS']);
 
 describe('kubernetes manifests', () => {
+  for (const dir of OVERLAYS) {
+    test(`${dir}: the API may search a replica; API, results and init may migrate past PgBouncer; 6432 is open`, () => {
+      const objects = rendered(dir);
+      const secretRefs = (object: K8sObject) => {
+        const pod = object.spec.template.spec;
+        const containers = [...(pod.initContainers ?? []), ...pod.containers];
+        return new Map(
+          containers
+            .flatMap(
+              (container: { env?: { name: string; valueFrom?: { secretKeyRef?: object } }[] }) => container.env ?? [],
+            )
+            .filter((entry: { valueFrom?: { secretKeyRef?: object } }) => entry.valueFrom?.secretKeyRef)
+            .map((entry: { name: string; valueFrom: { secretKeyRef: { optional?: boolean } } }) => [
+              entry.name,
+              entry.valueFrom.secretKeyRef,
+            ]),
+        );
+      };
+      const expected: [string, string, string[]][] = [
+        ['Deployment', 'imgpipe-ingest-api', ['IMGPIPE_DATABASE_DIRECT_URL', 'IMGPIPE_DATABASE_READ_URL']],
+        ['Deployment', 'imgpipe-results', ['IMGPIPE_DATABASE_DIRECT_URL']],
+        ['Job', 'imgpipe-init', ['IMGPIPE_DATABASE_DIRECT_URL']],
+      ];
+      for (const [kind, name, variables] of expected) {
+        const refs = secretRefs(find(objects, kind, name));
+        assert.ok(refs.has('IMGPIPE_DATABASE_URL'), `${name}: IMGPIPE_DATABASE_URL`);
+        for (const variable of variables) {
+          assert.equal((refs.get(variable) as { optional?: boolean })?.optional, true, `${name}: optional ${variable}`);
+        }
+      }
+      for (const policy of ['ingest-api', 'results-egress', 'init-egress']) {
+        const ports = find(objects, 'NetworkPolicy', policy).spec.egress.flatMap(
+          (rule: { ports?: { port: number }[] }) => (rule.ports ?? []).map((port) => port.port),
+        );
+        assert.ok(ports.includes(6432) && ports.includes(5432), `${policy}: PgBouncer and PostgreSQL ports`);
+      }
+    });
+  }
+
   for (const dir of ['k8s/base', ...OVERLAYS]) {
     test(`${dir} renders objects that pass the schemas and every rule`, () => {
       assert.deepEqual(manifestProblems(rendered(dir)), []);
@@ -67,7 +106,9 @@ describe('kubernetes manifests', () => {
           if (valueFrom?.secretKeyRef) env[name] = `<secret ${valueFrom.secretKeyRef.key}>`;
         }
       }
-      env['IMGPIPE_DATABASE_URL'] &&= 'postgres://user:password@postgres:5432/imgpipe';
+      env['IMGPIPE_DATABASE_URL'] &&= 'postgres://user:password@pgbouncer:6432/imgpipe';
+      env['IMGPIPE_DATABASE_DIRECT_URL'] &&= 'postgres://user:password@postgres:5432/imgpipe';
+      env['IMGPIPE_DATABASE_READ_URL'] &&= 'postgres://user:password@postgres-replica:5432/imgpipe';
       env['IMGPIPE_REDIS_URL'] &&= 'redis://redis:6379/0';
       for (const setting of Object.values(serviceSettings)) {
         const optional = setting.parse(undefined) === undefined;
