@@ -163,6 +163,10 @@ const OTHER_TABLES = [
   'tenant_webhooks', // packages/webhooks/src/tables.ts
   'image_callbacks',
   'webhook_deliveries',
+  'users', // packages/accounts/src/tables.ts
+  'refresh_families',
+  'refresh_tokens',
+  'auth_audit',
   'kysely_migration',
   'kysely_migration_lock',
 ];

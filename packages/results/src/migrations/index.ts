@@ -3,6 +3,7 @@ import * as results from './0001-results.ts';
 import * as api from './0002-api.ts';
 import * as textOrientation from './0003-text-orientation.ts';
 import * as attributes from './0004-attributes.ts';
+import * as accounts from './0005-accounts.ts';
 
 /**
  * Every migration in order, listed in code rather than read from a folder so that nothing depends on the working
@@ -13,4 +14,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002-api': api,
   '0003-text-orientation': textOrientation,
   '0004-attributes': attributes,
+  '0005-accounts': accounts,
 };
