@@ -34,7 +34,6 @@ import type { Check } from './readiness.ts';
 import type { StageControlService } from './stage-control-service.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
-import { userRoutes } from './routes/users.ts';
 import { imageRoutes } from './routes/images.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { renditionRoutes } from './routes/renditions.ts';
@@ -201,11 +200,13 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
   });
   await app.register(apiKeyRoutes, { keys });
   const sessions = accountSessions({
-    ...{ db: deps.db, redis: deps.redis, breakers, jwt: options.jwt },
-    ...(options.accounts ? { config: options.accounts } : {}),
+    db: deps.db,
+    redis: deps.redis,
+    breakers,
+    jwt: options.jwt,
+    config: options.accounts,
   });
   await app.register(authRoutes, { ...sessions, breakers, onRedisDown: options.rateLimitOnRedisDown });
-  await app.register(userRoutes, { accounts: sessions.accounts });
   await app.register(webhookRoutes, {
     webhooks: new WebhookStore(withWebhookTables(deps.db)),
     guard: deps.guard,
