@@ -71,6 +71,25 @@ describe('the OpenAPI document', () => {
     assert.match(problem, /application\/problem\+json|Problem/);
   });
 
+  test('documents sign-in, sessions and users, with every status they answer', () => {
+    const statuses = (path: string, method: string) =>
+      Object.keys(document.paths[path]?.[method]?.responses ?? {}).sort();
+    const auth = ['401', '403', '429', '503'];
+    assert.deepEqual(statuses('/v1/auth/login', 'post'), ['200', '400', '401', '415', '429', '501', '503'].sort());
+    assert.deepEqual(statuses('/v1/auth/refresh', 'post'), ['200', '400', '401', '403', '415', '429', '501', '503']);
+    assert.deepEqual(statuses('/v1/auth/logout', 'post'), ['204', '400', '401', '403', '415', '429', '501', '503']);
+    assert.deepEqual(statuses('/v1/auth/me', 'get'), ['200', ...auth].sort());
+    assert.deepEqual(statuses('/v1/auth/audit', 'get'), ['200', '400', ...auth].sort());
+    assert.deepEqual(statuses('/v1/users', 'get'), ['200', ...auth].sort());
+    assert.deepEqual(statuses('/v1/users', 'post'), ['201', '400', '409', '415', '422', ...auth].sort());
+    assert.deepEqual(statuses('/v1/users/{id}', 'patch'), ['200', '400', '404', '409', '415', ...auth].sort());
+    assert.deepEqual(statuses('/v1/users/{id}/password', 'put'), ['204', '400', '404', '415', '422', ...auth].sort());
+    for (const path of ['/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout']) {
+      assert.equal(document.paths[path]!['post']!.security, undefined, `${path} needs no token`);
+    }
+    assert.ok((document.paths['/v1/users']!['post']!.security ?? []).length > 0);
+  });
+
   test('the docs UI is served at /docs', async () => {
     const response = await fetch(`${api.url}/docs/`, { redirect: 'follow' });
     assert.equal(response.status, 200);

@@ -54,6 +54,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'Apply a recipe of image operations (resize, crop, filters, formats) to files or folders',
     load: () => import('./commands/transform.ts'),
   },
+  user: {
+    summary: 'Create, list, disable or enable users of a tenant, set their role or reset their password',
+    load: () => import('./commands/user.ts'),
+  },
 };
 
 function usage(): string {
