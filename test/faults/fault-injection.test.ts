@@ -150,12 +150,14 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
       'every process of imgpipe dev ready',
       async () => {
         if (dev.child.exitCode !== null) throw new Error(`imgpipe dev exited:\n${devLines.slice(-30).join('\n')}`);
+        // A process not ready throws, so that a timeout names it and what its readiness said.
         for (const name of PROCESSES) {
           const ready = await readiness(opsPort(name));
-          if (ready?.status !== 200) return undefined;
+          if (ready?.status !== 200) throw new Error(`${name} not ready: ${JSON.stringify(ready?.body)}`);
         }
         const api = await fetch(`${apiUrl}/readyz`).catch(() => undefined);
-        return api?.ok ? true : undefined;
+        if (!api?.ok) throw new Error(`the API not ready: ${api ? await api.text() : 'no answer'}`);
+        return true;
       },
       180_000,
       500,

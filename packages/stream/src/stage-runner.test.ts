@@ -103,8 +103,10 @@ describe('StageRunner against a real broker', () => {
           const key = ctx.source.key!;
           attemptsSeen.set(key, [...(attemptsSeen.get(key) ?? []), ctx.attempt]);
           if (mode === 'poison') throw new ImgpipeError('IMAGE_CORRUPT', 'this image is broken');
-          if (mode === 'flaky' && ctx.attempt < 3) throw new ImgpipeError('STORAGE_UNAVAILABLE', 'try later');
-          if (mode === 'always-down') throw new ImgpipeError('STORAGE_UNAVAILABLE', 'still down');
+          // A dependency unavailable is retried past maxAttempts (3 here), until the message's deadline.
+          if (mode === 'flaky' && ctx.attempt < 5) throw new ImgpipeError('STORAGE_UNAVAILABLE', 'try later');
+          // Any other transient failure gets maxAttempts, then the dead-letter topic.
+          if (mode === 'always-down') throw new ImgpipeError('MODEL_INFERENCE_FAILED', 'still failing');
           return [{ topic: output, eventType: 'Doubled', key, value: { n: n * 2 } }];
         },
         {
@@ -144,7 +146,7 @@ describe('StageRunner against a real broker', () => {
 
     const ok = JSON.parse(byKey(outputs, ids.ok)[0]!.value!.toString());
     assert.deepEqual(ok, { eventType: 'Doubled', value: { n: 42 } });
-    assert.deepEqual(attemptsSeen.get(ids.flaky), [1, 2, 3]);
+    assert.deepEqual(attemptsSeen.get(ids.flaky), [1, 2, 3, 4, 5], 'an unavailable dependency outlasts maxAttempts');
     assert.deepEqual(attemptsSeen.get(ids.poison), [1], 'a deterministic failure is not retried');
     assert.deepEqual(attemptsSeen.get(ids.down), [1, 2, 3], 'a transient failure is retried up to maxAttempts');
 
@@ -168,7 +170,7 @@ describe('StageRunner against a real broker', () => {
     assert.equal(byKey(outputs, ids.poison).length, 1, 'onFailure publishes a failed outcome');
 
     const down = byKey(letters, ids.down)[0]!;
-    assert.equal(header(down, DEAD_LETTER_HEADERS.errorCode), 'STORAGE_UNAVAILABLE');
+    assert.equal(header(down, DEAD_LETTER_HEADERS.errorCode), 'MODEL_INFERENCE_FAILED');
     assert.equal(header(down, DEAD_LETTER_HEADERS.attempt), '3');
     assert.equal(header(byKey(letters, ids.garbage)[0]!, DEAD_LETTER_HEADERS.errorCode), 'CODEC_MISSING_MAGIC_BYTE');
 
@@ -368,8 +370,9 @@ describe('StageRunner in batches against a real broker', () => {
       t.input,
       Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: { eventType: 'Number', value: { n: i } } })),
     );
-    await run(stage, { retry: { maxAttempts: 1000, initialDelayMs: 20, maxDelayMs: 50 } });
-    await waitFor('several failed attempts', () => (failures >= 5 ? true : undefined));
+    // maxAttempts is 3: a dependency that is unavailable is retried past it, until the messages' deadline.
+    await run(stage);
+    await waitFor('more failed attempts than maxAttempts', () => (failures >= 5 ? true : undefined));
     assert.equal(await committed(stage.groupId, t.input), 0, 'nothing committed past an unapplied message');
     down = false;
     await waitFor('every message committed', async () =>
