@@ -83,6 +83,13 @@ describe('schemathesis over /openapi.json', () => {
         .deleteFrom('api_keys' as never)
         .where('tenant_id' as never, '=', tenant as never)
         .execute();
+      // Users the run created (POST /v1/users) and their audit rows; sessions go with their users.
+      for (const table of ['auth_audit', 'users']) {
+        await db
+          .deleteFrom(table as never)
+          .where('tenant_id' as never, '=', tenant as never)
+          .execute();
+      }
       await api.close();
     }
     rmSync(workDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ImgpipeError } from '@imgpipe/core';
 import { type Database, withDatabaseErrors } from '@imgpipe/results';
 import type { Kysely, Selectable } from 'kysely';
-import { hashPassword, verifyPassword } from './password-hasher.ts';
+import { hashPassword, prepareDummyHash, verifyPassword } from './password-hasher.ts';
 import { checkPassword, checkUsername, normaliseUsername } from './password-policy.ts';
 import { newRefreshToken, REFRESH_TOKEN_PATTERN, refreshTokenHash } from './refresh-token.ts';
 import { type AccountDatabase, type AccountRole, type UsersTable, withAccountTables } from './tables.ts';
@@ -104,6 +104,7 @@ export class AccountService {
     this.#db = withAccountTables(db);
     this.#options = options;
     this.#run = options.run ?? withDatabaseErrors;
+    prepareDummyHash();
   }
 
   async createUser(

@@ -16,14 +16,19 @@ export function hashPassword(password: string): Promise<string> {
 
 let dummyHash: Promise<string> | undefined;
 
+/** Makes the dummy hash now, so that the first unknown user does not pay for making it (and so stand out). */
+export function prepareDummyHash(): void {
+  dummyHash ??= hashPassword('imgpipe dummy password for unknown users');
+}
+
 /**
  * Verifies a password against a stored hash; with no hash (an unknown user), verifies it against a dummy hash made
  * with the same parameters and answers false, so an unknown user costs the same time as a wrong password.
  */
 export async function verifyPassword(stored: string | undefined, password: string): Promise<boolean> {
   if (stored === undefined) {
-    dummyHash ??= hashPassword('imgpipe dummy password for unknown users');
-    await verify(await dummyHash, password).catch(() => false);
+    prepareDummyHash();
+    await verify(await dummyHash!, password).catch(() => false);
     return false;
   }
   try {
