@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { STAGES, type StageName } from '@imgpipe/contracts';
+import { type ConfigEnv, loadConfig, optionalStr } from '@imgpipe/core';
 
 /**
  * The one registry of the services the CLI can start (`imgpipe run`, and `imgpipe dev`, which runs each as
@@ -69,9 +70,10 @@ const IMAGE_STAGES: readonly StageName[] = STAGES.filter((stage) => stage !== 'a
  */
 export function devProcesses(
   options: { api: boolean },
-  env: NodeJS.ProcessEnv = process.env,
+  env?: ConfigEnv,
 ): { name: string; args: string[]; env: Record<string, string> }[] {
-  const share: Record<string, string> = env['IMGPIPE_CPUS'] ? {} : { IMGPIPE_CPUS: cpuShareOf(IMAGE_STAGES.length) };
+  const chosen = loadConfig({ cpus: optionalStr('IMGPIPE_CPUS') }, env).cpus;
+  const share: Record<string, string> = chosen ? {} : { IMGPIPE_CPUS: cpuShareOf(IMAGE_STAGES.length) };
   return [
     ...STAGES.map((stage) => ({
       name: stage,
