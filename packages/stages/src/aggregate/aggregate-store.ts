@@ -5,7 +5,17 @@ export type PartName = keyof ImageParts;
 
 export interface JoinState {
   parts: ImageParts;
-  emitted: boolean;
+  /**
+   * The digest (analysisDigest) of the ImageAnalyzed last emitted for the image, once it was durable; undefined while
+   * none was. A state emitted by a version that recorded a time instead matches no digest: it is emitted once more.
+   */
+  emitted: string | undefined;
+}
+
+/** An image whose ImageAnalyzed is durable, with the digest of what it said. */
+export interface EmittedAnalysis {
+  imageId: string;
+  digest: string;
 }
 
 /** One part of one image, as a batch records it. */
@@ -18,15 +28,16 @@ export interface PartUpdate {
 /**
  * Durable per-image join state for the aggregate stage. `add` records one part atomically and returns every part
  * so far; `markEmitted` is called only after ImageAnalyzed is durable in Kafka, so a crash in between re-emits
- * (the results service's upsert absorbs it) rather than losing the result. The *Many forms do the same for a batch
- * in one round trip.
+ * (the results service's upsert absorbs it) rather than losing the result. It records what was emitted (a digest),
+ * so a part that changes the joined result later (a re-run stage) emits again. The *Many forms do the same for a
+ * batch in one round trip.
  */
 export interface AggregateStore {
   add(imageId: string, part: PartName, value: unknown): Promise<JoinState>;
   /** Records the parts in order (a later part of the same image and name wins); the state of each image after all. */
   addMany(updates: readonly PartUpdate[]): Promise<Map<string, JoinState>>;
-  markEmitted(imageId: string): Promise<void>;
-  markEmittedMany(imageIds: readonly string[]): Promise<void>;
+  markEmitted(emitted: EmittedAnalysis): Promise<void>;
+  markEmittedMany(emitted: readonly EmittedAnalysis[]): Promise<void>;
 }
 
 const EMITTED = 'emitted';
@@ -42,7 +53,7 @@ export class RedisAggregateStore implements AggregateStore {
 
   async add(imageId: string, part: PartName, value: unknown): Promise<JoinState> {
     const state = (await this.addMany([{ imageId, part, value }])).get(imageId);
-    return state ?? { parts: {}, emitted: false };
+    return state ?? { parts: {}, emitted: undefined };
   }
 
   /**
@@ -74,15 +85,14 @@ export class RedisAggregateStore implements AggregateStore {
     return states;
   }
 
-  async markEmitted(imageId: string): Promise<void> {
-    await this.markEmittedMany([imageId]);
+  async markEmitted(emitted: EmittedAnalysis): Promise<void> {
+    await this.markEmittedMany([emitted]);
   }
 
-  async markEmittedMany(imageIds: readonly string[]): Promise<void> {
-    if (imageIds.length === 0) return;
-    const at = String(Date.now());
+  async markEmittedMany(emitted: readonly EmittedAnalysis[]): Promise<void> {
+    if (emitted.length === 0) return;
     const pipeline = this.#redis.pipeline();
-    for (const imageId of imageIds) pipeline.hset(stateKey(imageId), EMITTED, at);
+    for (const { imageId, digest } of emitted) pipeline.hset(stateKey(imageId), EMITTED, digest);
     const results = await pipeline.exec();
     const failed = results?.find(([error]) => error);
     if (failed?.[0]) throw failed[0];
@@ -94,14 +104,14 @@ function toJoinState(fields: Record<string, string>): JoinState {
   for (const [field, json] of Object.entries(fields)) {
     if (field !== EMITTED) (parts as Record<string, unknown>)[field] = JSON.parse(json);
   }
-  return { parts, emitted: fields[EMITTED] !== undefined };
+  return { parts, emitted: fields[EMITTED] };
 }
 
 export class MemoryAggregateStore implements AggregateStore {
   readonly #state = new Map<string, JoinState>();
 
   async add(imageId: string, part: PartName, value: unknown): Promise<JoinState> {
-    const entry = this.#state.get(imageId) ?? { parts: {}, emitted: false };
+    const entry = this.#state.get(imageId) ?? { parts: {}, emitted: undefined };
     (entry.parts as Record<string, unknown>)[part] = value;
     this.#state.set(imageId, entry);
     return { parts: { ...entry.parts }, emitted: entry.emitted };
@@ -113,13 +123,13 @@ export class MemoryAggregateStore implements AggregateStore {
     return states;
   }
 
-  async markEmitted(imageId: string): Promise<void> {
+  async markEmitted({ imageId, digest }: EmittedAnalysis): Promise<void> {
     const entry = this.#state.get(imageId);
-    if (entry) entry.emitted = true;
+    if (entry) entry.emitted = digest;
   }
 
-  async markEmittedMany(imageIds: readonly string[]): Promise<void> {
-    for (const imageId of imageIds) await this.markEmitted(imageId);
+  async markEmittedMany(emitted: readonly EmittedAnalysis[]): Promise<void> {
+    for (const entry of emitted) await this.markEmitted(entry);
   }
 }
 

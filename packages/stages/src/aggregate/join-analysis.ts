@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import {
+  ANALYSES,
   type AnalysisName,
   type DetectedObject,
   type FacesDetected,
@@ -79,7 +81,11 @@ function overallStatus(preprocess: StageReport, analyses: StageReport[]): ImageS
  */
 export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurationMs?: number): ImageAnalysis {
   const { preprocessed } = parts;
-  const requested = preprocessed ? requestedAnalyses(preprocessed) : [];
+  // An analysis whose outcome is here was asked for, even when the latest preprocess outcome is a re-run's that asked
+  // for another analysis alone (a reprocess re-runs one stage): the image's other results stay part of its analysis.
+  const requested = preprocessed
+    ? ANALYSES.filter((name) => requestedAnalyses(preprocessed).includes(name) || parts[name] !== undefined)
+    : [];
   const preprocessReport = report(preprocessed, 'pending');
   const analysisReport = (name: AnalysisName): StageReport => {
     if (!requested.includes(name)) return { status: 'skipped' };
@@ -115,4 +121,29 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
     stages,
     attributes: preprocessed?.attributes ?? {},
   };
+}
+
+/**
+ * What an emitted analysis says, as a digest: the same for two joins of the same parts whenever they are made (the
+ * event's time, tenant and aggregate's own duration left out), different when any stage's outcome differs. Aggregate
+ * emits again when the join of an image's parts no longer matches what it last emitted (a stage re-run by reprocess),
+ * and not for a replayed part.
+ */
+export function analysisDigest(analysis: ImageAnalysis & { occurredAt?: number; tenantId?: string }): string {
+  const { occurredAt: _occurredAt, tenantId: _tenantId, ...rest } = analysis;
+  const { durationMs: _durationMs, ...aggregate } = rest.stages.aggregate;
+  const stable = { ...rest, stages: { ...rest.stages, aggregate } };
+  return createHash('sha256').update(canonicalJson(stable)).digest('hex');
+}
+
+/** JSON with every object's keys in sorted order, so equal values give equal text whatever order built them. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import type { ImageAnalyzed, ImagePreprocessed, ObjectsDetected } from '@imgpipe/contracts';
+import type { FacesDetected, ImageAnalyzed, ImagePreprocessed, ObjectsDetected } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
 import type { BatchContext, BatchItem, StageContext } from '@imgpipe/contracts';
 import { createLogger } from '@imgpipe/telemetry';
@@ -74,6 +74,71 @@ describe('aggregate', () => {
     await stage.onOutputsDurable?.(detected!, again, ctx);
     assert.equal((await stage.handle(detected!, ctx)).length, 0, 'once durable, never again');
   });
+
+  for (const [name, store] of [
+    ['in memory', () => new MemoryAggregateStore()],
+    ['in Redis', () => new RedisAggregateStore(redis, { ttlSeconds: 60 })],
+  ] as const) {
+    test(`a stage re-run after the emission emits again with its new outcome, the other analyses kept (${name})`, async () => {
+      const stage = aggregateStage({ store: store() });
+      const imageId = randomUUID();
+      const envelope = { imageId, tenantId: 't', occurredAt: 1 };
+      const box = { x: 0, y: 0, width: 10, height: 10 };
+      const preprocessed = (analyses: ImagePreprocessed['analyses']): ImagePreprocessed => ({
+        ...envelope,
+        status: 'completed',
+        analyses,
+        original: { bucket: 'b', key: 'k', sha256: 'c'.repeat(64), size: 1, contentType: 'image/png' },
+        attributes: { batch: '7' },
+      });
+      const detected = (modelName: string, labels: string[]): ObjectsDetected => ({
+        ...envelope,
+        status: 'completed',
+        model: { ...model, name: modelName },
+        objects: labels.map((label) => ({
+          label,
+          classId: 0,
+          confidence: 0.9,
+          box,
+          boxNormalized: { left: 0, top: 0, width: 0.1, height: 0.1 },
+        })),
+      });
+      const faces: FacesDetected = { ...envelope, status: 'completed', model, faces: [] };
+      const deliver = async (eventType: string, value: unknown): Promise<ImageAnalyzed[]> => {
+        const message = { eventType, value };
+        const outputs = await stage.handle(message, ctx);
+        if (outputs.length > 0) await stage.onOutputsDurable?.(message, outputs, ctx);
+        return outputs.map((output) => output.value as ImageAnalyzed);
+      };
+
+      assert.equal((await deliver('ImagePreprocessed', preprocessed(['detect', 'faces']))).length, 0);
+      assert.equal((await deliver('ObjectsDetected', detected('old', ['cat', 'cat']))).length, 0);
+      const [first] = await deliver('FacesDetected', faces);
+      assert.deepEqual(first?.labels, [{ label: 'cat', count: 2, confidence: 0.9 }]);
+
+      // reprocess --stage detect: preprocess again with detect alone (nothing changes), then detect's new outcome.
+      assert.deepEqual(
+        await deliver('ImagePreprocessed', preprocessed(['detect'])),
+        [],
+        'the joined result is the same',
+      );
+      const [rerun, ...more] = await deliver('ObjectsDetected', detected('new', ['dog']));
+      assert.equal(more.length, 0);
+      assert.deepEqual(rerun?.labels, [{ label: 'dog', count: 1, confidence: 0.9 }], 'labels of the new detections');
+      assert.deepEqual(
+        rerun?.objects.map((object) => object.label),
+        ['dog'],
+      );
+      assert.equal(rerun?.stages.detect.model?.name, 'new');
+      assert.equal(rerun?.stages.faces.status, 'completed', 'faces was asked for first and stays in the analysis');
+      assert.equal(rerun?.status, 'completed');
+      assert.deepEqual(rerun?.attributes, { batch: '7' });
+      // Replays of any part change nothing and emit nothing.
+      assert.deepEqual(await deliver('ObjectsDetected', detected('new', ['dog'])), []);
+      assert.deepEqual(await deliver('FacesDetected', faces), []);
+      assert.deepEqual(await deliver('ImagePreprocessed', preprocessed(['detect'])), []);
+    });
+  }
 
   const batchCtx: BatchContext = { logger: ctx.logger, attempt: 1, signal: ctx.signal };
   const asItems = (messages: { eventType: string; value: unknown }[]): BatchItem[] =>

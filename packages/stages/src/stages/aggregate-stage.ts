@@ -9,7 +9,7 @@ import {
 } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import type { AggregateStore, JoinState, PartName, PartUpdate } from '../aggregate/aggregate-store.ts';
-import { isComplete, joinAnalysis } from '../aggregate/join-analysis.ts';
+import { analysisDigest, isComplete, joinAnalysis } from '../aggregate/join-analysis.ts';
 
 const PARTS: Record<string, PartName> = {
   ImagePreprocessed: 'preprocessed',
@@ -24,20 +24,28 @@ function partOf(eventType: string): PartName {
   return part;
 }
 
-/** ImageAnalyzed for an image whose join state is complete and not emitted yet; nothing otherwise. */
+/**
+ * ImageAnalyzed for an image whose join state is complete and whose joined result differs from what was last
+ * emitted for it (nothing emitted yet, or a stage re-run changed an outcome); nothing otherwise, so a replayed part
+ * emits nothing once its image's result is durable.
+ */
 function analyzed(imageId: string, tenantId: string, state: JoinState, started: number): OutputEvent[] {
-  if (state.emitted || !isComplete(state.parts)) return [];
-  const analysis: ImageAnalyzed = {
-    ...joinAnalysis(imageId, state.parts, Math.round(performance.now() - started)),
-    tenantId,
-    occurredAt: Date.now(),
-  };
+  if (!isComplete(state.parts)) return [];
+  const joined = joinAnalysis(imageId, state.parts, Math.round(performance.now() - started));
+  if (state.emitted === analysisDigest(joined)) return [];
+  const analysis: ImageAnalyzed = { ...joined, tenantId, occurredAt: Date.now() };
   return [{ topic: TOPICS.analyzed, eventType: 'ImageAnalyzed', key: imageId, value: analysis }];
+}
+
+function emittedOf(output: OutputEvent): { imageId: string; digest: string } {
+  return { imageId: output.key, digest: analysisDigest(output.value as ImageAnalyzed) };
 }
 
 /**
  * aggregate: joins an image's preprocess outcome with each analysis it asked for and emits ImageAnalyzed once all
- * have arrived (or at once when preprocessing failed). The join state is durable, so a restart loses nothing. In
+ * have arrived (or at once when preprocessing failed), and again whenever a later outcome changes the joined result
+ * (a stage re-run by reprocess: its labels, objects and textInObjects follow the new outcome; the results sink keeps
+ * the latest analysis). The join state is durable, so a restart loses nothing. In
  * batches, the join states of every image in the batch are written and read back in one Redis MULTI, each complete
  * image is emitted once (continuing the trace of its last part in the batch), and all are marked emitted in one
  * pipeline once their ImageAnalyzed events are durable.
@@ -56,7 +64,7 @@ export function aggregateStage(deps: { store: AggregateStore }): Stage {
       return analyzed(event.imageId, event.tenantId, state, started);
     },
     async onOutputsDurable(_message, outputs) {
-      await deps.store.markEmittedMany(outputs.map((output) => output.key));
+      await deps.store.markEmittedMany(outputs.map(emittedOf));
     },
     async handleBatch(items) {
       const started = performance.now();
@@ -83,7 +91,7 @@ export function aggregateStage(deps: { store: AggregateStore }): Stage {
       return { outputs, rejected };
     },
     async onBatchOutputsDurable(_items, outputs) {
-      await deps.store.markEmittedMany(outputs.map((output) => output.event.key));
+      await deps.store.markEmittedMany(outputs.map((output) => emittedOf(output.event)));
     },
   };
 }
