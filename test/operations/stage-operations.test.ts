@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { consumerGroupFor, EventCodec, exampleEvents, STAGE_INPUTS, type Stage } from '@imgpipe/contracts';
 import { loadConfig } from '@imgpipe/core';
@@ -99,6 +99,18 @@ describe('stage operations', () => {
     return (await measureGroupProgress(admin, consumerGroupFor('detect'), STAGE_INPUTS.detect)).lag;
   }
 
+  /** The image's labels (view), and the labels, objects and textInObjects of its stored analysis document. */
+  async function labelledResult(imageId: string) {
+    const view = await getImage(db, TENANT, imageId);
+    const row = await db.selectFrom('images').select('analysis').where('id', '=', imageId).executeTakeFirstOrThrow();
+    const analysis = row.analysis as { labels: unknown; objects: unknown; textInObjects: unknown } | null;
+    return {
+      labels: view?.labels,
+      textInObjects: view?.textInObjects,
+      analysis: { labels: analysis?.labels, objects: analysis?.objects, textInObjects: analysis?.textInObjects },
+    };
+  }
+
   async function detectRow(imageId: string) {
     return db
       .selectFrom('image_stages')
@@ -183,6 +195,13 @@ describe('stage operations', () => {
       500,
     );
     const bBefore = new Map(await Promise.all(idsB.map(async (id) => [id, (await detectRow(id))!] as const)));
+    // What the new model finds in each file, from set B (analysed by it from the start): the expectation for set A.
+    const expected = await Promise.all(idsB.map((id) => labelledResult(id)));
+    const aFirst = await Promise.all(setA.map(({ imageId }) => labelledResult(imageId)));
+    assert.ok(
+      aFirst.some((first, index) => !isDeepStrictEqual(first.labels, expected[index]!.labels)),
+      'the two models label these files differently, so stale labels would show',
+    );
 
     const out = JSON.parse(await cli(['reprocess', '--stage', 'detect', '--missing', '--tenant', TENANT, '--json']));
     assert.equal(out.queued, setA.length, 'only the images analysed by yolox-nano are queued');
@@ -213,6 +232,18 @@ describe('stage operations', () => {
       assert.equal(rows[0]!.n, b!.objects.length, 'no duplicate detection rows');
       assert.equal(rows[0]!.distinct_ordinals, rows[0]!.n);
     }
+    // The labels, the analysis document and textInObjects follow the re-run too (aggregate emits the re-joined
+    // result): they converge on the new model's, as set B has them.
+    const converged = await waitFor(
+      'set A’s labels and analysis to follow the re-run',
+      async () => {
+        const now = await Promise.all(setA.map(({ imageId }) => labelledResult(imageId)));
+        return isDeepStrictEqual(now, expected) ? now : undefined;
+      },
+      60_000,
+      250,
+    ).catch(async () => Promise.all(setA.map(({ imageId }) => labelledResult(imageId))));
+    assert.deepEqual(converged, expected, 'labels, analysis document and textInObjects equal the new model’s');
     const again = JSON.parse(await cli(['reprocess', '--stage', 'detect', '--missing', '--tenant', TENANT, '--json']));
     assert.equal(again.queued, 0, 'nothing is missing any more');
   });
