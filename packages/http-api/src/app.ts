@@ -34,6 +34,7 @@ import type { Check } from './readiness.ts';
 import type { StageControlService } from './stage-control-service.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { imageRoutes } from './routes/images.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { renditionRoutes } from './routes/renditions.ts';
@@ -88,6 +89,8 @@ export interface ApiOptions {
   transformLimits?: TransformLimits;
   /** Worker threads running transforms (default 2). */
   transformWorkers?: number;
+  /** Bytes of recent renditions kept in memory in front of S3 (default 0: every hit reads S3). */
+  renditionMemoryBytes?: number;
   /** HMAC key of signed rendition URLs; without it none can be minted or accepted. */
   renditionSigningKey?: string;
 }
@@ -195,6 +198,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
       breakers,
       pool,
       limits: transformLimits,
+      memoryBytes: options.renditionMemoryBytes ?? 0,
     }),
     signer: new RenditionSigner(options.renditionSigningKey),
   });
@@ -213,6 +217,8 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     breakers,
   });
   await app.register(opsRoutes, { checks: deps.readiness, breakers });
+  // The web console's pages and assets under /console, with their own security headers.
+  await app.register(consoleRoutes, {});
   if (deps.stageControl) {
     await app.register(stageRoutes, { control: deps.stageControl, operatorTenants: options.operatorTenants ?? [] });
   }

@@ -1,0 +1,1 @@
+export { buildConsole, type ConsoleAsset, type ConsoleBundle } from './bundle.ts';

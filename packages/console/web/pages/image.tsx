@@ -1,0 +1,254 @@
+import { Fragment } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, getJson, pictureUrl, streamEvents, type User } from '../api.ts';
+import { COLOURS, type Layers, Overlay } from '../overlay.tsx';
+import { type ImageView, STAGE_NAMES, TERMINAL } from '../types.ts';
+
+/** The picture's rendition: the stored original, upright, as JPEG (the overlay's coordinates are its pixels). */
+export const PICTURE_RECIPE = 'format:jpeg:90';
+
+function Facts({ view }: { view: ImageView }) {
+  const info = view.image;
+  if (!info) return null;
+  const exif = Object.entries(info.exif ?? {}).filter(([, value]) => value !== undefined && value !== null);
+  return (
+    <section aria-labelledby="facts-heading">
+      <h2 id="facts-heading">Image</h2>
+      <dl class="facts">
+        <dt>Size</dt>
+        <dd>
+          {info.width} × {info.height} px, {info.format}, {Math.ceil(info.bytes / 1024)} KiB
+        </dd>
+        {Object.entries(info.quality ?? {}).map(([name, value]) => (
+          <Fragment key={`q-${name}`}>
+            <dt>{name}</dt>
+            <dd>{typeof value === 'number' ? value.toFixed(3) : String(value)}</dd>
+          </Fragment>
+        ))}
+        {exif.map(([name, value]) => (
+          <Fragment key={`e-${name}`}>
+            <dt>EXIF {name}</dt>
+            <dd>{typeof value === 'object' ? JSON.stringify(value) : String(value)}</dd>
+          </Fragment>
+        ))}
+      </dl>
+      {info.colors?.length ? (
+        <ul class="colours" aria-label="Dominant colours">
+          {info.colors.map((colour) => (
+            <li key={colour.hex}>
+              <svg width="16" height="16" aria-hidden="true">
+                <rect width="16" height="16" fill={colour.hex} stroke="#444" />
+              </svg>{' '}
+              {colour.hex} {Math.round(colour.share * 100)}%
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+}
+
+/** One image: the picture with toggleable overlays, its text with copy, stage statuses with codes, the raw JSON. */
+export function ImagePage({ id, setTitle }: { id: string; user: User; setTitle: (title: string) => void }) {
+  const [view, setView] = useState<ImageView | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [picture, setPicture] = useState<string | undefined>();
+  const [pictureError, setPictureError] = useState<string | undefined>();
+  const [layers, setLayers] = useState<Layers>({ objects: true, faces: true, text: true });
+  const [copied, setCopied] = useState('');
+
+  useEffect(() => {
+    const abort = new AbortController();
+    setView(undefined);
+    setError(undefined);
+    getJson<ImageView>(`/v1/images/${encodeURIComponent(id)}`, { signal: abort.signal })
+      .then(async (first) => {
+        setView(first);
+        setTitle(first.sourceName ?? first.imageId);
+        if (TERMINAL.has(first.status)) return;
+        // Still running: follow it until the result arrives.
+        await streamEvents(
+          id,
+          (event, data) => {
+            if (event === 'result') setView(data as ImageView);
+          },
+          abort.signal,
+        );
+      })
+      .catch((caught: unknown) => {
+        if (!abort.signal.aborted)
+          setError(caught instanceof ApiError ? `${caught.code}: ${caught.message}` : 'Could not load the image.');
+      });
+    return () => abort.abort();
+  }, [id]);
+
+  const hasInfo = Boolean(view?.image);
+  useEffect(() => {
+    if (!hasInfo) return;
+    const abort = new AbortController();
+    let url: string | undefined;
+    pictureUrl(`/v1/images/${encodeURIComponent(id)}/renditions/${encodeURIComponent(PICTURE_RECIPE)}`, abort.signal)
+      .then((made) => {
+        url = made;
+        setPicture(made);
+      })
+      .catch((caught: unknown) => {
+        if (!abort.signal.aborted) setPictureError(caught instanceof ApiError ? caught.code : 'unavailable');
+      });
+    return () => {
+      abort.abort();
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [id, hasInfo]);
+
+  if (error) {
+    return (
+      <>
+        <h1>Image</h1>
+        <p class="error" role="alert">
+          {error}
+        </p>
+      </>
+    );
+  }
+  if (!view) return <p class="loading">Loading…</p>;
+  const name = view.sourceName ?? view.imageId;
+  const toggle = (layer: keyof Layers, label: string, count: number) => (
+    <label class="check">
+      <input
+        type="checkbox"
+        checked={layers[layer]}
+        onChange={() => setLayers({ ...layers, [layer]: !layers[layer] })}
+      />
+      <svg width="12" height="12" aria-hidden="true">
+        <rect width="12" height="12" fill={COLOURS[layer]} />
+      </svg>{' '}
+      {label} ({count})
+    </label>
+  );
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(view.text.fullText);
+      setCopied('Copied.');
+    } catch {
+      setCopied('The browser refused to copy; select the text instead.');
+    }
+  };
+  return (
+    <>
+      <h1 class="image-name" data-testid="image-name">
+        {name}
+      </h1>
+      <p>
+        <span class={`badge ${view.status}`} data-testid="image-status">
+          {view.status}
+        </span>{' '}
+        {view.error ? (
+          <span class="error-code">
+            {view.error.code}: {view.error.message}
+          </span>
+        ) : null}
+      </p>
+      <section aria-labelledby="picture-heading">
+        <h2 id="picture-heading">Picture</h2>
+        <fieldset class="layers">
+          <legend>Overlays</legend>
+          {toggle('objects', 'Objects', view.objects.length)}
+          {toggle('faces', 'Faces', view.faces.length)}
+          {toggle('text', 'Text', view.text.lines.length)}
+        </fieldset>
+        {picture ? (
+          <div class="picture" data-testid="picture">
+            <img src={picture} alt={name} width={view.image?.width} height={view.image?.height} />
+            <Overlay view={view} layers={layers} />
+          </div>
+        ) : (
+          <p>
+            {pictureError
+              ? `No picture (${pictureError}).`
+              : view.image
+                ? 'Loading the picture…'
+                : 'No picture: preprocessing did not finish.'}
+          </p>
+        )}
+      </section>
+      {view.objects.length ? (
+        <section aria-labelledby="objects-heading">
+          <h2 id="objects-heading">Objects</h2>
+          <ul class="objects">
+            {view.objects.map((object, index) => (
+              <li key={index} data-label={object.label}>
+                {object.label} {Math.round(object.confidence * 100)}% at {Math.round(object.box.x)},
+                {Math.round(object.box.y)} {Math.round(object.box.width)}×{Math.round(object.box.height)}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      <section aria-labelledby="text-heading">
+        <h2 id="text-heading">Text</h2>
+        {view.text.fullText ? (
+          <>
+            <pre class="text" data-testid="ocr-text">
+              {view.text.fullText}
+            </pre>
+            <button type="button" onClick={copy}>
+              Copy text
+            </button>{' '}
+            <span role="status">{copied}</span>
+          </>
+        ) : (
+          <p>No text found.</p>
+        )}
+      </section>
+      <section aria-labelledby="stages-heading">
+        <h2 id="stages-heading">Stages</h2>
+        <div class="scroll">
+          <table class="stages-table">
+            <thead>
+              <tr>
+                <th scope="col">Stage</th>
+                <th scope="col">Status</th>
+                <th scope="col">Error</th>
+                <th scope="col">Time</th>
+                <th scope="col">Model</th>
+              </tr>
+            </thead>
+            <tbody>
+              {STAGE_NAMES.map((stage) => {
+                const report = view.stages[stage];
+                return (
+                  <tr key={stage} data-stage={stage}>
+                    <th scope="row">{stage}</th>
+                    <td>{report?.status ?? '—'}</td>
+                    <td>{report?.error ? `${report.error.code}: ${report.error.message}` : ''}</td>
+                    <td>{report?.durationMs !== undefined ? `${Math.round(report.durationMs)} ms` : ''}</td>
+                    <td>{report?.model ? `${report.model.name} ${report.model.version}` : ''}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      {Object.keys(view.attributes ?? {}).length ? (
+        <section aria-labelledby="attributes-heading">
+          <h2 id="attributes-heading">Attributes</h2>
+          <dl class="facts">
+            {Object.entries(view.attributes).map(([key, value]) => (
+              <Fragment key={`a-${key}`}>
+                <dt>{key}</dt>
+                <dd>{value}</dd>
+              </Fragment>
+            ))}
+          </dl>
+        </section>
+      ) : null}
+      <Facts view={view} />
+      <details>
+        <summary>Raw JSON</summary>
+        <pre class="json">{JSON.stringify(view, null, 2)}</pre>
+      </details>
+    </>
+  );
+}
