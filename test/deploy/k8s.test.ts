@@ -35,20 +35,19 @@ describe('kubernetes manifests', () => {
   for (const dir of OVERLAYS) {
     test(`${dir}: the API may search a replica; API, results and init may migrate past PgBouncer; 6432 is open`, () => {
       const objects = rendered(dir);
+      interface EnvEntry {
+        name: string;
+        valueFrom?: { secretKeyRef?: { optional?: boolean } };
+      }
+      /** Secret references by variable, over the init containers and the containers. */
       const secretRefs = (object: K8sObject) => {
         const pod = object.spec.template.spec;
-        const containers = [...(pod.initContainers ?? []), ...pod.containers];
-        return new Map(
-          containers
-            .flatMap(
-              (container: { env?: { name: string; valueFrom?: { secretKeyRef?: object } }[] }) => container.env ?? [],
-            )
-            .filter((entry: { valueFrom?: { secretKeyRef?: object } }) => entry.valueFrom?.secretKeyRef)
-            .map((entry: { name: string; valueFrom: { secretKeyRef: { optional?: boolean } } }) => [
-              entry.name,
-              entry.valueFrom.secretKeyRef,
-            ]),
-        );
+        const containers: { env?: EnvEntry[] }[] = [...(pod.initContainers ?? []), ...pod.containers];
+        const refs = new Map<string, { optional?: boolean }>();
+        for (const entry of containers.flatMap((container) => container.env ?? [])) {
+          if (entry.valueFrom?.secretKeyRef) refs.set(entry.name, entry.valueFrom.secretKeyRef);
+        }
+        return refs;
       };
       const expected: [string, string, string[]][] = [
         ['Deployment', 'imgpipe-ingest-api', ['IMGPIPE_DATABASE_DIRECT_URL', 'IMGPIPE_DATABASE_READ_URL']],
@@ -59,7 +58,7 @@ describe('kubernetes manifests', () => {
         const refs = secretRefs(find(objects, kind, name));
         assert.ok(refs.has('IMGPIPE_DATABASE_URL'), `${name}: IMGPIPE_DATABASE_URL`);
         for (const variable of variables) {
-          assert.equal((refs.get(variable) as { optional?: boolean })?.optional, true, `${name}: optional ${variable}`);
+          assert.equal(refs.get(variable)?.optional, true, `${name}: optional ${variable}`);
         }
       }
       for (const policy of ['ingest-api', 'results-egress', 'init-egress']) {
