@@ -17,6 +17,9 @@ import { sharedPath } from '../support/shared.ts';
 
 export const apiConfig = loadApiConfig();
 
+/** The key the test API signs rendition URLs with. */
+export const TEST_RENDITION_SIGNING_KEY = 'imgpipe-test-rendition-signing-key-0123456789';
+
 export interface TestApi {
   url: string;
   api: RunningApi;
@@ -36,6 +39,8 @@ export async function startTestApi(
     tenantRateLimit: { burst: 10_000, perSecond: 10_000 },
     ipRateLimit: { burst: 10_000, perSecond: 10_000 },
     jwt: { hsSecret: DEV_JWT_SECRET },
+    // Signed rendition URLs work in every scenario (the schemathesis run among them).
+    renditionSigningKey: TEST_RENDITION_SIGNING_KEY,
     ...overrides,
   });
   await api.app.listen({ port: 0, host: '127.0.0.1' });

@@ -128,6 +128,13 @@ export const apiSettings = {
     max: 64,
     description: 'worker threads that run transforms and renditions off the event loop',
   }),
+  renditionMemoryBytes: int('IMGPIPE_API_RENDITION_MEMORY_BYTES', {
+    default: 64 * 1024 * 1024,
+    min: 0,
+    description:
+      'bytes of recent renditions each API process keeps in memory in front of the S3 cache (least recently used ' +
+      'dropped first); 0 reads every hit from S3',
+  }),
   /** The recipe limits (packages/imaging), shared with the command line and the pipeline. */
   transform: transformLimitSettings,
   /** Sign-in sessions and the sign-in throttle (packages/accounts). */

@@ -3,7 +3,8 @@
  * derived from the original's SHA-256 and what decides the output (renditionKey: the normalised recipe, the format
  * `format:auto` chose from Accept, the detections a faces/objects crop used). The ETag is derived from that key, so
  * a client's If-None-Match is answered (304) from one PostgreSQL row, without S3; a cache hit is one S3 read and
- * no rendering. Concurrent misses of the same key in one process render once.
+ * no rendering, or none at all when this process holds the rendition in its memory tier (a bounded LRU of recent
+ * renditions: their bytes never change for a key). Concurrent misses of the same key in one process render once.
  *
  * Crops around faces and objects use the image's stored results (the Redis view, else PostgreSQL): when the stage
  * that finds them has not completed for the image, the recipe fails with TRANSFORM_DETECTIONS_UNAVAILABLE.
@@ -46,6 +47,11 @@ export interface RenditionServiceOptions {
   breakers: DependencyBreakers;
   pool: TransformPool;
   limits: TransformLimits;
+  /**
+   * Bytes of recent renditions kept in this process in front of S3 (least recently used dropped first; 0: none).
+   * A rendition's bytes never change for its key, so a copy here is never stale.
+   */
+  memoryBytes?: number;
 }
 
 /** A rendition located: where it is (or will be) cached, and what the response says about it. */
@@ -69,7 +75,7 @@ export interface Rendition {
   contentType: string;
   width: number;
   height: number;
-  /** Served from the S3 cache (true) or rendered by this request (false). */
+  /** Served from a cache (true: this process's memory or S3) or rendered by this request (false). */
   cached: boolean;
 }
 
@@ -97,6 +103,9 @@ export function matchesEtag(header: string | undefined, etag: string): boolean {
 export class RenditionService {
   readonly #options: RenditionServiceOptions;
   readonly #rendering = new Map<string, Promise<Rendition>>();
+  /** Recent renditions by key, least recently used first (a Map keeps insertion order). */
+  readonly #memory = new Map<string, Rendition>();
+  #memoryBytes = 0;
   /** Renders done by this process (not cache hits): what tests and the benchmark read. */
   renders = 0;
 
@@ -164,13 +173,25 @@ export class RenditionService {
 
   /** The rendition: from the S3 cache, else rendered (in the transform pool), stored, and returned. */
   async get(target: RenditionTarget): Promise<Rendition> {
+    const remembered = this.#memory.get(target.key);
+    if (remembered) {
+      this.#memory.delete(target.key);
+      this.#memory.set(target.key, remembered);
+      return remembered;
+    }
     const { blobs, breakers } = this.#options;
     const stored = await breakers.storage(() => blobs.find(target.key));
     if (stored) {
       const width = Number(stored.metadata['width']);
       const height = Number(stored.metadata['height']);
       if (Number.isInteger(width) && Number.isInteger(height)) {
-        return { bytes: stored.bytes, contentType: stored.contentType, width, height, cached: true };
+        return this.#remember(target.key, {
+          bytes: stored.bytes,
+          contentType: stored.contentType,
+          width,
+          height,
+          cached: true,
+        });
       }
     }
     let rendering = this.#rendering.get(target.key);
@@ -198,6 +219,13 @@ export class RenditionService {
         recipe: target.canonical,
       }),
     );
+    this.#remember(target.key, {
+      bytes: result.bytes,
+      contentType: result.contentType,
+      width: result.width,
+      height: result.height,
+      cached: true,
+    });
     return {
       bytes: result.bytes,
       contentType: result.contentType,
@@ -205,6 +233,23 @@ export class RenditionService {
       height: result.height,
       cached: false,
     };
+  }
+
+  #remember(key: string, rendition: Rendition): Rendition {
+    const budget = this.#options.memoryBytes ?? 0;
+    const size = rendition.bytes.byteLength;
+    if (size > budget / 4) return rendition;
+    const previous = this.#memory.get(key);
+    if (previous) this.#memoryBytes -= previous.bytes.byteLength;
+    this.#memory.delete(key);
+    this.#memory.set(key, rendition);
+    this.#memoryBytes += size;
+    for (const [oldest, entry] of this.#memory) {
+      if (this.#memoryBytes <= budget) break;
+      this.#memory.delete(oldest);
+      this.#memoryBytes -= entry.bytes.byteLength;
+    }
+    return rendition;
   }
 
   /** The stored faces or objects a recipe crops around; undefined when it crops around neither. */

@@ -6,7 +6,7 @@
  * document shows (Recipe), all before the image is read or fetched.
  */
 import { ImgpipeError } from '@imgpipe/core';
-import { parseRecipe, type Recipe, type TransformLimits, validateRecipe } from '@imgpipe/imaging';
+import { parseRecipe, type Recipe, recipeJsonSchema, type TransformLimits, validateRecipe } from '@imgpipe/imaging';
 import type { FastifyRequest } from 'fastify';
 
 export type TransformSource = { kind: 'bytes'; bytes: Buffer } | { kind: 'url'; url: string };
@@ -22,6 +22,22 @@ interface RecipeFields {
 }
 
 const MULTIPART_FIELDS: ReadonlySet<string> = new Set(['ops', 'recipe']);
+
+/**
+ * The Recipe schema as the validator takes it: without its `$id` (registered already, for the document) and without
+ * `default`s, which are documentation (the parser fills defaults) and which strict Ajv refuses inside `oneOf`.
+ */
+const RECIPE_VALIDATION_SCHEMA = withoutKeys(recipeJsonSchema(), new Set(['$id', 'default'])) as object;
+
+function withoutKeys(value: unknown, keys: ReadonlySet<string>): unknown {
+  if (Array.isArray(value)) return value.map((item) => withoutKeys(item, keys));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !keys.has(key))
+      .map(([key, item]) => [key, withoutKeys(item, keys)]),
+  );
+}
 
 /** The recipe from exactly one of `ops` (string form) and `recipe` (JSON form). */
 export function readRecipe(request: FastifyRequest, fields: RecipeFields, limits: Partial<TransformLimits>): Recipe {
@@ -50,7 +66,7 @@ export function readRecipe(request: FastifyRequest, fields: RecipeFields, limits
     }
     recipe = parseRecipe(json);
     // What the parser accepts, the documented schema must accept too (the imaging package's tests hold them equal).
-    const validate = request.compileValidationSchema({ $ref: 'Recipe#' });
+    const validate = request.compileValidationSchema(RECIPE_VALIDATION_SCHEMA);
     if (!validate(json)) {
       const issue = validate.errors?.[0];
       throw new ImgpipeError(
@@ -96,6 +112,9 @@ async function readMultipart(
     }
   } catch (error) {
     throw multipartError(error);
+  }
+  if (query.ops !== undefined && fields.ops !== undefined) {
+    throw new ImgpipeError('REQUEST_INVALID', 'give the recipe once: either ops or recipe, not both');
   }
   const recipe = readRecipe(request, { ...query, ...fields }, limits);
   if (!bytes) throw new ImgpipeError('IMAGE_EMPTY', 'the request carries no image (multipart part file)');

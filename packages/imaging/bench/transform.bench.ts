@@ -10,7 +10,10 @@
  * Latency: one image at a time, p50/p95 over `passes` rounds. Throughput: `concurrency` images in flight (default:
  * the CPUs), the median round's images/s. The ways' rounds alternate, so drift hits them alike.
  * Then peak RSS for a 50-megapixel JPEG and PNG generated here, each way in a fresh process (engine and sharp: the
- * child's maxRSS; ImageMagick: GNU time's %M).
+ * child's maxRSS; ImageMagick: GNU time's %M). Last, the rendition cache hit through the HTTP route
+ * (GET /v1/images/{id}/renditions/{recipe}, bench/rendition-cache.ts; goal p50 <= 5 ms), which needs the local stack
+ * (`--no-http` skips it, `--http-only` runs only it; run it under `flock /tmp/imgpipe-stack.lock` when others use
+ * the stack).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +37,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: String(availableParallelism()) },
     json: { type: 'boolean', default: false },
     'rss-child': { type: 'string' },
+    'no-http': { type: 'boolean', default: false },
+    'http-only': { type: 'boolean', default: false },
+    'http-requests': { type: 'string', default: '200' },
     file: { type: 'string' },
   },
 });
@@ -74,6 +80,17 @@ if (args['rss-child']) {
   const outputBytes = await transformers[way](bytes, args.file!);
   const ms = performance.now() - started;
   console.log(JSON.stringify({ baselineKb, maxRssKb: process.resourceUsage().maxRSS, ms, outputBytes }));
+  process.exit(0);
+}
+
+if (args['http-only']) {
+  // Only the rendition cache through HTTP (needs the local stack).
+  const { measureRenditionCacheHit } = await import('./rendition-cache.ts');
+  const dog = readFileSync(sharedPath('images', 'photos', 'dog.jpg'));
+  const requests = Number(args['http-requests']);
+  const memory = await measureRenditionCacheHit(dog, requests, 64 * 1024 * 1024);
+  const s3 = await measureRenditionCacheHit(dog, requests, 0);
+  console.log(JSON.stringify({ memory, s3 }, (_key, value) => (typeof value === 'number' ? round(value) : value), 2));
   process.exit(0);
 }
 
@@ -186,6 +203,19 @@ for (const [kind, input] of Object.entries(bigInputs)) {
 }
 rmSync(scratch, { recursive: true, force: true });
 
+// The rendition cache through HTTP: with the API's default memory tier (64 MiB), and with every hit read from S3.
+const renditionCacheHit = args['no-http']
+  ? null
+  : await (async () => {
+      const { measureRenditionCacheHit } = await import('./rendition-cache.ts');
+      const dog = readFileSync(sharedPath('images', 'photos', 'dog.jpg'));
+      const requests = Number(args['http-requests']);
+      return {
+        memory: await measureRenditionCacheHit(dog, requests, 64 * 1024 * 1024),
+        s3: await measureRenditionCacheHit(dog, requests, 0),
+      };
+    })();
+
 const result = {
   recipe: RECIPE,
   photos: photos.length,
@@ -202,6 +232,16 @@ const result = {
     ...MEGAPIXELS_50,
     bytes: Object.fromEntries(Object.entries(bigInputs).map(([kind, input]) => [kind, input.bytes.length])),
     peakRss: rss,
+  },
+  renditionCacheHit: renditionCacheHit && {
+    requests: renditionCacheHit.memory.requests,
+    firstRequestMs: round(renditionCacheHit.memory.missMs),
+    hitP50Ms: round(renditionCacheHit.memory.hit.p50Ms),
+    hitP95Ms: round(renditionCacheHit.memory.hit.p95Ms),
+    s3HitP50Ms: round(renditionCacheHit.s3.hit.p50Ms),
+    s3HitP95Ms: round(renditionCacheHit.s3.hit.p95Ms),
+    notModifiedP50Ms: round(renditionCacheHit.memory.notModified.p50Ms),
+    notModifiedP95Ms: round(renditionCacheHit.memory.notModified.p95Ms),
   },
 };
 
@@ -232,6 +272,17 @@ if (args.json) {
       const baseline = row.baselineMb === undefined ? '' : ` (process at start ${row.baselineMb} MiB)`;
       console.log(`  ${way.padEnd(12)} peak RSS ${row.peakMb} MiB${baseline}, ${row.ms} ms`);
     }
+  }
+  const hits = result.renditionCacheHit;
+  if (hits) {
+    console.log('');
+    console.log(
+      `rendition cache through HTTP (GET /v1/images/{id}/renditions/{recipe}, ${hits.requests} requests each):`,
+    );
+    console.log(`  hit (memory tier)      p50 ${hits.hitP50Ms} ms, p95 ${hits.hitP95Ms} ms (goal p50 <= 5 ms)`);
+    console.log(`  hit read from S3       p50 ${hits.s3HitP50Ms} ms, p95 ${hits.s3HitP95Ms} ms`);
+    console.log(`  If-None-Match (304)    p50 ${hits.notModifiedP50Ms} ms, p95 ${hits.notModifiedP95Ms} ms`);
+    console.log(`  first request (render) ${hits.firstRequestMs} ms`);
   }
 }
 

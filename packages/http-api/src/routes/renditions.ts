@@ -36,7 +36,7 @@ const notModified = {
   headers: { etag: renditionHeaders.etag, 'cache-control': renditionHeaders['cache-control'] },
 } as const;
 
-const RENDITION_PROBLEMS = [400, 404, 413, 415, 422] as const;
+const RENDITION_PROBLEMS = [400, 404, 413, 422] as const;
 
 async function serve(
   deps: RenditionRoutesOptions,
@@ -45,11 +45,15 @@ async function serve(
   target: RenditionTarget,
   cacheControl: string,
 ): Promise<FastifyReply> {
-  reply.header('etag', target.etag).header('cache-control', cacheControl);
-  if (target.variesOnAccept) reply.header('vary', 'Accept');
-  if (matchesEtag(request.headers['if-none-match'], target.etag)) return reply.code(304).send();
+  // Caching headers on the image and the 304 only: an error must not be kept by a browser or CDN.
+  const cacheable = () => {
+    reply.header('etag', target.etag).header('cache-control', cacheControl);
+    if (target.variesOnAccept) reply.header('vary', 'Accept');
+    return reply;
+  };
+  if (matchesEtag(request.headers['if-none-match'], target.etag)) return cacheable().code(304).send();
   const rendition = await deps.renditions.get(target);
-  reply.header('rendition-cache', rendition.cached ? 'hit' : 'miss');
+  cacheable().header('rendition-cache', rendition.cached ? 'hit' : 'miss');
   return sendImage(reply, rendition, target.variesOnAccept);
 }
 
@@ -161,8 +165,15 @@ export async function renditionRoutes(app: FastifyInstance, deps: RenditionRoute
     const tenantId = params['tenant'] ?? '';
     const imageId = params['id'] ?? '';
     const recipeText = recipeOf(params);
-    // The signature first: nothing is looked up for an unsigned, tampered or expired URL.
-    deps.signer.verify({ tenantId, imageId, recipe: recipeText }, query.expires, query.signature);
+    // The signature first: nothing is looked up for an unsigned, tampered or expired URL, and such a request spends
+    // the client IP's allowance (as a failed authentication does); a valid one spends the tenant's, as with a token.
+    try {
+      deps.signer.verify({ tenantId, imageId, recipe: recipeText }, query.expires, query.signature);
+    } catch (error) {
+      await app.limits.afterFailedAuth(request, reply);
+      throw error;
+    }
+    await app.limits.byTenant(tenantId, reply);
     const recipe = readRenditionRecipe(recipeText, limits);
     const target = await deps.renditions.locate(tenantId, imageId, recipe, request.headers.accept);
     const remaining = Math.max(0, Math.min(MAX_AGE_SECONDS, Number(query.expires) - Math.floor(Date.now() / 1000)));
@@ -175,8 +186,8 @@ export async function renditionRoutes(app: FastifyInstance, deps: RenditionRoute
     summary: 'A rendition by signed, expiring URL (no token)',
     description:
       'As GET /v1/images/{id}/renditions/{recipe}, for whoever holds a URL from POST /v1/images/{id}/rendition-urls. ' +
-      'Unsigned, tampered or expired URLs are refused with 403 (RENDITION_SIGNATURE_MISSING, _INVALID, _EXPIRED). ' +
-      'Limited per client IP.',
+      'Unsigned, tampered or expired URLs are refused with 403 (RENDITION_SIGNATURE_MISSING, _INVALID, _EXPIRED) ' +
+      "and spend the client IP's rate limit; valid ones spend the tenant's.",
     params: {
       type: 'object',
       required: ['tenant', 'id', hide ? '*' : 'recipe'],
@@ -199,10 +210,6 @@ export async function renditionRoutes(app: FastifyInstance, deps: RenditionRoute
       ...problemResponses(...RENDITION_PROBLEMS, 403, 429, 503),
     },
   });
-  app.get(
-    '/v1/renditions/:tenant/:id/:recipe',
-    { config: { ipRateLimited: true }, schema: signedSchema(false) },
-    signed,
-  );
-  app.get('/v1/renditions/:tenant/:id/*', { config: { ipRateLimited: true }, schema: signedSchema(true) }, signed);
+  app.get('/v1/renditions/:tenant/:id/:recipe', { schema: signedSchema(false) }, signed);
+  app.get('/v1/renditions/:tenant/:id/*', { schema: signedSchema(true) }, signed);
 }
