@@ -90,6 +90,24 @@ describe('the OpenAPI document', () => {
     assert.ok((document.paths['/v1/users']!['post']!.security ?? []).length > 0);
   });
 
+  test('documents the pipeline operations routes and every status they answer', () => {
+    const statuses = (path: string, method: string) =>
+      Object.keys(document.paths[path]?.[method]?.responses ?? {}).sort();
+    const auth = ['401', '403', '429', '503'];
+    assert.deepEqual(statuses('/v1/admin/stages', 'get'), ['200', ...auth].sort());
+    for (const action of ['pause', 'resume']) {
+      assert.deepEqual(statuses(`/v1/admin/stages/{name}/${action}`, 'post'), ['200', '400', ...auth].sort(), action);
+    }
+    assert.deepEqual(statuses('/v1/admin/reprocess', 'post'), ['202', '400', '409', ...auth].sort());
+    for (const [path, method] of [
+      ['/v1/admin/stages', 'get'],
+      ['/v1/admin/stages/{name}/pause', 'post'],
+      ['/v1/admin/reprocess', 'post'],
+    ] as const) {
+      assert.ok((document.paths[path]![method]!.security ?? []).length > 0, `${method} ${path} needs a token`);
+    }
+  });
+
   test('the docs UI is served at /docs', async () => {
     const response = await fetch(`${api.url}/docs/`, { redirect: 'follow' });
     assert.equal(response.status, 200);
