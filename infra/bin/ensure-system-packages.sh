@@ -22,9 +22,11 @@ python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("pip")
 # Debian ships apart in python3-venv.
 python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("ensurepip") is None)' >/dev/null 2>&1 ||
   missing+=(python3-venv)
+# The console's browser tests (test/console) drive Debian's Chromium headless; no browser is downloaded.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, pgbouncer, java, maven, python3 with pip and venv"
+  [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, pgbouncer, java, maven, python3 with pip and venv, chromium"
   exit 0
 fi
 

@@ -71,7 +71,7 @@ if (args[0] === '--help' || args[0] === 'analyze') console.log('Usage: imgpipe '
     0o755,
   );
   // Debian packages "installed".
-  for (const command of ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'mvn', 'python3']) {
+  for (const command of ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'mvn', 'python3', 'chromium']) {
     write(join(fakeBin, command), '#!/bin/bash\nexit 0\n', 0o755);
   }
   // "Node 24" already in the cache.

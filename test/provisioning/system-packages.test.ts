@@ -29,13 +29,14 @@ const ALL = [
   'python3',
   'python3-pip',
   'python3-venv',
+  'chromium',
 ];
 const root = mkdtempSync(join(tmpdir(), 'imgpipe-system-packages-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 interface Case {
   uid: number;
-  /** Commands present besides id (redis-server, pg_ctlcluster, pgbouncer, java, mvn, python3 with pip). */
+  /** Commands present besides id (redis-server, pg_ctlcluster, pgbouncer, java, mvn, python3 with pip, chromium). */
   present?: string[];
   /** 'none': no sudo; 'password': sudo -n refuses; 'works': sudo -n runs the command. */
   sudo?: 'none' | 'password' | 'works';
@@ -76,7 +77,7 @@ function which(tool: string): string {
   throw new Error(`${tool} not found`);
 }
 
-const ALL_COMMANDS = ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'mvn', 'python3'];
+const ALL_COMMANDS = ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'mvn', 'python3', 'chromium'];
 
 test('nothing missing: silent, installs nothing, whoever runs it', () => {
   for (const uid of [0, 1000]) {
@@ -94,7 +95,7 @@ test('not root and no sudo: one message naming the packages and the command, exi
     assert.equal(result.status, 1);
     assert.equal(result.stdout, '');
     assert.deepEqual(result.calls, [], 'apt-get never called');
-    const missing = ['redis-server', 'postgresql', 'pgbouncer', 'python3', 'python3-pip', 'python3-venv'];
+    const missing = ['redis-server', 'postgresql', 'pgbouncer', 'python3', 'python3-pip', 'python3-venv', 'chromium'];
     assert.match(result.stderr, new RegExp(`missing: ${missing.join(' ')}\\.`));
     assert.ok(
       result.stderr.includes(`  apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}\n`),
@@ -105,7 +106,7 @@ test('not root and no sudo: one message naming the packages and the command, exi
 });
 
 test('root: apt-get installs exactly the missing packages', () => {
-  const result = run({ uid: 0, present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'python3'] });
+  const result = run({ uid: 0, present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'python3', 'chromium'] });
   assert.equal(result.status, 0, result.stderr);
   assert.deepEqual(result.calls, [
     'apt-get update -qq',
@@ -131,7 +132,7 @@ test('not root with password-less sudo: through sudo -n', () => {
 test('apt-get failing: its output, then the command to run, exit 1', () => {
   const result = run({
     uid: 0,
-    present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'python3'],
+    present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'python3', 'chromium'],
     aptFails: true,
   });
   assert.equal(result.status, 1);
