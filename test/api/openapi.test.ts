@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { recipeJsonSchema } from '@imgpipe/imaging';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { startTestApi, type TestApi } from './support.ts';
 
@@ -106,6 +107,38 @@ describe('the OpenAPI document', () => {
     ] as const) {
       assert.ok((document.paths[path]![method]!.security ?? []).length > 0, `${method} ${path} needs a token`);
     }
+  });
+
+  test("documents transform and renditions, with the imaging package's Recipe schema", () => {
+    const doc = document as unknown as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+      components: { schemas: Record<string, { properties?: { ops?: { items?: { oneOf?: unknown[] } } } }> };
+    };
+    const statuses = (path: string, method: string) =>
+      Object.keys((doc.paths[path]?.[method]?.['responses'] as object | undefined) ?? {}).sort();
+    const auth = ['401', '403', '429', '503'];
+    assert.deepEqual(statuses('/v1/transform', 'post'), ['200', '400', '413', '415', '422', ...auth].sort());
+    assert.deepEqual(
+      statuses('/v1/images/{id}/renditions/{recipe}', 'get'),
+      ['200', '304', '400', '404', '413', '422', ...auth].sort(),
+    );
+    assert.deepEqual(statuses('/v1/images/{id}/rendition-urls', 'post'), ['200', '400', '404', '501', ...auth].sort());
+    assert.deepEqual(
+      statuses('/v1/renditions/{tenant}/{id}/{recipe}', 'get'),
+      ['200', '304', '400', '403', '404', '413', '422', '429', '503'].sort(),
+    );
+    assert.equal(doc.paths['/v1/renditions/{tenant}/{id}/{recipe}']!['get']!['security'], undefined, 'no token');
+    // The JSON form's schema is the imaging package's own, one branch per operation and crop mode.
+    const recipe = doc.components.schemas['Recipe'];
+    assert.equal(
+      recipe?.properties?.ops?.items?.oneOf?.length,
+      (recipeJsonSchema() as typeof recipe)?.properties?.ops?.items?.oneOf?.length,
+    );
+    const body = doc.paths['/v1/transform']!['post']!['requestBody'] as {
+      content: Record<string, { schema: { properties: Record<string, { $ref?: string }> } }>;
+    };
+    assert.equal(body.content['application/json']!.schema.properties['recipe']!.$ref, '#/components/schemas/Recipe');
+    assert.equal(body.content['multipart/form-data']!.schema.properties['recipe']!.$ref, '#/components/schemas/Recipe');
   });
 
   test('the docs UI is served at /docs', async () => {
