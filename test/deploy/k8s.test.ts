@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { consumerGroupFor, STAGE_INPUTS, STAGES } from '@imgpipe/contracts';
 import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { kafkaConnectionConfig } from '@imgpipe/stream';
-import { type K8sObject, kustomizeBinary, manifestProblems, ref, render } from './manifests.ts';
+import {
+  DATABASE_CLIENTS,
+  type K8sObject,
+  kustomizeBinary,
+  manifestProblems,
+  parseIni,
+  pgbouncerProblems,
+  REPO_ROOT,
+  ref,
+  render,
+} from './manifests.ts';
 
 const OVERLAYS = ['k8s/overlays/dev', 'k8s/overlays/prod'] as const;
 const renders = new Map<string, K8sObject[]>();
@@ -29,11 +40,11 @@ const configMapName = (objects: readonly K8sObject[]) =>
   objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('imgpipe-config'))?.metadata.name ?? '';
 
 const partitionsOf = (objects: readonly K8sObject[]) =>
-  Number(objects.find((o) => o.kind === 'ConfigMap')?.data?.['IMGPIPE_TOPIC_PARTITIONS']);
+  Number(find(objects, 'ConfigMap', configMapName(objects)).data?.['IMGPIPE_TOPIC_PARTITIONS']);
 
 describe('kubernetes manifests', () => {
   for (const dir of OVERLAYS) {
-    test(`${dir}: the API may search a replica; API, results and init may migrate past PgBouncer; 6432 is open`, () => {
+    test(`${dir}: the API may search a replica; API, results and init migrate past PgBouncer; 6432 is open`, () => {
       const objects = rendered(dir);
       interface EnvEntry {
         name: string;
@@ -50,13 +61,16 @@ describe('kubernetes manifests', () => {
         return refs;
       };
       const expected: [string, string, string[]][] = [
-        ['Deployment', 'imgpipe-ingest-api', ['IMGPIPE_DATABASE_DIRECT_URL', 'IMGPIPE_DATABASE_READ_URL']],
-        ['Deployment', 'imgpipe-results', ['IMGPIPE_DATABASE_DIRECT_URL']],
-        ['Job', 'imgpipe-init', ['IMGPIPE_DATABASE_DIRECT_URL']],
+        ['Deployment', 'imgpipe-ingest-api', ['IMGPIPE_DATABASE_READ_URL']],
+        ['Deployment', 'imgpipe-results', []],
+        ['Job', 'imgpipe-init', []],
       ];
       for (const [kind, name, variables] of expected) {
         const refs = secretRefs(find(objects, kind, name));
         assert.ok(refs.has('IMGPIPE_DATABASE_URL'), `${name}: IMGPIPE_DATABASE_URL`);
+        // PgBouncer is always in front of the primary here: the direct URL is required.
+        assert.equal(refs.get('IMGPIPE_DATABASE_DIRECT_URL')?.optional, undefined, `${name}: required direct URL`);
+        assert.ok(refs.has('IMGPIPE_DATABASE_DIRECT_URL'), `${name}: IMGPIPE_DATABASE_DIRECT_URL`);
         for (const variable of variables) {
           assert.equal(refs.get(variable)?.optional, true, `${name}: optional ${variable}`);
         }
@@ -90,7 +104,8 @@ describe('kubernetes manifests', () => {
       }
       const results = find(objects, 'ScaledObject', 'imgpipe-results');
       assert.equal(results.spec.triggers[0].metadata.consumerGroup, consumerGroupFor('results'));
-      assert.equal(objects.filter((o) => o.kind === 'Deployment').length, STAGES.length + 2);
+      // The stages, results, the API, and PgBouncer.
+      assert.equal(objects.filter((o) => o.kind === 'Deployment').length, STAGES.length + 3);
       find(objects, 'HorizontalPodAutoscaler', 'imgpipe-ingest-api');
       find(objects, 'Job', 'imgpipe-init');
     });
@@ -123,6 +138,38 @@ describe('kubernetes manifests', () => {
     });
   }
 
+  for (const dir of OVERLAYS) {
+    test(`${dir}: PgBouncer in transaction pooling behind the Service pgbouncer; the apps use it, migrations go direct`, () => {
+      const objects = rendered(dir);
+      assert.deepEqual(pgbouncerProblems(objects), []);
+      const deployment = find(objects, 'Deployment', 'pgbouncer');
+      assert.equal(deployment.spec.replicas, 2);
+      find(objects, 'PodDisruptionBudget', 'pgbouncer');
+      const service = find(objects, 'Service', 'pgbouncer');
+      const servicePort = service.spec.ports[0].port;
+      // docs/deploy.md's Secret template: the apps' URL names this Service and port; migrations name another host.
+      const deployDoc = readFileSync(`${REPO_ROOT}docs/deploy.md`, 'utf8');
+      const hostOf = (variable: string) =>
+        new RegExp(`${variable}=postgres://[^@\\s]*@([^/\\s]+)/`).exec(deployDoc)?.[1];
+      assert.equal(hostOf('IMGPIPE_DATABASE_URL'), `${service.metadata.name}:${servicePort}`);
+      assert.ok(hostOf('IMGPIPE_DATABASE_DIRECT_URL'), 'the template gives a direct URL');
+      assert.notEqual(hostOf('IMGPIPE_DATABASE_DIRECT_URL')?.split(':')[0], service.metadata.name);
+      // The pool settings are docker-compose's; only where the auth file and the socket live differs.
+      const ini = parseIni(
+        find(objects, 'ConfigMap', objects.find((o) => o.metadata.name.startsWith('pgbouncer-config'))!.metadata.name)
+          .data!['pgbouncer.ini']!,
+      );
+      const compose = parseIni(readFileSync(`${REPO_ROOT}infra/postgres/pgbouncer.ini`, 'utf8'));
+      const pooling = (settings: Record<string, string> = {}) => {
+        const { auth_file: _file, unix_socket_dir: _socket, ...rest } = settings;
+        return rest;
+      };
+      assert.deepEqual(pooling(ini['pgbouncer']), pooling(compose['pgbouncer']));
+      assert.deepEqual(ini['databases'], compose['databases']);
+      assert.equal(DATABASE_CLIENTS.length, 3);
+    });
+  }
+
   test('prod: 24 partitions, and every Kafka trigger authenticates through the SASL/TLS TriggerAuthentication', () => {
     const objects = rendered('k8s/overlays/prod');
     assert.equal(partitionsOf(objects), 24);
@@ -145,6 +192,111 @@ describe('kubernetes manifests', () => {
     assert.deepEqual(
       results.spec.triggers.map((t: { type: string }) => t.type),
       ['kafka'],
+    );
+  });
+});
+
+describe('the manifest checks hold third-party infrastructure to its own rules', () => {
+  const mutate = (change: (pgbouncer: K8sObject, objects: K8sObject[]) => void) => {
+    const copy = structuredClone(rendered('k8s/overlays/prod'));
+    change(find(copy, 'Deployment', 'pgbouncer'), copy);
+    return [...manifestProblems(copy), ...pgbouncerProblems(copy)];
+  };
+  const expectProblem = (problems: string[], pattern: RegExp) =>
+    assert.ok(
+      problems.some((p) => pattern.test(p)),
+      `expected a problem matching ${pattern}, got:\n${problems.join('\n')}`,
+    );
+  const container = (deployment: K8sObject) => deployment.spec.template.spec.containers[0];
+
+  test('PgBouncer passes as rendered (it is not held to the imgpipe image, its uid or HTTP probes)', () => {
+    assert.deepEqual(
+      mutate(() => {}),
+      [],
+    );
+  });
+
+  test('a floating tag, root, a writable root, privilege escalation, a missing probe or limit are each caught', () => {
+    const cases: [(d: K8sObject) => void, RegExp][] = [
+      [
+        (d) => (container(d).image = 'edoburu/pgbouncer:latest'),
+        /pgbouncer: container pgbouncer: image .* must be pinned/,
+      ],
+      [(d) => (container(d).image = 'edoburu/pgbouncer:1.23'), /must be pinned by digest or an exact version tag/],
+      [
+        (d) => (d.spec.template.spec.securityContext.runAsUser = 0),
+        /pgbouncer: pod securityContext.runAsUser must name a non-root uid/,
+      ],
+      [
+        (d) => delete d.spec.template.spec.securityContext.runAsNonRoot,
+        /pgbouncer: pod securityContext.runAsNonRoot must be true/,
+      ],
+      [
+        (d) => (container(d).securityContext.readOnlyRootFilesystem = false),
+        /pgbouncer: container pgbouncer: readOnlyRootFilesystem/,
+      ],
+      [
+        (d) => (container(d).securityContext.allowPrivilegeEscalation = true),
+        /pgbouncer: container pgbouncer: allowPrivilegeEscalation/,
+      ],
+      [(d) => delete container(d).readinessProbe, /pgbouncer: container pgbouncer: needs a readinessProbe/],
+      [
+        (d) => (container(d).livenessProbe.tcpSocket.port = 'pg'),
+        /pgbouncer: container pgbouncer: livenessProbe port pg undeclared/,
+      ],
+      [
+        (d) => delete container(d).resources.limits.memory,
+        /pgbouncer: container pgbouncer: needs memory request and limit/,
+      ],
+      [(d) => (d.spec.replicas = 1), /Deployment\/pgbouncer: needs spec.replicas >= 2/],
+    ];
+    for (const [change, pattern] of cases) expectProblem(mutate(change), pattern);
+    // A digest pins as well as a tag.
+    const digest = `edoburu/pgbouncer@sha256:${'a'.repeat(64)}`;
+    assert.deepEqual(
+      mutate((d) => (container(d).image = digest)),
+      [],
+    );
+  });
+
+  test('session pooling, the apps migrating through PgBouncer, or a NetworkPolicy that shuts them out are caught', () => {
+    expectProblem(
+      mutate((_d, objects) => {
+        const config = objects.find((o) => o.metadata.name.startsWith('pgbouncer-config'))!;
+        config.data!['pgbouncer.ini'] = config.data!['pgbouncer.ini']!.replace(
+          'pool_mode = transaction',
+          'pool_mode = session',
+        );
+      }),
+      /pool_mode is 'session', not transaction/,
+    );
+    expectProblem(
+      mutate((_d, objects) => {
+        const job = find(objects, 'Job', 'imgpipe-init');
+        const migrate = job.spec.template.spec.initContainers[0];
+        migrate.env = migrate.env.filter((e: { name: string }) => e.name !== 'IMGPIPE_DATABASE_DIRECT_URL');
+      }),
+      /Job\/imgpipe-init: IMGPIPE_DATABASE_DIRECT_URL must be a required Secret reference/,
+    );
+    expectProblem(
+      mutate((_d, objects) => {
+        find(objects, 'NetworkPolicy', 'pgbouncer').spec.ingress[0].from[0].podSelector.matchExpressions[1].values = [
+          'ingest-api',
+        ];
+      }),
+      /Deployment\/imgpipe-results: PgBouncer's NetworkPolicy does not admit it on 6432/,
+    );
+    expectProblem(
+      mutate((_d, objects) => {
+        find(objects, 'NetworkPolicy', 'pgbouncer').spec.ingress[0].from = [];
+      }),
+      /Deployment\/pgbouncer: needs a NetworkPolicy of its own/,
+    );
+    expectProblem(
+      mutate((d) => {
+        d.spec.template.metadata.labels['app.kubernetes.io/name'] = 'bouncer';
+      }),
+      /Service\/pgbouncer: selects no PgBouncer pod/,
     );
   });
 });

@@ -2,7 +2,8 @@
  * Renders the Kubernetes overlays with the real kustomize and checks what they would create, offline:
  * every object against its Kubernetes or KEDA schema (kubernetes-models), then the rules a schema cannot express:
  * KEDA kafka trigger keys and values, consumer groups and topics against @imgpipe/contracts, replica ceilings
- * against the configured partition count, references between objects, and the pod security baseline.
+ * against the configured partition count, references between objects, and the pod security baseline. Deployments
+ * that run a third-party image (PgBouncer) are held to their own rule set (thirdPartyProblems).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,9 @@ interface Container {
 }
 interface Probe {
   httpGet?: { path?: string; port?: string | number };
+  tcpSocket?: { port?: string | number };
+  grpc?: { port?: number };
+  exec?: { command?: string[] };
 }
 interface PodSpec {
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type?: string } };
@@ -166,6 +170,10 @@ export function ruleProblems(objects: readonly K8sObject[]): string[] {
   const checkPod = (owner: K8sObject, template: PodTemplate | undefined, longRunning: boolean) => {
     const pod = template?.spec;
     if (!pod) return report(owner, 'no pod template');
+    if (isThirdParty(pod)) {
+      for (const problem of thirdPartyProblems(owner, pod)) report(owner, problem);
+      return;
+    }
     const sc = pod.securityContext;
     if (sc?.runAsNonRoot !== true) report(owner, 'pod securityContext.runAsNonRoot must be true');
     if (sc?.runAsUser !== APP_UID) report(owner, `pod securityContext.runAsUser must be ${APP_UID} (the image's user)`);
@@ -253,6 +261,27 @@ export function ruleProblems(objects: readonly K8sObject[]): string[] {
   }
   for (const deployment of deployments) {
     const scaledBy = owners.get(deployment.metadata.name) ?? [];
+    const pod: PodSpec | undefined = deployment.spec?.template?.spec;
+    if (pod && isThirdParty(pod) && scaledBy.length === 0) {
+      // Infrastructure at a fixed count: at least two, so one pod's loss or eviction is not an outage.
+      const replicas = deployment.spec?.replicas;
+      if (typeof replicas !== 'number' || replicas < 2) report(deployment, 'needs spec.replicas >= 2 (no autoscaler)');
+      // Policies add up: any rule without `from` admits every source, whichever policy holds it.
+      const labels = deployment.spec?.template?.metadata?.labels ?? {};
+      const policies = ofKind('NetworkPolicy').filter(
+        (np) => np.spec?.policyTypes?.includes('Ingress') && selects(np.spec?.podSelector, labels),
+      );
+      const guarded =
+        policies.some(
+          (np) => Object.keys(np.spec?.podSelector ?? {}).length > 0 && (np.spec?.ingress ?? []).length > 0,
+        ) &&
+        policies.every((np) =>
+          (np.spec?.ingress ?? []).every((rule: { from?: unknown[] }) => (rule.from ?? []).length > 0),
+        );
+      if (!guarded)
+        report(deployment, 'needs a NetworkPolicy of its own that admits only selected pods (ingress from)');
+      continue;
+    }
     if (scaledBy.length !== 1) report(deployment, `must have one autoscaler, has ${scaledBy.join(', ') || 'none'}`);
     if (scaledBy.length > 0 && deployment.spec?.replicas !== undefined) {
       report(deployment, 'sets spec.replicas although an autoscaler owns it (every apply would reset the count)');
@@ -263,6 +292,97 @@ export function ruleProblems(objects: readonly K8sObject[]): string[] {
     problems.push(...scaledObjectProblems(so, objects, { brokers, partitions }).map((p) => `${ref(so)}: ${p}`));
   }
   return problems;
+}
+
+/** The imgpipe image: `imgpipe` before the overlays' image override, `<registry>/.../imgpipe` after it. */
+export function isImgpipeImage(image: string | undefined): boolean {
+  const repository = (image ?? '').split('@')[0]!.replace(/:[^/]*$/, '');
+  return repository.split('/').at(-1) === 'imgpipe';
+}
+
+/** A pod whose containers run no imgpipe image: third-party infrastructure (PgBouncer). */
+export function isThirdParty(pod: PodSpec): boolean {
+  return ![...(pod.initContainers ?? []), ...pod.containers].some((c) => isImgpipeImage(c.image));
+}
+
+/** Pinned: by digest, or by an exact version tag (not latest, not a floating major like `1` or `1.23`). */
+export function isPinnedImage(image: string | undefined): boolean {
+  if (!image) return false;
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  const tag = /:([^/:@]+)$/.exec(image)?.[1];
+  return tag !== undefined && /^v?\d+\.\d+\.\d+([-.+][0-9A-Za-z.-]+)?$/.test(tag);
+}
+
+/**
+ * The rules for a third-party infrastructure pod (its image's user is its own, its probes need not be HTTP): a
+ * pinned image, non-root with an explicit non-zero uid, RuntimeDefault seccomp, no privilege escalation, a
+ * read-only root filesystem, all capabilities dropped, requests and limits, and liveness and readiness probes on
+ * declared ports.
+ */
+export function thirdPartyProblems(owner: K8sObject, pod: PodSpec): string[] {
+  const problems: string[] = [];
+  const sc = pod.securityContext;
+  if (sc?.runAsNonRoot !== true) problems.push('pod securityContext.runAsNonRoot must be true');
+  if (typeof sc?.runAsUser !== 'number' || sc.runAsUser === 0) {
+    problems.push('pod securityContext.runAsUser must name a non-root uid (the kubelet cannot check a user name)');
+  }
+  if (sc?.seccompProfile?.type !== 'RuntimeDefault') problems.push('pod seccompProfile must be RuntimeDefault');
+  if (ref(owner).startsWith('Deployment/') && (owner.spec?.template?.spec?.automountServiceAccountToken ?? true)) {
+    problems.push('automountServiceAccountToken must be false (infrastructure needs no API access)');
+  }
+  for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+    const where = `container ${container.name}`;
+    if (!isPinnedImage(container.image)) {
+      problems.push(`${where}: image ${container.image} must be pinned by digest or an exact version tag`);
+    }
+    const csc = container.securityContext;
+    if (csc?.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation must be false`);
+    if (csc?.readOnlyRootFilesystem !== true) problems.push(`${where}: readOnlyRootFilesystem must be true`);
+    if (!csc?.capabilities?.drop?.includes('ALL')) problems.push(`${where}: capabilities must drop ALL`);
+    for (const resource of ['cpu', 'memory']) {
+      const request = container.resources?.requests?.[resource];
+      const limit = container.resources?.limits?.[resource];
+      if (!request || !limit) problems.push(`${where}: needs ${resource} request and limit`);
+      else if (quantity(request) > quantity(limit)) problems.push(`${where}: ${resource} request above its limit`);
+    }
+    if (pod.initContainers?.includes(container)) continue;
+    const ports = new Set((container.ports ?? []).flatMap((p) => [p.name, p.containerPort]));
+    for (const [kind, probe] of [
+      ['livenessProbe', container.livenessProbe],
+      ['readinessProbe', container.readinessProbe],
+    ] as const) {
+      if (!probe) {
+        problems.push(`${where}: needs a ${kind}`);
+        continue;
+      }
+      const port = probe.httpGet?.port ?? probe.tcpSocket?.port ?? probe.grpc?.port;
+      if (port === undefined && !probe.exec?.command?.length) problems.push(`${where}: ${kind} has no handler`);
+      else if (port !== undefined && !ports.has(port)) problems.push(`${where}: ${kind} port ${port} undeclared`);
+    }
+  }
+  return problems;
+}
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Whether a label selector selects a set of labels (matchLabels and the In, NotIn, Exists, DoesNotExist operators). */
+export function selects(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return (
+    byLabel &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const value = labels[key];
+      if (operator === 'In') return value !== undefined && values.includes(value);
+      if (operator === 'NotIn') return value === undefined || !values.includes(value);
+      if (operator === 'Exists') return value !== undefined;
+      if (operator === 'DoesNotExist') return value === undefined;
+      return false;
+    })
+  );
 }
 
 /** The KEDA rules for one ScaledObject, given the render it belongs to. */
@@ -416,4 +536,115 @@ export function quantity(text: string): number {
     Ti: 2 ** 40,
   };
   return Number(match[1]) * (match[2] ? (factor[match[2]] ?? Number.NaN) : 1);
+}
+
+/** An ini file's sections as key/value maps (PgBouncer's syntax: `;` and `#` comments, `key = value`). */
+export function parseIni(text: string): Record<string, Record<string, string>> {
+  const sections: Record<string, Record<string, string>> = {};
+  let section: Record<string, string> | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      section = sections[header[1]!] ??= {};
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (section && eq > 0) section[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return sections;
+}
+
+/** The processes that use PostgreSQL, as [kind, name, container]: each needs PgBouncer and the direct URL. */
+export const DATABASE_CLIENTS: readonly [string, string, string][] = [
+  ['Deployment', 'imgpipe-ingest-api', 'ingest-api'],
+  ['Deployment', 'imgpipe-results', 'results'],
+  ['Job', 'imgpipe-init', 'migrate'],
+];
+
+/**
+ * PgBouncer's wiring in a render: its ini in transaction pooling, listening where its Service sends clients, its
+ * userlist from a Secret mount; the Service `pgbouncer` selecting its pods; every database client with
+ * IMGPIPE_DATABASE_URL and a required IMGPIPE_DATABASE_DIRECT_URL (migrations must not go through transaction
+ * pooling); and the NetworkPolicies letting those clients reach PgBouncer on its port and PgBouncer the primary.
+ */
+export function pgbouncerProblems(objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+  const service = find('Service', 'pgbouncer');
+  const deployment = find('Deployment', 'pgbouncer');
+  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('pgbouncer-config'));
+  if (!service || !deployment || !config) return ['Service, Deployment and ConfigMap pgbouncer must all be rendered'];
+  const pod: PodSpec = deployment.spec.template.spec;
+  const podLabels: Record<string, string> = deployment.spec.template.metadata?.labels ?? {};
+  const container = pod.containers[0]!;
+  const ini = parseIni(config.data?.['pgbouncer.ini'] ?? '');
+  const settings = ini['pgbouncer'] ?? {};
+  if (settings['pool_mode'] !== 'transaction')
+    problems.push(`pool_mode is '${settings['pool_mode']}', not transaction`);
+
+  if (!selects({ matchLabels: service.spec?.selector }, podLabels))
+    problems.push('Service/pgbouncer: selects no PgBouncer pod');
+  const servicePort = service.spec?.ports?.[0];
+  const target = container.ports?.find(
+    (p) => p.name === servicePort?.targetPort || p.containerPort === servicePort?.targetPort,
+  );
+  if (!target || String(target.containerPort) !== settings['listen_port']) {
+    problems.push(
+      `Service/pgbouncer: targets ${servicePort?.targetPort}, PgBouncer listens on ${settings['listen_port']}`,
+    );
+  }
+  const mounts = container.volumeMounts ?? [];
+  const volumes: { name: string; configMap?: { name: string }; secret?: { secretName: string } }[] = pod.volumes ?? [];
+  const mountOf = (path: string | undefined) =>
+    mounts.filter((m) => path !== undefined && (path === m.mountPath || path.startsWith(`${m.mountPath}/`))).at(-1);
+  const authVolume = volumes.find((v) => v.name === mountOf(settings['auth_file'])?.name);
+  if (!authVolume?.secret) problems.push(`auth_file ${settings['auth_file']} is not on a Secret volume`);
+  const iniVolume = volumes.find((v) => v.name === mountOf(container.args?.[0])?.name);
+  if (iniVolume?.configMap?.name !== config.metadata.name) problems.push('PgBouncer does not run the rendered ini');
+
+  const primary = /port=(\d+)/.exec(ini['databases']?.['imgpipe'] ?? '')?.[1];
+  const pgbouncerPolicies = objects.filter(
+    (o) =>
+      o.kind === 'NetworkPolicy' &&
+      selects(o.spec?.podSelector, podLabels) &&
+      Object.keys(o.spec.podSelector).length > 0,
+  );
+  const egressPorts = pgbouncerPolicies.flatMap((np) =>
+    (np.spec.egress ?? []).flatMap((rule: { ports?: { port: number }[] }) =>
+      (rule.ports ?? []).map((p) => String(p.port)),
+    ),
+  );
+  if (!primary || !egressPorts.includes(primary))
+    problems.push(`PgBouncer may not reach the primary's port ${primary}`);
+
+  for (const [kind, name, containerName] of DATABASE_CLIENTS) {
+    const client = find(kind, name);
+    if (!client) {
+      problems.push(`${kind}/${name}: not rendered`);
+      continue;
+    }
+    const clientPod: PodSpec = client.spec.template.spec;
+    const clientContainer = [...(clientPod.initContainers ?? []), ...clientPod.containers].find(
+      (c) => c.name === containerName,
+    );
+    const env = new Map((clientContainer?.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+    if (!env.get('IMGPIPE_DATABASE_URL')) problems.push(`${kind}/${name}: IMGPIPE_DATABASE_URL is not from a Secret`);
+    const direct = env.get('IMGPIPE_DATABASE_DIRECT_URL') as { optional?: boolean } | undefined;
+    if (!direct || direct.optional === true) {
+      problems.push(`${kind}/${name}: IMGPIPE_DATABASE_DIRECT_URL must be a required Secret reference (migrations)`);
+    }
+    const labels: Record<string, string> = client.spec.template.metadata?.labels ?? {};
+    const admitted = pgbouncerPolicies.some((np) =>
+      (np.spec.ingress ?? []).some(
+        (rule: { from?: { podSelector?: LabelSelector }[]; ports?: { port: number }[] }) =>
+          (rule.from ?? []).some((peer) => selects(peer.podSelector, labels)) &&
+          (rule.ports ?? []).some((p) => p.port === target?.containerPort),
+      ),
+    );
+    if (!admitted)
+      problems.push(`${kind}/${name}: PgBouncer's NetworkPolicy does not admit it on ${target?.containerPort}`);
+  }
+  return problems;
 }
