@@ -18,6 +18,7 @@ import { reportBreakerStates } from './breaker-metrics.ts';
 import { type BreakerSettings, DEFAULT_BREAKER_SETTINGS, DependencyBreakers } from './dependency-breakers.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { IngestService } from './ingest-service.ts';
+import { ReadPool } from './read-pool.ts';
 import { RenditionService, type RenditionBlobs } from './rendition-service.ts';
 import { RenditionSigner } from './rendition-signing.ts';
 import { TransformPool } from './transform-pool.ts';
@@ -173,7 +174,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
   });
   await app.register(imageRoutes, {
     db: deps.db,
-    readDb: deps.readDb ?? deps.db,
+    reads: new ReadPool(deps.db, deps.readDb ?? deps.db, breakers),
     cache: new ResultsCache(deps.redis),
     hub: new ProgressHub(deps.subscriber),
     blobs: deps.blobs,

@@ -7,7 +7,7 @@ const sources = new Set<DependencyBreakers>();
 
 /**
  * `imgpipe_circuit_breaker_state{breaker, state}`: how many circuits of each breaker are in each state (1 or 0 for
- * redis, postgres and s3; per-host breakers such as egress count their hosts). Read at scrape time from the breakers
+ * redis, postgres, postgres-read and s3; per-host breakers such as egress count their hosts). Read at scrape time from the breakers
  * of every API in the process; returns the function that stops reporting these breakers.
  */
 export function reportBreakerStates(breakers: DependencyBreakers): () => void {

@@ -114,6 +114,8 @@ export async function createApi(
       kafka: () => admin.describeCluster(),
       s3: () => blobs.ping(),
       postgres: () => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute(),
+      // The replica is optional: while it is down, searches fall back to the primary (read-pool.ts).
+      ...(readDb === db ? {} : { 'postgres-read': () => readDb.selectNoFrom((eb) => eb.lit(1).as('one')).execute() }),
       redis: () => redis.ping(),
     },
     breakers,

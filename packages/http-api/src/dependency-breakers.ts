@@ -58,13 +58,19 @@ function unavailable(code: ErrorCode, what: string) {
 
 /**
  * The API's circuit breakers on its request path: Redis (rate limits, the result cache, idempotency keys, upload
- * claims, progress streams), PostgreSQL, S3, and one per host for URL fetches. While a circuit is open, calls fail
+ * claims, progress streams), PostgreSQL (the primary, and the read pool's replica apart), S3, and one per host for URL fetches. While a circuit is open, calls fail
  * at once with the dependency's 503 code and a Retry-After; callers that can do without the dependency degrade
  * instead (reads fall back from Redis to PostgreSQL; rate limits fail open or closed as configured).
  */
 export class DependencyBreakers {
   readonly redis: CircuitBreaker;
   readonly postgres: CircuitBreaker;
+  /**
+   * The read pool's server (IMGPIPE_DATABASE_READ_URL, a streaming replica): a circuit of its own, so a replica
+   * outage opens this one alone and never refuses what needs the primary (uploads, one image, keys). Without a
+   * replica the read pool is the primary's and this circuit is never used (it stays closed).
+   */
+  readonly postgresRead: CircuitBreaker;
   readonly s3: CircuitBreaker;
   /** URL ingest, per host (host:port). */
   readonly egress: CircuitBreakerGroup;
@@ -80,6 +86,11 @@ export class DependencyBreakers {
       ...common,
       callTimeoutMs: settings.databaseTimeoutMs,
       ...unavailable('DATABASE_UNAVAILABLE', 'PostgreSQL'),
+    });
+    this.postgresRead = new CircuitBreaker('postgres-read', {
+      ...common,
+      callTimeoutMs: settings.databaseTimeoutMs,
+      ...unavailable('DATABASE_UNAVAILABLE', 'The PostgreSQL replica'),
     });
     this.s3 = new CircuitBreaker('s3', {
       ...common,
@@ -118,6 +129,17 @@ export class DependencyBreakers {
     });
   }
 
+  /** A call to the read pool's replica; DATABASE_UNAVAILABLE when it cannot be reached, is too slow, or its circuit is open. */
+  replica<T>(work: () => Promise<T>): Promise<T> {
+    return this.postgresRead.run(async () => {
+      try {
+        return await work();
+      } catch (error) {
+        throw toDatabaseError(error);
+      }
+    });
+  }
+
   /** An S3 call; STORAGE_UNAVAILABLE when it fails, is too slow, or its circuit is open. */
   storage<T>(work: () => Promise<T>): Promise<T> {
     return this.s3.run(work);
@@ -133,6 +155,7 @@ export class DependencyBreakers {
     return [
       single(this.redis),
       single(this.postgres),
+      single(this.postgresRead),
       single(this.s3),
       { name: this.egress.name, counts: this.egress.counts(), detail: this.egress.unhealthy() },
     ];

@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DependencyBreakers } from '../dependency-breakers.ts';
 import { principalOf } from '../fastify-types.ts';
+import type { ReadPool } from '../read-pool.ts';
 import type { ProgressHub } from '../progress-hub.ts';
 import { AUTH_PROBLEMS, imageViewSchema, problemResponses } from '../schemas.ts';
 import { checkCursor } from '../search-cursor.ts';
@@ -24,8 +25,11 @@ import { nameSchema, textSchema } from '../text-rules.ts';
 export interface ImageRoutesOptions {
   /** The primary: one image (read-your-writes right after an upload), its original's location. */
   db: Kysely<Database>;
-  /** Search: a streaming replica when one is configured (it may lag the primary), else the primary. */
-  readDb: Kysely<Database>;
+  /**
+   * Search: a streaming replica when one is configured (it may lag the primary), else the primary; the primary
+   * answers while the replica cannot (read-pool.ts).
+   */
+  reads: ReadPool;
   cache: ResultsCache;
   hub: ProgressHub;
   blobs: { readonly bucket: string; get(ref: { bucket: string; key: string; sha256?: string }): Promise<Buffer> };
@@ -174,8 +178,8 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
         limit?: number;
       };
       const cursor = query.cursor ? checkCursor(query.cursor) : undefined;
-      return deps.breakers.database(() =>
-        searchImages(deps.readDb, {
+      return deps.reads.run((db) =>
+        searchImages(db, {
           tenantId: principalOf(request).tenantId,
           ...(query.label !== undefined ? { label: query.label } : {}),
           ...(query.text !== undefined ? { text: query.text } : {}),

@@ -16,8 +16,11 @@ export interface OpsRoutesOptions {
   breakers: DependencyBreakers;
 }
 
-/** Dependencies the API can serve without, with less: Redis (reads fall back to PostgreSQL, rate limits by policy). */
-const OPTIONAL_DEPENDENCIES = ['redis'];
+/**
+ * Dependencies the API can serve without, with less: Redis (reads fall back to PostgreSQL, rate limits by policy)
+ * and the read pool's replica (searches fall back to the primary).
+ */
+const OPTIONAL_DEPENDENCIES = ['redis', 'postgres-read'];
 
 const circuit = {
   type: 'object',
@@ -54,12 +57,14 @@ export async function opsRoutes(app: FastifyInstance, deps: OpsRoutesOptions): P
       status: {
         type: 'string',
         enum: ['ok', 'degraded', 'unavailable'],
-        description: 'degraded: ready, but Redis does not answer (no cache; rate limits by policy)',
+        description:
+          'degraded: ready, but Redis (no cache; rate limits by policy) or the replica (searches on the primary) does not answer',
       },
       checks: { type: 'object', additionalProperties: checkResult },
       breakers: {
         type: 'object',
-        description: 'circuit breakers: redis, postgres and s3 with their state; egress lists the hosts not closed',
+        description:
+          'circuit breakers: redis, postgres, postgres-read (the replica) and s3 with their state; egress lists the hosts not closed',
         additionalProperties: {
           type: 'object',
           required: ['closed', 'open', 'half-open'],
