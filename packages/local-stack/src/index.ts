@@ -1,3 +1,4 @@
+export { restore as restoreStack, STACK_FAULTS, type StackFault, stackPid, startFault } from './faults.ts';
 export { type ServiceName, SERVICE_NAMES } from './service.ts';
 export { resolveStackLayout, type StackLayout, stackSettings } from './settings.ts';
 export {

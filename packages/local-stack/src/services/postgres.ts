@@ -17,7 +17,8 @@ interface Cluster {
 }
 
 /** Debian's clusters (`pg_lsclusters`): PostgreSQL refuses to run as root, so we drive the packaged cluster. */
-async function listClusters(): Promise<Cluster[]> {
+/** The Debian PostgreSQL clusters on this machine (`pg_lsclusters`); empty without postgresql-common. */
+export async function listClusters(): Promise<Cluster[]> {
   if (!(await commandExists('pg_lsclusters'))) return [];
   const result = await runCommand('pg_lsclusters', ['--no-header']);
   if (result.code !== 0) return [];
