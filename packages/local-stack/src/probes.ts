@@ -104,9 +104,15 @@ export async function ensureBucket(access: S3Access, bucket: string): Promise<bo
   }
 }
 
+/**
+ * `select 1` within a deadline for the login and another for the query. The query's matters behind PgBouncer: while
+ * the primary is away PgBouncer still logs the client in, then holds the query until it gets a server connection or
+ * query_wait_timeout (120 s) passes, and a probe without a deadline waits that long (`stack up` after a stopped
+ * primary did, before it started the primary).
+ */
 export async function pgQuery(url: string, timeoutMs = 3000): Promise<boolean> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   try {
     await client.connect();
     const result = await client.query<{ ok: number }>('select 1 as ok');

@@ -39,6 +39,9 @@ export function pgbouncerIni(layout: StackLayout, authFile: string): string {
     `reserve_pool_size = ${PGBOUNCER_POOL.reservePoolSize}`,
     'reserve_pool_timeout = 3',
     'server_idle_timeout = 60',
+    // After a failed connection to the primary PgBouncer waits server_login_retry (15 s by default) before the next
+    // attempt: a primary that `stack up` brings back after a restart is reached within a second instead.
+    'server_login_retry = 1',
     // A client that leaves a transaction open holds a server connection from everyone else.
     'idle_transaction_timeout = 60',
     `stats_users = ${pg.user}`,
