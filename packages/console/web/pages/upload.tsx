@@ -36,7 +36,7 @@ export function UploadPage({ setTitle }: { setTitle: (title: string) => void }) 
     try {
       const form = new FormData();
       form.append('analyses', ANALYSES.filter((name) => analyses.has(name)).join(','));
-      for (const file of files) form.append('file', file, file.name);
+      for (const file of files) form.append('files', file, file.name);
       const response = await request('/v1/batches', { method: 'POST', body: form });
       if (!response.ok) {
         const problem = (await response.json().catch(() => ({}))) as { code?: string; detail?: string };
