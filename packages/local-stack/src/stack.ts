@@ -129,34 +129,45 @@ async function bringUp(layout: StackLayout, service: StackService, report: Progr
 }
 
 /**
- * Brings every service up, leaving running ones alone. Downloads run one after another (Maven shares ~/.m2), then
- * the services start in parallel; each waits for its own readiness with a deadline.
+ * Brings every service up, leaving running ones alone. Downloads run one after another (Maven shares ~/.m2) before
+ * the services that need them start; the services start in parallel, each waiting for its own readiness with a
+ * deadline. A service with nothing to download starts at once, without waiting on the others' probes (PgBouncer's
+ * waits for the primary: a stopped PostgreSQL would otherwise wait for it).
  */
 export async function stackUp(
-  options: { env?: NodeJS.ProcessEnv; report?: ProgressReporter } = {},
+  options: { env?: NodeJS.ProcessEnv; report?: ProgressReporter; replica?: boolean } = {},
 ): Promise<StackUpResult> {
-  const layout = resolveStackLayout(options.env);
+  const resolved = resolveStackLayout(options.env);
+  // `stack up --replica` asks for the replica whatever IMGPIPE_STACK_REPLICA says.
+  const layout = options.replica ? { ...resolved, replica: { ...resolved.replica, enabled: true } } : resolved;
   const report = options.report ?? (() => {});
   const services = stackServices(layout);
   return withStackLock(layout, report, async () => {
-    const up = await Promise.all(services.map(isUp));
-    for (const [index, service] of services.entries()) {
-      if (!up[index]) await service.prepare?.(report);
-    }
+    const downloading = services.filter((service) => service.prepare !== undefined);
+    const prepared = (async () => {
+      const up = await Promise.all(downloading.map(isUp));
+      for (const [index, service] of downloading.entries()) {
+        if (!up[index]) await service.prepare?.(report);
+      }
+    })();
     const results = await Promise.all(
       services.map((service) =>
-        bringUp(layout, service, report).catch(
-          (error: unknown): ServiceUpResult => ({
-            name: service.name,
-            endpoint: service.endpoint,
-            state: 'failed',
-            logFile: service.logFile,
-            notes: [],
-            error: error instanceof Error ? error.message : String(error),
-          }),
-        ),
+        (service.prepare ? prepared : Promise.resolve())
+          .then(() => bringUp(layout, service, report))
+          .catch(
+            (error: unknown): ServiceUpResult => ({
+              name: service.name,
+              endpoint: service.endpoint,
+              state: 'failed',
+              logFile: service.logFile,
+              notes: [],
+              error: error instanceof Error ? error.message : String(error),
+            }),
+          ),
       ),
     );
+    // A failed download still fails `stack up` as a whole (the services waiting for it are reported failed too).
+    await prepared;
     return { ok: results.every((result) => result.state !== 'failed'), stackDir: layout.stackDir, services: results };
   });
 }

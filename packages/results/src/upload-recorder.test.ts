@@ -107,10 +107,10 @@ describe('UploadRecorder', () => {
     await recorder.discard(tenantId, refused.imageId);
     assert.equal(await getImage(db, tenantId, refused.imageId), undefined);
 
-    const [upload, ...rest] = lifecycleEvents(randomUUID(), tenantId);
+    const finished = randomUUID();
     const repository = new ResultsRepository(db);
-    await repository.apply([upload!, ...rest].map((event) => toResultsWrite(event)!));
-    await recorder.discard(tenantId, upload!.value.imageId);
-    assert.equal((await getImage(db, tenantId, upload!.value.imageId))?.status, 'completed');
+    await repository.apply(lifecycleEvents(finished, tenantId).map((event) => toResultsWrite(event)!));
+    await recorder.discard(tenantId, finished);
+    assert.equal((await getImage(db, tenantId, finished))?.status, 'completed');
   });
 });

@@ -40,7 +40,7 @@ function formatMemory(status: ServiceStatus): string {
 
 async function up(json: boolean, replica: boolean): Promise<number> {
   const result = await stackUp({
-    ...(replica ? { env: { ...process.env, IMGPIPE_STACK_REPLICA: 'true' } } : {}),
+    replica,
     report: (message) => console.error(`  ${message}`),
   });
   if (json) {
