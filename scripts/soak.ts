@@ -1,0 +1,378 @@
+/**
+ * Soak run (not in CI): the whole pipeline (the processes `imgpipe dev` runs, under the same supervisor, which
+ * restarts a process that dies) at a steady upload rate for a long time, with one fault of the local stack every few
+ * minutes, then a check that nothing was lost, duplicated or left stuck.
+ *
+ *   ./imgpipe stack up && node scripts/soak.ts [--minutes 30] [--rate 0.2] [--fault-every 5] [--sample-every 30]
+ *
+ * It disrupts the local stack it is pointed at (PostgreSQL restarted, Redis and Kafka killed, S3 frozen, a worker
+ * SIGKILLed, in turn): run it under `flock /tmp/imgpipe-stack.lock` against the shared stack, or against a stack of
+ * its own (IMGPIPE_STACK_DIR and other ports in the IMGPIPE_* variables, `imgpipe stack up` first). The processes'
+ * operations ports are chosen by the system, so it does not collide with an `imgpipe dev` already running.
+ *
+ * Prints every sample (per-process RSS, each consumer group's lag, image statuses) as it goes, then:
+ *   - RSS per process after warm-up and at the end, and the growth (goal <= 5 %);
+ *   - lag over time per consumer group;
+ *   - images uploaded, completed, lost (no row), stuck (not completed after the drain deadline) and those whose
+ *     detection, face and text-line rows differ from what `imgpipe analyze` finds in process for the same file
+ *     (more rows than in process = duplicated work applied twice).
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { consumerGroupFor, STAGES } from '@imgpipe/contracts';
+import { loadConfig, serviceSettings } from '@imgpipe/core';
+import { DEV_JWT_SECRET, mintDevToken } from '@imgpipe/http-api';
+import { resolveStackLayout, restoreStack, type StackFault, startFault } from '@imgpipe/local-stack';
+import { createDatabase } from '@imgpipe/results';
+import { createKafka } from '@imgpipe/stream/kafka';
+import { createLogger } from '@imgpipe/telemetry';
+import { sql } from 'kysely';
+import { devProcesses } from '../apps/cli/src/service-registry.ts';
+import { type Supervisor, supervise } from '../apps/cli/src/supervisor.ts';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '30' },
+    rate: { type: 'string', default: '0.2', description: 'uploads per second' },
+    'fault-every': { type: 'string', default: '5', description: 'minutes between faults' },
+    'sample-every': { type: 'string', default: '30', description: 'seconds between samples' },
+    'warm-up': { type: 'string', default: '3', description: 'minutes before the RSS baseline' },
+    'drain-minutes': { type: 'string', default: '10', description: 'how long to wait for the last images' },
+  },
+});
+const MINUTES = Number(values.minutes);
+const RATE = Number(values.rate);
+const FAULT_EVERY_MS = Number(values['fault-every']) * 60_000;
+const SAMPLE_EVERY_MS = Number(values['sample-every']) * 1000;
+const WARM_UP_MS = Number(values['warm-up']) * 60_000;
+const DRAIN_MS = Number(values['drain-minutes']) * 60_000;
+
+const run = promisify(execFile);
+const IMGPIPE = fileURLToPath(new URL('../apps/cli/bin/imgpipe.js', import.meta.url));
+const SHARED = process.env['IMGPIPE_SHARED_DIR'] ?? join(import.meta.dirname, '..', '..', 'shared');
+const RUN_ID = randomUUID().slice(0, 8);
+const FAULTS: (StackFault | 'worker-sigkill')[] = [
+  'postgres-restart',
+  'redis-kill',
+  'kafka-kill',
+  's3-freeze',
+  'worker-sigkill',
+];
+
+type Counts = { detections: number; faces: number; text_lines: number };
+interface Sample {
+  atSeconds: number;
+  rssMiB: Record<string, number>;
+  lag: Record<string, number>;
+  statuses: Record<string, number>;
+}
+
+const files = [
+  ...readdirSync(join(SHARED, 'images', 'photos')).map((name) => join(SHARED, 'images', 'photos', name)),
+  ...readdirSync(join(SHARED, 'images', 'documents')).map((name) => join(SHARED, 'images', 'documents', name)),
+].filter((file) => /\.(jpe?g|png)$/i.test(file));
+
+async function expectedCounts(): Promise<Map<string, Counts>> {
+  const { stdout } = await run(process.execPath, [IMGPIPE, 'analyze', '--json', ...files], {
+    env: { ...process.env, IMGPIPE_MODELS_DIR: process.env['IMGPIPE_MODELS_DIR'] ?? join(SHARED, 'models') },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const counts = new Map<string, Counts>();
+  for (const line of stdout.trim().split('\n')) {
+    const view = JSON.parse(line) as { file: string; objects: unknown[]; faces: unknown[]; text: { lines: unknown[] } };
+    counts.set(view.file, {
+      detections: view.objects.length,
+      faces: view.faces.length,
+      text_lines: view.text.lines.length,
+    });
+  }
+  return counts;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const PROCESS_NAMES = devProcesses({ api: true }).map((spec) => spec.name);
+
+/** The processes the supervisor runs now, by name (the stage, results or api) -> pid. */
+function devChildren(supervisor: Supervisor): Map<string, number> {
+  const children = new Map<string, number>();
+  for (const name of PROCESS_NAMES) {
+    const pid = supervisor.current(name)?.child.pid;
+    if (pid) children.set(name, pid);
+  }
+  return children;
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Math.round(Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0) / 1024);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const config = loadConfig(serviceSettings);
+  const layout = resolveStackLayout();
+  const logger = createLogger('imgpipe-soak', 'error');
+  console.log(`soak ${RUN_ID}: ${MINUTES} min at ${RATE} uploads/s, a fault every ${FAULT_EVERY_MS / 60_000} min`);
+  console.log(`computing the in-process expectation for ${files.length} files...`);
+  const expected = await expectedCounts();
+
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const devLines: string[] = [];
+  const restarts: string[] = [];
+  const dev = supervise(
+    devProcesses({ api: true }).map((spec) => ({
+      ...spec,
+      env: {
+        ...spec.env,
+        IMGPIPE_HTTP_PORT: '0',
+        IMGPIPE_API_PORT: String(apiPort),
+        IMGPIPE_MODELS_DIR: process.env['IMGPIPE_MODELS_DIR'] ?? join(SHARED, 'models'),
+        IMGPIPE_LOG_LEVEL: 'warn',
+        IMGPIPE_KAFKA_SESSION_TIMEOUT_MS: '10000',
+        IMGPIPE_KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
+      },
+    })),
+    {
+      onLine: (name, line) => {
+        devLines.push(`${name} | ${line}`);
+        if (devLines.length > 2_000) devLines.splice(0, 500);
+      },
+      onEvent: (event) => {
+        if (event.type === 'exited') restarts.push(`${event.service} (exit ${JSON.stringify(event.exit)})`);
+      },
+    },
+  );
+  const db = createDatabase({ url: config.databaseUrl, poolSize: 2, onIdleError: () => {} });
+  const kafka = createKafka({ connection: config, clientId: 'imgpipe-soak', logger });
+  const admin = kafka.admin();
+  const uploaded: { file: string; imageId: string }[] = [];
+  const samples: Sample[] = [];
+  const faults: { atSeconds: number; fault: string; seconds: number }[] = [];
+  try {
+    const readyBy = Date.now() + 300_000;
+    for (;;) {
+      const ok = await fetch(`${apiUrl}/readyz`)
+        .then((response) => response.ok)
+        .catch(() => false);
+      if (ok) break;
+      if (Date.now() > readyBy) throw new Error(`imgpipe dev not ready:\n${devLines.slice(-20).join('\n')}`);
+      await sleep(1000);
+    }
+    await admin.connect();
+    const started = Date.now();
+    const seconds = () => Math.round((Date.now() - started) / 1000);
+    const ids = () => uploaded.map((entry) => entry.imageId);
+
+    const statuses = async (): Promise<Record<string, number>> => {
+      if (uploaded.length === 0) return {};
+      const { rows } = await sql<{ status: string; n: number }>`
+        select status, count(*)::int as n from images where id = any(${ids()}::uuid[]) group by status`.execute(db);
+      const known = rows.reduce((sum, row) => sum + row.n, 0);
+      return { ...Object.fromEntries(rows.map((row) => [row.status, row.n])), unrecorded: uploaded.length - known };
+    };
+    const lag = async (): Promise<Record<string, number>> => {
+      const result: Record<string, number> = {};
+      for (const groupId of [...STAGES, 'results' as const].map((name) => consumerGroupFor(name))) {
+        const committed = await admin.fetchOffsets({ groupId });
+        let total = 0;
+        for (const { topic, partitions } of committed) {
+          const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+          for (const p of partitions)
+            total += Math.max(0, (ends.get(p.partition) ?? 0) - Math.max(0, Number(p.offset)));
+        }
+        result[groupId] = total;
+      }
+      return result;
+    };
+    const sample = async () => {
+      const rss = Object.fromEntries([...devChildren(dev)].map(([name, pid]) => [name, rssMiB(pid)]));
+      const entry: Sample = {
+        atSeconds: seconds(),
+        rssMiB: rss,
+        lag: await lag().catch(() => ({})),
+        statuses: await statuses().catch(() => ({})),
+      };
+      samples.push(entry);
+      console.log(
+        `[${entry.atSeconds}s] rss ${JSON.stringify(entry.rssMiB)} lag ${JSON.stringify(entry.lag)} images ${JSON.stringify(entry.statuses)}`,
+      );
+    };
+    const inject = async (fault: (typeof FAULTS)[number]) => {
+      const at = Date.now();
+      console.log(`[${seconds()}s] fault: ${fault}`);
+      try {
+        if (fault === 'worker-sigkill') {
+          const pid = devChildren(dev).get('detect');
+          if (pid) process.kill(pid, 'SIGKILL');
+        } else {
+          const end = await startFault(layout, fault);
+          // The outage lasts: 30 s for the S3 freeze, about 10 s for the others before they come back.
+          await sleep(fault === 's3-freeze' ? 30_000 : 10_000);
+          await end();
+        }
+      } catch (error) {
+        // A fault that could not be injected (or a stack that did not come back) is reported, not fatal.
+        console.log(`[${seconds()}s] fault ${fault} failed: ${(error as Error).message}`);
+        await restoreStack().catch(() => undefined);
+      }
+      faults.push({
+        atSeconds: Math.round((at - started) / 1000),
+        fault,
+        seconds: Math.round((Date.now() - at) / 1000),
+      });
+    };
+
+    // The upload loop, on its own schedule; a failed upload (a fault on the request path) is retried later.
+    const endAt = started + MINUTES * 60_000;
+    let pass = 0;
+    let index = 0;
+    let failedUploads = 0;
+    const uploading = (async () => {
+      let next = Date.now();
+      while (Date.now() < endAt) {
+        const file = files[index % files.length]!;
+        // Each pass over the files is a tenant of its own, so no upload is a duplicate of an earlier one.
+        const tenant = `soak-${RUN_ID}-${pass}`;
+        const token = mintDevToken({ tenant, roles: ['uploader'], secret: DEV_JWT_SECRET });
+        const response = await fetch(`${apiUrl}/v1/images`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': file.endsWith('.png') ? 'image/png' : 'image/jpeg',
+          },
+          body: readFileSync(file),
+          signal: AbortSignal.timeout(30_000),
+        }).catch(() => undefined);
+        if (response?.status === 202) {
+          const body = (await response.json()) as { imageId: string };
+          uploaded.push({ file, imageId: body.imageId });
+          index += 1;
+          if (index % files.length === 0) pass += 1;
+        } else {
+          failedUploads += 1;
+          await response?.arrayBuffer();
+        }
+        next += 1000 / RATE;
+        await sleep(Math.max(0, next - Date.now()));
+      }
+    })();
+    let nextSample = started;
+    let nextFault = started + FAULT_EVERY_MS;
+    let faultIndex = 0;
+    while (Date.now() < endAt) {
+      if (Date.now() >= nextSample) {
+        await sample();
+        nextSample += SAMPLE_EVERY_MS;
+      }
+      if (Date.now() >= nextFault) {
+        await inject(FAULTS[faultIndex++ % FAULTS.length]!);
+        nextFault += FAULT_EVERY_MS;
+      }
+      await sleep(500);
+    }
+    await uploading;
+    console.log(`[${seconds()}s] uploads stopped: ${uploaded.length} accepted, ${failedUploads} refused and retried`);
+    const drainBy = Date.now() + DRAIN_MS;
+    for (;;) {
+      const now = await statuses().catch(() => undefined);
+      if (now && (now['pending'] ?? 0) === 0 && (now['unrecorded'] ?? 0) === 0) break;
+      if (Date.now() > drainBy) break;
+      await sleep(2000);
+    }
+    await sample();
+
+    // Per image: its rows against the in-process expectation for the same file.
+    const perImage = async (table: keyof Counts) => {
+      const { rows } = await sql<{ image_id: string; n: number }>`
+        select image_id, count(*)::int as n from ${sql.table(table)}
+        where image_id = any(${ids()}::uuid[]) group by image_id`.execute(db);
+      return new Map(rows.map((row) => [row.image_id, row.n]));
+    };
+    const tables = {
+      detections: await perImage('detections'),
+      faces: await perImage('faces'),
+      text_lines: await perImage('text_lines'),
+    };
+    const { rows: statusRows } = await sql<{ id: string; status: string }>`
+      select id, status from images where id = any(${ids()}::uuid[])`.execute(db);
+    const status = new Map(statusRows.map((row) => [row.id, row.status]));
+    let lost = 0;
+    let stuck = 0;
+    let differ = 0;
+    let duplicated = 0;
+    for (const { file, imageId } of uploaded) {
+      const state = status.get(imageId);
+      if (!state) {
+        lost += 1;
+        continue;
+      }
+      if (state !== 'completed') {
+        stuck += 1;
+        console.log(`  not completed: ${imageId} (${file}) is ${state}`);
+        continue;
+      }
+      const want = expected.get(file)!;
+      const got = {
+        detections: tables.detections.get(imageId) ?? 0,
+        faces: tables.faces.get(imageId) ?? 0,
+        text_lines: tables.text_lines.get(imageId) ?? 0,
+      };
+      if (got.detections !== want.detections || got.faces !== want.faces || got.text_lines !== want.text_lines) {
+        differ += 1;
+        if (got.detections > want.detections || got.faces > want.faces || got.text_lines > want.text_lines) {
+          duplicated += 1;
+        }
+        console.log(`  rows differ: ${imageId} (${file}) ${JSON.stringify(got)} vs in process ${JSON.stringify(want)}`);
+      }
+    }
+
+    const baseline = samples.find((entry) => entry.atSeconds * 1000 >= WARM_UP_MS) ?? samples[0]!;
+    const last = samples.at(-1)!;
+    console.log(
+      `\nsoak ${RUN_ID}: ${MINUTES} min, ${uploaded.length} images, faults: ${faults.map((f) => `${f.fault}@${f.atSeconds}s (${f.seconds}s)`).join(', ')}`,
+    );
+    console.log(`\nRSS per process (MiB): after warm-up (${baseline.atSeconds} s) -> end (${last.atSeconds} s)`);
+    console.log('| process | after warm-up | end | growth |\n| --- | ---: | ---: | ---: |');
+    for (const [name, start] of Object.entries(baseline.rssMiB)) {
+      const end = last.rssMiB[name] ?? Number.NaN;
+      console.log(`| ${name} | ${start} | ${end} | ${(((end - start) / start) * 100).toFixed(1)} % |`);
+    }
+    const groups = [...new Set(samples.flatMap((entry) => Object.keys(entry.lag)))].sort();
+    console.log(
+      `\nlag over time (messages)\n| t (s) | ${groups.join(' | ')} |\n| ---: | ${groups.map(() => '---:').join(' | ')} |`,
+    );
+    for (const entry of samples)
+      console.log(`| ${entry.atSeconds} | ${groups.map((g) => entry.lag[g] ?? '').join(' | ')} |`);
+    console.log(
+      `\nimages: ${uploaded.length} uploaded, ${uploaded.length - lost - stuck} completed, ${lost} lost, ${stuck} stuck, ` +
+        `${differ} with rows unlike in process (${duplicated} with more rows: duplicated)`,
+    );
+    console.log(`processes restarted by the supervisor: ${restarts.length === 0 ? 'none' : restarts.join(', ')}`);
+    process.exitCode = lost + stuck + differ === 0 ? 0 : 1;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+    await dev.stop();
+    await restoreStack().catch((error: unknown) => console.error(`stack up after the soak: ${String(error)}`));
+    await db.destroy();
+  }
+}
+
+await main();
