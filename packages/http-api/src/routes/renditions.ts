@@ -4,7 +4,9 @@ import { principalOf } from '../fastify-types.ts';
 import { DEFAULT_SIGNED_TTL_SECONDS, MAX_SIGNED_TTL_SECONDS, type RenditionSigner } from '../rendition-signing.ts';
 import { matchesEtag, type RenditionService, type RenditionTarget, readRenditionRecipe } from '../rendition-service.ts';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
-import { imageResponse, sendImage } from './transform.ts';
+import { imageResponse, RECIPE_TEXT_PATTERN, sendImage } from './transform.ts';
+
+const RENDITION_RECIPE_MAX = 2048;
 
 export interface RenditionRoutesOptions {
   renditions: RenditionService;
@@ -14,10 +16,15 @@ export interface RenditionRoutesOptions {
 /** How long browsers and CDNs may keep a rendition before revalidating it with its ETag. */
 const MAX_AGE_SECONDS = 24 * 60 * 60;
 
+/**
+ * A recipe in a URL: printable ASCII (all the grammar has) and at most 2048 characters, so that with its escapes the
+ * request line stays well under the server's 16 KiB header limit (a longer one would be 431, outside the problem format).
+ */
 const recipeParam = {
   type: 'string',
   minLength: 1,
-  maxLength: 4096,
+  maxLength: RENDITION_RECIPE_MAX,
+  pattern: RECIPE_TEXT_PATTERN,
   description:
     'a recipe in its string form (docs/transform.md), e.g. resize:300x200:cover/format:webp; its `/` may be ' +
     'written as %2F (one path segment) or as `/`',
@@ -192,7 +199,7 @@ export async function renditionRoutes(app: FastifyInstance, deps: RenditionRoute
       type: 'object',
       required: ['tenant', 'id', hide ? '*' : 'recipe'],
       properties: {
-        tenant: { type: 'string', minLength: 1, maxLength: 200, description: 'the tenant that owns the image' },
+        tenant: { type: 'string', minLength: 1, maxLength: 64, description: 'the tenant that owns the image' },
         id: imageIdParam,
         [hide ? '*' : 'recipe']: recipeParam,
       },
@@ -201,7 +208,7 @@ export async function renditionRoutes(app: FastifyInstance, deps: RenditionRoute
       type: 'object',
       properties: {
         expires: { type: 'string', maxLength: 20, description: 'Unix seconds after which the URL is refused' },
-        signature: { type: 'string', maxLength: 200, description: 'base64url HMAC-SHA256 of the path and expiry' },
+        signature: { type: 'string', maxLength: 100, description: 'base64url HMAC-SHA256 of the path and expiry' },
       },
     },
     response: {

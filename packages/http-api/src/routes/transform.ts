@@ -33,8 +33,15 @@ export function imageResponse(description: string, extraHeaders: Record<string, 
 /** What a transform's recipe and image can be refused with, besides authentication. */
 export const TRANSFORM_PROBLEMS = [400, 413, 415, 422] as const;
 
+/** A recipe's string form is printable ASCII (the grammar has nothing else): 4096 of them, escaped, fit a request line. */
+export const RECIPE_TEXT_PATTERN = '^[\\x20-\\x7E]*$';
+
 const recipeFields = {
-  ops: { ...RECIPE_STRING_SCHEMA, description: `${RECIPE_STRING_SCHEMA['description']}; or give recipe` },
+  ops: {
+    ...RECIPE_STRING_SCHEMA,
+    pattern: RECIPE_TEXT_PATTERN,
+    description: `${RECIPE_STRING_SCHEMA['description']}; or give recipe`,
+  },
   recipe: { $ref: 'Recipe#', description: 'the recipe in its JSON form; or give ops' },
 } as const;
 
@@ -125,7 +132,7 @@ export async function transformRoutes(app: FastifyInstance, deps: TransformRoute
                 // The recipe is read by the imaging package's parser (its RECIPE_* codes), then held to Recipe.
                 properties: {
                   url: { type: 'string', format: 'uri', maxLength: 2048 },
-                  ops: RECIPE_STRING_SCHEMA,
+                  ops: recipeFields.ops,
                   recipe: {},
                 },
               },
