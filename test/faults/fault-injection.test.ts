@@ -2,26 +2,26 @@
  * Fault injection against the real local stack and the real processes: one `imgpipe dev` (every worker, the results
  * service and the API, supervised) serves the whole file, and each scenario uploads a small batch over HTTP, then
  * injects ONE fault while the batch is in flight: PostgreSQL restarted, Redis killed and restarted, the Kafka broker
- * killed and restarted, S3 frozen (SIGSTOP) for 30 s, a worker killed with SIGKILL. Every image must then complete
- * with no manual step, with exactly the detection, face and text-line rows `imgpipe analyze` finds in process for the
- * same file (computed once, independently of the pipeline), and every process must answer its health endpoint.
- * While a dependency is down, the readiness of a process that needs it must say so.
+ * killed and restarted, S3 frozen (SIGSTOP) for 30 s, a worker killed with SIGKILL. The stack's faults are the shared
+ * ones of @imgpipe/local-stack (startFault; the soak script injects the same). Every image must then complete with no
+ * manual step, with exactly the detection, face and text-line rows `imgpipe analyze` finds in process for the same
+ * file (computed once, independently of the pipeline), and every process must answer its health endpoint. While a
+ * dependency is down, the readiness of a process that needs it must say so.
  *
  * It stops and kills services of the shared stack: run it under `flock /tmp/imgpipe-stack.lock`. Every service is
- * brought back (`imgpipe stack up`, idempotent) after each scenario and after the file, whatever happened.
+ * brought back (`imgpipe stack up`, idempotent) when its fault ends and after the file, whatever happened.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { STAGES } from '@imgpipe/contracts';
 import { mintDevToken, DEV_JWT_SECRET } from '@imgpipe/http-api';
-import { resolveStackLayout } from '@imgpipe/local-stack';
+import { resolveStackLayout, restoreStack, type StackFault, startFault } from '@imgpipe/local-stack';
 import { createDatabase } from '@imgpipe/results';
 import { sql } from 'kysely';
 import { type RunningService, startService } from '../../apps/cli/src/supervisor.ts';
@@ -120,13 +120,18 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
   let apiUrl: string;
   const durations: Record<string, number> = {};
 
-  const stackUp = async () => {
-    await run(process.execPath, [IMGPIPE, 'stack', 'up'], { env: process.env, maxBuffer: 4 * 1024 * 1024 });
-  };
-
-  const pidOf = (service: string): number => {
-    const record = JSON.parse(readFileSync(join(layout.runDir, `${service}.json`), 'utf8')) as { pid: number };
-    return record.pid;
+  /**
+   * Injects one of the stack's faults, runs `during` while it lasts, then ends it: the service is brought back by
+   * `stack up` (idempotent), also when the injection or `during` failed.
+   */
+  const duringFault = async (fault: StackFault, during: () => Promise<void>): Promise<void> => {
+    let end: (() => Promise<void>) | undefined;
+    try {
+      end = await startFault(layout, fault);
+      await during();
+    } finally {
+      await (end ?? restoreStack)();
+    }
   };
 
   /** The pid of the worker `imgpipe dev` runs for a stage now (its child whose command line names the stage). */
@@ -202,7 +207,7 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
     try {
       await dev?.stop(60_000);
     } finally {
-      await stackUp();
+      await restoreStack();
       await db.destroy();
       console.log(`fault scenarios (s): ${JSON.stringify(durations)}`);
     }
@@ -280,11 +285,7 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
     const inFlightAt = performance.now();
     const before = await statuses(ids);
     assert.ok((before['completed'] ?? 0) < ids.length, `the fault lands mid-batch (${JSON.stringify(before)})`);
-    try {
-      await fault();
-    } finally {
-      await stackUp();
-    }
+    await fault();
     const restoredAt = performance.now();
     const settled = await waitFor(
       `${ids.length} images to settle after ${name}`,
@@ -308,29 +309,6 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
     );
   }
 
-  /**
-   * How to stop the local stack's PostgreSQL cluster: the command `stack up` recorded, or (a cluster it did not start)
-   * Debian's pg_ctlcluster for the cluster on the configured port.
-   */
-  async function postgresStopCommand(): Promise<string[]> {
-    try {
-      const record = JSON.parse(readFileSync(join(layout.runDir, 'postgres.json'), 'utf8')) as {
-        stopCommand?: string[];
-      };
-      if (record.stopCommand) return record.stopCommand;
-    } catch {
-      // no record: look the cluster up
-    }
-    const port = new URL(endpoints.databaseDirectUrl ?? endpoints.databaseUrl).port || '5432';
-    const { stdout } = await run('pg_lsclusters', ['--no-header']);
-    const cluster = stdout
-      .split('\n')
-      .map((line) => line.trim().split(/\s+/))
-      .find((fields) => fields[2] === port);
-    assert.ok(cluster, `a PostgreSQL cluster listens on port ${port}`);
-    return ['pg_ctlcluster', cluster[0]!, cluster[1]!, 'stop', '-m', 'fast'];
-  }
-
   /** Waits until `process` reports `dependency` down on /readyz: readiness tells an operator what is wrong. */
   const waitReportsDown = (process_: (typeof PROCESSES)[number], dependency: string) =>
     waitFor(
@@ -342,18 +320,17 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
 
   test('PostgreSQL restarted mid-batch', async () => {
     await scenario('postgres-restart', async () => {
-      const [command, ...args] = await postgresStopCommand();
       const before = await failures(opsPort('results'), 'DATABASE_UNAVAILABLE');
-      await run(command!, args);
-      await waitReportsDown('results', 'postgres');
-      // The outage met work: the results service failed to write, and will retry rather than dead-letter.
-      await waitFor(
-        'the results service to meet the outage',
-        async () => ((await failures(opsPort('results'), 'DATABASE_UNAVAILABLE')) > before ? true : undefined),
-        60_000,
-        200,
-      );
-      // Brought back by `stack up` in the scenario's finally, which records the new postmaster again.
+      await duringFault('postgres-restart', async () => {
+        await waitReportsDown('results', 'postgres');
+        // The outage met work: the results service failed to write, and will retry rather than dead-letter.
+        await waitFor(
+          'the results service to meet the outage',
+          async () => ((await failures(opsPort('results'), 'DATABASE_UNAVAILABLE')) > before ? true : undefined),
+          60_000,
+          200,
+        );
+      });
     });
   });
 
@@ -363,31 +340,32 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
         (await failures(opsPort('aggregate'), 'CACHE_UNAVAILABLE')) +
         (await failures(opsPort('results'), 'CACHE_UNAVAILABLE'));
       const before = await met();
-      process.kill(pidOf('redis'), 'SIGKILL');
-      await Promise.all([waitReportsDown('aggregate', 'redis'), waitReportsDown('results', 'redis')]);
-      // The outage met work (aggregate's join or the results cache), which must be retried, not dead-lettered.
-      await waitFor(
-        'work to meet the Redis outage',
-        async () => ((await met()) > before ? true : undefined),
-        60_000,
-        200,
-      );
+      await duringFault('redis-kill', async () => {
+        await Promise.all([waitReportsDown('aggregate', 'redis'), waitReportsDown('results', 'redis')]);
+        // The outage met work (aggregate's join or the results cache), which must be retried, not dead-lettered.
+        await waitFor(
+          'work to meet the Redis outage',
+          async () => ((await met()) > before ? true : undefined),
+          60_000,
+          200,
+        );
+      });
     });
   });
 
   test('the Kafka broker killed and restarted mid-batch', async () => {
-    await scenario('kafka-kill', async () => {
-      process.kill(pidOf('kafka'), 'SIGKILL');
-      await waitReportsDown('detect', 'kafka');
-    });
+    await scenario('kafka-kill', () =>
+      duringFault('kafka-kill', async () => {
+        await waitReportsDown('detect', 'kafka');
+      }),
+    );
   });
 
   test('S3 frozen (SIGSTOP) for 30 s mid-batch', async () => {
     await scenario('s3-freeze', async () => {
-      const pid = pidOf('s3');
       const frozenAt = performance.now();
-      process.kill(pid, 'SIGSTOP');
-      try {
+      // Thawed (SIGCONT) when the fault ends.
+      await duringFault('s3-freeze', async () => {
         await waitReportsDown('preprocess', 's3');
         // Thirty seconds from the freeze, counted by polling (the process stays frozen meanwhile).
         await waitFor(
@@ -396,9 +374,7 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
           60_000,
           250,
         );
-      } finally {
-        process.kill(pid, 'SIGCONT');
-      }
+      });
     });
   });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ImgpipeError } from '@imgpipe/core';
 import type { PidRecord } from './processes.ts';
 import { runCommand } from './run-command.ts';
 import { listClusters } from './services/postgres.ts';
@@ -70,7 +71,15 @@ async function postgresStopCommand(layout: StackLayout): Promise<string[]> {
   return ['pg_ctlcluster', cluster.version, cluster.name, 'stop', '-m', 'fast'];
 }
 
-/** Brings every service of the stack back (stack up throws STACK_SERVICE_FAILED when one does not come up). */
+/** Brings every service of the stack back (`stack up`); throws STACK_SERVICE_FAILED naming any that did not come up. */
 export async function restore(env?: NodeJS.ProcessEnv): Promise<void> {
-  await stackUp(env ? { env } : {});
+  const result = await stackUp(env ? { env } : {});
+  const failed = result.services.filter((service) => service.state === 'failed');
+  if (failed.length > 0) {
+    throw new ImgpipeError(
+      'STACK_SERVICE_FAILED',
+      `stack up left ${failed.map((service) => service.name).join(', ')} down:\n${failed.map((service) => service.error).join('\n')}`,
+      { details: { services: failed.map((service) => service.name) } },
+    );
+  }
 }
