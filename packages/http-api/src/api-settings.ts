@@ -128,6 +128,12 @@ export const apiSettings = {
     max: 64,
     description: 'worker threads that run transforms and renditions off the event loop',
   }),
+  featuresCacheTtlSeconds: int('IMGPIPE_API_FEATURES_CACHE_TTL_SECONDS', {
+    default: 24 * 60 * 60,
+    min: 1,
+    max: 30 * 24 * 60 * 60,
+    description: 'how long POST /v1/features/detect answers stay in Redis, keyed by image SHA-256 and options',
+  }),
   renditionMemoryBytes: int('IMGPIPE_API_RENDITION_MEMORY_BYTES', {
     default: 64 * 1024 * 1024,
     min: 0,

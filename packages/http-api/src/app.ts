@@ -22,6 +22,8 @@ import { ReadPool } from './read-pool.ts';
 import { RenditionService, type RenditionBlobs } from './rendition-service.ts';
 import { RenditionSigner } from './rendition-signing.ts';
 import { TransformPool } from './transform-pool.ts';
+import { FeaturesService } from './features-service.ts';
+import { createWorkerPool } from '@imgpipe/vision/features';
 import { authPlugin } from './plugins/auth.ts';
 import { inputsPlugin } from './plugins/inputs.ts';
 import { limitsPlugin } from './plugins/limits.ts';
@@ -40,6 +42,7 @@ import { imageRoutes } from './routes/images.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { renditionRoutes } from './routes/renditions.ts';
 import { transformRoutes } from './routes/transform.ts';
+import { featuresRoutes } from './routes/features.ts';
 import { stageRoutes } from './routes/stages.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -90,6 +93,8 @@ export interface ApiOptions {
   transformLimits?: TransformLimits;
   /** Worker threads running transforms (default 2). */
   transformWorkers?: number;
+  /** How long POST /v1/features/detect answers stay in Redis (default 1 day). */
+  featuresCacheTtlSeconds?: number;
   /** Bytes of recent renditions kept in memory in front of S3 (default 0: every hit reads S3). */
   renditionMemoryBytes?: number;
   /** HMAC key of signed rendition URLs; without it none can be minted or accepted. */
@@ -190,6 +195,18 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     limits: transformLimits,
     maxImageBytes: options.maxImageBytes,
     fetchUrl: (url) => ingest.fetchUrl(url),
+  });
+  // Keypoints: their own vision worker pool (threads start at the first request), closed with the app.
+  const featurePool = createWorkerPool({ size: options.transformWorkers ?? 2 });
+  app.addHook('onClose', () => featurePool.close());
+  await app.register(featuresRoutes, {
+    features: new FeaturesService({
+      redis: deps.redis,
+      breakers,
+      executor: featurePool,
+      ttlSeconds: options.featuresCacheTtlSeconds ?? 24 * 60 * 60,
+    }),
+    maxImageBytes: options.maxImageBytes,
   });
   await app.register(renditionRoutes, {
     renditions: new RenditionService({

@@ -62,6 +62,7 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
     accounts: { ...config.accounts },
     transformLimits: { ...config.transform },
     transformWorkers: config.transformWorkers,
+    featuresCacheTtlSeconds: config.featuresCacheTtlSeconds,
     renditionMemoryBytes: config.renditionMemoryBytes,
     ...(config.renditionSigningKey ? { renditionSigningKey: config.renditionSigningKey } : {}),
   };
