@@ -2,11 +2,12 @@
  * Fault injection against the real local stack and the real processes: one `imgpipe dev` (every worker, the results
  * service and the API, supervised) serves the whole file, and each scenario uploads a small batch over HTTP, then
  * injects ONE fault while the batch is in flight: PostgreSQL restarted, Redis killed and restarted, the Kafka broker
- * killed and restarted, S3 frozen (SIGSTOP) for 30 s, a worker killed with SIGKILL. The stack's faults are the shared
- * ones of @imgpipe/local-stack (startFault; the soak script injects the same). Every image must then complete with no
- * manual step, with exactly the detection, face and text-line rows `imgpipe analyze` finds in process for the same
- * file (computed once, independently of the pipeline), and every process must answer its health endpoint. While a
- * dependency is down, the readiness of a process that needs it must say so.
+ * killed and restarted, the schema registry killed and restarted, S3 frozen (SIGSTOP) for 30 s, a worker killed with
+ * SIGKILL. The stack's faults are the shared ones of @imgpipe/local-stack (startFault; the soak script injects the
+ * same). Every image must then complete with no manual step, with exactly the detection, face and text-line rows
+ * `imgpipe analyze` finds in process for the same file (computed once, independently of the pipeline), and every
+ * process must answer its health endpoint. While a dependency is down, the readiness of a process that needs it must
+ * say so.
  *
  * It stops and kills services of the shared stack: run it under `flock /tmp/imgpipe-stack.lock`. Every service is
  * brought back (`imgpipe stack up`, idempotent) when its fault ends and after the file, whatever happened.
@@ -357,6 +358,15 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
     await scenario('kafka-kill', () =>
       duringFault('kafka-kill', async () => {
         await waitReportsDown('detect', 'kafka');
+      }),
+    );
+  });
+
+  test('the schema registry killed and restarted mid-batch', async () => {
+    // Every stage process checks the registry; the outage ends (stack up) once all of them report it down.
+    await scenario('registry-kill', () =>
+      duringFault('registry-kill', async () => {
+        await Promise.all(STAGES.map((stage) => waitReportsDown(stage, 'schema-registry')));
       }),
     );
   });

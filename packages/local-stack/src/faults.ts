@@ -13,9 +13,15 @@ import { stackUp } from './stack.ts';
  * every service back (`stack up` is idempotent: it starts only what is down). Only for the local stack: never
  * point these at services you did not start with `imgpipe stack up`.
  */
-export type StackFault = 'postgres-restart' | 'redis-kill' | 'kafka-kill' | 's3-freeze';
+export type StackFault = 'postgres-restart' | 'redis-kill' | 'kafka-kill' | 'registry-kill' | 's3-freeze';
 
-export const STACK_FAULTS: readonly StackFault[] = ['postgres-restart', 'redis-kill', 'kafka-kill', 's3-freeze'];
+export const STACK_FAULTS: readonly StackFault[] = [
+  'postgres-restart',
+  'redis-kill',
+  'kafka-kill',
+  'registry-kill',
+  's3-freeze',
+];
 
 export function stackPid(layout: StackLayout, service: string): number {
   return readRecord(layout, service).pid;
@@ -27,8 +33,9 @@ function readRecord(layout: StackLayout, service: string): PidRecord {
 
 /**
  * Starts the fault and returns how to end it. PostgreSQL is stopped cleanly (fast shutdown: its clients' sessions
- * are terminated, as in a restart or failover); Redis and the Kafka broker are SIGKILLed (a crash); S3 is frozen
- * with SIGSTOP (a stall: connections stay open and nothing answers) until the returned function sends SIGCONT.
+ * are terminated, as in a restart or failover); Redis, the Kafka broker and the schema registry are SIGKILLed (a
+ * crash); S3 is frozen with SIGSTOP (a stall: connections stay open and nothing answers) until the returned function
+ * sends SIGCONT.
  */
 export async function startFault(layout: StackLayout, fault: StackFault): Promise<() => Promise<void>> {
   switch (fault) {
@@ -43,6 +50,9 @@ export async function startFault(layout: StackLayout, fault: StackFault): Promis
       return () => restore();
     case 'kafka-kill':
       process.kill(stackPid(layout, 'kafka'), 'SIGKILL');
+      return () => restore();
+    case 'registry-kill':
+      process.kill(stackPid(layout, 'schema-registry'), 'SIGKILL');
       return () => restore();
     case 's3-freeze': {
       const pid = stackPid(layout, 's3');
