@@ -249,6 +249,11 @@ describe('the Kafka pipeline, end to end', () => {
     assert.match(body, /imgpipe_consumer_lag\{stage="detect",topic="images\.preprocessed",partition="\d+"\} \d+/);
     const health = await fetch(`http://127.0.0.1:${detect.httpPort}/readyz`);
     assert.equal(health.status, 200);
+    // The results service reports its webhook receivers' circuits as the API reports its dependencies'.
+    const results = await (await fetch(`http://127.0.0.1:${services.get('results')!.httpPort}/metrics`)).text();
+    for (const state of ['closed', 'open', 'half-open']) {
+      assert.match(results, new RegExp(`imgpipe_circuit_breaker_state\\{breaker="webhooks",state="${state}"\\} 0`));
+    }
   });
 
   test('a corrupt image is dead-lettered with its code and fails while the others complete; redrive re-runs it', async () => {

@@ -1,6 +1,6 @@
 import { createRedis, ResultsService } from '@imgpipe/results';
 import { runStageProcessUntilSignalled, startStageProcess } from '@imgpipe/stream';
-import type { Logger } from '@imgpipe/telemetry';
+import { type Logger, reportBreakerStates } from '@imgpipe/telemetry';
 import { sql } from 'kysely';
 import { webhookDispatcherFrom } from '@imgpipe/webhooks';
 import { loadResultsConfig } from './config.ts';
@@ -20,6 +20,10 @@ export async function runResults(): Promise<number> {
     onDelivery: (outcome) => webhookLogger?.[outcome.ok ? 'info' : 'warn'](outcome, 'webhook attempt'),
   });
   results.onChange((change) => webhooks.onChange(change));
+  // The receivers' circuits (one per host) in imgpipe_circuit_breaker_state{breaker="webhooks"}, as the API reports its own.
+  const stopReporting = reportBreakerStates({
+    report: () => [{ name: 'webhooks', counts: webhooks.breakers.counts() }],
+  });
 
   // Readiness probes PostgreSQL and Redis; Redis on a connection of its own that fails fast (the service's own
   // connection queues commands while it reconnects).
@@ -33,6 +37,7 @@ export async function runResults(): Promise<number> {
     },
     createStage: async () => webhooks.observe(results.stage),
     onStop: async () => {
+      stopReporting();
       await webhooks.stop();
       await results.close();
       probeRedis.disconnect();

@@ -1,3 +1,4 @@
+export { type BreakerSource, reportBreakerStates } from './breaker-metrics.ts';
 export * from './logger.ts';
 export * from './ops-server.ts';
 export * from './tracing.ts';

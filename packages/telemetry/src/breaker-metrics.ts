@@ -1,16 +1,20 @@
-import { CIRCUIT_STATES } from '@imgpipe/core';
+import { CIRCUIT_STATES, type CircuitState } from '@imgpipe/core';
 import { Gauge, register } from 'prom-client';
-import type { DependencyBreakers } from './dependency-breakers.ts';
+
+/** Breakers to report: each as its name and how many of its circuits are in each state. */
+export interface BreakerSource {
+  report(): { name: string; counts: Record<CircuitState, number> }[];
+}
 
 const NAME = 'imgpipe_circuit_breaker_state';
-const sources = new Set<DependencyBreakers>();
+const sources = new Set<BreakerSource>();
 
 /**
  * `imgpipe_circuit_breaker_state{breaker, state}`: how many circuits of each breaker are in each state (1 or 0 for
- * redis, postgres, postgres-read and s3; per-host breakers such as egress count their hosts). Read at scrape time from the breakers
- * of every API in the process; returns the function that stops reporting these breakers.
+ * the API's redis, postgres, postgres-read and s3; per-host breakers such as egress and webhooks count their hosts).
+ * Read at scrape time from every source registered in the process; returns the function that stops reporting one.
  */
-export function reportBreakerStates(breakers: DependencyBreakers): () => void {
+export function reportBreakerStates(breakers: BreakerSource): () => void {
   if (!register.getSingleMetric(NAME)) {
     new Gauge({
       name: NAME,
