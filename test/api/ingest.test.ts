@@ -327,6 +327,27 @@ describe('batches and search', () => {
     await api.close();
   });
 
+  test('attributes sent as a multipart part of type application/json (as the OpenAPI document encodes them)', async () => {
+    const attributes = { album: 'trips', 'camera model': 'X100V' };
+    for (const type of ['application/json', 'text/plain', '']) {
+      const form = new FormData();
+      form.append('file', new Blob([uniqueJpeg()], { type: 'image/jpeg' }), 'dog.jpg');
+      if (type) form.append('attributes', new Blob([JSON.stringify(attributes)], { type }));
+      else form.append('attributes', JSON.stringify(attributes));
+      const response = await fetch(`${api.url}/v1/images`, {
+        method: 'POST',
+        headers: bearer(tokenFor(tenant)),
+        body: form,
+      });
+      assert.equal(response.status, 202, `${type || 'a text field'}: ${await response.clone().text()}`);
+      const { imageId } = (await response.json()) as Accepted;
+      const view = (await (
+        await fetch(`${api.url}/v1/images/${imageId}`, { headers: bearer(tokenFor(tenant, 'viewer')) })
+      ).json()) as { attributes: Record<string, string> };
+      assert.deepEqual(view.attributes, attributes, type || 'a text field');
+    }
+  });
+
   test('POST /v1/batches returns one image id per file; search pages through them', async () => {
     const form = new FormData();
     for (const name of ['one.jpg', 'two.jpg', 'three.jpg']) {

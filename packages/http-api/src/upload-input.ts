@@ -108,6 +108,12 @@ async function readMultipart(
           `unknown multipart part ${JSON.stringify(part.fieldname)}: images go in ${limits.fileField}, options in ${[...MULTIPART_FIELDS].join(', ')}`,
         );
       }
+      // An option part sent with its own Content-Type (the OpenAPI document declares attributes as
+      // application/json) arrives as a file part: its bytes are the field's text.
+      if (expected === 'field' && part.type === 'file' && /^(application\/json|text\/plain)\b/i.test(part.mimetype)) {
+        fields[part.fieldname] = (await part.toBuffer()).toString('utf8');
+        continue;
+      }
       if (part.type !== expected) {
         throw new ImgpipeError(
           'REQUEST_INVALID',
