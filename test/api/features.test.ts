@@ -113,6 +113,14 @@ describe('POST /v1/features/detect', () => {
     const again = await detect('?maxSide=480&contrastThreshold=0.05&nfeatures=200&detector=sift', photo);
     assert.equal(again.headers.get('x-cache'), 'hit');
     assert.equal(await again.text(), text);
+    // Options in both places: a field wins over the same option in the query string (as for uploads).
+    const mixed = await fetch(`${api.url}/v1/features/detect?maxSide=640&detector=sift&nfeatures=200`, {
+      method: 'POST',
+      headers: bearer(token),
+      body: form,
+    });
+    assert.equal(mixed.headers.get('x-cache'), 'hit', 'the same entry as maxSide=480 from the field');
+    assert.equal(await mixed.text(), text);
   });
 
   test('option mistakes are 400 REQUEST_INVALID; a non-image is 415; no image 422', async () => {

@@ -148,7 +148,8 @@ async function readMultipart(request: FastifyRequest): Promise<{ bytes: Buffer; 
 
 /**
  * POST /v1/features/detect: SIFT or ORB keypoints and descriptors of one image (a raw body or a multipart `file`),
- * options in the query string or as multipart fields (not both). Nothing is stored in S3 or PostgreSQL; answers
+ * options in the query string or as multipart fields (a field wins over the same option in the query string, as for
+ * uploads). Nothing is stored in S3 or PostgreSQL; answers
  * are cached in Redis by the bytes' SHA-256 and the normalised options (X-Cache: hit, miss, or bypass when Redis is
  * unavailable). Encapsulated: its catch-all body parser (any non-multipart body is image bytes) serves it only.
  */
@@ -207,11 +208,8 @@ export async function featuresRoutes(app: FastifyInstance, deps: FeaturesRoutesO
       let given: Record<string, unknown> = query;
       if (request.isMultipart()) {
         const form = await readMultipart(request);
-        if (Object.keys(form.fields).length > 0 && Object.keys(query).length > 0) {
-          throw new ImgpipeError('REQUEST_INVALID', 'give the options in the query string or as fields, not both');
-        }
         bytes = form.bytes;
-        if (Object.keys(form.fields).length > 0) given = form.fields;
+        given = { ...query, ...form.fields };
       } else {
         bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       }
