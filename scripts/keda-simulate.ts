@@ -224,9 +224,10 @@ export function simulate(
   return rows;
 }
 
-/** The scaling settings of a stage's ScaledObject in k8s/base/workers/<stage>.yaml. */
+/** The scaling settings of a stage's ScaledObject in k8s/base/workers/<stage>.yaml (the results service's: k8s/base/results.yaml). */
 export function scalingConfigOf(stage: string, overrides: Partial<ScalingConfig> = {}): ScalingConfig {
-  const file = fileURLToPath(new URL(`../k8s/base/workers/${stage}.yaml`, import.meta.url));
+  const path = stage === 'results' ? '../k8s/base/results.yaml' : `../k8s/base/workers/${stage}.yaml`;
+  const file = fileURLToPath(new URL(path, import.meta.url));
   const docs = readFileSync(file, 'utf8')
     .split(/^---$/m)
     .map((text) => parse(text) as { kind: string; spec: Record<string, never> });
