@@ -180,6 +180,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     const seconds = () => Math.round((Date.now() - started) / 1000);
     const ids = () => uploaded.map((entry) => entry.imageId);
+    let duplicates = 0;
 
     const statuses = async (): Promise<Record<string, number>> => {
       if (uploaded.length === 0) return {};
@@ -262,8 +263,11 @@ async function main(): Promise<void> {
           signal: AbortSignal.timeout(30_000),
         }).catch(() => undefined);
         if (response?.status === 202) {
-          const body = (await response.json()) as { imageId: string };
-          uploaded.push({ file, imageId: body.imageId });
+          const body = (await response.json()) as { imageId: string; deduplicated: boolean };
+          // A retry of an upload whose answer was lost (a timeout during a fault) is deduplicated to the first one:
+          // the same image, counted once.
+          if (body.deduplicated && uploaded.some((entry) => entry.imageId === body.imageId)) duplicates += 1;
+          else uploaded.push({ file, imageId: body.imageId });
           index += 1;
           if (index % files.length === 0) pass += 1;
         } else {
@@ -289,7 +293,10 @@ async function main(): Promise<void> {
       await sleep(500);
     }
     await uploading;
-    console.log(`[${seconds()}s] uploads stopped: ${uploaded.length} accepted, ${failedUploads} refused and retried`);
+    console.log(
+      `[${seconds()}s] uploads stopped: ${uploaded.length} images, ${failedUploads} requests refused or timed out and ` +
+        `retried, ${duplicates} retries answered with the image their first attempt had created`,
+    );
     const drainBy = Date.now() + DRAIN_MS;
     for (;;) {
       const now = await statuses().catch(() => undefined);
