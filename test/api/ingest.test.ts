@@ -319,11 +319,13 @@ describe('refused bodies leave nothing behind', () => {
 describe('batches and search', () => {
   let api: TestApi;
   const tenant = testTenant('batch');
+  // A tenant of its own: the batch test below counts what search finds for its tenant.
+  const attributesTenant = testTenant('attributes');
   before(async () => {
     api = await startTestApi();
   });
   after(async () => {
-    await deleteTenantImages(api.api, [tenant]);
+    await deleteTenantImages(api.api, [tenant, attributesTenant]);
     await api.close();
   });
 
@@ -336,13 +338,13 @@ describe('batches and search', () => {
       else form.append('attributes', JSON.stringify(attributes));
       const response = await fetch(`${api.url}/v1/images`, {
         method: 'POST',
-        headers: bearer(tokenFor(tenant)),
+        headers: bearer(tokenFor(attributesTenant)),
         body: form,
       });
       assert.equal(response.status, 202, `${type || 'a text field'}: ${await response.clone().text()}`);
       const { imageId } = (await response.json()) as Accepted;
       const view = (await (
-        await fetch(`${api.url}/v1/images/${imageId}`, { headers: bearer(tokenFor(tenant, 'viewer')) })
+        await fetch(`${api.url}/v1/images/${imageId}`, { headers: bearer(tokenFor(attributesTenant, 'viewer')) })
       ).json()) as { attributes: Record<string, string> };
       assert.deepEqual(view.attributes, attributes, type || 'a text field');
     }
