@@ -48,3 +48,17 @@ describe('the API schemas of the result views', () => {
     assert.deepEqual(Object.keys(imageViewSchema['properties'] as object), Object.keys(ImageView.fields));
   });
 });
+
+test('the analyses list pattern takes the same lists as before and never backtracks on long input', async () => {
+  const { multipartFieldsSchema } = await import('./upload-schemas.ts');
+  const pattern = new RegExp(multipartFieldsSchema.properties.analyses.pattern);
+  for (const good of ['', 'detect', ' detect , ocr ', 'detect,,ocr', ',', 'faces,ocr,detect']) {
+    assert.ok(pattern.test(good), JSON.stringify(good));
+  }
+  for (const bad of ['detect ocr', 'foo', 'detect;ocr']) assert.ok(!pattern.test(bad), JSON.stringify(bad));
+  // Whitespace and commas then a stray character: the earlier pattern backtracked polynomially on this (a multipart
+  // option part of a few hundred kilobytes held the event loop for minutes); a linear one answers at once.
+  assert.equal(pattern.test(`${' '.repeat(200_000)}x`), false);
+  assert.equal(pattern.test(`${', '.repeat(100_000)}x`), false);
+  assert.equal(multipartFieldsSchema.properties.analyses.maxLength, 200);
+});

@@ -89,6 +89,8 @@ function multipartError(error: unknown): unknown {
 }
 
 /** The text parts a multipart upload may have besides its files (the documented schema lists no others). */
+/** An option sent as a part with its own Content-Type: at most the largest attributes map the limits allow. */
+const OPTION_PART_MAX_BYTES = 128 * 1024;
 const MULTIPART_FIELDS: ReadonlySet<string> = new Set(['analyses', 'sourceName', 'callbackUrl', 'attributes']);
 
 async function readMultipart(
@@ -111,7 +113,14 @@ async function readMultipart(
       // An option part sent with its own Content-Type (the OpenAPI document declares attributes as
       // application/json) arrives as a file part: its bytes are the field's text.
       if (expected === 'field' && part.type === 'file' && /^(application\/json|text\/plain)\b/i.test(part.mimetype)) {
-        fields[part.fieldname] = (await part.toBuffer()).toString('utf8');
+        const text = await part.toBuffer();
+        if (text.byteLength > OPTION_PART_MAX_BYTES) {
+          throw new ImgpipeError(
+            'REQUEST_INVALID',
+            `multipart part ${part.fieldname} is over ${OPTION_PART_MAX_BYTES} bytes`,
+          );
+        }
+        fields[part.fieldname] = text.toString('utf8');
         continue;
       }
       if (part.type !== expected) {

@@ -15,10 +15,12 @@ export const SOURCE_NAME_MAX = 2048;
 export const CALLBACK_URL_MAX = 2048;
 
 /** `detect,ocr`: known analysis names, comma-separated (spaces around them allowed); empty runs all. */
-const ANALYSES_LIST = `^\\s*(${ANALYSES.join('|')})?\\s*(,\\s*(${ANALYSES.join('|')})?\\s*)*$`;
+// Written so that no two whitespace runs can match the same spaces: a linear match, whatever the input.
+const ANALYSES_LIST = `^\\s*(?:(?:${ANALYSES.join('|')})\\s*)?(?:,\\s*(?:(?:${ANALYSES.join('|')})\\s*)?)*$`;
 
 const analysesText = {
   type: 'string',
+  maxLength: 200,
   pattern: ANALYSES_LIST,
   description: 'comma-separated: detect,faces,ocr (default all)',
 } as const;
