@@ -16,6 +16,7 @@ import type { DependencyBreakers } from '../dependency-breakers.ts';
 import { principalOf } from '../fastify-types.ts';
 import { ROLES, TENANT_PATTERN } from '../roles.ts';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
+import { nameSchema } from '../text-rules.ts';
 import { userRoutes } from './users.ts';
 
 export interface AuthRoutesOptions {
@@ -189,7 +190,7 @@ export async function authRoutes(app: FastifyInstance, deps: AuthRoutesOptions):
           additionalProperties: false,
           properties: {
             tenant: { type: 'string', pattern: TENANT_PATTERN.source },
-            username: { type: 'string', minLength: 1, maxLength: 254 },
+            username: nameSchema(254, { minLength: 1 }),
             password: { type: 'string', minLength: 1, maxLength: 1024 },
             refreshTokenIn: {
               type: 'string',
