@@ -17,6 +17,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   },
   dlq: { summary: 'List or re-drive dead-lettered messages', load: () => import('./commands/dlq.ts') },
   features: { summary: 'Detect SIFT or ORB keypoints in image files', load: () => import('./commands/features.ts') },
+  match: {
+    summary: 'Match two images: keypoint matches, a RANSAC homography, inliers',
+    load: () => import('./commands/match.ts'),
+  },
   migrate: { summary: 'Bring the results database to the latest schema', load: () => import('./commands/migrate.ts') },
   models: { summary: 'Fetch and list ONNX models, verifying SHA-256', load: () => import('./commands/models.ts') },
   produce: {

@@ -27,6 +27,7 @@ export {
   type MatchableFeatures,
   type MatchFeaturesOptions,
   matchFeatures,
+  matchFeaturesHandler,
 } from './match-features.ts';
 export {
   type KeypointsSvgOptions,

@@ -5,6 +5,7 @@
  *   const found = matchFeatures(featuresA, featuresB);
  *   found.inliers.length, found.homography   // H maps A's pixels to B's
  */
+import { handlerRef } from '../pool/handler-ref.ts';
 import { findHomography, type HomographyOptions } from './homography.ts';
 import { type DescriptorMatch, type DescriptorSet, type MatchOptions, matchDescriptors } from './match-descriptors.ts';
 import type { Keypoint } from './sift.ts';
@@ -48,3 +49,6 @@ export function matchFeatures(
     matched: inliers.length >= (options.minInliers ?? 10),
   };
 }
+
+/** matchFeatures on the vision worker pool (brute-force matching is O(n·m) descriptor distances). */
+export const matchFeaturesHandler = handlerRef<typeof matchFeatures>(import.meta.url, 'matchFeatures');
