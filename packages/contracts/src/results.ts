@@ -163,12 +163,28 @@ export const TextLine = record('TextLine', 'One recognised line of text.', {
 });
 export interface TextLine extends Infer<typeof TextLine> {}
 
+export const DetectedCode = record('DetectedCode', 'One barcode or QR code found and decoded in the image.', {
+  format: required(string, "ZXing's format name: QRCode, MicroQRCode, Code128, EAN13, EAN8, UPCA, DataMatrix, ..."),
+  text: required(string, 'The decoded content as text.'),
+  polygon: required(
+    listOf(Point),
+    "The symbol's four corners as it reads (top-left, top-right, bottom-right, bottom-left), in pixels of the oriented image.",
+  ),
+  box: required(PixelBox, 'Bounding box in pixels of the oriented image.'),
+  boxNormalized: required(NormalizedBox, 'Bounding box as fractions 0-1.'),
+});
+export interface DetectedCode extends Infer<typeof DetectedCode> {}
+
 export const RecognizedText = record('RecognizedText', 'All text found in the image.', {
   fullText: required(string, 'Lines joined with \\n in reading order; empty when none.'),
   lines: required(listOf(TextLine), 'Lines in reading order.'),
   orientation: optional(
     int,
     'Clockwise turn of the text found, in degrees (0, 90, 180 or 270): turn the image back by this to read it upright. Polygons stay in the original image.',
+  ),
+  codes: optional(
+    listOf(DetectedCode),
+    'Barcodes and QR codes the OCR stage decoded (only codes whose checksum or error correction verifies); absent from results read before codes were read.',
   ),
 });
 export interface RecognizedText extends Infer<typeof RecognizedText> {}

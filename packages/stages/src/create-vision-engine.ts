@@ -3,7 +3,7 @@ import {
   DEFAULT_OCR_TUNING,
   decodeNormalizedImage,
   encodeNormalizedImage,
-  recognizeTextHandler,
+  readTextAndCodesHandler,
   type Vision,
   type VisionConfig,
 } from '@imgpipe/vision';
@@ -71,12 +71,12 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       // The same rule as recognizeText's sourceMinScale: only a clearly larger original is worth fetching.
       const larger = Math.min(original.width / image.width, original.height / image.height) >= SOURCE_MIN_SCALE;
       const input = source && larger ? { ...image, source: await source() } : image;
-      const { model, fullText, lines, orientation } = await vision.run(
-        recognizeTextHandler,
-        input,
-        vision.options.models,
-      );
-      return { result: { fullText, lines, orientation }, model };
+      // Barcodes and QR codes in the same worker call, on the same pixels (see readTextAndCodes).
+      const { model, fullText, lines, orientation, codes } = await vision.run(readTextAndCodesHandler, input, {
+        ...vision.options.models,
+        ...(vision.options.ocrCodes ? {} : { codes: false as const }),
+      });
+      return { result: { fullText, lines, orientation, ...(codes ? { codes } : {}) }, model };
     },
     async warmUp(stages) {
       const side = 64;

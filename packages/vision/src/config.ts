@@ -53,6 +53,10 @@ export const visionSettings = {
   faceModel: str('IMGPIPE_FACE_MODEL', { default: 'yunet-n' }),
   faceScoreThreshold: num('IMGPIPE_FACE_SCORE_THRESHOLD', { default: 0.6, min: 0, max: 1 }),
   faceIouThreshold: num('IMGPIPE_FACE_IOU_THRESHOLD', { default: 0.3, min: 0, max: 1 }),
+  ocrCodes: bool('IMGPIPE_OCR_CODES', {
+    default: true,
+    description: 'The OCR stage also decodes barcodes and QR codes (zxing-wasm) into text.codes',
+  }),
 } as const;
 
 export type VisionConfig = ConfigOf<typeof visionSettings>;

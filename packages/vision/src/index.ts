@@ -44,3 +44,4 @@ export {
   visionStageOptions,
 } from './vision.ts';
 export * from './ocr/index.ts';
+export * from './codes/index.ts';

@@ -26,6 +26,8 @@ export interface VisionStageOptions {
   faces: DetectFacesOptions;
   /** What OCR and other model stages should pass to loadModel. */
   models: { modelsDir: string; intraOpNumThreads: number };
+  /** Whether the OCR stage also reads barcodes and QR codes. */
+  ocrCodes: boolean;
 }
 
 export interface Vision {
@@ -69,6 +71,7 @@ export function visionStageOptions(config: VisionConfig, intraOpNumThreads: numb
       iouThreshold: config.faceIouThreshold,
     },
     models,
+    ocrCodes: config.ocrCodes,
   };
 }
 
