@@ -22,6 +22,7 @@ import { RenditionService, type RenditionBlobs } from './rendition-service.ts';
 import { RenditionSigner } from './rendition-signing.ts';
 import { TransformPool } from './transform-pool.ts';
 import { FeaturesService } from './features-service.ts';
+import { MatchService } from './match-service.ts';
 import { createWorkerPool } from '@imgpipe/vision/features';
 import { authPlugin } from './plugins/auth.ts';
 import { inputsPlugin } from './plugins/inputs.ts';
@@ -198,27 +199,33 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
   // Keypoints: their own vision worker pool (threads start at the first request), closed with the app.
   const featurePool = createWorkerPool({ size: options.transformWorkers ?? 2 });
   app.addHook('onClose', () => featurePool.close());
-  await app.register(featuresRoutes, {
-    features: new FeaturesService({
-      redis: deps.redis,
-      breakers,
-      executor: featurePool,
-      ttlSeconds: options.featuresCacheTtlSeconds ?? 24 * 60 * 60,
-    }),
+  const renditions = new RenditionService({
+    db: deps.db,
+    cache: new ResultsCache(deps.redis),
+    blobs: deps.blobs,
+    breakers,
+    pool,
+    limits: transformLimits,
+    memoryBytes: options.renditionMemoryBytes ?? 0,
+  });
+  const features = new FeaturesService({
+    redis: deps.redis,
+    breakers,
+    executor: featurePool,
+    ttlSeconds: options.featuresCacheTtlSeconds ?? 24 * 60 * 60,
+  });
+  // POST /v1/match: stored images are read as renditions read their originals.
+  const match = new MatchService({
+    features,
+    executor: featurePool,
+    original: async (tenantId, id) => {
+      const original = await renditions.original(tenantId, id);
+      return breakers.storage(() => deps.blobs.get(original));
+    },
     maxImageBytes: options.maxImageBytes,
   });
-  await app.register(renditionRoutes, {
-    renditions: new RenditionService({
-      db: deps.db,
-      cache: new ResultsCache(deps.redis),
-      blobs: deps.blobs,
-      breakers,
-      pool,
-      limits: transformLimits,
-      memoryBytes: options.renditionMemoryBytes ?? 0,
-    }),
-    signer: new RenditionSigner(options.renditionSigningKey),
-  });
+  await app.register(featuresRoutes, { features, match, maxImageBytes: options.maxImageBytes });
+  await app.register(renditionRoutes, { renditions, signer: new RenditionSigner(options.renditionSigningKey) });
   await app.register(apiKeyRoutes, { keys });
   const sessions = accountSessions({
     db: deps.db,

@@ -85,6 +85,16 @@ export class FeaturesService {
     return { body, cache: cacheUp ? 'miss' : 'bypass', key };
   }
 
+  /** The features as detect() answers them (from the cache when there), parsed: what matching starts from. */
+  async features(
+    image: CheckedImage,
+    options: FeatureOptions,
+    maxSide: number,
+  ): Promise<{ features: FeaturesBody; cache: CacheOutcome }> {
+    const found = await this.detect(image, options, maxSide);
+    return { features: JSON.parse(found.body) as FeaturesBody, cache: found.cache };
+  }
+
   async compute(image: CheckedImage, options: FeatureOptions, maxSide: number): Promise<FeaturesBody> {
     const started = performance.now();
     const pixels = await decodeFeatureImage(image.bytes, { maxSide });
