@@ -16,6 +16,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import('./commands/dev.ts'),
   },
   dlq: { summary: 'List or re-drive dead-lettered messages', load: () => import('./commands/dlq.ts') },
+  duplicates: {
+    summary: "Group a tenant's images into near-duplicate clusters",
+    load: () => import('./commands/duplicates.ts'),
+  },
   features: { summary: 'Detect SIFT or ORB keypoints in image files', load: () => import('./commands/features.ts') },
   match: {
     summary: 'Match two images: keypoint matches, a RANSAC homography, inliers',

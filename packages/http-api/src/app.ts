@@ -43,6 +43,7 @@ import { opsRoutes } from './routes/ops.ts';
 import { renditionRoutes } from './routes/renditions.ts';
 import { transformRoutes } from './routes/transform.ts';
 import { featuresRoutes } from './routes/features.ts';
+import { similarRoutes } from './routes/similar.ts';
 import { stageRoutes } from './routes/stages.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -214,7 +215,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     executor: featurePool,
     ttlSeconds: options.featuresCacheTtlSeconds ?? 24 * 60 * 60,
   });
-  // POST /v1/match: stored images are read as renditions read their originals.
+  // POST /v1/match and similar images' verification: stored images are read as renditions read their originals.
   const match = new MatchService({
     features,
     executor: featurePool,
@@ -225,6 +226,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     maxImageBytes: options.maxImageBytes,
   });
   await app.register(featuresRoutes, { features, match, maxImageBytes: options.maxImageBytes });
+  await app.register(similarRoutes, { reads: new ReadPool(deps.db, deps.readDb ?? deps.db, breakers), match });
   await app.register(renditionRoutes, { renditions, signer: new RenditionSigner(options.renditionSigningKey) });
   await app.register(apiKeyRoutes, { keys });
   const sessions = accountSessions({

@@ -31,6 +31,7 @@ import {
 import type { Updateable } from 'kysely';
 import { asStored } from './rows.ts';
 import type { ImageRow, ImagesTable, ImageStageRow } from './schema.ts';
+import { perceptualHashSegments } from './similar-images.ts';
 import { imageStatusMayBecome, stageStatusMayBecome } from './status-order.ts';
 
 export interface BlobReference {
@@ -349,7 +350,19 @@ function writeImageInfo(state: ImageState, info: ImageInfo): void {
     info: isDeepStrictEqual(state.image.info, stored) ? undefined : JSON.stringify(stored),
     byte_size: state.image.byte_size === null ? info.bytes : undefined,
     sha256: state.image.sha256 ?? info.sha256.toLowerCase(),
+    ...hashSegmentColumns(info.perceptualHash),
   });
+}
+
+/** The perceptual hash's segment columns, the similar-images index (all null for a hash that is not 16 hex digits). */
+function hashSegmentColumns(hash: string) {
+  const segments = perceptualHashSegments(hash);
+  return {
+    phash_0: segments?.[0] ?? null,
+    phash_1: segments?.[1] ?? null,
+    phash_2: segments?.[2] ?? null,
+    phash_3: segments?.[3] ?? null,
+  };
 }
 
 /** Replaces an image's rows of one kind with the given items (ordinal = index), unless they are already those. */

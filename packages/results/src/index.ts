@@ -50,6 +50,15 @@ export {
   type WriteResult,
 } from './results-repository.ts';
 export type { Database } from './schema.ts';
+export {
+  findSimilarImages,
+  HASH_SEGMENTS,
+  MAX_SIMILAR_DISTANCE,
+  perceptualHashSegments,
+  type SimilarImage,
+  type SimilarImagesQuery,
+  tenantHashes,
+} from './similar-images.ts';
 export { UploadRecorder } from './upload-recorder.ts';
 export {
   type ImageTouched,

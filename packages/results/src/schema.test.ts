@@ -112,6 +112,11 @@ const COLUMNS: { [Table in keyof Database]: Columns<Database[Table]> } = {
     deadline_at: { type: 'timestamp with time zone', nullable: true, stores: 'deadlineAt' },
     uploaded_at: { type: 'timestamp with time zone', nullable: true },
     attributes: { type: 'jsonb', nullable: false, stores: 'attributes' },
+    // info.perceptualHash's 16-bit segments: the similar-images index (migration 0007), not read back into views.
+    phash_0: { type: 'integer', nullable: true },
+    phash_1: { type: 'integer', nullable: true },
+    phash_2: { type: 'integer', nullable: true },
+    phash_3: { type: 'integer', nullable: true },
   },
   image_stages: {
     image_id: { type: 'uuid', nullable: false, stores: 'imageId' },

@@ -53,6 +53,11 @@ export interface ImagesTable {
   uploaded_at: NullableTimestamp;
   /** The producer's own string map (ImageUploaded.attributes); '{}' when none. */
   attributes: ColumnType<Record<string, string>, string | undefined, string>;
+  /** info.perceptualHash in four 16-bit segments, most significant first (similar-images.ts); null without one. */
+  phash_0: number | null;
+  phash_1: number | null;
+  phash_2: number | null;
+  phash_3: number | null;
 }
 
 export interface ImageStagesTable {

@@ -4,6 +4,7 @@ import * as api from './0002-api.ts';
 import * as textOrientation from './0003-text-orientation.ts';
 import * as attributes from './0004-attributes.ts';
 import * as accounts from './0005-accounts.ts';
+import * as perceptualHashSegments from './0007-perceptual-hash-segments.ts';
 
 /**
  * Every migration in order, listed in code rather than read from a folder so that nothing depends on the working
@@ -15,4 +16,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-text-orientation': textOrientation,
   '0004-attributes': attributes,
   '0005-accounts': accounts,
+  '0007-perceptual-hash-segments': perceptualHashSegments,
 };
