@@ -112,7 +112,7 @@ describe('similar images through the running pipeline', () => {
     const copyHash = ((await (await similar(ids.copy, '?maxDistance=0')).json()) as Similar).perceptualHash;
     const xor = BigInt(`0x${body.perceptualHash}`) ^ BigInt(`0x${copyHash}`);
     assert.equal(copy!.distance, xor.toString(2).replaceAll('0', '').length);
-    assert.ok(copy!.distance <= 6, `a resized copy is within the default distance (got ${copy!.distance})`);
+    assert.ok(copy!.distance <= 7, `a resized copy is within the default distance (got ${copy!.distance})`);
 
     const verified = (await (await similar(ids.photo, '?verify=true')).json()) as Similar;
     assert.equal(verified.similar.length, 1);

@@ -15,7 +15,7 @@ the same question for one image (docs/features.md).
 
 Options:
   --tenant <id>         the tenant (default "default")
-  --max-distance <D>    largest Hamming distance within a group, 0-${MAX_SIMILAR_DISTANCE} (default 6)
+  --max-distance <D>    largest Hamming distance within a group, 0-${MAX_SIMILAR_DISTANCE} (default 7)
   --json                one JSON object: tenant, maxDistance, images (hashed images read), groups (largest first,
                         each a list of { imageId, perceptualHash, sourceName })
   -h, --help            this help`;
@@ -28,7 +28,7 @@ export const command: Command = {
       allowPositionals: true,
       options: {
         tenant: { type: 'string', default: 'default' },
-        'max-distance': { type: 'string', default: '6' },
+        'max-distance': { type: 'string', default: '7' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },

@@ -12,7 +12,7 @@ export interface SimilarRoutesOptions {
   match: MatchService;
 }
 
-export const SIMILAR_DEFAULT_MAX_DISTANCE = 6;
+export const SIMILAR_DEFAULT_MAX_DISTANCE = 7;
 export const SIMILAR_DEFAULT_LIMIT = 20;
 /** Verification matches SIFT keypoints at this size (cached per image by the features cache). */
 export const SIMILAR_VERIFY_MAX_SIDE = 640;
