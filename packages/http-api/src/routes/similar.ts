@@ -104,7 +104,8 @@ export async function similarRoutes(app: FastifyInstance, deps: SimilarRoutesOpt
         },
         response: {
           200: { description: 'the similar images', content: { 'application/json': { schema: similarSchema } } },
-          ...problemResponses(400, 404, 409, ...AUTH_PROBLEMS),
+          // 422: with verify=true, an original that cannot be decoded for keypoints (IMAGE_TOO_MANY_PIXELS, ...).
+          ...problemResponses(400, 404, 409, 422, ...AUTH_PROBLEMS),
         },
       },
     },
