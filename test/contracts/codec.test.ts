@@ -117,6 +117,7 @@ describe('EventCodec with the schema registry', () => {
       size: 3,
       analyses: [],
       attributes: {},
+      renditions: [],
     };
     const decoded = await codec.decode(await codec.encode('ImageUploaded', minimal));
     assert.deepStrictEqual(decoded.value, minimal);

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { STAGES } from '@imgpipe/contracts';
+import { WORKER_STAGES } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './manifests.ts';
@@ -117,7 +117,8 @@ describe('docker-compose.yml', () => {
 
   test('one worker per stage, the results service and the API, all gated on the init job', () => {
     const commands = apps.map(([, s]) => (Array.isArray(s.command) ? s.command.join(' ') : s.command));
-    for (const stage of STAGES) assert.ok(commands.includes(`run worker --stage ${stage}`), `worker for ${stage}`);
+    for (const stage of WORKER_STAGES)
+      assert.ok(commands.includes(`run worker --stage ${stage}`), `worker for ${stage}`);
     assert.ok(commands.includes('run results'));
     assert.ok(commands.includes('run ingest-api'));
     const init = services['init'];

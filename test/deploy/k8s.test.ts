@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { consumerGroupFor, STAGE_INPUTS, STAGES } from '@imgpipe/contracts';
+import { consumerGroupFor, STAGE_INPUTS, STAGES, WORKER_STAGES } from '@imgpipe/contracts';
 import { kafkaConnectionSettings, loadConfig, serviceSettings } from '@imgpipe/core';
 import { kafkaConnectionConfig } from '@imgpipe/stream';
 import {
@@ -93,7 +93,7 @@ describe('kubernetes manifests', () => {
   for (const dir of OVERLAYS) {
     test(`${dir}: one Deployment and one ScaledObject per stage, scaled on that stage's group and input`, () => {
       const objects = rendered(dir);
-      for (const stage of STAGES) {
+      for (const stage of WORKER_STAGES) {
         const so = find(objects, 'ScaledObject', `imgpipe-${stage}`);
         find(objects, 'Deployment', so.spec.scaleTargetRef.name);
         const metadata = so.spec.triggers[0].metadata;
@@ -105,7 +105,7 @@ describe('kubernetes manifests', () => {
       const results = find(objects, 'ScaledObject', 'imgpipe-results');
       assert.equal(results.spec.triggers[0].metadata.consumerGroup, consumerGroupFor('results'));
       // The stages, results, the API, and PgBouncer.
-      assert.equal(objects.filter((o) => o.kind === 'Deployment').length, STAGES.length + 3);
+      assert.equal(objects.filter((o) => o.kind === 'Deployment').length, WORKER_STAGES.length + 3);
       find(objects, 'HorizontalPodAutoscaler', 'imgpipe-ingest-api');
       find(objects, 'Job', 'imgpipe-init');
     });

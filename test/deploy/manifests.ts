@@ -8,7 +8,13 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { consumerGroupFor, RESULTS_INPUTS, STAGE_INPUTS, STAGES, type StageName } from '@imgpipe/contracts';
+import {
+  consumerGroupFor,
+  RESULTS_INPUTS,
+  STAGE_INPUTS,
+  WORKER_STAGES,
+  type WorkerStageName,
+} from '@imgpipe/contracts';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -96,7 +102,7 @@ const MODELS: Record<string, Validatable> = {
 };
 
 /** Stages whose pods hold nothing that needs a warm consumer and whose trigger names its one topic. */
-const MAY_SCALE_TO_ZERO: readonly string[] = ['preprocess', 'detect', 'faces', 'ocr'];
+const MAY_SCALE_TO_ZERO: readonly string[] = ['preprocess', 'detect', 'faces', 'ocr', 'transform'];
 const APP_UID = 10001;
 
 export function kustomizeBinary(): string {
@@ -510,12 +516,12 @@ export function scaledObjectProblems(
 }
 
 /** Which consumer a Deployment runs, read from its container arguments. */
-export function serviceOf(deployment: K8sObject): StageName | 'results' | undefined {
+export function serviceOf(deployment: K8sObject): WorkerStageName | 'results' | undefined {
   const containers: Container[] = deployment.spec?.template?.spec?.containers ?? [];
   for (const { args = [] } of containers) {
     if (args[0] === 'run' && args[1] === 'results') return 'results';
     const stage = args[0] === 'run' && args[1] === 'worker' ? args[args.indexOf('--stage') + 1] : undefined;
-    if (stage && (STAGES as readonly string[]).includes(stage)) return stage as StageName;
+    if (stage && (WORKER_STAGES as readonly string[]).includes(stage)) return stage as WorkerStageName;
   }
   return undefined;
 }

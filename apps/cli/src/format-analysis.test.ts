@@ -14,4 +14,18 @@ describe('formatAnalysis (imgpipe results, imgpipe analyze)', () => {
     const text = formatAnalysis('bus.jpg', { ...exampleImageView(), attributes: {} });
     assert.doesNotMatch(text, /attrs/);
   });
+
+  test('lists each rendition with its size, format, recipe and key, and a failed transform with its code', () => {
+    const view = exampleImageView();
+    const [rendition] = view.renditions;
+    const lines = formatAnalysis('bus.jpg', view).split('\n');
+    assert.ok(
+      lines.includes(`  rendition thumb  320×320 webp 9874 B  resize:320x320:cover/format:webp:80  ${rendition!.key}`),
+      lines.join('\n'),
+    );
+    const error = { code: 'RENDITION_PRESET_UNKNOWN' as const, message: 'unknown rendition preset: poster' };
+    const failed = formatAnalysis('bus.jpg', { ...view, renditions: [], transform: { status: 'failed', error } });
+    assert.match(failed, /transform failed: RENDITION_PRESET_UNKNOWN: unknown rendition preset: poster/);
+    assert.doesNotMatch(failed, /rendition thumb/);
+  });
 });

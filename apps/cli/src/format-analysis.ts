@@ -22,9 +22,17 @@ export function formatAnalysis(title: string, analysis: ImageAnalysis): string {
     for (const line of analysis.text.lines.slice(0, 10)) lines.push(`           ${line.text}`);
     if (analysis.text.lines.length > 10) lines.push(`           … ${analysis.text.lines.length - 10} more`);
   }
+  for (const rendition of analysis.renditions ?? []) {
+    lines.push(
+      `  rendition ${rendition.name}  ${rendition.width}×${rendition.height} ${rendition.format} ${rendition.bytes} B  ${rendition.recipe}  ${rendition.key}`,
+    );
+  }
   for (const stage of STAGES) {
     const report = analysis.stages[stage];
     if (report.status === 'failed') lines.push(`  ${stage} failed: ${report.error?.code}: ${report.error?.message}`);
   }
+  const transform = analysis.transform;
+  if (transform?.status === 'failed')
+    lines.push(`  transform failed: ${transform.error?.code}: ${transform.error?.message}`);
   return lines.join('\n');
 }

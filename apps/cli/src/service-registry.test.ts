@@ -11,6 +11,10 @@ test('imgpipe dev gives each image stage an equal share of the CPUs, and leaves 
     assert.ok(Math.abs(Number(shares[stage]) - each) < 0.01, `${stage}: ${shares[stage]} of ${availableParallelism()}`);
   }
   assert.deepEqual([shares['aggregate'], shares['results'], shares['api']], [undefined, undefined, undefined]);
+  // The transform stage runs no models (sharp only) and idles for images without renditions: no share of its own.
+  const transform = processes.find((entry) => entry.name === 'transform');
+  assert.deepEqual(transform?.args, ['run', 'worker', '--stage', 'transform']);
+  assert.equal(transform?.env['IMGPIPE_CPUS'], undefined);
   const chosen = devProcesses({ api: false }, { IMGPIPE_CPUS: '1.5' });
   assert.ok(
     chosen.every((entry) => entry.env['IMGPIPE_CPUS'] === undefined),

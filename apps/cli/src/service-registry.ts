@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { STAGES, type StageName } from '@imgpipe/contracts';
+import { STAGES, type StageName, WORKER_STAGES } from '@imgpipe/contracts';
 import { type ConfigEnv, loadConfig, optionalStr } from '@imgpipe/core';
 
 /**
@@ -61,7 +61,8 @@ export async function loadService(name: ServiceName): Promise<(...args: string[]
 const IMAGE_STAGES: readonly StageName[] = STAGES.filter((stage) => stage !== 'aggregate');
 
 /**
- * The processes `imgpipe dev` runs: every stage's worker, the results service and (unless left out) the API.
+ * The processes `imgpipe dev` runs: every stage's worker (transform included: it renders the presets uploads ask for,
+ * and idles otherwise), the results service and (unless left out) the API.
  *
  * They share one host without cgroup limits, so each image stage gets an equal share of its CPUs
  * (IMGPIPE_CPUS = CPUs / image stages: 0.5 on two cores), from which the vision engine derives its workers and
@@ -75,10 +76,10 @@ export function devProcesses(
   const chosen = loadConfig({ cpus: optionalStr('IMGPIPE_CPUS') }, env).cpus;
   const share: Record<string, string> = chosen ? {} : { IMGPIPE_CPUS: cpuShareOf(IMAGE_STAGES.length) };
   return [
-    ...STAGES.map((stage) => ({
+    ...WORKER_STAGES.map((stage) => ({
       name: stage,
       args: ['run', 'worker', '--stage', stage],
-      env: IMAGE_STAGES.includes(stage) ? share : {},
+      env: (IMAGE_STAGES as readonly string[]).includes(stage) ? share : {},
     })),
     { name: 'results', args: ['run', 'results'], env: {} },
     ...(options.api ? [{ name: 'api', args: ['run', 'ingest-api'], env: {} }] : []),

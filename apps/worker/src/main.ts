@@ -1,4 +1,4 @@
-import { ANALYSES, type ModelIdentity, type StageName, STAGES } from '@imgpipe/contracts';
+import { ANALYSES, type ModelIdentity, WORKER_STAGES, type WorkerStageName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import {
   aggregateStage,
@@ -6,6 +6,7 @@ import {
   createVisionEngine,
   preprocessStage,
   RedisAggregateStore,
+  transformStage,
 } from '@imgpipe/stages';
 import { blobStoreFor } from '@imgpipe/storage';
 import { type DependencyCheck, runStageProcessUntilSignalled, type Stage, startStageProcess } from '@imgpipe/stream';
@@ -13,14 +14,17 @@ import type { Logger } from '@imgpipe/telemetry';
 import { Redis } from 'ioredis';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 
-export function isStageName(value: string): value is StageName {
-  return (STAGES as readonly string[]).includes(value);
+export function isStageName(value: string): value is WorkerStageName {
+  return (WORKER_STAGES as readonly string[]).includes(value);
 }
 
 /** Runs one pipeline stage as its own consumer group until SIGTERM. */
 export async function runWorker(stageName: string): Promise<number> {
   if (!isStageName(stageName)) {
-    throw new ImgpipeError('CONFIG_INVALID', `unknown stage '${stageName}': expected one of ${STAGES.join(', ')}`);
+    throw new ImgpipeError(
+      'CONFIG_INVALID',
+      `unknown stage '${stageName}': expected one of ${WORKER_STAGES.join(', ')}`,
+    );
   }
   const config = loadWorkerConfig();
   const closers: (() => Promise<unknown>)[] = [];
@@ -46,7 +50,7 @@ export async function runWorker(stageName: string): Promise<number> {
  * `checks` probe them for readiness.
  */
 async function createStage(
-  stageName: StageName,
+  stageName: WorkerStageName,
   config: WorkerConfig['stages'],
   {
     closers,
@@ -77,6 +81,10 @@ async function createStage(
   const blobs = blobStoreFor(config.storage);
   closers.push(async () => blobs.close());
   checks['s3'] = () => blobs.ping();
+  // Renditions need sharp and S3 only: no vision engine, no models.
+  if (stageName === 'transform') {
+    return transformStage({ blobs, presets: config.transform.presets, limits: { ...config.transform.limits } });
+  }
   const vision = await createVisionEngine({ config: config.vision });
   closers.push(() => vision.close());
   models.current = (await vision.warmUp([stageName]))[stageName as (typeof ANALYSES)[number]];

@@ -26,6 +26,7 @@ import {
   ImageInfo,
   ModelIdentity,
   RecognizedText,
+  Rendition,
   StageError,
 } from './results.ts';
 import { SCHEMA_NAMESPACE } from './topics.ts';
@@ -93,6 +94,11 @@ const imageUploaded = record(
     list('analyses', 'string', 'Analyses to run, any of detect, faces, ocr; empty means all.'),
     optional('callbackUrl', 'string', 'URL to POST the finished analysis to.'),
     stringMap('attributes', 'string', "The caller's own metadata, returned with the results."),
+    list(
+      'renditions',
+      'string',
+      "Rendition presets to render, names from the deployment's IMGPIPE_RENDITION_PRESETS (e.g. thumb, web); empty means none.",
+    ),
   ],
 );
 
@@ -111,6 +117,7 @@ const imagePreprocessed = record(
     optional('image', imageInfo, 'What preprocessing learned; null when it failed.'),
     optional('derivatives', derivatives, 'Derived images; null when preprocessing failed.'),
     stringMap('attributes', 'string', "The producer's own metadata from ImageUploaded, passed on to ImageAnalyzed."),
+    list('renditions', 'string', "ImageUploaded's rendition presets, passed on to the transform stage; empty: none."),
   ],
 );
 
@@ -132,6 +139,16 @@ const textRecognized = record('TextRecognized', 'Text recognition finished (or f
   field('text', recognizedText, 'The text found; empty fullText and no lines when none.'),
 ]);
 
+const imageTransformed = record(
+  'ImageTransformed',
+  'The transform stage rendered (or failed to render) the rendition presets an upload asked for.',
+  [
+    ...envelope(),
+    ...stageOutcome('transform'),
+    list('renditions', avroTypeOf(Rendition), 'The renditions stored, in the order asked; empty when it failed.'),
+  ],
+);
+
 const { imageId: _inEnvelope, ...analysisFields } = ImageAnalysis.fields;
 const imageAnalyzed = record('ImageAnalyzed', ImageAnalysis.doc, [...envelope(), ...avroFieldsOf(analysisFields)]);
 
@@ -147,7 +164,11 @@ const deadLetter = record(
     optional('key', 'bytes', 'The original message key bytes; null when it had none.'),
     optional('value', 'bytes', 'The original message value bytes, verbatim; null for a tombstone.'),
     list('headers', kafkaHeader, 'The original headers, in order (keys may repeat).'),
-    field('stage', 'string', 'The service that gave up: preprocess, detect, faces, ocr, aggregate or results.'),
+    field(
+      'stage',
+      'string',
+      'The service that gave up: preprocess, detect, faces, ocr, aggregate, transform or results.',
+    ),
     field('errorCode', 'string', 'Stable imgpipe error code, e.g. CODEC_UNKNOWN_SCHEMA.'),
     field('errorMessage', 'string', 'Human-readable specifics.'),
     field('retriable', 'boolean', 'Whether the error was transient (retries ran out) rather than deterministic.'),
@@ -165,6 +186,7 @@ export const EVENT_SCHEMAS = {
   FacesDetected: selfContained(facesDetected, SCHEMA_NAMESPACE),
   TextRecognized: selfContained(textRecognized, SCHEMA_NAMESPACE),
   ImageAnalyzed: selfContained(imageAnalyzed, SCHEMA_NAMESPACE),
+  ImageTransformed: selfContained(imageTransformed, SCHEMA_NAMESPACE),
   DeadLetter: selfContained(deadLetter, SCHEMA_NAMESPACE),
 } as const satisfies Record<string, AvroRecord>;
 

@@ -11,9 +11,10 @@ import type {
   ImageInfo,
   ModelIdentity,
   RecognizedText,
+  Rendition,
   StageError,
 } from './results.ts';
-import type { AnalysisName, EventType, StageName } from './topics.ts';
+import type { AnalysisName, EventType, WorkerStageName } from './topics.ts';
 
 export interface EventEnvelope {
   /** UUID; also the Kafka message key (UTF-8). */
@@ -49,6 +50,8 @@ export interface ImageUploaded extends EventEnvelope {
   analyses: AnalysisName[];
   callbackUrl?: string;
   attributes: Record<string, string>;
+  /** Rendition presets to render (names of the deployment's IMGPIPE_RENDITION_PRESETS); empty: none. */
+  renditions: string[];
 }
 
 export type StageOutcomeStatus = 'completed' | 'failed' | 'skipped';
@@ -73,6 +76,8 @@ export interface ImagePreprocessed extends EventEnvelope, StageOutcome {
   derivatives?: Derivatives;
   /** ImageUploaded's attributes, unchanged, so the aggregate can put them in ImageAnalyzed. */
   attributes: Record<string, string>;
+  /** ImageUploaded's rendition presets, unchanged: what the transform stage renders and the aggregate waits for. */
+  renditions: string[];
 }
 
 export interface ObjectsDetected extends EventEnvelope, StageOutcome {
@@ -85,6 +90,11 @@ export interface FacesDetected extends EventEnvelope, StageOutcome {
 
 export interface TextRecognized extends EventEnvelope, StageOutcome {
   text: RecognizedText;
+}
+
+/** The transform stage's outcome: every requested rendition, or why none was stored. */
+export interface ImageTransformed extends EventEnvelope, StageOutcome {
+  renditions: Rendition[];
 }
 
 export interface ImageAnalyzed extends ImageAnalysis {
@@ -106,7 +116,7 @@ export interface DeadLetter {
   key?: Buffer;
   value?: Buffer;
   headers: KafkaHeader[];
-  stage: StageName | 'results';
+  stage: WorkerStageName | 'results';
   errorCode: string;
   errorMessage: string;
   retriable: boolean;
@@ -123,6 +133,7 @@ export interface EventMap {
   FacesDetected: FacesDetected;
   TextRecognized: TextRecognized;
   ImageAnalyzed: ImageAnalyzed;
+  ImageTransformed: ImageTransformed;
   DeadLetter: DeadLetter;
 }
 

@@ -3,7 +3,7 @@
  * them, and other packages' tests may start from them). Fresh objects on every call, so callers may mutate them.
  */
 import type { EventMap } from './events.ts';
-import type { ImageInfo, ModelIdentity, RecognizedText } from './results.ts';
+import type { ImageInfo, ModelIdentity, RecognizedText, Rendition } from './results.ts';
 
 const IMAGE_ID = '0b7c6f4e-3f2a-4d1e-9a51-7c2b8e1d4f60';
 const TENANT = 'acme';
@@ -94,6 +94,18 @@ function text(): RecognizedText {
   };
 }
 
+function rendition(): Rendition {
+  return {
+    name: 'thumb',
+    recipe: 'resize:320x320:cover/format:webp:80',
+    key: `tenants/${TENANT}/renditions/${SHA.slice(0, 2)}/${SHA}/${'ab'.repeat(32)}`,
+    format: 'webp',
+    width: 320,
+    height: 320,
+    bytes: 9_874,
+  };
+}
+
 export function exampleEvents(): EventMap {
   return {
     ImageUploaded: {
@@ -108,6 +120,7 @@ export function exampleEvents(): EventMap {
       analyses: ['detect', 'ocr'],
       callbackUrl: 'https://example.com/hooks/imgpipe',
       attributes: { album: 'trips', camera: 'phone' },
+      renditions: ['thumb'],
     },
     ImagePreprocessed: {
       imageId: IMAGE_ID,
@@ -125,6 +138,7 @@ export function exampleEvents(): EventMap {
         normalized: blob(`derived/${IMAGE_ID}/normalized.png`, 1_203_001, 'image/png'),
       },
       attributes: { album: 'trips', camera: 'phone' },
+      renditions: ['thumb'],
     },
     ObjectsDetected: {
       imageId: IMAGE_ID,
@@ -178,6 +192,16 @@ export function exampleEvents(): EventMap {
         aggregate: { status: 'completed', durationMs: 3 },
       },
       attributes: { album: 'trips', camera: 'phone' },
+      renditions: [rendition()],
+      transform: { status: 'completed', durationMs: 41.5 },
+    },
+    ImageTransformed: {
+      imageId: IMAGE_ID,
+      tenantId: TENANT,
+      occurredAt: AT + 420,
+      status: 'completed',
+      durationMs: 41.5,
+      renditions: [rendition()],
     },
     DeadLetter: {
       imageId: IMAGE_ID,

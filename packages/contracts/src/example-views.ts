@@ -15,6 +15,7 @@ export function exampleImageView(): ImageView {
     attributes,
     status,
     requestedAnalyses: ['detect', 'faces', 'ocr'],
+    requestedRenditions: ['thumb'],
     error: { code: 'MODEL_INFERENCE_FAILED', message: 'the face model failed while running' },
     ...results,
     createdAt: new Date(occurredAt - 700).toISOString(),

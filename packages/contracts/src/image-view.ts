@@ -25,6 +25,7 @@ export const ImageView = record('ImageView', 'One image: status, per-stage statu
   attributes,
   status,
   requestedAnalyses: required(listOf(oneOf(ANALYSES)), 'The analyses the upload asked for.'),
+  requestedRenditions: required(listOf(string), 'The rendition presets the upload asked for; empty when none.'),
   error: imageError,
   ...results,
   createdAt,

@@ -125,9 +125,12 @@ describe('the Avro schemas and the result contract', () => {
       ObjectsDetected: { objects: required(listOf(DetectedObject), '') },
       FacesDetected: { faces: required(listOf(DetectedFace), '') },
       TextRecognized: { text: required(RecognizedText, '') },
+      // The renditions the transform stage stored, in the contract's record, as ImageAnalyzed lists them.
+      ImageTransformed: { renditions: ImageAnalysis.fields.renditions },
     };
-    // ImagePreprocessed also carries what the models read, which is not part of what users get.
-    const own = [...ENVELOPE, 'sourceName', 'analyses', 'original', 'derivatives'];
+    // ImagePreprocessed also carries what the models read and the presets the transform stage renders, which are
+    // not part of what users get.
+    const own = [...ENVELOPE, 'sourceName', 'analyses', 'original', 'derivatives', 'renditions'];
     for (const [eventType, fields] of Object.entries(results)) {
       assert.deepEqual(eventProblems(eventType as EventType, { ...StageReport.fields, ...fields }, own), []);
     }

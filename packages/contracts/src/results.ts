@@ -210,6 +210,24 @@ export const StageReport = record('StageReport', "One stage's outcome for the im
 });
 export interface StageReport extends Infer<typeof StageReport> {}
 
+export const Rendition = record(
+  'Rendition',
+  'One rendition preset the upload asked for, rendered from the original by the transform stage and stored in S3.',
+  {
+    name: required(string, 'The preset, e.g. thumb.'),
+    recipe: required(string, "The preset's recipe in its canonical string form."),
+    key: required(
+      string,
+      'Object key in the bucket: the rendition cache key, so GET /v1/images/{id}/renditions/{recipe} serves it.',
+    ),
+    format: required(string, 'Output format: jpeg, png, webp, avif, tiff, gif or bmp.'),
+    width: required(int, 'Width in pixels.'),
+    height: required(int, 'Height in pixels.'),
+    bytes: required(long, 'Size in bytes.'),
+  },
+);
+export interface Rendition extends Infer<typeof Rendition> {}
+
 /** What `attributes` holds wherever it appears: ImageUploaded's map, carried unchanged to every result. */
 export const ATTRIBUTES_DOC =
   "The producer's own metadata, as ImageUploaded.attributes (or the upload's attributes) gave it: {} when none.";
@@ -237,6 +255,15 @@ export const ImageAnalysis = record(
     ),
     // Last, so the Avro field came after every field that ImageAnalyzed had before it (added with a default).
     attributes: required(mapOf(string), ATTRIBUTES_DOC),
+    // Added after attributes with defaults (empty, null): images that asked for no renditions carry neither.
+    renditions: required(
+      listOf(Rendition),
+      'The renditions the upload asked for, in the order asked; empty when none.',
+    ),
+    transform: optional(
+      StageReport,
+      "The transform stage's outcome; only when the upload asked for renditions (a failed one makes the image partial).",
+    ),
   },
 );
 export interface ImageAnalysis extends Infer<typeof ImageAnalysis> {}

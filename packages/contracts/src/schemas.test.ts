@@ -114,6 +114,7 @@ describe('event schemas', () => {
         'images.faces-value',
         'images.text-value',
         'images.analyzed-value',
+        'images.transformed-value',
       ],
     );
     assert.deepEqual(
@@ -124,6 +125,7 @@ describe('event schemas', () => {
         'imgpipe.faces.dlq-value',
         'imgpipe.ocr.dlq-value',
         'imgpipe.aggregate.dlq-value',
+        'imgpipe.transform.dlq-value',
         'imgpipe.results.dlq-value',
       ],
     );

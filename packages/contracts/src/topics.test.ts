@@ -29,6 +29,7 @@ describe('topic map', () => {
       FacesDetected: 'images.faces',
       TextRecognized: 'images.text',
       ImageAnalyzed: 'images.analyzed',
+      ImageTransformed: 'images.transformed',
     });
     assert.deepEqual(EVENT_TYPE_NAMES, [...Object.keys(EVENT_TYPES), 'DeadLetter']);
   });
@@ -42,6 +43,7 @@ describe('topic map', () => {
       'imgpipe.faces.dlq',
       'imgpipe.ocr.dlq',
       'imgpipe.aggregate.dlq',
+      'imgpipe.transform.dlq',
       'imgpipe.results.dlq',
     ]);
     assert.equal(subjectFor('images.uploaded'), 'images.uploaded-value');
@@ -53,7 +55,8 @@ describe('topic map', () => {
       detect: ['images.preprocessed'],
       faces: ['images.preprocessed'],
       ocr: ['images.preprocessed'],
-      aggregate: ['images.preprocessed', 'images.detected', 'images.faces', 'images.text'],
+      aggregate: ['images.preprocessed', 'images.detected', 'images.faces', 'images.text', 'images.transformed'],
+      transform: ['images.preprocessed'],
     });
     assert.deepEqual(STAGE_OUTPUTS, {
       preprocess: 'images.preprocessed',
@@ -61,11 +64,17 @@ describe('topic map', () => {
       faces: 'images.faces',
       ocr: 'images.text',
       aggregate: 'images.analyzed',
+      transform: 'images.transformed',
     });
   });
 
   test('the results service reads every pipeline topic and every stage dead-letter topic, not its own', () => {
-    assert.deepEqual(RESULTS_INPUTS, [...Object.values(EVENT_TYPES), ...DEAD_LETTER_TOPICS.slice(0, 5)]);
+    // Not images.transformed nor transform's dead letters: the aggregate joins renditions into ImageAnalyzed.
+    assert.deepEqual(RESULTS_INPUTS, [
+      ...Object.values(EVENT_TYPES).filter((topic) => topic !== 'images.transformed'),
+      ...DEAD_LETTER_TOPICS.slice(0, 5),
+    ]);
+    assert.ok(!RESULTS_INPUTS.includes('images.transformed'));
     assert.ok(!RESULTS_INPUTS.includes('imgpipe.results.dlq'));
     assert.deepEqual(ALL_TOPICS, [...Object.values(EVENT_TYPES), ...DEAD_LETTER_TOPICS]);
   });
@@ -73,7 +82,7 @@ describe('topic map', () => {
   test('the stage each event reports', () => {
     assert.deepEqual(
       Object.keys(EVENT_TYPES).map((eventType) => stageOfEvent(eventType)),
-      [undefined, 'preprocess', 'detect', 'faces', 'ocr', 'aggregate'],
+      [undefined, 'preprocess', 'detect', 'faces', 'ocr', 'aggregate', undefined],
     );
     assert.equal(stageOfEvent('DeadLetter'), undefined);
     assert.equal(stageOfEvent('toString'), undefined, 'not fooled by Object.prototype');
@@ -90,7 +99,7 @@ describe('topic map', () => {
     assert.deepEqual(topicsForEvent('ObjectsDetected'), ['images.detected']);
     assert.deepEqual(topicsForEvent('DeadLetter'), DEAD_LETTER_TOPICS);
     const subjects = eventSubjects();
-    assert.equal(subjects.length, 6 + DEAD_LETTER_TOPICS.length);
+    assert.equal(subjects.length, 7 + DEAD_LETTER_TOPICS.length);
     assert.deepEqual(subjects[0], {
       eventType: 'ImageUploaded',
       topic: 'images.uploaded',

@@ -5,6 +5,16 @@
 export const STAGES = ['preprocess', 'detect', 'faces', 'ocr', 'aggregate'] as const;
 export type StageName = (typeof STAGES)[number];
 
+/**
+ * Stages that run only for images that ask for them and report outside the result's per-stage map: transform renders
+ * an upload's rendition presets. Each is its own consumer group with its own dead-letter topic, as STAGES are.
+ */
+export const OPTIONAL_STAGES = ['transform'] as const;
+export type OptionalStageName = (typeof OPTIONAL_STAGES)[number];
+/** Every stage a worker process can run. */
+export const WORKER_STAGES = [...STAGES, ...OPTIONAL_STAGES] as const;
+export type WorkerStageName = (typeof WORKER_STAGES)[number];
+
 /** The analyses a caller may ask for; preprocess and aggregate always run. */
 export const ANALYSES = ['detect', 'faces', 'ocr'] as const;
 export type AnalysisName = (typeof ANALYSES)[number];
@@ -16,6 +26,7 @@ export const TOPICS = {
   faces: 'images.faces',
   text: 'images.text',
   analyzed: 'images.analyzed',
+  transformed: 'images.transformed',
 } as const;
 export type PipelineTopic = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -26,11 +37,14 @@ export const EVENT_TYPES = {
   FacesDetected: TOPICS.faces,
   TextRecognized: TOPICS.text,
   ImageAnalyzed: TOPICS.analyzed,
+  ImageTransformed: TOPICS.transformed,
 } as const;
 export type EventType = keyof typeof EVENT_TYPES | 'DeadLetter';
 
 /** The stage whose outcome each pipeline event reports (ImageUploaded reports none: it starts an image). */
-export const STAGE_OF_EVENT: Readonly<Record<Exclude<keyof typeof EVENT_TYPES, 'ImageUploaded'>, StageName>> = {
+export const STAGE_OF_EVENT: Readonly<
+  Record<Exclude<keyof typeof EVENT_TYPES, 'ImageUploaded' | 'ImageTransformed'>, StageName>
+> = {
   ImagePreprocessed: 'preprocess',
   ObjectsDetected: 'detect',
   FacesDetected: 'faces',
@@ -54,39 +68,46 @@ export function subjectFor(topic: string): string {
 
 export const CONSUMER_GROUP_PREFIX = 'imgpipe';
 
-export function consumerGroupFor(service: StageName | 'results'): string {
+export function consumerGroupFor(service: WorkerStageName | 'results'): string {
   return `${CONSUMER_GROUP_PREFIX}.${service}`;
 }
 
-export function deadLetterTopicFor(service: StageName | 'results'): string {
+export function deadLetterTopicFor(service: WorkerStageName | 'results'): string {
   return `${consumerGroupFor(service)}.dlq`;
 }
 
 /** What each stage consumes: the KEDA ScaledObject of a stage scales on its group's lag on these topics. */
-export const STAGE_INPUTS: Readonly<Record<StageName, readonly PipelineTopic[]>> = {
+export const STAGE_INPUTS: Readonly<Record<WorkerStageName, readonly PipelineTopic[]>> = {
   preprocess: [TOPICS.uploaded],
   detect: [TOPICS.preprocessed],
   faces: [TOPICS.preprocessed],
   ocr: [TOPICS.preprocessed],
-  aggregate: [TOPICS.preprocessed, TOPICS.detected, TOPICS.faces, TOPICS.text],
+  aggregate: [TOPICS.preprocessed, TOPICS.detected, TOPICS.faces, TOPICS.text, TOPICS.transformed],
+  transform: [TOPICS.preprocessed],
 };
 
-export const STAGE_OUTPUTS: Readonly<Record<StageName, PipelineTopic>> = {
+export const STAGE_OUTPUTS: Readonly<Record<WorkerStageName, PipelineTopic>> = {
   preprocess: TOPICS.preprocessed,
   detect: TOPICS.detected,
   faces: TOPICS.faces,
   ocr: TOPICS.text,
   aggregate: TOPICS.analyzed,
+  transform: TOPICS.transformed,
 };
 
+/**
+ * The results service reads every pipeline topic but images.transformed (the aggregate joins renditions into
+ * ImageAnalyzed, which the results service stores) and every analysis stage's dead-letter topic (transform's failures
+ * reach it joined too: its stage publishes a failed ImageTransformed before it dead-letters).
+ */
 export const RESULTS_INPUTS: readonly string[] = [
-  ...Object.values(TOPICS),
+  ...Object.values(TOPICS).filter((topic) => topic !== TOPICS.transformed),
   ...STAGES.map((stage) => deadLetterTopicFor(stage)),
 ];
 
 /** Every dead-letter topic: one per stage and one for the results service; all carry DeadLetter events. */
 export const DEAD_LETTER_TOPICS: readonly string[] = [
-  ...STAGES.map((stage) => deadLetterTopicFor(stage)),
+  ...WORKER_STAGES.map((stage) => deadLetterTopicFor(stage)),
   deadLetterTopicFor('results'),
 ];
 
@@ -108,8 +129,4 @@ export function eventSubjects(): readonly { eventType: EventType; topic: string;
   );
 }
 
-export const ALL_TOPICS: readonly string[] = [
-  ...Object.values(TOPICS),
-  ...STAGES.map((stage) => deadLetterTopicFor(stage)),
-  deadLetterTopicFor('results'),
-];
+export const ALL_TOPICS: readonly string[] = [...Object.values(TOPICS), ...DEAD_LETTER_TOPICS];

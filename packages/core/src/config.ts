@@ -175,6 +175,25 @@ export function list(variable: string, options: Options<string[]> = {}): Setting
   };
 }
 
+/**
+ * A setting of a shape of its own: `parse` turns the variable's text into the value, or throws an Error whose message
+ * says what is wrong (reported with the variable's name, with every other mistake); unset or empty is the default.
+ */
+export function parsed<T>(variable: string, options: Options<T> & { parse: (raw: string) => T }): Setting<T> {
+  return {
+    variable,
+    description: options.description,
+    parse(raw) {
+      if (raw === undefined || raw.trim() === '') return options.default ?? required(variable);
+      try {
+        return options.parse(raw);
+      } catch (error) {
+        throw new SettingError(`${variable}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+  };
+}
+
 /** Settings, and groups of settings (a package's, nested in a process's), to any depth. */
 export interface Settings {
   readonly [key: string]: Setting<unknown> | Settings;

@@ -41,6 +41,7 @@ export const ERROR_CATALOGUE = {
   RENDITION_SIGNATURE_INVALID: def('The rendition URL signature does not match its path and expiry', 403),
   RENDITION_SIGNATURE_EXPIRED: def('The signed rendition URL has expired', 403),
   RENDITION_SIGNING_UNCONFIGURED: def('No rendition signing key is configured (IMGPIPE_RENDITION_SIGNING_KEY)', 501),
+  RENDITION_PRESET_UNKNOWN: def('A requested rendition preset is not one this deployment configures', 400),
 
   // Models.
   MODEL_NOT_FOUND: def('A model file is missing from the models directory', 500),

@@ -191,6 +191,7 @@ async function main(): Promise<void> {
       contentType: 'image/jpeg',
       analyses: [],
       attributes: {},
+      renditions: [],
       blob,
     };
     await producer.send({

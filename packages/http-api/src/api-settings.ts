@@ -13,7 +13,7 @@ import {
 } from '@imgpipe/core';
 import { accountSettings } from '@imgpipe/accounts';
 import { egressSettings } from '@imgpipe/egress';
-import { transformLimitSettings } from '@imgpipe/imaging';
+import { renditionPresetSettings, transformLimitSettings } from '@imgpipe/imaging';
 
 /** Where the development HS256 secret comes from when none is configured: fine on a laptop, never in production. */
 export const DEV_JWT_SECRET = 'imgpipe-local-development-secret-do-not-deploy';
@@ -143,6 +143,8 @@ export const apiSettings = {
   }),
   /** The recipe limits (packages/imaging), shared with the command line and the pipeline. */
   transform: transformLimitSettings,
+  /** The rendition presets uploads may ask for (packages/imaging), shared with the transform stage. */
+  renditionPresets: renditionPresetSettings.presets,
   /** Sign-in sessions and the sign-in throttle (packages/accounts). */
   accounts: accountSettings,
   imageDeadlineMs: int('IMGPIPE_IMAGE_DEADLINE_MS', { default: 15 * 60_000, min: 1_000 }),

@@ -9,7 +9,13 @@ import { WebhookStore, withWebhookTables } from '@imgpipe/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import { resolveLimits, type TransformLimits } from '@imgpipe/imaging';
+import {
+  DEFAULT_RENDITION_PRESETS,
+  parsePresets,
+  type RenditionPresets,
+  resolveLimits,
+  type TransformLimits,
+} from '@imgpipe/imaging';
 import type { AccountConfig } from '@imgpipe/accounts';
 import { accountSessions } from './account-sessions.ts';
 import { ApiKeyStore } from './auth/api-keys.ts';
@@ -92,6 +98,8 @@ export interface ApiOptions {
   accounts?: AccountConfig;
   /** Recipe limits for POST /v1/transform and renditions (default: the imaging package's defaults). */
   transformLimits?: TransformLimits;
+  /** The rendition presets uploads may ask for (default: the imaging package's thumb and web). */
+  renditionPresets?: RenditionPresets;
   /** Worker threads running transforms (default 2). */
   transformWorkers?: number;
   /** How long POST /v1/features/detect answers stay in Redis (default 1 day). */
@@ -177,6 +185,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     idempotency: new IdempotencyStore(deps.redis, { ttlSeconds: options.idempotencyTtlSeconds, breakers }),
     maxImageBytes: options.maxImageBytes,
     maxBatchImages: options.maxBatchImages,
+    presets: options.renditionPresets ?? parsePresets(DEFAULT_RENDITION_PRESETS),
   });
   await app.register(imageRoutes, {
     db: deps.db,

@@ -61,6 +61,7 @@ export function apiOptionsFrom(config: ApiConfig): ApiOptions {
     operatorTenants: config.operatorTenants,
     accounts: { ...config.accounts },
     transformLimits: { ...config.transform },
+    renditionPresets: config.renditionPresets,
     transformWorkers: config.transformWorkers,
     featuresCacheTtlSeconds: config.featuresCacheTtlSeconds,
     renditionMemoryBytes: config.renditionMemoryBytes,

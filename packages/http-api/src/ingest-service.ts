@@ -23,6 +23,8 @@ import { SOURCE_NAME_MAX } from './upload-schemas.ts';
 
 export interface IngestOptions {
   analyses: AnalysisName[];
+  /** Rendition presets (names the API checked against its configuration). */
+  renditions?: string[];
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
@@ -128,8 +130,8 @@ export class IngestService {
     const imageId = randomUUID();
     // Independent lookups, so they overlap: a duplicate found in PostgreSQL releases the claim just taken.
     const [existing, claimKey] = await Promise.all([
-      this.#findDuplicate(tenantId, image.sha256, options.analyses),
-      this.#claim(tenantId, image.sha256, options.analyses, imageId),
+      this.#findDuplicate(tenantId, image.sha256, options.analyses, options.renditions ?? []),
+      this.#claim(tenantId, image.sha256, options.analyses, options.renditions ?? [], imageId),
     ]);
     if (existing) {
       if (typeof claimKey === 'string') await this.#unclaim(claimKey);
@@ -144,6 +146,7 @@ export class IngestService {
       imageId,
       contentType: image.contentType,
       analyses: options.analyses,
+      ...(options.renditions?.length ? { renditions: options.renditions } : {}),
       ...(options.sourceName ? { sourceName: options.sourceName } : {}),
       ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
       ...(options.attributes ? { attributes: options.attributes } : {}),
@@ -223,11 +226,14 @@ export class IngestService {
     tenantId: string,
     sha256: string,
     analyses: AnalysisName[],
+    renditions: string[],
     imageId: string,
   ): Promise<string | IngestOutcome | undefined> {
     if (this.#options.dedupWindowSeconds === 0) return undefined;
     const wanted = analyses.length > 0 ? [...analyses].sort().join(',') : 'all';
-    const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${wanted}`;
+    // Renditions are part of what an upload asks for: the same bytes asking for other presets are another upload.
+    const presets = renditions.length > 0 ? `:${[...renditions].sort().join(',')}` : '';
+    const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${wanted}${presets}`;
     try {
       const redis = this.#options.redis;
       const claimed = await this.#options.breakers.cache(() => redis.set(claimKey, imageId, 'PX', CLAIM_MS, 'NX'));
@@ -244,8 +250,16 @@ export class IngestService {
     await this.#options.breakers.cache(() => this.#options.redis.del(claimKey)).catch(() => undefined);
   }
 
-  /** The tenant's recent image with these bytes that ran (or is running) at least the analyses asked for. */
-  async #findDuplicate(tenantId: string, sha256: string, analyses: AnalysisName[]): Promise<IngestOutcome | undefined> {
+  /**
+   * The tenant's recent image with these bytes that ran (or is running) at least the analyses and the rendition
+   * presets asked for.
+   */
+  async #findDuplicate(
+    tenantId: string,
+    sha256: string,
+    analyses: AnalysisName[],
+    renditions: string[],
+  ): Promise<IngestOutcome | undefined> {
     const windowSeconds = this.#options.dedupWindowSeconds;
     if (windowSeconds === 0) return undefined;
     const { db, breakers } = this.#options;
@@ -255,6 +269,7 @@ export class IngestService {
     if (!recent || recent.status === 'failed') return undefined;
     const wanted = analyses.length > 0 ? analyses : ANALYSES;
     if (!wanted.every((analysis) => recent.requestedAnalyses.includes(analysis))) return undefined;
+    if (!renditions.every((name) => recent.requestedRenditions.includes(name))) return undefined;
     const result = TERMINAL.has(recent.status)
       ? await breakers.database(() => getImage(db, tenantId, recent.imageId))
       : undefined;

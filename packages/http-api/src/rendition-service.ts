@@ -18,6 +18,7 @@ import {
   negotiateFormat,
   parseRecipe,
   type Recipe,
+  renditionVariant,
   type TransformLimits,
   validateRecipe,
 } from '@imgpipe/imaging';
@@ -147,15 +148,9 @@ export class RenditionService {
     const canonical = formatRecipe(recipe);
     const auto = recipe.ops.some((op) => op.op === 'format' && op.format === 'auto');
     const detections = await this.#detections(tenantId, original.imageId, recipe);
-    const variant = createHash('sha256')
-      .update(canonical)
-      .update('\n')
-      // format:auto renders one of three formats; the class of the Accept header decides which (PNG for alpha
-      // instead of JPEG is decided by the image and recipe, the same every time).
-      .update(auto ? negotiateFormat(accept, false) : '')
-      .update('\n')
-      .update(detections ? JSON.stringify(detections) : '')
-      .digest('hex');
+    // format:auto renders one of three formats; the class of the Accept header decides which (PNG for alpha
+    // instead of JPEG is decided by the image and recipe, the same every time).
+    const variant = renditionVariant(canonical, auto ? negotiateFormat(accept, false) : '', detections);
     const key = renditionKey(tenantId, original.sha256, variant);
     return {
       tenantId,

@@ -41,6 +41,7 @@ test('uploadEventBytes is exactly the size of the ImageUploaded the codec encode
       contentType: fields.contentType,
       analyses: fields.analyses,
       attributes: fields.attributes ?? {},
+      renditions: [],
       ...(fields.sourceName ? { source: fields.sourceName } : {}),
       ...(fields.callbackUrl ? { callbackUrl: fields.callbackUrl } : {}),
       blob: { bucket: fields.bucket, key: fields.key, sha256, size: fields.size, contentType: fields.contentType },

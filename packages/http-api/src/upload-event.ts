@@ -13,6 +13,7 @@ export interface UploadEventFields {
   bucket: string;
   key: string;
   analyses: AnalysisName[];
+  renditions?: string[];
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
@@ -34,6 +35,7 @@ export function uploadEventBytes(fields: UploadEventFields): number {
     contentType: fields.contentType,
     analyses: fields.analyses,
     attributes: fields.attributes ?? {},
+    renditions: fields.renditions ?? [],
     ...(fields.sourceName ? { source: fields.sourceName } : {}),
     ...(fields.callbackUrl ? { callbackUrl: fields.callbackUrl } : {}),
     blob: {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RenditionPresets } from '@imgpipe/imaging/recipe';
 import { extractTraceContext } from '@imgpipe/telemetry';
 import { context } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,6 +13,8 @@ import { readUpload } from './upload-input.ts';
 export interface UploadDeps {
   ingest: IngestService;
   idempotency: IdempotencyStore;
+  /** The rendition presets an upload may ask for (`renditions`). */
+  presets: RenditionPresets;
 }
 
 export function imageLinks(imageId: string) {
@@ -42,7 +45,9 @@ export async function handleUpload(
   const idempotencyKey = IdempotencyStore.parseKey(request.headers['idempotency-key']);
   const input = await readUpload(
     request,
-    mode.batch ? { maxItems: mode.maxItems, fileField: 'files' } : { maxItems: 1, fileField: 'file' },
+    mode.batch
+      ? { maxItems: mode.maxItems, fileField: 'files', presets: deps.presets }
+      : { maxItems: 1, fileField: 'file', presets: deps.presets },
   );
   await deps.ingest.checkCallbackUrl(input.options.callbackUrl);
   const uploaded = input.items.map((item) => (item.kind === 'bytes' ? deps.ingest.check(item.bytes) : undefined));

@@ -1,5 +1,6 @@
 import type { AnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
+import { MAX_PRESETS, type RenditionPresets, resolvePresets } from '@imgpipe/imaging/recipe';
 import type { FastifyRequest } from 'fastify';
 import { parseAnalyses, parseAttributes } from './image-intake.ts';
 import { checkName } from './text-rules.ts';
@@ -7,6 +8,8 @@ import { CALLBACK_URL_MAX, multipartFieldsSchema, SOURCE_NAME_MAX } from './uplo
 
 export interface UploadOptions {
   analyses: AnalysisName[];
+  /** Rendition preset names, each one the deployment configures, in the order asked. */
+  renditions: string[];
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
@@ -16,6 +19,13 @@ export type UploadItem =
   | { kind: 'bytes'; bytes: Buffer; sourceName?: string }
   | { kind: 'url'; url: string; sourceName?: string };
 
+export interface UploadLimits {
+  maxItems: number;
+  fileField: string;
+  /** The rendition presets an upload may name. */
+  presets: RenditionPresets;
+}
+
 export interface UploadInput {
   items: UploadItem[];
   options: UploadOptions;
@@ -23,6 +33,7 @@ export interface UploadInput {
 
 interface UploadQuery {
   analyses?: string;
+  renditions?: string;
   sourceName?: string;
   callbackUrl?: string;
 }
@@ -31,6 +42,7 @@ interface JsonUpload {
   url?: string;
   images?: { url: string; sourceName?: string }[];
   analyses?: string[];
+  renditions?: string[];
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
@@ -40,12 +52,16 @@ interface JsonUpload {
  * The upload's options, checked whatever form they came in: JSON bodies and query strings were validated by their
  * schemas already; multipart fields are text that only this sees.
  */
-function options(fields: {
-  analyses?: unknown;
-  sourceName?: unknown;
-  callbackUrl?: unknown;
-  attributes?: unknown;
-}): UploadOptions {
+function options(
+  fields: {
+    analyses?: unknown;
+    renditions?: unknown;
+    sourceName?: unknown;
+    callbackUrl?: unknown;
+    attributes?: unknown;
+  },
+  presets: RenditionPresets,
+): UploadOptions {
   const text = (value: unknown, name: string, max: number) => {
     if (value === undefined || value === '') return undefined;
     if (typeof value !== 'string') throw new ImgpipeError('REQUEST_INVALID', `${name} must be a string`);
@@ -56,10 +72,23 @@ function options(fields: {
   const attributes = parseAttributes(fields.attributes);
   return {
     analyses: parseAnalyses(fields.analyses),
+    renditions: parseRenditions(fields.renditions, presets),
     ...(sourceName ? { sourceName } : {}),
     ...(callbackUrl ? { callbackUrl } : {}),
     ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
   };
+}
+
+/** Preset names (a JSON array, or comma-separated text), each one the deployment configures: else 400. */
+function parseRenditions(value: unknown, presets: RenditionPresets): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const names = (Array.isArray(value) ? value : String(value).split(','))
+    .map((name) => String(name).trim())
+    .filter(Boolean);
+  if (names.length > MAX_PRESETS) {
+    throw new ImgpipeError('REQUEST_INVALID', `at most ${MAX_PRESETS} renditions per upload (got ${names.length})`);
+  }
+  return resolvePresets(names, presets).map((preset) => preset.name);
 }
 
 /** A file name the client sent (multipart part or Content-Disposition): a name, so no control characters. */
@@ -91,13 +120,15 @@ function multipartError(error: unknown): unknown {
 /** The text parts a multipart upload may have besides its files (the documented schema lists no others). */
 /** An option sent as a part with its own Content-Type: at most the largest attributes map the limits allow. */
 const OPTION_PART_MAX_BYTES = 128 * 1024;
-const MULTIPART_FIELDS: ReadonlySet<string> = new Set(['analyses', 'sourceName', 'callbackUrl', 'attributes']);
+const MULTIPART_FIELDS: ReadonlySet<string> = new Set([
+  'analyses',
+  'renditions',
+  'sourceName',
+  'callbackUrl',
+  'attributes',
+]);
 
-async function readMultipart(
-  request: FastifyRequest,
-  query: UploadQuery,
-  limits: { maxItems: number; fileField: string },
-): Promise<UploadInput> {
+async function readMultipart(request: FastifyRequest, query: UploadQuery, limits: UploadLimits): Promise<UploadInput> {
   const items: UploadItem[] = [];
   const fields: Record<string, unknown> = {};
   try {
@@ -148,7 +179,7 @@ async function readMultipart(
     );
     throw new ImgpipeError('REQUEST_INVALID', `multipart fields: ${problems.join('; ')}`);
   }
-  return { items: checkCount(items, limits.maxItems), options: options({ ...query, ...fields }) };
+  return { items: checkCount(items, limits.maxItems), options: options({ ...query, ...fields }, limits.presets) };
 }
 
 /**
@@ -156,10 +187,7 @@ async function readMultipart(
  * body (options in the query string), or JSON with `url` (or `images: [{url}]` for a batch). Everything is checked
  * here, before any image is stored.
  */
-export async function readUpload(
-  request: FastifyRequest,
-  limits: { maxItems: number; fileField: string },
-): Promise<UploadInput> {
+export async function readUpload(request: FastifyRequest, limits: UploadLimits): Promise<UploadInput> {
   const query = request.query as UploadQuery;
   if (request.isMultipart()) return readMultipart(request, query, limits);
   const body = request.body;
@@ -167,7 +195,7 @@ export async function readUpload(
     const sourceName = dispositionName(request);
     return {
       items: [{ kind: 'bytes', bytes: body, ...(sourceName ? { sourceName } : {}) }],
-      options: options(query),
+      options: options(query, limits.presets),
     };
   }
   if (body && typeof body === 'object') {
@@ -180,7 +208,7 @@ export async function readUpload(
         ...(entry.sourceName ? { sourceName: checkName(entry.sourceName, 'sourceName', SOURCE_NAME_MAX) } : {}),
       }),
     );
-    return { items: checkCount(items, limits.maxItems), options: options({ ...query, ...json }) };
+    return { items: checkCount(items, limits.maxItems), options: options({ ...query, ...json }, limits.presets) };
   }
   throw new ImgpipeError('IMAGE_EMPTY', 'the request carries no image');
 }

@@ -1,4 +1,5 @@
 import { ANALYSES } from '@imgpipe/contracts';
+import { MAX_PRESETS, PRESET_NAME } from '@imgpipe/imaging/recipe';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.ts';
 import { ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_MAX } from './image-intake.ts';
 import { analysesProperty } from './schemas.ts';
@@ -24,6 +25,24 @@ const analysesText = {
   pattern: ANALYSES_LIST,
   description: 'comma-separated: detect,faces,ocr (default all)',
 } as const;
+/** `thumb,web`: rendition preset names, comma-separated; the deployment's presets decide which exist (400 otherwise). */
+const RENDITIONS_LIST = `^\\s*(?:${PRESET_NAME}\\s*)?(?:,\\s*(?:${PRESET_NAME}\\s*)?)*$`;
+const RENDITIONS_DESCRIPTION =
+  'rendition presets to render in the pipeline (IMGPIPE_RENDITION_PRESETS, e.g. thumb,web); an unknown one is ' +
+  '400 RENDITION_PRESET_UNKNOWN (default none)';
+
+const renditionsText = {
+  type: 'string',
+  maxLength: 200,
+  pattern: RENDITIONS_LIST,
+  description: `comma-separated ${RENDITIONS_DESCRIPTION}`,
+} as const;
+const renditionsProperty = {
+  type: 'array',
+  maxItems: MAX_PRESETS,
+  items: { type: 'string', pattern: `^${PRESET_NAME}$` },
+  description: RENDITIONS_DESCRIPTION,
+} as const;
 const sourceName = nameSchema(SOURCE_NAME_MAX, { description: 'a name to show (default: the file name or URL path)' });
 const callbackUrl = {
   type: 'string',
@@ -42,7 +61,7 @@ const attributes = {
 
 export const uploadQuerySchema = {
   type: 'object',
-  properties: { analyses: analysesText, sourceName, callbackUrl },
+  properties: { analyses: analysesText, renditions: renditionsText, sourceName, callbackUrl },
 } as const;
 
 export const uploadHeadersSchema = {
@@ -59,10 +78,16 @@ export const uploadHeadersSchema = {
 /** Multipart text fields (attributes is JSON text, checked by parseAttributes against the same rules). */
 export const multipartFieldsSchema = {
   type: 'object',
-  properties: { analyses: analysesText, sourceName, callbackUrl },
+  properties: { analyses: analysesText, renditions: renditionsText, sourceName, callbackUrl },
 } as const;
 
-const commonJsonFields = { analyses: analysesProperty, sourceName, callbackUrl, attributes } as const;
+const commonJsonFields = {
+  analyses: analysesProperty,
+  renditions: renditionsProperty,
+  sourceName,
+  callbackUrl,
+  attributes,
+} as const;
 
 export const urlUploadSchema = {
   type: 'object',
@@ -115,7 +140,14 @@ export function documentedUploadBody(json: object, files: { single: true } | { b
           type: 'object',
           additionalProperties: false,
           required: Object.keys(fileParts),
-          properties: { ...fileParts, analyses: analysesText, callbackUrl, sourceName, attributes },
+          properties: {
+            ...fileParts,
+            analyses: analysesText,
+            renditions: renditionsText,
+            callbackUrl,
+            sourceName,
+            attributes,
+          },
         },
         encoding: { attributes: { contentType: 'application/json' } },
       },

@@ -20,5 +20,7 @@ export {
   type TransformLimitsConfig,
   transformLimitSettings,
 } from './limits.ts';
+export * from './presets.ts';
 export * from './recipe.ts';
+export { renditionVariant } from './rendition-variant.ts';
 export { validateRecipe } from './validate.ts';

@@ -32,6 +32,8 @@ export interface PublishRequest {
   imageId?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
+  /** Rendition presets the transform stage renders (names of IMGPIPE_RENDITION_PRESETS). */
+  renditions?: string[];
   /** The bytes' SHA-256 when the caller has already computed it (the API hashes while checking the upload). */
   sha256?: string;
 }
@@ -80,6 +82,7 @@ export class ImagePublisher {
       contentType,
       analyses: request.analyses ?? [],
       attributes: request.attributes ?? {},
+      renditions: request.renditions ?? [],
       ...(request.sourceName ? { source: request.sourceName } : {}),
       ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
       ...(request.inline

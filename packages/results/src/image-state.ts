@@ -21,6 +21,7 @@ import {
   type Label,
   labelsFromObjects,
   type RecognizedText,
+  type Rendition,
   STAGES,
   type StageError,
   type StageName,
@@ -50,6 +51,8 @@ export interface UploadRecord {
   /** Where the bytes live; absent while a direct producer's inline image has not been moved to storage yet. */
   blob?: BlobReference;
   analyses: readonly AnalysisName[];
+  /** The rendition presets the upload asked for; none when absent. */
+  renditions?: readonly string[];
   /** The producer's own metadata (ImageUploaded.attributes); none when absent. */
   attributes?: Readonly<Record<string, string>>;
   occurredAt: Date;
@@ -84,13 +87,14 @@ export type ResultsWrite =
   | { kind: 'stage'; outcome: StageRecord }
   | { kind: 'analysis'; analysis: ImageAnalysis; tenantId: string };
 
-export type RowTable = 'detections' | 'faces' | 'text_lines';
+export type RowTable = 'detections' | 'faces' | 'text_lines' | 'renditions';
 
 /** The output rows of one image as the result contract's items, in ordinal order (as stored: see asStored). */
 export interface OutputRows {
   detections: DetectedObject[];
   faces: DetectedFace[];
   text_lines: TextLine[];
+  renditions: Rendition[];
 }
 
 /** One image's rows during a transaction, and what the writes applied so far changed. */
@@ -158,7 +162,12 @@ export interface WriteNeeds {
 }
 
 export function needsOf(write: ResultsWrite): WriteNeeds {
-  if (write.kind === 'analysis') return { stages: STAGES, rows: ['detections', 'faces', 'text_lines'], labels: true };
+  if (write.kind === 'analysis') {
+    // Renditions only for an image that asked for them: the others read and write nothing more than before.
+    const rows: RowTable[] = ['detections', 'faces', 'text_lines'];
+    if (touchesRenditions(write.analysis)) rows.push('renditions');
+    return { stages: STAGES, rows, labels: true };
+  }
   if (write.kind === 'upload') return { stages: STAGES, rows: [], labels: false };
   const { stage, report } = write.outcome;
   // A failure may settle the image, which looks at every stage.
@@ -176,6 +185,10 @@ export function needsOf(write: ResultsWrite): WriteNeeds {
   }
 }
 
+function touchesRenditions(analysis: ImageAnalysis): boolean {
+  return analysis.renditions.length > 0 || analysis.transform !== undefined;
+}
+
 /** An image was uploaded: its row (pending) and one stage row per stage, skipped for analyses not asked for. */
 export function applyUpload(state: ImageState, upload: UploadRecord, deadlineAt: Date): void {
   const { image } = state;
@@ -191,6 +204,7 @@ export function applyUpload(state: ImageState, upload: UploadRecord, deadlineAt:
     blob_key: image.blob_key ?? upload.blob?.key ?? null,
     attributes: attributesPatch(state, upload.attributes),
     requested_analyses: firstUpload ? [...requested] : undefined,
+    requested_renditions: firstUpload && upload.renditions?.length ? [...new Set(upload.renditions)] : undefined,
     created_at: new Date(Math.min(image.created_at.getTime(), upload.occurredAt.getTime())),
     // The upload's deadline overrides the default that a row created by an earlier stage event got.
     deadline_at: firstUpload ? deadlineAt : undefined,
@@ -233,6 +247,13 @@ export function applyAnalysis(state: ImageState, analysis: ImageAnalysis): void 
   }
   if (!imageStatusMayBecome(state.image.status, analysis.status)) return;
   replaceLabels(state, analysis.labels);
+  if (touchesRenditions(analysis)) {
+    replaceRows(state, 'renditions', analysis.renditions);
+    const report = analysis.transform ? asStored(analysis.transform) : null;
+    if (!isDeepStrictEqual(state.image.transform, report)) {
+      patchImage(state, { transform: report === null ? null : JSON.stringify(report) });
+    }
+  }
   const stored = asStored(analysis);
   const error = analysis.status === 'completed' ? undefined : firstStageError(analysis.stages);
   patchImage(state, {
@@ -247,7 +268,7 @@ export function applyAnalysis(state: ImageState, analysis: ImageAnalysis): void 
 }
 
 /** jsonb columns: patched as JSON text, held parsed in the row. */
-const JSON_COLUMNS: ReadonlySet<string> = new Set(['info', 'analysis', 'attributes']);
+const JSON_COLUMNS: ReadonlySet<string> = new Set(['info', 'analysis', 'attributes', 'transform']);
 
 /**
  * The producer's attributes, kept from whichever event brings them first (the upload, or an ImageAnalyzed that

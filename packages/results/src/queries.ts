@@ -11,7 +11,7 @@ import { type ErrorCode, ImgpipeError } from '@imgpipe/core';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { withDatabaseErrors } from './database-errors.ts';
 import { isImageId } from './image-id.ts';
-import { toDetectedFace, toDetectedObject, toLabel, toTextLine } from './rows.ts';
+import { toDetectedFace, toDetectedObject, toLabel, toRendition, toTextLine } from './rows.ts';
 import { sortLabels } from '@imgpipe/contracts';
 import type {
   Database,
@@ -28,6 +28,8 @@ export interface ImageView extends ImageAnalysis {
   tenantId: string;
   contentType?: string;
   requestedAnalyses: AnalysisName[];
+  /** The rendition presets the upload asked for; empty when none. */
+  requestedRenditions: string[];
   /** Why the image as a whole failed or is partial (the first failed stage's error, or STAGE_TIMEOUT). */
   error?: StageError;
   createdAt: string;
@@ -115,7 +117,11 @@ export async function getImage(
         .orderBy('ordinal')
         .execute();
       const labels = await trx.selectFrom('image_labels').selectAll().where('image_id', '=', imageId).execute();
-      return toImageView(image, { stages, objects, faces, lines, labels });
+      const renditions =
+        image.requested_renditions.length === 0
+          ? []
+          : await trx.selectFrom('renditions').selectAll().where('image_id', '=', imageId).orderBy('ordinal').execute();
+      return toImageView(image, { stages, objects, faces, lines, labels, renditions });
     }),
   );
 }
@@ -126,6 +132,7 @@ interface ImageRows {
   faces: readonly Selectable<FacesTable>[];
   lines: readonly Selectable<TextLinesTable>[];
   labels: readonly Selectable<ImageLabelsTable>[];
+  renditions: readonly Parameters<typeof toRendition>[0][];
 }
 
 function toImageView(image: ImageRow, rows: ImageRows): ImageView {
@@ -137,6 +144,7 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
     attributes: image.attributes,
     status: image.status,
     requestedAnalyses: image.requested_analyses as AnalysisName[],
+    requestedRenditions: image.requested_renditions,
     ...(image.info === null ? {} : { image: image.info }),
     labels: sortLabels(rows.labels.map(toLabel)),
     objects: rows.objects.map(toDetectedObject),
@@ -148,6 +156,8 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
     },
     textInObjects: image.analysis?.textInObjects ?? [],
     stages: stageReports(rows.stages),
+    renditions: rows.renditions.map(toRendition),
+    ...(image.transform === null ? {} : { transform: image.transform }),
     ...imageError(image),
     ...dates(image),
   };
@@ -188,11 +198,15 @@ export async function getImages(
           where t.image_id = i.id), '[]')`.as('line_rows'),
         sql<Selectable<ImageLabelsTable>[]>`coalesce((select json_agg(l) from image_labels l
           where l.image_id = i.id), '[]')`.as('label_rows'),
+        // Only images that asked for renditions look for them.
+        sql<Parameters<typeof toRendition>[0][]>`case when cardinality(i.requested_renditions) > 0 then
+          coalesce((select json_agg(r order by r.ordinal) from renditions r where r.image_id = i.id), '[]')
+          else '[]' end`.as('rendition_rows'),
       ])
       .where(sql<boolean>`i.id = any(${ids}::uuid[])`)
       .execute(),
   );
-  for (const { stage_rows, detection_rows, face_rows, line_rows, label_rows, ...image } of rows) {
+  for (const { stage_rows, detection_rows, face_rows, line_rows, label_rows, rendition_rows, ...image } of rows) {
     if (!askedBy.get(image.id)?.has(image.tenant_id)) continue;
     views.set(
       image.id,
@@ -202,6 +216,7 @@ export async function getImages(
         faces: face_rows,
         lines: line_rows,
         labels: label_rows,
+        renditions: rendition_rows,
       }),
     );
   }
@@ -344,6 +359,7 @@ export interface RecentUpload {
   imageId: string;
   status: ImageStatus;
   requestedAnalyses: AnalysisName[];
+  requestedRenditions: string[];
   createdAt: string;
 }
 
@@ -357,7 +373,7 @@ export async function findRecentBySha(
   const row = await withDatabaseErrors(() =>
     db
       .selectFrom('images')
-      .select(['id', 'status', 'requested_analyses', 'created_at'])
+      .select(['id', 'status', 'requested_analyses', 'requested_renditions', 'created_at'])
       .where('tenant_id', '=', tenantId)
       .where('sha256', '=', sha256.toLowerCase())
       .where('created_at', '>=', since)
@@ -371,6 +387,7 @@ export async function findRecentBySha(
     imageId: row.id,
     status: row.status,
     requestedAnalyses: row.requested_analyses as AnalysisName[],
+    requestedRenditions: row.requested_renditions,
     createdAt: row.created_at.toISOString(),
   };
 }

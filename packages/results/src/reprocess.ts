@@ -134,6 +134,8 @@ function reprocessEvent(
     analyses,
     // The producer's attributes, as the original upload carried them: the re-run's events and analysis keep them.
     attributes: row.attributes,
+    // A re-run re-runs models; renditions depend on none, so the image keeps the ones it has (the aggregate's join).
+    renditions: [],
     ...(row.source_name ? { source: row.source_name } : {}),
   };
 }

@@ -36,6 +36,7 @@ function view(imageId: string, updatedAt: string): ImageView {
     ...sampleAnalysis(imageId),
     tenantId,
     requestedAnalyses: ['detect', 'faces', 'ocr'],
+    requestedRenditions: [],
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt,
   };

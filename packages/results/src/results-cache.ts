@@ -115,14 +115,14 @@ export class ResultsCache {
 
   /**
    * The cached view, or undefined for none, and for a view cached by an older version that lacks a field every view
-   * now has (`attributes`): readers then take the view from PostgreSQL, so no reader serves a view short of the
+   * now has (`attributes`, `requestedRenditions`): readers then take the view from PostgreSQL, so no reader serves a view short of the
    * contract, and the next refresh replaces it.
    */
   async getLatest(tenantId: string, imageId: string): Promise<ImageView | undefined> {
     const json = await withCacheErrors(() => this.#redis.get(imageKey(tenantId, imageId)));
     if (json === null) return undefined;
     const view = JSON.parse(json) as Partial<ImageView>;
-    return view.attributes === undefined ? undefined : (view as ImageView);
+    return view.attributes === undefined || view.requestedRenditions === undefined ? undefined : (view as ImageView);
   }
 
   async forget(tenantId: string, imageId: string): Promise<void> {

@@ -29,7 +29,9 @@ import {
   detectionRow,
   faceRow,
   labelRow,
+  renditionRow,
   textLineRow,
+  toRendition,
   toDetectedFace,
   toDetectedObject,
   toLabel,
@@ -373,12 +375,14 @@ async function loadRowsOf(trx: Trx, targets: readonly ImageTarget[]): Promise<Ma
     detections: Selectable<Database['detections']>[] | null;
     faces: Selectable<Database['faces']>[] | null;
     text_lines: Selectable<Database['text_lines']>[] | null;
+    renditions: (Omit<Database['renditions'], 'bytes'> & { bytes: number })[] | null;
     labels: Selectable<Database['image_labels']>[] | null;
   }>`select x.id,
       (select json_agg(s) from image_stages s where s.image_id = x.id and s.stage = any(${stages}::text[])) as stages,
       ${rowsOf('detections')} as detections,
       ${rowsOf('faces')} as faces,
       ${rowsOf('text_lines')} as text_lines,
+      ${rowsOf('renditions')} as renditions,
       ${
         labelled.length === 0
           ? sql`null`
@@ -393,6 +397,7 @@ async function loadRowsOf(trx: Trx, targets: readonly ImageTarget[]): Promise<Ma
       detections: (row.detections ?? []).map(toDetectedObject),
       faces: (row.faces ?? []).map(toDetectedFace),
       text_lines: (row.text_lines ?? []).map(toTextLine),
+      renditions: (row.renditions ?? []).map(toRendition),
       labels: sortLabels((row.labels ?? []).map(toLabel)),
     });
   }
@@ -424,6 +429,7 @@ async function flush(trx: Trx, states: readonly ImageState[]): Promise<void> {
   await replaceOutputRows(trx, states, 'detections', (id, items) => items.map((item, i) => detectionRow(id, i, item)));
   await replaceOutputRows(trx, states, 'faces', (id, items) => items.map((item, i) => faceRow(id, i, item)));
   await replaceOutputRows(trx, states, 'text_lines', (id, items) => items.map((item, i) => textLineRow(id, i, item)));
+  await replaceOutputRows(trx, states, 'renditions', (id, items) => items.map((item, i) => renditionRow(id, i, item)));
   const labelled = states.filter((state) => state.labelsChanged);
   if (labelled.length > 0) {
     await trx

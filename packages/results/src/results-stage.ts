@@ -51,6 +51,7 @@ export function uploadWrite(event: ImageUploaded): ResultsWrite {
       size: event.size,
       sha256: event.sha256,
       attributes: event.attributes,
+      renditions: event.renditions,
       ...(event.source ? { sourceName: event.source } : {}),
       ...(event.contentType ? { contentType: event.contentType } : {}),
       ...(event.blob ? { blob: { bucket: event.blob.bucket, key: event.blob.key } } : {}),

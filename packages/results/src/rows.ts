@@ -2,9 +2,24 @@
  * Mapping between the result contract's shapes and table rows, both ways, so the repository (writing) and the
  * queries (reading) agree on every column.
  */
-import type { DetectedFace, DetectedObject, Label, NormalizedBox, PixelBox, TextLine } from '@imgpipe/contracts';
+import type {
+  DetectedFace,
+  DetectedObject,
+  Label,
+  NormalizedBox,
+  PixelBox,
+  Rendition,
+  TextLine,
+} from '@imgpipe/contracts';
 import type { Selectable } from 'kysely';
-import type { BoxColumns, DetectionsTable, FacesTable, ImageLabelsTable, TextLinesTable } from './schema.ts';
+import type {
+  BoxColumns,
+  DetectionsTable,
+  FacesTable,
+  ImageLabelsTable,
+  RenditionsTable,
+  TextLinesTable,
+} from './schema.ts';
 
 export function boxColumns(box: PixelBox, normalized: NormalizedBox): BoxColumns {
   return {
@@ -71,6 +86,25 @@ export function toTextLine(row: Selectable<TextLinesTable>): TextLine {
   const line: TextLine = { text: row.text, confidence: row.confidence, polygon: row.polygon, ...boxes(row) };
   if (row.words !== null) line.words = row.words;
   return line;
+}
+
+export function renditionRow(imageId: string, ordinal: number, rendition: Rendition) {
+  return { image_id: imageId, ordinal, ...rendition };
+}
+
+/** bytes is int8: a string from the driver, a number in JSON aggregates. */
+export function toRendition(
+  row: Selectable<RenditionsTable> | (Omit<RenditionsTable, 'bytes'> & { bytes: number }),
+): Rendition {
+  return {
+    name: row.name,
+    recipe: row.recipe,
+    key: row.key,
+    format: row.format,
+    width: row.width,
+    height: row.height,
+    bytes: Number(row.bytes),
+  };
 }
 
 export function labelRow(imageId: string, label: Label): ImageLabelsTable {

@@ -117,6 +117,8 @@ const COLUMNS: { [Table in keyof Database]: Columns<Database[Table]> } = {
     phash_1: { type: 'integer', nullable: true },
     phash_2: { type: 'integer', nullable: true },
     phash_3: { type: 'integer', nullable: true },
+    requested_renditions: { type: 'text[]', nullable: false, stores: 'requestedRenditions' },
+    transform: { type: 'jsonb', nullable: true, stores: 'transform' },
   },
   image_stages: {
     image_id: { type: 'uuid', nullable: false, stores: 'imageId' },
@@ -153,6 +155,17 @@ const COLUMNS: { [Table in keyof Database]: Columns<Database[Table]> } = {
     polygon: { type: 'jsonb', nullable: false, stores: 'text.lines.polygon' },
     ...boxOf('text.lines'),
     words: { type: 'jsonb', nullable: true, stores: 'text.lines.words' },
+  },
+  renditions: {
+    image_id: { type: 'uuid', nullable: false, stores: 'imageId' },
+    ordinal: { type: 'integer', nullable: false },
+    name: { type: 'text', nullable: false, stores: 'renditions.name' },
+    recipe: { type: 'text', nullable: false, stores: 'renditions.recipe' },
+    key: { type: 'text', nullable: false, stores: 'renditions.key' },
+    format: { type: 'text', nullable: false, stores: 'renditions.format' },
+    width: { type: 'integer', nullable: false, stores: 'renditions.width' },
+    height: { type: 'integer', nullable: false, stores: 'renditions.height' },
+    bytes: { type: 'bigint', nullable: false, stores: 'renditions.bytes' },
   },
   image_labels: {
     image_id: { type: 'uuid', nullable: false, stores: 'imageId' },

@@ -12,6 +12,7 @@ import type {
   ImageStatus,
   Point,
   StageName,
+  StageReport,
   StageStatus,
   TextWord,
 } from '@imgpipe/contracts';
@@ -58,6 +59,10 @@ export interface ImagesTable {
   phash_1: number | null;
   phash_2: number | null;
   phash_3: number | null;
+  /** The rendition presets the upload asked for; '{}' when none. */
+  requested_renditions: ColumnType<string[], string[] | undefined, string[]>;
+  /** The transform stage's report, from the analysis; null when the upload asked for no renditions. */
+  transform: NullableJson<StageReport>;
 }
 
 export interface ImageStagesTable {
@@ -109,6 +114,19 @@ export interface TextLinesTable extends BoxColumns {
   words: NullableJson<TextWord[]>;
 }
 
+/** The renditions the transform stage stored for an image, in the order asked (ordinal). */
+export interface RenditionsTable {
+  image_id: string;
+  ordinal: number;
+  name: string;
+  recipe: string;
+  key: string;
+  format: string;
+  width: number;
+  height: number;
+  bytes: ColumnType<string, number, number>;
+}
+
 export interface ImageLabelsTable {
   image_id: string;
   label: string;
@@ -123,6 +141,7 @@ export interface Database {
   faces: FacesTable;
   text_lines: TextLinesTable;
   image_labels: ImageLabelsTable;
+  renditions: RenditionsTable;
 }
 
 export type ImageRow = Selectable<ImagesTable>;

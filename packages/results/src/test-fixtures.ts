@@ -123,6 +123,7 @@ export function sampleAnalysis(imageId: string, overrides: Partial<ImageAnalysis
       aggregate: report('aggregate'),
     },
     attributes: { album: 'shop', reference: 'A-17' },
+    renditions: [],
     ...overrides,
   };
 }
@@ -187,6 +188,9 @@ export function lifecycleEvents(imageId: string, tenantId: string, at = Date.UTC
       aggregate: { status: 'completed', durationMs: 2 },
     },
     attributes: uploaded.attributes,
+    // The upload asked for the example's presets: its analysis lists the example's renditions.
+    renditions: examples.ImageAnalyzed.renditions,
+    transform: examples.ImageAnalyzed.transform!,
   };
   return [
     { eventType: 'ImageUploaded', value: uploaded },

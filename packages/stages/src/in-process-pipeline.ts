@@ -48,6 +48,8 @@ export class InProcessPipeline {
       size: request.bytes.byteLength,
       analyses: request.analyses ?? [],
       attributes: request.attributes ?? {},
+      // Renditions are the pipeline's transform stage's (stored in S3): imgpipe transform renders files in-process.
+      renditions: [],
       inline: request.bytes,
       ...(request.sourceName ? { source: request.sourceName } : {}),
       ...(request.contentType ? { contentType: request.contentType } : {}),

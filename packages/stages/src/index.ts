@@ -7,5 +7,6 @@ export * from './in-process-runner.ts';
 export * from './stages/aggregate-stage.ts';
 export * from './stages/analysis-stage.ts';
 export * from './stages/preprocess-stage.ts';
+export * from './stages/transform-stage.ts';
 export * from './stages-settings.ts';
 export * from './vision-engine.ts';

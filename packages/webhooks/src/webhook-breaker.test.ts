@@ -26,6 +26,7 @@ function completedAnalysis(imageId: string): ImageAnalysis {
     textInObjects: [],
     stages,
     attributes: {},
+    renditions: [],
   };
 }
 

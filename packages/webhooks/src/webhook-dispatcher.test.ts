@@ -27,6 +27,7 @@ function completedAnalysis(imageId: string): ImageAnalysis {
     textInObjects: [],
     stages,
     attributes: { order: '42' },
+    renditions: [],
   };
 }
 

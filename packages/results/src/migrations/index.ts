@@ -4,6 +4,7 @@ import * as api from './0002-api.ts';
 import * as textOrientation from './0003-text-orientation.ts';
 import * as attributes from './0004-attributes.ts';
 import * as accounts from './0005-accounts.ts';
+import * as renditions from './0006-renditions.ts';
 import * as perceptualHashSegments from './0007-perceptual-hash-segments.ts';
 
 /**
@@ -16,5 +17,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-text-orientation': textOrientation,
   '0004-attributes': attributes,
   '0005-accounts': accounts,
+  '0006-renditions': renditions,
   '0007-perceptual-hash-segments': perceptualHashSegments,
 };

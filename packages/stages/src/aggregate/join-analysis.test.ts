@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DetectedObject, ImagePreprocessed, ObjectsDetected, TextLine, TextRecognized } from '@imgpipe/contracts';
+import type {
+  DetectedObject,
+  ImagePreprocessed,
+  ImageTransformed,
+  ObjectsDetected,
+  Rendition,
+  TextLine,
+  TextRecognized,
+} from '@imgpipe/contracts';
 import { type ImageParts, isComplete, joinAnalysis, requestedAnalyses, textInObjects } from './join-analysis.ts';
 
 const model = { name: 'm', version: '1', sha256: 'a'.repeat(64) };
@@ -8,7 +16,7 @@ const envelope = { imageId: 'img', tenantId: 't', occurredAt: 1 };
 const original = { bucket: 'b', key: 'k', sha256: 'c'.repeat(64), size: 10, contentType: 'image/jpeg' };
 
 function preprocessed(fields: Partial<ImagePreprocessed> = {}): ImagePreprocessed {
-  return { ...envelope, status: 'completed', analyses: [], original, attributes: {}, ...fields };
+  return { ...envelope, status: 'completed', analyses: [], original, attributes: {}, renditions: [], ...fields };
 }
 
 function object(label: string, confidence: number, box = { x: 0, y: 0, width: 100, height: 100 }): DetectedObject {
@@ -113,4 +121,57 @@ describe('joining an image', () => {
     const straddling = line('half', { x: 250, y: 120, width: 100, height: 40 });
     assert.deepEqual(textInObjects([inside, straddling], [sign, car]), [{ line: 0, object: 0 }]);
   });
+
+  test('an image that asked for renditions waits for the transform stage; one that did not never does', () => {
+    const parts: ImageParts = { preprocessed: preprocessed({ analyses: ['detect'], renditions: ['thumb'] }) };
+    parts.detect = detected([]);
+    assert.equal(isComplete(parts), false, 'transform outstanding');
+    parts.transform = transformed('completed', [thumb]);
+    assert.equal(isComplete(parts), true);
+    const without: ImageParts = { preprocessed: preprocessed({ analyses: ['detect'] }), detect: detected([]) };
+    assert.equal(isComplete(without), true);
+    const plain = joinAnalysis('img', without);
+    assert.deepEqual(plain.renditions, []);
+    assert.equal(plain.transform, undefined, 'no transform report for an image without renditions');
+  });
+
+  test('the renditions and the transform report join the analysis; a failed transform makes the image partial', () => {
+    const asked = preprocessed({ analyses: ['detect'], renditions: ['thumb'] });
+    const done = joinAnalysis('img', {
+      preprocessed: asked,
+      detect: detected([]),
+      transform: transformed('completed', [thumb]),
+    });
+    assert.equal(done.status, 'completed');
+    assert.deepEqual(done.renditions, [thumb]);
+    assert.deepEqual(done.transform, { status: 'completed', durationMs: 12 });
+    const error = { code: 'RENDITION_PRESET_UNKNOWN' as const, message: 'unknown rendition preset: thumb' };
+    const failed = joinAnalysis('img', {
+      preprocessed: asked,
+      detect: detected([]),
+      transform: { ...transformed('failed', []), error },
+    });
+    assert.equal(failed.status, 'partial');
+    assert.deepEqual(failed.renditions, []);
+    assert.deepEqual(failed.transform, { status: 'failed', error, durationMs: 12 });
+    const noPreprocess = joinAnalysis('img', {
+      preprocessed: { ...asked, status: 'failed', error: { code: 'IMAGE_CORRUPT', message: 'x' } },
+    });
+    assert.equal(noPreprocess.transform?.status, 'failed');
+    assert.equal(noPreprocess.transform?.error?.code, 'STAGE_DEPENDENCY_FAILED');
+  });
 });
+
+const thumb: Rendition = {
+  name: 'thumb',
+  recipe: 'resize:320x320:cover/format:webp:80',
+  key: 'tenants/t/renditions/cc/x/y',
+  format: 'webp',
+  width: 320,
+  height: 320,
+  bytes: 1234,
+};
+
+function transformed(status: 'completed' | 'failed', renditions: Rendition[]): ImageTransformed {
+  return { ...envelope, status, durationMs: 12, renditions };
+}

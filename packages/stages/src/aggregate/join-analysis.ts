@@ -7,6 +7,7 @@ import {
   type ImageAnalysis,
   type ImagePreprocessed,
   type ImageStatus,
+  type ImageTransformed,
   labelsFromObjects,
   type ObjectsDetected,
   requestedAnalyses,
@@ -23,6 +24,13 @@ export interface ImageParts {
   detect?: ObjectsDetected;
   faces?: FacesDetected;
   ocr?: TextRecognized;
+  /** The transform stage's renditions: only for an image whose upload asked for some. */
+  transform?: ImageTransformed;
+}
+
+/** The rendition presets an image waits for (a join state written before renditions existed has none). */
+export function requestedRenditions(preprocessed: ImagePreprocessed): readonly string[] {
+  return preprocessed.renditions ?? [];
 }
 
 export { requestedAnalyses };
@@ -32,7 +40,8 @@ export function isComplete(parts: ImageParts): boolean {
   const { preprocessed } = parts;
   if (!preprocessed) return false;
   if (preprocessed.status !== 'completed') return true;
-  return requestedAnalyses(preprocessed).every((name) => parts[name] !== undefined);
+  if (!requestedAnalyses(preprocessed).every((name) => parts[name] !== undefined)) return false;
+  return requestedRenditions(preprocessed).length === 0 || parts.transform !== undefined;
 }
 
 function report(outcome: StageOutcome | undefined, fallback: StageReport['status']): StageReport {
@@ -89,12 +98,17 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
   const preprocessReport = report(preprocessed, 'pending');
   const analysisReport = (name: AnalysisName): StageReport => {
     if (!requested.includes(name)) return { status: 'skipped' };
-    if (preprocessReport.status !== 'completed') {
-      const cause = preprocessReport.error ? ` (${preprocessReport.error.code})` : '';
-      return { status: 'failed', error: { code: 'STAGE_DEPENDENCY_FAILED', message: `preprocess failed${cause}` } };
-    }
+    if (preprocessReport.status !== 'completed') return dependencyFailed(preprocessReport);
     return report(parts[name], 'pending');
   };
+  // Like an analysis, transform stays part of the image once its outcome is here (a re-run's preprocess asks for none).
+  const transformRequested =
+    parts.transform !== undefined || (preprocessed !== undefined && requestedRenditions(preprocessed).length > 0);
+  const transform = transformRequested
+    ? preprocessReport.status === 'completed'
+      ? report(parts.transform, 'pending')
+      : dependencyFailed(preprocessReport)
+    : undefined;
   const stages: Record<StageName, StageReport> = {
     preprocess: preprocessReport,
     detect: analysisReport('detect'),
@@ -111,7 +125,12 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
   return {
     imageId,
     ...(preprocessed?.sourceName ? { sourceName: preprocessed.sourceName } : {}),
-    status: overallStatus(preprocessReport, [stages.detect, stages.faces, stages.ocr]),
+    status: overallStatus(preprocessReport, [
+      stages.detect,
+      stages.faces,
+      stages.ocr,
+      ...(transform ? [transform] : []),
+    ]),
     ...(preprocessed?.image ? { image: preprocessed.image } : {}),
     labels: labelsFromObjects(objects),
     objects,
@@ -120,7 +139,14 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
     textInObjects: textInObjects(text.lines, objects),
     stages,
     attributes: preprocessed?.attributes ?? {},
+    renditions: transform?.status === 'completed' ? (parts.transform?.renditions ?? []) : [],
+    ...(transform ? { transform } : {}),
   };
+}
+
+function dependencyFailed(preprocess: StageReport): StageReport {
+  const cause = preprocess.error ? ` (${preprocess.error.code})` : '';
+  return { status: 'failed', error: { code: 'STAGE_DEPENDENCY_FAILED', message: `preprocess failed${cause}` } };
 }
 
 /**

@@ -26,6 +26,7 @@ function events(imageId: string) {
     analyses: ['detect'],
     original: { bucket: 'b', key: 'k', sha256: 'c'.repeat(64), size: 1, contentType: 'image/png' },
     attributes: { batch: '7' },
+    renditions: [],
   };
   const detected: ObjectsDetected = { ...envelope, status: 'completed', model, objects: [] };
   return [
@@ -90,6 +91,7 @@ describe('aggregate', () => {
         analyses,
         original: { bucket: 'b', key: 'k', sha256: 'c'.repeat(64), size: 1, contentType: 'image/png' },
         attributes: { batch: '7' },
+        renditions: [],
       });
       const detected = (modelName: string, labels: string[]): ObjectsDetected => ({
         ...envelope,

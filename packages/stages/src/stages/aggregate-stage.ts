@@ -16,6 +16,7 @@ const PARTS: Record<string, PartName> = {
   ObjectsDetected: 'detect',
   FacesDetected: 'faces',
   TextRecognized: 'ocr',
+  ImageTransformed: 'transform',
 };
 
 function partOf(eventType: string): PartName {
@@ -42,7 +43,8 @@ function emittedOf(output: OutputEvent): { imageId: string; digest: string } {
 }
 
 /**
- * aggregate: joins an image's preprocess outcome with each analysis it asked for and emits ImageAnalyzed once all
+ * aggregate: joins an image's preprocess outcome with each analysis it asked for (and the transform stage's renditions
+ * when it asked for some) and emits ImageAnalyzed once all
  * have arrived (or at once when preprocessing failed), and again whenever a later outcome changes the joined result
  * (a stage re-run by reprocess: its labels, objects and textInObjects follow the new outcome; the results sink keeps
  * the latest analysis). The join state is durable, so a restart loses nothing. In

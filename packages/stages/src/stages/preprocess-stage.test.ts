@@ -36,6 +36,7 @@ function upload(bytes: Buffer, attributes: Record<string, string>): ImageUploade
     size: bytes.byteLength,
     analyses: ['detect'],
     attributes,
+    renditions: [],
   };
 }
 

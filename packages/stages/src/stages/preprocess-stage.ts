@@ -46,6 +46,7 @@ export function preprocessStage(deps: { blobs: BlobAccess; vision: VisionEngine 
       analyses: event.analyses,
       ...(event.source ? { sourceName: event.source } : {}),
       attributes: event.attributes,
+      renditions: event.renditions,
       ...fields,
     };
     return { topic: TOPICS.preprocessed, eventType: 'ImagePreprocessed', key: event.imageId, value };
