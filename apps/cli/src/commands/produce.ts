@@ -20,6 +20,8 @@ Prints one image id per file (with --json, one JSON object per line).
 Options:
   --tenant <id>          tenant the images belong to (default: default)
   --analyses <list>      comma-separated subset of ${ANALYSES.join(',')} (default: all)
+  --renditions <list>    comma-separated rendition presets for the transform stage (IMGPIPE_RENDITION_PRESETS
+                         names, e.g. thumb,web; default none; a name the stage does not know fails its transform)
   --inline               put the bytes in the event (files up to ${INLINE_IMAGE_MAX_BYTES} bytes) instead of S3
   --json                 machine-readable output
   -h, --help             this help`;
@@ -33,6 +35,7 @@ export const command: Command = {
       options: {
         tenant: { type: 'string', default: 'default' },
         analyses: { type: 'string' },
+        renditions: { type: 'string' },
         inline: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
@@ -43,6 +46,14 @@ export const command: Command = {
       return values.help ? EXIT.ok : EXIT.usage;
     }
     const analyses = parseAnalyses(values.analyses);
+    const renditions = [
+      ...new Set(
+        (values.renditions ?? '')
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean),
+      ),
+    ];
     const files = await listImageFiles(positionals);
     const config = loadCliConfig(['kafka', 'schemaRegistryUrl', 'storage'], { tracing: tracingSettings });
     const tracing = startTracing({ serviceName: 'imgpipe-produce', config: config.tracing });
@@ -68,6 +79,7 @@ export const command: Command = {
             sourceName: basename(file),
             contentType: claimedContentType(file),
             analyses,
+            renditions,
             inline: values.inline,
           });
           if (values.json) {
