@@ -1,13 +1,13 @@
 import type { EventCodec, ModelIdentity } from '@imgpipe/contracts';
-import { STAGES } from '@imgpipe/contracts';
+import { WORKER_STAGES } from '@imgpipe/contracts';
 import { requeueUploads } from '@imgpipe/publisher';
 import { type Database, type ReprocessQuery, reprocessCandidates } from '@imgpipe/results';
 import { ensureControlTopic, publishControl, readControlState } from '@imgpipe/stream/control';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
 
-/** The stages an operator can pause: every pipeline stage and the results service. */
-export const PAUSABLE_STAGES = [...STAGES, 'results'] as const;
+/** The stages an operator can pause: every pipeline stage (transform included) and the results service. */
+export const PAUSABLE_STAGES = [...WORKER_STAGES, 'results'] as const;
 
 export interface StageControlState {
   stage: string;

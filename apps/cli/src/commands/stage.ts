@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { consumerGroupFor, RESULTS_INPUTS, STAGE_INPUTS, STAGES } from '@imgpipe/contracts';
+import { consumerGroupFor, RESULTS_INPUTS, STAGE_INPUTS, WORKER_STAGES } from '@imgpipe/contracts';
 import {
   createKafka,
   ensureControlTopic,
@@ -13,7 +13,7 @@ import { actionOf, textTable, UsageError } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
 
-const PAUSABLE = [...STAGES, 'results'] as const;
+const PAUSABLE = [...WORKER_STAGES, 'results'] as const;
 
 const HELP = `Usage: imgpipe stage <pause|resume|status> [name] [--json]
 
