@@ -104,6 +104,7 @@ export const ERROR_CATALOGUE = {
   IMAGE_HASH_UNAVAILABLE: def('The image has no perceptual hash yet: its preprocess stage has not completed', 409),
   IDEMPOTENCY_KEY_REUSED: def('The Idempotency-Key was already used for a different request', 422),
   IDEMPOTENCY_KEY_IN_FLIGHT: def('A request with this Idempotency-Key is still being processed', 409, true),
+  UPLOAD_IN_FLIGHT: def('An upload of the same bytes is still being stored; retry shortly', 409, true),
   API_INTERNAL: def('An unexpected error in the API', 500),
   WEBHOOK_DELIVERY_FAILED: def('The webhook receiver did not accept the delivery', 502, true),
 } as const satisfies Record<string, ErrorDefinition>;

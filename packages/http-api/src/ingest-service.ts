@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import { ANALYSES, type AnalysisName, type ImageStatus } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
@@ -56,8 +57,12 @@ export interface IngestServiceOptions {
 }
 
 const TERMINAL: ReadonlySet<ImageStatus> = new Set(['completed', 'partial', 'failed']);
-/** How long a concurrent upload of the same bytes waits on the first one's claim. */
+/** How long an upload's claim on its bytes lasts: longer than storing and announcing one image takes. */
 const CLAIM_MS = 30_000;
+/** How long an identical upload waits for the claiming upload's outcome before answering 409 UPLOAD_IN_FLIGHT. */
+const CLAIM_WAIT_MS = 10_000;
+/** A claim's value once its upload's event is produced: the image exists, so identical uploads may answer with it. */
+const DELIVERED = 'delivered:';
 
 /**
  * Accepting an image: checked before anything is stored (bytes, format, and the size of the event it will produce),
@@ -129,15 +134,18 @@ export class IngestService {
   async ingest(tenantId: string, image: CheckedImage, options: IngestOptions): Promise<IngestOutcome> {
     const imageId = randomUUID();
     // Independent lookups, so they overlap: a duplicate found in PostgreSQL releases the claim just taken.
-    const [existing, claimKey] = await Promise.all([
+    const [found, claimKey] = await Promise.all([
       this.#findDuplicate(tenantId, image.sha256, options.analyses, options.renditions ?? []),
       this.#claim(tenantId, image.sha256, options.analyses, options.renditions ?? [], imageId),
     ]);
+    if (typeof claimKey === 'object') return found && found.status !== 'pending' ? found : claimKey;
+    // A pending row may be an upload still being stored, or one that failed and whose row is being removed: it was
+    // read before this upload held the claim, so it is read again now that no other upload of these bytes is running.
+    const existing = found?.status === 'pending' && claimKey ? await this.#findDuplicate(tenantId, image.sha256, options.analyses, options.renditions ?? []) : found;
     if (existing) {
-      if (typeof claimKey === 'string') await this.#unclaim(claimKey);
+      if (claimKey) await this.#unclaim(claimKey);
       return existing;
     }
-    if (typeof claimKey === 'object') return claimKey;
     const { publisher, breakers } = this.#options;
     const event = publisher.compose({
       bytes: image.bytes,
@@ -163,6 +171,7 @@ export class IngestService {
       await this.#removeOrphan(tenantId, image.sha256, delivered.reason);
       throw delivered.reason;
     }
+    if (claimKey) this.#markDelivered(claimKey, imageId);
     if (recorded.status === 'rejected') {
       // The event is produced, so the image exists: the results service records it from the event.
       this.#options.logger?.warn(
@@ -218,9 +227,14 @@ export class IngestService {
 
   /**
    * Claims the upload of these bytes for a moment, so a concurrent identical upload returns this image instead of
-   * making another. Returns the claim key, the other upload's outcome when it got there first, or undefined when
+   * making another. Returns the claim key, the other upload's image once its event is produced, or undefined when
    * deduplication is off or Redis is unavailable (then concurrent duplicates are possible; the window check in
    * PostgreSQL still applies).
+   *
+   * An upload that finds the claim taken waits for the other one's outcome: its image exists only once its event is
+   * produced, and it may yet fail (S3 or Kafka down), so answering with its id at once could promise an image that
+   * never comes. When the other upload fails it releases the claim and this one takes it over; when neither happens
+   * within CLAIM_WAIT_MS the answer is 409 UPLOAD_IN_FLIGHT, to be retried.
    */
   async #claim(
     tenantId: string,
@@ -236,14 +250,33 @@ export class IngestService {
     const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${wanted}${presets}`;
     try {
       const redis = this.#options.redis;
-      const claimed = await this.#options.breakers.cache(() => redis.set(claimKey, imageId, 'PX', CLAIM_MS, 'NX'));
-      if (claimed === 'OK') return claimKey;
-      const other = await this.#options.breakers.cache(() => redis.get(claimKey));
-      return other ? { imageId: other, status: 'pending', deduplicated: true } : claimKey;
+      const deadline = Date.now() + CLAIM_WAIT_MS;
+      for (let pause = 10; ; pause = Math.min(pause * 2, 250)) {
+        const claimed = await this.#options.breakers.cache(() => redis.set(claimKey, imageId, 'PX', CLAIM_MS, 'NX'));
+        if (claimed === 'OK') return claimKey;
+        const holder = await this.#options.breakers.cache(() => redis.get(claimKey));
+        if (holder?.startsWith(DELIVERED)) {
+          return { imageId: holder.slice(DELIVERED.length), status: 'pending', deduplicated: true };
+        }
+        if (Date.now() >= deadline) {
+          throw new ImgpipeError(
+            'UPLOAD_IN_FLIGHT',
+            `an upload of the same bytes is still being stored after ${CLAIM_WAIT_MS / 1000} s; retry shortly`,
+          );
+        }
+        await setTimeout(pause);
+      }
     } catch (error) {
+      if (error instanceof ImgpipeError && error.code === 'UPLOAD_IN_FLIGHT') throw error;
       this.#options.logger?.warn({ err: (error as Error).message }, 'upload claim skipped: Redis unavailable');
       return undefined;
     }
+  }
+
+  /** Marks the claim delivered (the image exists); not awaited: an identical upload waits for it at worst. */
+  #markDelivered(claimKey: string, imageId: string): void {
+    const { breakers, redis } = this.#options;
+    breakers.cache(() => redis.set(claimKey, `${DELIVERED}${imageId}`, 'PX', CLAIM_MS, 'XX')).catch(() => undefined);
   }
 
   async #unclaim(claimKey: string): Promise<void> {
