@@ -100,7 +100,10 @@ export const ERROR_CATALOGUE = {
   REQUEST_METHOD_NOT_ALLOWED: def('The path exists but does not take this method (see the Allow header)', 405),
   REQUEST_MULTIPART_INVALID: def('The multipart body is malformed: no boundary, truncated, or not well formed', 400),
   REQUEST_EVENT_TOO_LARGE: def("The upload's event would be larger than the Kafka broker accepts", 413),
-  MATCH_IMAGES_MISSING: def('A match needs exactly two images: multipart files a and b, or stored image ids a and b', 400),
+  MATCH_IMAGES_MISSING: def(
+    'A match needs exactly two images: multipart files a and b, or stored image ids a and b',
+    400,
+  ),
   IMAGE_HASH_UNAVAILABLE: def('The image has no perceptual hash yet: its preprocess stage has not completed', 409),
   IDEMPOTENCY_KEY_REUSED: def('The Idempotency-Key was already used for a different request', 422),
   IDEMPOTENCY_KEY_IN_FLIGHT: def('A request with this Idempotency-Key is still being processed', 409, true),

@@ -141,7 +141,10 @@ export class IngestService {
     if (typeof claimKey === 'object') return found && found.status !== 'pending' ? found : claimKey;
     // A pending row may be an upload still being stored, or one that failed and whose row is being removed: it was
     // read before this upload held the claim, so it is read again now that no other upload of these bytes is running.
-    const existing = found?.status === 'pending' && claimKey ? await this.#findDuplicate(tenantId, image.sha256, options.analyses, options.renditions ?? []) : found;
+    const existing =
+      found?.status === 'pending' && claimKey
+        ? await this.#findDuplicate(tenantId, image.sha256, options.analyses, options.renditions ?? [])
+        : found;
     if (existing) {
       if (claimKey) await this.#unclaim(claimKey);
       return existing;
