@@ -13,6 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   ANALYSES,
   type AnalysisName,
+  type DetectedCode,
   type DetectedFace,
   type DetectedObject,
   type ImageAnalysis,
@@ -268,7 +269,7 @@ export function applyAnalysis(state: ImageState, analysis: ImageAnalysis): void 
 }
 
 /** jsonb columns: patched as JSON text, held parsed in the row. */
-const JSON_COLUMNS: ReadonlySet<string> = new Set(['info', 'analysis', 'attributes', 'transform']);
+const JSON_COLUMNS: ReadonlySet<string> = new Set(['info', 'analysis', 'attributes', 'transform', 'text_codes']);
 
 /**
  * The producer's attributes, kept from whichever event brings them first (the upload, or an ImageAnalyzed that
@@ -355,11 +356,22 @@ function writeStageOutput(state: ImageState, outcome: StageRecord, deriveLabels:
     case 'ocr':
       if (!outcome.text) return;
       replaceRows(state, 'text_lines', outcome.text.lines);
-      patchImage(state, { full_text: outcome.text.fullText, text_orientation: outcome.text.orientation ?? null });
+      patchImage(state, {
+        full_text: outcome.text.fullText,
+        text_orientation: outcome.text.orientation ?? null,
+        text_codes: storedCodes(state, outcome.text.codes),
+      });
       return;
     case 'aggregate':
       return;
   }
+}
+
+/** The codes as the column's JSON text, undefined when they are what is stored (null when OCR did not look). */
+function storedCodes(state: ImageState, codes: readonly DetectedCode[] | undefined): string | null | undefined {
+  const stored = codes === undefined ? null : asStored(codes);
+  if (isDeepStrictEqual(state.image.text_codes, stored)) return undefined;
+  return stored === null ? null : JSON.stringify(stored);
 }
 
 function writeImageInfo(state: ImageState, info: ImageInfo): void {

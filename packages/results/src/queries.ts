@@ -153,6 +153,7 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
       fullText: image.full_text ?? '',
       lines: rows.lines.map(toTextLine),
       ...(image.text_orientation === null ? {} : { orientation: image.text_orientation }),
+      ...(image.text_codes === null ? {} : { codes: image.text_codes }),
     },
     textInObjects: image.analysis?.textInObjects ?? [],
     stages: stageReports(rows.stages),

@@ -174,6 +174,47 @@ describe('ResultsRepository', () => {
     assert.deepEqual((await getImage(db, tenantId, imageId))?.text, rerun);
   });
 
+  test("OCR's barcodes and QR codes are stored and returned; none found is [], an OCR that did not look has none", async () => {
+    const repo = new ResultsRepository(db, { clock });
+    const tenantId = tenant();
+    const imageId = randomUUID();
+    const corners = [
+      { x: 140.5, y: 120 },
+      { x: 372, y: 120.25 },
+      { x: 372, y: 352 },
+      { x: 140.5, y: 352 },
+    ];
+    const codes = [
+      {
+        format: 'QRCode',
+        text: 'https://example.org/imgpipe?id=42',
+        polygon: corners,
+        box: { x: 140.5, y: 120, width: 231.5, height: 232 },
+        boxNormalized: { left: 0.087813, top: 0.1, width: 0.144688, height: 0.193333 },
+      },
+    ];
+    await repo.recordStage({
+      imageId,
+      tenantId,
+      stage: 'ocr',
+      report: report('ocr'),
+      text: { ...sampleText(), codes },
+    });
+    assert.deepEqual((await getImage(db, tenantId, imageId))?.text, { ...sampleText(), codes });
+    await repo.recordStage({
+      imageId,
+      tenantId,
+      stage: 'ocr',
+      report: report('ocr'),
+      text: { ...sampleText(), codes: [] },
+    });
+    assert.deepEqual((await getImage(db, tenantId, imageId))?.text.codes, []);
+    await repo.recordStage({ imageId, tenantId, stage: 'ocr', report: report('ocr'), text: sampleText() });
+    const view = await getImage(db, tenantId, imageId);
+    assert.equal(view?.text.codes, undefined);
+    assert.ok(view && !Object.hasOwn(view.text, 'codes'), 'no codes key when OCR did not look');
+  });
+
   test('a stage event that overtakes the upload creates a pending image the upload completes', async () => {
     const repo = new ResultsRepository(db, { clock });
     const tenantId = tenant();

@@ -105,6 +105,7 @@ const COLUMNS: { [Table in keyof Database]: Columns<Database[Table]> } = {
     },
     full_text: { type: 'text', nullable: true, stores: 'text.fullText', nullWhen: 'no text was read yet (read as "")' },
     text_orientation: { type: 'integer', nullable: true, stores: 'text.orientation' },
+    text_codes: { type: 'jsonb', nullable: true, stores: 'text.codes' },
     search: { type: 'tsvector', nullable: false, generated: true },
     created_at: { type: 'timestamp with time zone', nullable: false, stores: 'createdAt' },
     updated_at: { type: 'timestamp with time zone', nullable: false, stores: 'updatedAt' },

@@ -6,6 +6,7 @@
  * and read back parsed; int8 columns come back as strings.
  */
 import type {
+  DetectedCode,
   FaceLandmarks,
   ImageAnalysis,
   ImageInfo,
@@ -44,6 +45,8 @@ export interface ImagesTable {
   full_text: string | null;
   /** OCR's page orientation in degrees (0, 90, 180, 270); written with full_text. */
   text_orientation: number | null;
+  /** OCR's barcodes and QR codes (RecognizedText.codes); null when OCR did not look for them. */
+  text_codes: NullableJson<DetectedCode[]>;
   /** GENERATED ALWAYS from full_text with the 'simple' configuration; never written. */
   search: ColumnType<string, never, never>;
   created_at: GeneratedTimestamp;
