@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { NODE_RUNTIME_OPTIONS } from '../../apps/cli/src/service-registry.ts';
 import { REPO_ROOT } from './manifests.ts';
 
 interface Instruction {
@@ -75,6 +76,14 @@ describe('Dockerfile', () => {
       .map((i) => i.args)
       .join(' ');
     assert.match(env, /LD_PRELOAD=\/usr\/local\/lib\/libjemalloc\.so\.2/);
+  });
+
+  test("NODE_OPTIONS are imgpipe's runtime V8 options, as imgpipe dev gives them", () => {
+    const env = runtime
+      .filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
+    assert.equal(env.match(/NODE_OPTIONS=(\S+)/)?.[1], NODE_RUNTIME_OPTIONS);
   });
 
   test('entrypoint is the imgpipe CLI, default command the ingest API', () => {

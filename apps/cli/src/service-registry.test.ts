@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
-import { devProcesses } from './service-registry.ts';
+import { devProcesses, NODE_RUNTIME_OPTIONS } from './service-registry.ts';
 
 test('imgpipe dev gives each image stage an equal share of the CPUs, and leaves a share the caller set', () => {
   const processes = devProcesses({ api: true }, {});
@@ -21,4 +21,14 @@ test('imgpipe dev gives each image stage an equal share of the CPUs, and leaves 
     'inherited from the environment',
   );
   assert.ok(!chosen.some((entry) => entry.name === 'api'));
+});
+
+test('every process imgpipe dev starts runs with the runtime V8 options, after any the caller set', () => {
+  for (const entry of devProcesses({ api: true }, {})) {
+    assert.equal(entry.env['NODE_OPTIONS'], NODE_RUNTIME_OPTIONS, entry.name);
+  }
+  for (const entry of devProcesses({ api: true }, { NODE_OPTIONS: '--enable-source-maps' })) {
+    assert.equal(entry.env['NODE_OPTIONS'], `--enable-source-maps ${NODE_RUNTIME_OPTIONS}`, entry.name);
+  }
+  assert.match(NODE_RUNTIME_OPTIONS, /^--max-semi-space-size=\d+$/);
 });

@@ -57,6 +57,19 @@ export async function loadService(name: ServiceName): Promise<(...args: string[]
   return run as (...args: string[]) => Promise<number>;
 }
 
+/**
+ * V8 options every imgpipe process runs with, here and in the container image (the Dockerfile's NODE_OPTIONS; a test
+ * keeps the two equal). A capped young generation: by default V8 grows it to 64 MiB under a burst of allocation (a
+ * fault's backlog arriving as large batches) and gives the memory back only much later, so a process's RSS swings by
+ * about 50 MiB with no change in what it holds (docs/deploy.md gives the figures).
+ */
+export const NODE_RUNTIME_OPTIONS = '--max-semi-space-size=8';
+
+/** NODE_OPTIONS for a child process: the caller's, then imgpipe's runtime options. */
+export function childNodeOptions(callers: string | undefined): string {
+  return [callers?.trim(), NODE_RUNTIME_OPTIONS].filter(Boolean).join(' ');
+}
+
 /** The stages whose processes run image work (sharp, onnxruntime); aggregate only joins events. */
 const IMAGE_STAGES: readonly StageName[] = STAGES.filter((stage) => stage !== 'aggregate');
 
@@ -75,14 +88,15 @@ export function devProcesses(
 ): { name: string; args: string[]; env: Record<string, string> }[] {
   const chosen = loadConfig({ cpus: optionalStr('IMGPIPE_CPUS') }, env).cpus;
   const share: Record<string, string> = chosen ? {} : { IMGPIPE_CPUS: cpuShareOf(IMAGE_STAGES.length) };
+  const runtime = { NODE_OPTIONS: childNodeOptions((env ?? process.env)['NODE_OPTIONS']) };
   return [
     ...WORKER_STAGES.map((stage) => ({
       name: stage,
       args: ['run', 'worker', '--stage', stage],
-      env: (IMAGE_STAGES as readonly string[]).includes(stage) ? share : {},
+      env: { ...runtime, ...((IMAGE_STAGES as readonly string[]).includes(stage) ? share : {}) },
     })),
-    { name: 'results', args: ['run', 'results'], env: {} },
-    ...(options.api ? [{ name: 'api', args: ['run', 'ingest-api'], env: {} }] : []),
+    { name: 'results', args: ['run', 'results'], env: runtime },
+    ...(options.api ? [{ name: 'api', args: ['run', 'ingest-api'], env: runtime }] : []),
   ];
 }
 
