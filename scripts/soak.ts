@@ -10,8 +10,12 @@
  * its own (IMGPIPE_STACK_DIR and other ports in the IMGPIPE_* variables, `imgpipe stack up` first). The processes'
  * operations ports are chosen by the system, so it does not collide with an `imgpipe dev` already running.
  *
+ * The processes run as the container image runs them: imgpipe's V8 options (as `imgpipe dev`) and, when the machine
+ * has Debian's libjemalloc2, jemalloc preloaded.
+ *
  * Prints every sample (per-process RSS, each consumer group's lag, image statuses) as it goes, then:
- *   - RSS per process after warm-up and at the end, and the growth (goal <= 5 %);
+ *   - RSS per process: the median of a window after warm-up against the median of the uploads' last window, and the
+ *     growth (goal <= 5 %); the peak; V8 heap in use and external memory over the same windows;
  *   - lag over time per consumer group;
  *   - images uploaded, completed, lost (no row), stuck (not completed after the drain deadline) and those whose
  *     detection, face and text-line rows differ from what `imgpipe analyze` finds in process for the same file
@@ -19,7 +23,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +36,7 @@ import { createDatabase } from '@imgpipe/results';
 import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
 import { sql } from 'kysely';
-import { devProcesses } from '../apps/cli/src/service-registry.ts';
+import { devProcesses, NODE_RUNTIME_OPTIONS } from '../apps/cli/src/service-registry.ts';
 import { type Supervisor, supervise } from '../apps/cli/src/supervisor.ts';
 
 const { values } = parseArgs({
@@ -42,6 +46,7 @@ const { values } = parseArgs({
     'fault-every': { type: 'string', default: '5', description: 'minutes between faults' },
     'sample-every': { type: 'string', default: '30', description: 'seconds between samples' },
     'warm-up': { type: 'string', default: '3', description: 'minutes before the RSS baseline' },
+    window: { type: 'string', default: '5', description: 'minutes of samples whose median is a memory figure' },
     'drain-minutes': { type: 'string', default: '10', description: 'how long to wait for the last images' },
   },
 });
@@ -50,6 +55,7 @@ const RATE = Number(values.rate);
 const FAULT_EVERY_MS = Number(values['fault-every']) * 60_000;
 const SAMPLE_EVERY_MS = Number(values['sample-every']) * 1000;
 const WARM_UP_MS = Number(values['warm-up']) * 60_000;
+const WINDOW_S = Number(values.window) * 60;
 const DRAIN_MS = Number(values['drain-minutes']) * 60_000;
 
 const run = promisify(execFile);
@@ -68,6 +74,9 @@ type Counts = { detections: number; faces: number; text_lines: number };
 interface Sample {
   atSeconds: number;
   rssMiB: Record<string, number>;
+  /** V8 heap in use and the memory outside it (Buffers, native), from each process's /metrics: where RSS goes. */
+  heapMiB: Record<string, number>;
+  externalMiB: Record<string, number>;
   lag: Record<string, number>;
   statuses: Record<string, number>;
 }
@@ -123,6 +132,25 @@ function rssMiB(pid: number): number {
   }
 }
 
+/** A process's V8 heap in use and external memory (MiB), from prom-client's default metrics; NaN when it is down. */
+async function memoryMiB(port: number): Promise<{ heap: number; external: number }> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })
+    .then((response) => response.text())
+    .catch(() => '');
+  const gauge = (name: string) => {
+    const value = text.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1];
+    return value === undefined ? Number.NaN : Math.round(Number(value) / 1024 / 1024);
+  };
+  return { heap: gauge('nodejs_heap_size_used_bytes'), external: gauge('nodejs_external_memory_bytes') };
+}
+
+/** Debian's jemalloc, preloaded as the container image does (Dockerfile), when this machine has it. */
+const JEMALLOC = [
+  '/usr/local/lib/libjemalloc.so.2',
+  '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+].find((path) => existsSync(path));
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
@@ -130,11 +158,17 @@ async function main(): Promise<void> {
   const layout = resolveStackLayout();
   const logger = createLogger('imgpipe-soak', 'error');
   console.log(`soak ${RUN_ID}: ${MINUTES} min at ${RATE} uploads/s, a fault every ${FAULT_EVERY_MS / 60_000} min`);
+  console.log(
+    `processes run as in the container image: NODE_OPTIONS ${NODE_RUNTIME_OPTIONS}, ` +
+      `${JEMALLOC ? `jemalloc preloaded (${JEMALLOC})` : "glibc's malloc (no jemalloc on this machine)"}`,
+  );
   console.log(`computing the in-process expectation for ${files.length} files...`);
   const expected = await expectedCounts();
 
   const apiPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const opsPorts = new Map<string, number>();
+  for (const name of PROCESS_NAMES) opsPorts.set(name, name === 'api' ? apiPort : await freePort());
   const devLines: string[] = [];
   const restarts: string[] = [];
   const dev = supervise(
@@ -142,7 +176,8 @@ async function main(): Promise<void> {
       ...spec,
       env: {
         ...spec.env,
-        IMGPIPE_HTTP_PORT: '0',
+        ...(JEMALLOC ? { LD_PRELOAD: JEMALLOC } : {}),
+        IMGPIPE_HTTP_PORT: String(opsPorts.get(spec.name) ?? 0),
         IMGPIPE_API_PORT: String(apiPort),
         IMGPIPE_MODELS_DIR: process.env['IMGPIPE_MODELS_DIR'] ?? join(SHARED, 'models'),
         IMGPIPE_LOG_LEVEL: 'warn',
@@ -163,7 +198,7 @@ async function main(): Promise<void> {
   const db = createDatabase({ url: config.databaseUrl, poolSize: 2, onIdleError: () => {} });
   const kafka = createKafka({ connection: config, clientId: 'imgpipe-soak', logger });
   const admin = kafka.admin();
-  const uploaded: { file: string; imageId: string }[] = [];
+  const uploaded: { file: string; imageId: string; atSeconds: number }[] = [];
   const samples: Sample[] = [];
   const faults: { atSeconds: number; fault: string; seconds: number }[] = [];
   try {
@@ -205,15 +240,21 @@ async function main(): Promise<void> {
     };
     const sample = async () => {
       const rss = Object.fromEntries([...devChildren(dev)].map(([name, pid]) => [name, rssMiB(pid)]));
+      const memory = await Promise.all(
+        [...opsPorts].map(async ([name, port]) => [name, await memoryMiB(port)] as const),
+      );
       const entry: Sample = {
         atSeconds: seconds(),
         rssMiB: rss,
+        heapMiB: Object.fromEntries(memory.map(([name, m]) => [name, m.heap])),
+        externalMiB: Object.fromEntries(memory.map(([name, m]) => [name, m.external])),
         lag: await lag().catch(() => ({})),
         statuses: await statuses().catch(() => ({})),
       };
       samples.push(entry);
       console.log(
-        `[${entry.atSeconds}s] rss ${JSON.stringify(entry.rssMiB)} lag ${JSON.stringify(entry.lag)} images ${JSON.stringify(entry.statuses)}`,
+        `[${entry.atSeconds}s] rss ${JSON.stringify(entry.rssMiB)} heap ${JSON.stringify(entry.heapMiB)} ` +
+          `external ${JSON.stringify(entry.externalMiB)} lag ${JSON.stringify(entry.lag)} images ${JSON.stringify(entry.statuses)}`,
       );
     };
     const inject = async (fault: (typeof FAULTS)[number]) => {
@@ -267,7 +308,7 @@ async function main(): Promise<void> {
           // A retry of an upload whose answer was lost (a timeout during a fault) is deduplicated to the first one:
           // the same image, counted once.
           if (body.deduplicated && uploaded.some((entry) => entry.imageId === body.imageId)) duplicates += 1;
-          else uploaded.push({ file, imageId: body.imageId });
+          else uploaded.push({ file, imageId: body.imageId, atSeconds: seconds() });
           index += 1;
           if (index % files.length === 0) pass += 1;
         } else {
@@ -293,6 +334,7 @@ async function main(): Promise<void> {
       await sleep(500);
     }
     await uploading;
+    const uploadsEndedAt = seconds();
     console.log(
       `[${seconds()}s] uploads stopped: ${uploaded.length} images, ${failedUploads} requests refused or timed out and ` +
         `retried, ${duplicates} retries answered with the image their first attempt had created`,
@@ -325,10 +367,11 @@ async function main(): Promise<void> {
     let stuck = 0;
     let differ = 0;
     let duplicated = 0;
-    for (const { file, imageId } of uploaded) {
+    for (const { file, imageId, atSeconds } of uploaded) {
       const state = status.get(imageId);
       if (!state) {
         lost += 1;
+        console.log(`  lost: ${imageId} (${file}), answered 202 at ${atSeconds} s`);
         continue;
       }
       if (state !== 'completed') {
@@ -351,16 +394,41 @@ async function main(): Promise<void> {
       }
     }
 
-    const baseline = samples.find((entry) => entry.atSeconds * 1000 >= WARM_UP_MS) ?? samples[0]!;
+    // RSS moves by tens of MiB between samples as V8 grows and shrinks its young generation and allocators hold freed
+    // pages for a while, so growth compares the median of a window after the warm-up with the median of the uploads'
+    // last window: a leak moves both medians apart, a high-water mark does not.
+    const windowOf = (from: number, to: number) => samples.filter((e) => e.atSeconds >= from && e.atSeconds <= to);
+    const median = (values: number[]) => {
+      const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+      return sorted.length === 0 ? Number.NaN : sorted[Math.floor((sorted.length - 1) / 2)]!;
+    };
+    const warmUpEnd = WARM_UP_MS / 1000;
+    const early = windowOf(warmUpEnd, warmUpEnd + WINDOW_S);
+    const late = windowOf(uploadsEndedAt - WINDOW_S, uploadsEndedAt);
     const last = samples.at(-1)!;
     console.log(
       `\nsoak ${RUN_ID}: ${MINUTES} min, ${uploaded.length} images, faults: ${faults.map((f) => `${f.fault}@${f.atSeconds}s (${f.seconds}s)`).join(', ')}`,
     );
-    console.log(`\nRSS per process (MiB): after warm-up (${baseline.atSeconds} s) -> end (${last.atSeconds} s)`);
-    console.log('| process | after warm-up | end | growth |\n| --- | ---: | ---: | ---: |');
-    for (const [name, start] of Object.entries(baseline.rssMiB)) {
-      const end = last.rssMiB[name] ?? Number.NaN;
-      console.log(`| ${name} | ${start} | ${end} | ${(((end - start) / start) * 100).toFixed(1)} % |`);
+    console.log(
+      `\nRSS per process (MiB): median of ${early.length} samples from ${warmUpEnd} s (after warm-up) against the ` +
+        `median of ${late.length} samples up to ${uploadsEndedAt} s (the uploads' last ${WINDOW_S} s); the peak; ` +
+        `after the drain (${last.atSeconds} s); V8 heap in use and external memory, medians of the same windows`,
+    );
+    console.log(
+      '| process | after warm-up | end | growth | peak | after drain | V8 heap used | external |\n' +
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const name of Object.keys(last.rssMiB)) {
+      const of = (entries: Sample[], field: 'rssMiB' | 'heapMiB' | 'externalMiB') =>
+        median(entries.map((e) => e[field][name] ?? Number.NaN));
+      const start = of(early, 'rssMiB');
+      const end = of(late, 'rssMiB');
+      const peak = Math.max(...samples.map((e) => e.rssMiB[name] ?? 0));
+      console.log(
+        `| ${name} | ${start} | ${end} | ${(((end - start) / start) * 100).toFixed(1)} % | ${peak} | ` +
+          `${last.rssMiB[name]} | ${of(early, 'heapMiB')} -> ${of(late, 'heapMiB')} | ` +
+          `${of(early, 'externalMiB')} -> ${of(late, 'externalMiB')} |`,
+      );
     }
     const groups = [...new Set(samples.flatMap((entry) => Object.keys(entry.lag)))].sort();
     console.log(
