@@ -254,6 +254,10 @@ describe('the Kafka pipeline, end to end', () => {
     for (const state of ['closed', 'open', 'half-open']) {
       assert.match(results, new RegExp(`imgpipe_circuit_breaker_state\\{breaker="webhooks",state="${state}"\\} 0`));
     }
+    // ... and in its readiness detail, as the API lists its egress hosts: no receiver circuit here, none unhealthy.
+    const ready = await fetch(`http://127.0.0.1:${services.get('results')!.httpPort}/readyz`);
+    const detail = (await ready.json()) as { details?: { breakers?: unknown } };
+    assert.deepEqual(detail.details?.breakers, { webhooks: { closed: 0, open: 0, 'half-open': 0, unhealthy: [] } });
   });
 
   test('a corrupt image is dead-lettered with its code and fails while the others complete; redrive re-runs it', async () => {

@@ -35,6 +35,10 @@ export async function runResults(): Promise<number> {
       postgres: () => sql`select 1`.execute(results.db),
       redis: () => probeRedis.ping(),
     },
+    // A receiver that is down is the receiver's problem, not a reason to unroute the results service: detail only.
+    details: () => ({
+      breakers: { webhooks: { ...webhooks.breakers.counts(), unhealthy: webhooks.breakers.unhealthy() } },
+    }),
     createStage: async () => webhooks.observe(results.stage),
     onStop: async () => {
       stopReporting();

@@ -59,6 +59,8 @@ export async function startStageProcess(options: {
    * may fill it in); the schema registry's is added, and Kafka's is the consumer's own state.
    */
   checks?: Record<string, DependencyCheck>;
+  /** More readiness detail, read at each probe (the results service's webhook circuits); never makes it unready. */
+  details?: () => Record<string, unknown>;
 }): Promise<StageProcess> {
   const { config } = options;
   const tracing = startTracing({ serviceName: `imgpipe-${options.service}`, config });
@@ -104,7 +106,12 @@ export async function startStageProcess(options: {
         live: consumer.live,
         ready: consumer.ready && dependencies.ok,
         // Paused or stalled is not unready: restarting or unrouting the process would not help.
-        details: { ...consumer.details, checks: dependencies.checks, ...operations.report() },
+        details: {
+          ...consumer.details,
+          checks: dependencies.checks,
+          ...operations.report(),
+          ...options.details?.(),
+        },
       };
     },
   });
