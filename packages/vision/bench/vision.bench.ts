@@ -18,6 +18,8 @@
  *
  * OCR hook: when src/ocr/index.ts exports `recognizeTextHandler` (a HandlerRef taking (NormalizedImage,
  * { modelsDir, intraOpNumThreads })), it is timed as a fourth stage; otherwise the bench says it skipped OCR.
+ * The OCR stage is timed as the pipeline runs it: text and then barcodes/QR codes in one worker call
+ * (readTextAndCodesHandler); `--no-codes` times it without the code search, and the median code search is printed.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,6 +46,7 @@ const { values: args } = parseArgs({
     passes: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
     'skip-main-thread': { type: 'boolean', default: false },
+    'no-codes': { type: 'boolean', default: false },
   },
 });
 
@@ -71,7 +74,14 @@ async function loadOcrHook(): Promise<HandlerRef<StageFunction> | undefined> {
   try {
     const module = (await import(new URL('../src/ocr/index.ts', import.meta.url).href)) as Record<string, unknown>;
     const ref = module['recognizeTextHandler'] as HandlerRef<StageFunction> | undefined;
-    return ref && typeof ref.module === 'string' ? ref : undefined;
+    if (!ref || typeof ref.module !== 'string') return undefined;
+    // The OCR stage reads codes in the same call when the codes module is there (see the note above).
+    const codes = (await import(new URL('../src/codes/index.ts', import.meta.url).href).catch(() => ({}))) as Record<
+      string,
+      unknown
+    >;
+    const stage = codes['readTextAndCodesHandler'] as HandlerRef<StageFunction> | undefined;
+    return stage && typeof stage.module === 'string' ? stage : ref;
   } catch {
     return undefined;
   }
@@ -96,9 +106,15 @@ async function runStages(vision: Vision, bytes: Uint8Array, timings?: Record<Sta
     handlerTimings.faces.push({ ...faces.timings, totalMs: timings.faces.at(-1)! });
     if (ocr) {
       const cpu = process.cpuUsage();
-      const read = (await timed('ocr', () => vision.run(ocr, image, vision.options.models))) as {
-        timings?: { inferenceMs?: number };
+      const read = (await timed('ocr', () => vision.run(ocr, image, ocrOptions))) as {
+        timings?: { inferenceMs?: number; codesMs?: number };
       };
+      if (read.timings?.codesMs !== undefined) {
+        codesMs.push(read.timings.codesMs);
+        // What the search adds to this image's OCR stage, measured within the same call (so load from other
+        // processes, which slows both parts alike, cancels out).
+        codesShare.push(read.timings.codesMs / (timings.ocr.at(-1)! - read.timings.codesMs));
+      }
       const used = process.cpuUsage(cpu);
       if (read.timings?.inferenceMs !== undefined) {
         ocrInference.push(read.timings.inferenceMs);
@@ -112,7 +128,7 @@ async function runStages(vision: Vision, bytes: Uint8Array, timings?: Record<Sta
     await Promise.all([
       vision.detectObjects(image),
       vision.detectFaces(image),
-      ...(ocr ? [vision.run(ocr, image, vision.options.models)] : []),
+      ...(ocr ? [vision.run(ocr, image, ocrOptions)] : []),
     ]);
   }
   return image;
@@ -145,9 +161,17 @@ const report: Record<string, unknown> = {
   workers,
   executor: vision.executor.mode,
   inferenceThreadsPerSession: vision.options.models.intraOpNumThreads,
-  ocr: ocr ? 'timed' : 'skipped (src/ocr/index.ts has no recognizeTextHandler yet)',
+  ocr: ocr
+    ? ocr.name === 'readTextAndCodes'
+      ? `timed as the stage runs it (text${args['no-codes'] ? ' only: --no-codes' : ' and codes'})`
+      : 'timed'
+    : 'skipped (src/ocr/index.ts has no recognizeTextHandler yet)',
 };
 const passReports: unknown[] = [];
+const ocrOptions = { ...vision.options.models, ...(args['no-codes'] ? { codes: false } : {}) };
+/** The OCR stage's code search per image (readTextAndCodes' timings.codesMs), last pass only. */
+let codesMs: number[] = [];
+let codesShare: number[] = [];
 let lastRunCpuMsPerImage = Number.NaN;
 let lastStageTimings: Record<Stage, number[]> | undefined;
 /** OCR's own session.run time per image (detector + recogniser runs, summed inside the call), last pass only. */
@@ -212,6 +236,8 @@ for (let pass = 1; pass <= passes; pass++) {
   const timings: Record<Stage, number[]> = { preprocess: [], detect: [], faces: [], ocr: [] };
   ocrInference = [];
   ocrInferenceCpu = [];
+  codesMs = [];
+  codesShare = [];
   handlerTimings = { detect: [], faces: [] };
   bare = { detect: [], faces: [], decode: [] };
   bareCpu = { detect: [], faces: [], decode: [] };
@@ -220,6 +246,13 @@ for (let pass = 1; pass <= passes; pass++) {
     await bareRuns(image, bytes);
   }
   lastStageTimings = timings;
+  if (codesMs.length > 0) {
+    report['codesSearch'] = {
+      medianMs: ms(percentile(codesMs, 0.5)),
+      p95Ms: ms(percentile(codesMs, 0.95)),
+      medianShareOfTextMs: Math.round(percentile(codesShare, 0.5) * 1000) / 1000,
+    };
+  }
   const run = await throughput(vision, Math.max(1, workers));
   lastRunCpuMsPerImage = run.cpuMsPerImage;
   global.gc?.();
@@ -378,6 +411,12 @@ if (args.json) {
       .join(', ');
     console.log(
       `  pass ${entry.pass}: median/p95 ms ${stages}; end to end ${entry.imagesPerSecond} images/s; event-loop delay p99 ${entry.eventLoopDelay.p99Ms} ms (max ${entry.eventLoopDelay.maxMs}); RSS ${entry.rssMiB} MiB`,
+    );
+  }
+  const codes = report['codesSearch'] as { medianMs: number; p95Ms: number; medianShareOfTextMs: number } | undefined;
+  if (codes) {
+    console.log(
+      `  codes search inside the ocr stage: median ${codes.medianMs} ms, p95 ${codes.p95Ms} ms; per image it adds a median ${(codes.medianShareOfTextMs * 100).toFixed(1)}% to the stage's text reading`,
     );
   }
   for (const [stage, value] of Object.entries(report['bareSessionRun'] as Record<string, Record<string, number>>)) {

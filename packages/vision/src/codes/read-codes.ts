@@ -53,8 +53,27 @@ export interface CodesResult {
  */
 const LINEAR_SQUASH = 4;
 
-/** Luma as zxing computes it (ZXing-C++'s RGBToLum), one byte per pixel. */
-function luma(image: RasterImage): Uint8Array {
+interface GreyImage {
+  /** RGBA with R = G = B (what zxing's ImageData input takes; its own luma gives the grey back). */
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+/**
+ * An RGBA image of width x height and a 32-bit view of it, one pixel a word (little-endian, so alpha is the high
+ * byte: OPAQUE | grey * GREY_TO_RGB). Int32 rather than Uint32 keeps every word a small integer for the JIT.
+ */
+function greyImage(width: number, height: number): { image: GreyImage; words: Int32Array } {
+  const data = new Uint8ClampedArray(width * height * 4);
+  return { image: { data, width, height }, words: new Int32Array(data.buffer) };
+}
+
+const OPAQUE = -16777216; // 0xff000000 as an int32
+const GREY_TO_RGB = 0x010101;
+
+/** Luma as ZXing-C++ computes it (RGBToLum), one byte per pixel, and the same as a grey RGBA image. */
+function luma(image: RasterImage): { grey: Uint8Array; rgba: GreyImage } {
   const channels = image.channels ?? 3;
   const pixels = image.width * image.height;
   if (image.data.length < pixels * channels) {
@@ -64,55 +83,61 @@ function luma(image: RasterImage): Uint8Array {
     );
   }
   const data = image.data;
-  if (channels === 1) return data.subarray(0, pixels);
-  const out = new Uint8Array(pixels);
-  for (let i = 0, j = 0; i < pixels; i++, j += channels) {
-    out[i] = (306 * data[j]! + 601 * data[j + 1]! + 117 * data[j + 2]! + 512) >> 10;
+  const { image: rgba, words } = greyImage(image.width, image.height);
+  if (channels === 1) {
+    const grey = data.subarray(0, pixels);
+    for (let i = 0; i < pixels; i++) words[i] = OPAQUE | (grey[i]! * GREY_TO_RGB);
+    return { grey, rgba };
   }
-  return out;
-}
-
-interface GreyImage {
-  data: Uint8ClampedArray;
-  width: number;
-  height: number;
-}
-
-/** Grey pixels as the RGBA zxing's ImageData input takes (R = G = B, so its own luma gives them back). */
-function rgbaOf(grey: Uint8Array, width: number, height: number): GreyImage {
-  const out = new Uint8ClampedArray(grey.length * 4);
-  const words = new Uint32Array(out.buffer);
-  for (let i = 0; i < grey.length; i++) words[i] = (0xff000000 | (grey[i]! * 0x010101)) >>> 0;
-  return { data: out, width, height };
+  const grey = new Uint8Array(pixels);
+  // A constant stride per loop: measured about 15% faster than one loop striding by `channels`.
+  if (channels === 3) {
+    for (let i = 0, j = 0; i < pixels; i++, j += 3) {
+      const value = (306 * data[j]! + 601 * data[j + 1]! + 117 * data[j + 2]! + 512) >> 10;
+      grey[i] = value;
+      words[i] = OPAQUE | (value * GREY_TO_RGB);
+    }
+  } else {
+    for (let i = 0, j = 0; i < pixels; i++, j += 4) {
+      const value = (306 * data[j]! + 601 * data[j + 1]! + 117 * data[j + 2]! + 512) >> 10;
+      grey[i] = value;
+      words[i] = OPAQUE | (value * GREY_TO_RGB);
+    }
+  }
+  return { grey, rgba };
 }
 
 /** Every k rows averaged into one: width x floor(height / k). */
 function squashRows(grey: Uint8Array, width: number, height: number, k: number): GreyImage {
   const rows = Math.floor(height / k);
-  const sums = new Uint16Array(width * rows);
-  for (let y = 0; y < rows * k; y++) {
-    const to = Math.floor(y / k) * width;
-    const from = y * width;
-    for (let x = 0; x < width; x++) sums[to + x]! += grey[from + x]!;
+  const { image, words } = greyImage(width, rows);
+  const sums = new Uint16Array(width);
+  const half = k >> 1;
+  for (let row = 0; row < rows; row++) {
+    sums.fill(0);
+    for (let r = 0, at = row * k * width; r < k; r++, at += width) {
+      for (let x = 0; x < width; x++) sums[x]! += grey[at + x]!;
+    }
+    const to = row * width;
+    for (let x = 0; x < width; x++) words[to + x] = OPAQUE | ((((sums[x]! + half) / k) | 0) * GREY_TO_RGB);
   }
-  const out = new Uint8Array(sums.length);
-  for (let i = 0; i < sums.length; i++) out[i] = Math.round(sums[i]! / k);
-  return rgbaOf(out, width, rows);
+  return image;
 }
 
 /** Every k columns averaged into one, transposed: height x floor(width / k), so vertical scan lines become rows. */
 function squashColumnsTransposed(grey: Uint8Array, width: number, height: number, k: number): GreyImage {
   const columns = Math.floor(width / k);
-  const out = new Uint8Array(columns * height);
+  const { image, words } = greyImage(height, columns);
+  const half = k >> 1;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < columns; x++) {
       let sum = 0;
       for (let r = 0, at = row + x * k; r < k; r++) sum += grey[at + r]!;
-      out[x * height + y] = Math.round(sum / k);
+      words[x * height + y] = OPAQUE | ((((sum + half) / k) | 0) * GREY_TO_RGB);
     }
   }
-  return rgbaOf(out, height, columns);
+  return image;
 }
 
 type Corners = [Point, Point, Point, Point];
@@ -131,10 +156,9 @@ function passes(image: RasterImage, settings: Required<ReadCodesOptions>): Pass[
     maxNumberOfSymbols: settings.maxCodes,
     returnErrors: false,
   } satisfies ReaderOptions;
-  const grey = luma(image);
+  const { grey, rgba: full } = luma(image);
   const { width, height } = image;
   const asRead = (p: ReadResult['position']): Corners => [p.topLeft, p.topRight, p.bottomRight, p.bottomLeft];
-  const full = rgbaOf(grey, width, height);
   if (settings.tryHarder) {
     return [{ image: full, options: { ...common, tryHarder: true, tryRotate: true }, corners: asRead }];
   }
