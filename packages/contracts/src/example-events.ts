@@ -91,6 +91,20 @@ function text(): RecognizedText {
         words: [{ text: 'LINE', confidence: 0.9, polygon }],
       },
     ],
+    codes: [
+      {
+        format: 'QRCode',
+        text: 'https://example.com/timetable/42',
+        polygon: [
+          { x: 900, y: 120 },
+          { x: 1000, y: 120 },
+          { x: 1000, y: 220 },
+          { x: 900, y: 220 },
+        ],
+        box: { x: 900, y: 120, width: 100, height: 100 },
+        boxNormalized: { left: 0.7031, top: 0.125, width: 0.0781, height: 0.1042 },
+      },
+    ],
   };
 }
 

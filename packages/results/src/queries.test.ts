@@ -111,6 +111,41 @@ describe('searchImages', () => {
     assert.equal((await searchImages(db, { tenantId, text: 'croissant' })).items.length, 0);
   });
 
+  test('finds an image by the exact text of a barcode or QR code it holds', async () => {
+    const codesTenant = testTenant('queries-codes');
+    try {
+      const withCode = randomUUID();
+      const qr = {
+        format: 'QRCode',
+        text: 'https://example.org/menu?table=7',
+        polygon: [
+          { x: 10, y: 10 },
+          { x: 60, y: 10 },
+          { x: 60, y: 60 },
+          { x: 10, y: 60 },
+        ],
+        box: { x: 10, y: 10, width: 50, height: 50 },
+        boxNormalized: { left: 0.015625, top: 0.020833, width: 0.078125, height: 0.104167 },
+      };
+      const ocr = { tenantId: codesTenant, stage: 'ocr' as const, report: report('ocr') };
+      await repo.recordStage({ ...ocr, imageId: withCode, text: { ...sampleText(), codes: [qr] } });
+      await repo.recordStage({ ...ocr, imageId: randomUUID(), text: { ...sampleText(), codes: [] } });
+      await repo.recordStage({ ...ocr, imageId: randomUUID(), text: sampleText() });
+      const found = await searchImages(db, { tenantId: codesTenant, code: qr.text });
+      assert.deepEqual(
+        found.items.map((item) => item.imageId),
+        [withCode],
+      );
+      assert.equal(
+        (await searchImages(db, { tenantId: codesTenant, code: 'https://example.org/menu' })).items.length,
+        0,
+      );
+      assert.equal((await searchImages(db, { tenantId, code: qr.text })).items.length, 0, 'another tenant');
+    } finally {
+      await deleteTenants(db, [codesTenant]);
+    }
+  });
+
   test("every summary carries its image's attributes, a pending image's too", async () => {
     const page = await searchImages(db, { tenantId, limit: 10 });
     assert.equal(page.items.length, 7);

@@ -61,6 +61,8 @@ export interface SearchImagesQuery {
   label?: string;
   /** Words in the image's OCR text, in web-search syntax: `"exact phrase"`, `or`, `-excluded`. */
   text?: string;
+  /** Images with a barcode or QR code whose decoded text is exactly this (text.codes[].text). */
+  code?: string;
   status?: ImageStatus;
   /** Only images created at or after this instant. */
   since?: Date;
@@ -297,6 +299,11 @@ export async function searchImages(db: Kysely<Database>, query: SearchImagesQuer
     }
     if (query.text !== undefined && query.text.trim() !== '') {
       select = select.where(sql<boolean>`i.search @@ websearch_to_tsquery('simple', ${query.text})`);
+    }
+    if (query.code !== undefined && query.code !== '') {
+      // JSON containment: some element of text_codes has this text (no index yet: it filters the tenant's rows).
+      const wanted = JSON.stringify([{ text: query.code }]);
+      select = select.where(sql<boolean>`i.text_codes @> ${wanted}::jsonb`);
     }
     if (after) {
       select = select.where(sql<boolean>`(i.created_at, i.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);

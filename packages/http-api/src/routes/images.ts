@@ -135,7 +135,7 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
       schema: {
         operationId: 'searchImages',
         tags: ['images'],
-        summary: "Search the tenant's images by label, OCR text, status and age, newest first",
+        summary: "Search the tenant's images by label, OCR text, barcode or QR code, status and age, newest first",
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -143,6 +143,9 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
             label: nameSchema(200, { description: 'images with this label (exact name)' }),
             text: textSchema(1000, {
               description: 'words in the OCR text (web-search syntax: "phrase", or, -word)',
+            }),
+            code: textSchema(4000, {
+              description: 'images with a barcode or QR code whose decoded text is exactly this (text.codes)',
             }),
             status: { type: 'string', enum: ['pending', 'completed', 'partial', 'failed'] },
             since: { type: 'string', format: 'date-time', description: 'created at or after' },
@@ -172,6 +175,7 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
       const query = request.query as {
         label?: string;
         text?: string;
+        code?: string;
         status?: ImageStatus;
         since?: string;
         cursor?: string;
@@ -183,6 +187,7 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
           tenantId: principalOf(request).tenantId,
           ...(query.label !== undefined ? { label: query.label } : {}),
           ...(query.text !== undefined ? { text: query.text } : {}),
+          ...(query.code !== undefined ? { code: query.code } : {}),
           ...(query.status !== undefined ? { status: query.status } : {}),
           ...(query.since !== undefined ? { since: new Date(query.since) } : {}),
           ...(cursor !== undefined ? { cursor } : {}),
