@@ -224,6 +224,50 @@ describe('rendition presets in the pipeline', () => {
     assert.deepEqual((JSON.parse(cli.stdout) as ImageView).renditions, views[1]!.renditions);
   });
 
+  test('a batch asking for a preset: every image of it completes with that rendition', async () => {
+    const form = new FormData();
+    const bytes = [uniqueJpeg(DOG_JPEG), uniqueJpeg(EAGLE_JPEG)];
+    for (const [index, image] of bytes.entries()) {
+      form.append('files', new Blob([image], { type: 'image/jpeg' }), `batch-${index}.jpg`);
+    }
+    form.append('analyses', 'detect');
+    form.append('renditions', 'web');
+    const response = await fetch(`${api.url}/v1/batches`, {
+      method: 'POST',
+      headers: bearer(tokenFor(tenant)),
+      body: form,
+    });
+    assert.equal(response.status, 202, await response.clone().text());
+    const batch = (await response.json()) as { images: { imageId: string }[] };
+    assert.equal(batch.images.length, 2);
+    const viewer = bearer(tokenFor(tenant, 'viewer'));
+    const views = await waitFor(
+      'the batch to finish',
+      async () => {
+        const read = await Promise.all(
+          batch.images.map(
+            async ({ imageId }) =>
+              (await (await fetch(`${api.url}/v1/images/${imageId}`, { headers: viewer })).json()) as ImageView,
+          ),
+        );
+        return read.every((view) => view.status !== 'pending') ? read : undefined;
+      },
+      90_000,
+      250,
+    );
+    for (const [index, view] of views.entries()) {
+      assert.equal(view.status, 'completed');
+      const meta = await sharp(bytes[index]!).metadata();
+      const web = expected(meta.width!, meta.height!).filter((item) => item.name === 'web');
+      assert.deepEqual(
+        view.renditions.map(({ name, recipe, format, width, height }) => ({ name, recipe, format, width, height })),
+        web,
+      );
+      const decoded = await sharp(await s3Object(view.renditions[0]!.key)).metadata();
+      assert.deepEqual([decoded.width, decoded.height], [web[0]!.width, web[0]!.height]);
+    }
+  });
+
   test('an unknown preset is 400 RENDITION_PRESET_UNKNOWN and nothing is stored', async () => {
     const response = await fetch(`${api.url}/v1/images?renditions=thumb,poster`, {
       method: 'POST',

@@ -67,6 +67,17 @@ describe('ResultsCache', () => {
     assert.deepEqual((await cache.getLatest(tenantId, imageId))?.attributes, current.attributes);
   });
 
+  test('a view cached before renditions existed, without requestedRenditions, reads as a miss', async () => {
+    const cache = new ResultsCache(redis);
+    const imageId = randomUUID();
+    const { requestedRenditions: _dropped, renditions: _too, ...older } = view(imageId, '2026-01-01T00:00:00.000Z');
+    await redis.set(imageKey(tenantId, imageId), JSON.stringify(older));
+    assert.equal(await cache.getLatest(tenantId, imageId), undefined);
+    const current = view(imageId, '2026-01-01T00:00:01.000Z');
+    assert.equal(await cache.setLatest(tenantId, imageId, current), true);
+    assert.deepEqual((await cache.getLatest(tenantId, imageId))?.requestedRenditions, []);
+  });
+
   test('never replaces a newer view with an older one', async () => {
     const cache = new ResultsCache(redis, { ttlSeconds: 60 });
     const imageId = randomUUID();
