@@ -15,6 +15,14 @@ describe('formatAnalysis (imgpipe results, imgpipe analyze)', () => {
     assert.doesNotMatch(text, /attrs/);
   });
 
+  test('lists each barcode or QR code with its format, quoted text and box', () => {
+    const lines = formatAnalysis('bus.jpg', exampleImageView()).split('\n');
+    assert.ok(
+      lines.includes('  code     QRCode "https://example.com/timetable/42" at 900,120 100×100'),
+      lines.join('\n'),
+    );
+  });
+
   test('lists each rendition with its size, format, recipe and key, and a failed transform with its code', () => {
     const view = exampleImageView();
     const [rendition] = view.renditions;

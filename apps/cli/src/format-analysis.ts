@@ -22,6 +22,10 @@ export function formatAnalysis(title: string, analysis: ImageAnalysis): string {
     for (const line of analysis.text.lines.slice(0, 10)) lines.push(`           ${line.text}`);
     if (analysis.text.lines.length > 10) lines.push(`           … ${analysis.text.lines.length - 10} more`);
   }
+  for (const code of analysis.text.codes ?? []) {
+    const { x, y, width, height } = code.box;
+    lines.push(`  code     ${code.format} ${JSON.stringify(code.text)} at ${x},${y} ${width}×${height}`);
+  }
   for (const rendition of analysis.renditions ?? []) {
     lines.push(
       `  rendition ${rendition.name}  ${rendition.width}×${rendition.height} ${rendition.format} ${rendition.bytes} B  ${rendition.recipe}  ${rendition.key}`,
