@@ -74,6 +74,8 @@ type Counts = { detections: number; faces: number; text_lines: number };
 interface Sample {
   atSeconds: number;
   rssMiB: Record<string, number>;
+  /** The private anonymous part of RSS (RssAnon), without mapped files. */
+  anonMiB: Record<string, number>;
   /** V8 heap in use and the memory outside it (Buffers, native), from each process's /metrics: where RSS goes. */
   heapMiB: Record<string, number>;
   externalMiB: Record<string, number>;
@@ -123,10 +125,15 @@ function devChildren(supervisor: Supervisor): Map<string, number> {
   return children;
 }
 
-function rssMiB(pid: number): number {
+/**
+ * A process's resident memory (MiB) from /proc: all of it (VmRSS), and its private anonymous part (RssAnon: heaps,
+ * buffers, what a leak grows) apart from mapped files (RssFile: the node binary's and libraries' pages, paged in as
+ * code paths first run, shared and reclaimable).
+ */
+function residentMiB(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Math.round(Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0) / 1024);
+    return Math.round(Number(status.match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1] ?? 0) / 1024);
   } catch {
     return Number.NaN;
   }
@@ -239,13 +246,16 @@ async function main(): Promise<void> {
       return result;
     };
     const sample = async () => {
-      const rss = Object.fromEntries([...devChildren(dev)].map(([name, pid]) => [name, rssMiB(pid)]));
+      const children = [...devChildren(dev)];
+      const rss = Object.fromEntries(children.map(([name, pid]) => [name, residentMiB(pid, 'VmRSS')]));
+      const anon = Object.fromEntries(children.map(([name, pid]) => [name, residentMiB(pid, 'RssAnon')]));
       const memory = await Promise.all(
         [...opsPorts].map(async ([name, port]) => [name, await memoryMiB(port)] as const),
       );
       const entry: Sample = {
         atSeconds: seconds(),
         rssMiB: rss,
+        anonMiB: anon,
         heapMiB: Object.fromEntries(memory.map(([name, m]) => [name, m.heap])),
         externalMiB: Object.fromEntries(memory.map(([name, m]) => [name, m.external])),
         lag: await lag().catch(() => ({})),
@@ -412,21 +422,23 @@ async function main(): Promise<void> {
     console.log(
       `\nRSS per process (MiB): median of ${early.length} samples from ${warmUpEnd} s (after warm-up) against the ` +
         `median of ${late.length} samples up to ${uploadsEndedAt} s (the uploads' last ${WINDOW_S} s); the peak; ` +
-        `after the drain (${last.atSeconds} s); V8 heap in use and external memory, medians of the same windows`,
+        `after the drain (${last.atSeconds} s); anonymous RSS (without mapped files), V8 heap in use and external memory, ` +
+        'medians of the same windows',
     );
     console.log(
-      '| process | after warm-up | end | growth | peak | after drain | V8 heap used | external |\n' +
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| process | after warm-up | end | growth | peak | after drain | anonymous | V8 heap used | external |\n' +
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const name of Object.keys(last.rssMiB)) {
-      const of = (entries: Sample[], field: 'rssMiB' | 'heapMiB' | 'externalMiB') =>
+      const of = (entries: Sample[], field: 'rssMiB' | 'anonMiB' | 'heapMiB' | 'externalMiB') =>
         median(entries.map((e) => e[field][name] ?? Number.NaN));
       const start = of(early, 'rssMiB');
       const end = of(late, 'rssMiB');
       const peak = Math.max(...samples.map((e) => e.rssMiB[name] ?? 0));
       console.log(
         `| ${name} | ${start} | ${end} | ${(((end - start) / start) * 100).toFixed(1)} % | ${peak} | ` +
-          `${last.rssMiB[name]} | ${of(early, 'heapMiB')} -> ${of(late, 'heapMiB')} | ` +
+          `${last.rssMiB[name]} | ${of(early, 'anonMiB')} -> ${of(late, 'anonMiB')} | ` +
+          `${of(early, 'heapMiB')} -> ${of(late, 'heapMiB')} | ` +
           `${of(early, 'externalMiB')} -> ${of(late, 'externalMiB')} |`,
       );
     }
