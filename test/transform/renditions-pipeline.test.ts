@@ -268,16 +268,29 @@ describe('rendition presets in the pipeline', () => {
     }
   });
 
-  test('an unknown preset is 400 RENDITION_PRESET_UNKNOWN and nothing is stored', async () => {
-    const response = await fetch(`${api.url}/v1/images?renditions=thumb,poster`, {
-      method: 'POST',
-      headers: { ...bearer(tokenFor(refusedTenant)), 'content-type': 'image/jpeg' },
-      body: uniqueJpeg(DOG_JPEG),
-    });
-    assert.equal(response.status, 400);
-    const problem = await problemOf(response);
-    assert.equal(problem['code'], 'RENDITION_PRESET_UNKNOWN');
-    assert.match(String(problem['detail']), /poster/);
+  test('an unknown preset is 400 RENDITION_PRESET_UNKNOWN in each form, and nothing is stored', async () => {
+    const headers = bearer(tokenFor(refusedTenant));
+    const form = new FormData();
+    form.append('file', new Blob([uniqueJpeg(DOG_JPEG)], { type: 'image/jpeg' }), 'dog.jpg');
+    form.append('renditions', 'thumb,poster');
+    const attempts = [
+      fetch(`${api.url}/v1/images?renditions=thumb,poster`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'image/jpeg' },
+        body: uniqueJpeg(DOG_JPEG),
+      }),
+      fetch(`${api.url}/v1/images`, { method: 'POST', headers, body: form }),
+      fetch(`${api.url}/v1/images`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: 'https://example.com/dog.jpg', renditions: ['poster'] }),
+      }),
+    ];
+    for (const response of await Promise.all(attempts)) {
+      assert.equal(response.status, 400);
+      const problem = await problemOf(response);
+      assert.equal(problem['code'], 'RENDITION_PRESET_UNKNOWN', JSON.stringify(problem));
+    }
     assert.deepEqual(await tenantObjects(refusedTenant), []);
     assert.equal(await tenantImageCount(api.api, refusedTenant), 0);
   });

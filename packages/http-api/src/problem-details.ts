@@ -45,6 +45,18 @@ function codeOfFrameworkError(error: FastifyError, imageBody: boolean): ErrorCod
   }
 }
 
+/**
+ * A request refused by its schema only for naming rendition presets the deployment lacks (the upload schemas list its
+ * presets: upload-schemas.ts) answers with that code, as the multipart fields and a direct check do.
+ */
+function validationCode(error: FastifyError): ErrorCode {
+  const issues = error.validation ?? [];
+  const unknownPreset = (issue: (typeof issues)[number]) =>
+    /^\/renditions(\/\d+)?$/.test(issue.instancePath ?? '') &&
+    (issue.keyword === 'pattern' || issue.keyword === 'enum');
+  return issues.length > 0 && issues.every(unknownPreset) ? 'RENDITION_PRESET_UNKNOWN' : 'REQUEST_INVALID';
+}
+
 /** Client-library errors of the services behind the API, as the catalogue's retriable *_UNAVAILABLE codes. */
 function dependencyCode(error: Error): ErrorCode | undefined {
   if (error.name?.startsWith('KafkaJS')) return 'KAFKA_UNAVAILABLE';
@@ -71,7 +83,7 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
     const framework = error as FastifyError;
     const mapped = codeOfFrameworkError(framework, imageBody);
     if (mapped) {
-      code = mapped;
+      code = framework.code === 'FST_ERR_VALIDATION' ? validationCode(framework) : mapped;
       detail = framework.message;
       if (framework.validation) {
         errors = framework.validation.map((issue) => ({

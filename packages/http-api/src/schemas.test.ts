@@ -62,3 +62,20 @@ test('the analyses list pattern takes the same lists as before and never backtra
   assert.equal(pattern.test(`${', '.repeat(100_000)}x`), false);
   assert.equal(multipartFieldsSchema.properties.analyses.maxLength, 200);
 });
+
+test("the renditions option takes exactly the deployment's preset names, in text and in JSON", async () => {
+  const { uploadSchemas } = await import('./upload-schemas.ts');
+  const schemas = uploadSchemas(['thumb', 'web']);
+  const pattern = new RegExp(schemas.query.properties.renditions.pattern);
+  for (const good of ['', 'thumb', ' thumb , web ', 'web,,thumb', ','])
+    assert.ok(pattern.test(good), JSON.stringify(good));
+  for (const bad of ['poster', 'thumbx', 'thumb web', 'thumb;web']) assert.ok(!pattern.test(bad), JSON.stringify(bad));
+  assert.equal(pattern.test(`${', '.repeat(100_000)}x`), false);
+  assert.deepEqual(schemas.urlUpload.properties.renditions.items, { type: 'string', enum: ['thumb', 'web'] });
+  assert.equal(schemas.urlUpload.properties.renditions.maxItems, 16, 'repeats are allowed (dropped), up to 16');
+  // Without presets nothing but an empty list is valid.
+  const none = uploadSchemas([]);
+  const nothing = new RegExp(none.query.properties.renditions.pattern);
+  assert.ok(nothing.test('') && nothing.test(' , '));
+  assert.ok(!nothing.test('thumb'));
+});

@@ -4,7 +4,7 @@ import { MAX_PRESETS, type RenditionPresets, resolvePresets } from '@imgpipe/ima
 import type { FastifyRequest } from 'fastify';
 import { parseAnalyses, parseAttributes } from './image-intake.ts';
 import { checkName } from './text-rules.ts';
-import { CALLBACK_URL_MAX, multipartFieldsSchema, SOURCE_NAME_MAX } from './upload-schemas.ts';
+import { CALLBACK_URL_MAX, SOURCE_NAME_MAX, uploadSchemas } from './upload-schemas.ts';
 
 export interface UploadOptions {
   analyses: AnalysisName[];
@@ -128,6 +128,17 @@ const MULTIPART_FIELDS: ReadonlySet<string> = new Set([
   'attributes',
 ]);
 
+/** The multipart fields' schema of a deployment's presets, made once per set of presets. */
+const fieldsSchemas = new WeakMap<RenditionPresets, object>();
+function fieldsSchemaOf(presets: RenditionPresets): object {
+  let schema = fieldsSchemas.get(presets);
+  if (!schema) {
+    schema = uploadSchemas([...presets.keys()]).multipartFields;
+    fieldsSchemas.set(presets, schema);
+  }
+  return schema;
+}
+
 async function readMultipart(request: FastifyRequest, query: UploadQuery, limits: UploadLimits): Promise<UploadInput> {
   const items: UploadItem[] = [];
   const fields: Record<string, unknown> = {};
@@ -171,8 +182,10 @@ async function readMultipart(request: FastifyRequest, query: UploadQuery, limits
   } catch (error) {
     throw multipartError(error);
   }
+  // Presets first, so an unknown one answers RENDITION_PRESET_UNKNOWN as in the query string and JSON forms.
+  if (typeof fields['renditions'] === 'string') parseRenditions(fields['renditions'], limits.presets);
   // The same schema as the query string's and the JSON body's options (attributes: parseAttributes).
-  const validate = request.compileValidationSchema(multipartFieldsSchema);
+  const validate = request.compileValidationSchema(fieldsSchemaOf(limits.presets));
   if (!validate(fields)) {
     const problems = (validate.errors ?? []).map(
       (issue) => `${issue.instancePath.slice(1) || 'a field'} ${issue.message}`,

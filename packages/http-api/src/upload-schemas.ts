@@ -1,5 +1,5 @@
 import { ANALYSES } from '@imgpipe/contracts';
-import { MAX_PRESETS, PRESET_NAME } from '@imgpipe/imaging/recipe';
+import { MAX_PRESETS } from '@imgpipe/imaging/recipe';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.ts';
 import { ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_MAX } from './image-intake.ts';
 import { analysesProperty } from './schemas.ts';
@@ -25,24 +25,6 @@ const analysesText = {
   pattern: ANALYSES_LIST,
   description: 'comma-separated: detect,faces,ocr (default all)',
 } as const;
-/** `thumb,web`: rendition preset names, comma-separated; the deployment's presets decide which exist (400 otherwise). */
-const RENDITIONS_LIST = `^\\s*(?:${PRESET_NAME}\\s*)?(?:,\\s*(?:${PRESET_NAME}\\s*)?)*$`;
-const RENDITIONS_DESCRIPTION =
-  'rendition presets to render in the pipeline (IMGPIPE_RENDITION_PRESETS, e.g. thumb,web); an unknown one is ' +
-  '400 RENDITION_PRESET_UNKNOWN (default none)';
-
-const renditionsText = {
-  type: 'string',
-  maxLength: 200,
-  pattern: RENDITIONS_LIST,
-  description: `comma-separated ${RENDITIONS_DESCRIPTION}`,
-} as const;
-const renditionsProperty = {
-  type: 'array',
-  maxItems: MAX_PRESETS,
-  items: { type: 'string', pattern: `^${PRESET_NAME}$` },
-  description: RENDITIONS_DESCRIPTION,
-} as const;
 const sourceName = nameSchema(SOURCE_NAME_MAX, { description: 'a name to show (default: the file name or URL path)' });
 const callbackUrl = {
   type: 'string',
@@ -59,11 +41,6 @@ const attributes = {
   additionalProperties: textSchema(ATTRIBUTE_VALUE_MAX),
 } as const;
 
-export const uploadQuerySchema = {
-  type: 'object',
-  properties: { analyses: analysesText, renditions: renditionsText, sourceName, callbackUrl },
-} as const;
-
 export const uploadHeadersSchema = {
   type: 'object',
   properties: {
@@ -75,85 +52,103 @@ export const uploadHeadersSchema = {
   },
 } as const;
 
-/** Multipart text fields (attributes is JSON text, checked by parseAttributes against the same rules). */
-export const multipartFieldsSchema = {
-  type: 'object',
-  properties: { analyses: analysesText, renditions: renditionsText, sourceName, callbackUrl },
-} as const;
+const binary = { type: 'string', format: 'binary' } as const;
 
-const commonJsonFields = {
-  analyses: analysesProperty,
-  renditions: renditionsProperty,
-  sourceName,
-  callbackUrl,
-  attributes,
-} as const;
-
-export const urlUploadSchema = {
-  type: 'object',
-  required: ['url'],
-  additionalProperties: false,
-  properties: {
-    url: { type: 'string', format: 'uri', maxLength: 2048, description: 'http(s) URL of a public image' },
-    ...commonJsonFields,
-  },
-} as const;
-
-export function urlBatchSchema(maxImages: number) {
+/**
+ * `thumb,web`: the deployment's rendition presets, comma-separated (spaces around them allowed), in the same linear
+ * shape as the analyses list; an array of them in JSON. The names come from IMGPIPE_RENDITION_PRESETS, so the
+ * OpenAPI document says exactly which names this deployment takes (a name outside them is 400
+ * RENDITION_PRESET_UNKNOWN, checked again by upload-input.ts).
+ */
+function renditionSchemas(names: readonly string[]) {
+  const description = `rendition presets to render in the pipeline, from this deployment's: ${names.join(', ') || 'none'} (default none)`;
+  const name = names.length > 0 ? `(?:${names.join('|')})` : '(?!)';
   return {
-    type: 'object',
-    required: ['images'],
-    additionalProperties: false,
-    properties: {
-      images: {
-        type: 'array',
-        minItems: 1,
-        maxItems: maxImages,
-        items: {
-          type: 'object',
-          required: ['url'],
-          additionalProperties: false,
-          properties: { url: { type: 'string', format: 'uri', maxLength: 2048 }, sourceName },
-        },
-      },
-      ...commonJsonFields,
+    text: {
+      type: 'string',
+      maxLength: 200,
+      pattern: `^\\s*(?:${name}\\s*)?(?:,\\s*(?:${name}\\s*)?)*$`,
+      description: `comma-separated ${description}`,
+    },
+    array: {
+      type: 'array',
+      maxItems: names.length > 0 ? MAX_PRESETS : 0,
+      items: names.length > 0 ? { type: 'string', enum: [...names] } : { type: 'string' },
+      description,
     },
   } as const;
 }
 
-const binary = { type: 'string', format: 'binary' } as const;
-
-/**
- * The request body as documented: multipart (files plus the option fields; attributes a JSON part), raw image bytes,
- * or JSON. Validation covers JSON; uploads are checked by their bytes and multipart fields by upload-input.ts.
- */
-export function documentedUploadBody(json: object, files: { single: true } | { batch: number }) {
-  const fileParts =
-    'single' in files
-      ? { file: binary }
-      : { files: { type: 'array', minItems: 1, maxItems: files.batch, items: binary } };
+/** The upload schemas of a deployment whose rendition presets have these names. */
+export function uploadSchemas(presetNames: readonly string[]) {
+  const renditions = renditionSchemas(presetNames);
+  const options = { analyses: analysesText, renditions: renditions.text, sourceName, callbackUrl };
+  const common = { analyses: analysesProperty, renditions: renditions.array, sourceName, callbackUrl, attributes };
   return {
-    required: true,
-    content: {
-      'multipart/form-data': {
-        schema: {
-          type: 'object',
-          additionalProperties: false,
-          required: Object.keys(fileParts),
-          properties: {
-            ...fileParts,
-            analyses: analysesText,
-            renditions: renditionsText,
-            callbackUrl,
-            sourceName,
-            attributes,
-          },
-        },
-        encoding: { attributes: { contentType: 'application/json' } },
+    /** Query string options (the same for a raw body, multipart and JSON). */
+    query: { type: 'object', properties: options },
+    /** Multipart text fields (attributes is JSON text, checked by parseAttributes against the same rules). */
+    multipartFields: { type: 'object', properties: options },
+    urlUpload: {
+      type: 'object',
+      required: ['url'],
+      additionalProperties: false,
+      properties: {
+        url: { type: 'string', format: 'uri', maxLength: 2048, description: 'http(s) URL of a public image' },
+        ...common,
       },
-      'image/*': { schema: binary },
-      'application/octet-stream': { schema: binary },
-      'application/json': { schema: json },
+    },
+    urlBatch(maxImages: number) {
+      return {
+        type: 'object',
+        required: ['images'],
+        additionalProperties: false,
+        properties: {
+          images: {
+            type: 'array',
+            minItems: 1,
+            maxItems: maxImages,
+            items: {
+              type: 'object',
+              required: ['url'],
+              additionalProperties: false,
+              properties: { url: { type: 'string', format: 'uri', maxLength: 2048 }, sourceName },
+            },
+          },
+          ...common,
+        },
+      };
+    },
+    /**
+     * The request body as documented: multipart (files plus the option fields; attributes a JSON part), raw image
+     * bytes, or JSON. Validation covers JSON; uploads are checked by their bytes and multipart fields by
+     * upload-input.ts.
+     */
+    documentedBody(json: object, files: { single: true } | { batch: number }) {
+      const fileParts =
+        'single' in files
+          ? { file: binary }
+          : { files: { type: 'array', minItems: 1, maxItems: files.batch, items: binary } };
+      return {
+        required: true,
+        content: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              additionalProperties: false,
+              required: Object.keys(fileParts),
+              properties: { ...fileParts, ...options, attributes },
+            },
+            encoding: { attributes: { contentType: 'application/json' } },
+          },
+          'image/*': { schema: binary },
+          'application/octet-stream': { schema: binary },
+          'application/json': { schema: json },
+        },
+      };
     },
   };
 }
+
+/** Multipart text fields of a deployment without rendition presets (the analyses rule is every deployment's). */
+export const multipartFieldsSchema = uploadSchemas([]).multipartFields;

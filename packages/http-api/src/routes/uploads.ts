@@ -1,13 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
 import { handleUpload, type UploadDeps } from '../upload-handler.ts';
-import {
-  documentedUploadBody,
-  uploadHeadersSchema,
-  uploadQuerySchema,
-  urlBatchSchema,
-  urlUploadSchema,
-} from '../upload-schemas.ts';
+import { uploadHeadersSchema, uploadSchemas } from '../upload-schemas.ts';
 
 export interface UploadRoutesOptions extends UploadDeps {
   maxImageBytes: number;
@@ -22,7 +16,9 @@ const UPLOAD_PROBLEMS = [400, ...AUTH_PROBLEMS, 409, 413, 415, 422, 503] as cons
  */
 export async function uploadRoutes(app: FastifyInstance, deps: UploadRoutesOptions): Promise<void> {
   // Any body that is not JSON or multipart is image bytes, whatever its Content-Type says: the bytes decide.
-  const urlBatch = urlBatchSchema(deps.maxBatchImages);
+  // The deployment's rendition presets are the names `renditions` may hold, so the schemas say exactly which exist.
+  const schemas = uploadSchemas([...deps.presets.keys()]);
+  const urlBatch = schemas.urlBatch(deps.maxBatchImages);
   app.removeContentTypeParser(['text/plain']);
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxImageBytes }, (_request, body, done) =>
     done(null, body),
@@ -35,7 +31,7 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRoutesOptio
       config: {
         auth: 'uploader',
         imageBody: true,
-        openapiBody: documentedUploadBody(urlUploadSchema, { single: true }),
+        openapiBody: schemas.documentedBody(schemas.urlUpload, { single: true }),
       },
       schema: {
         operationId: 'uploadImage',
@@ -44,9 +40,9 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRoutesOptio
         description:
           'Stores the image, produces ImageUploaded and answers 202 with the image id and a Location. The same bytes ' +
           'from the same tenant within the dedup window return the existing image (200 with its result when finished).',
-        querystring: uploadQuerySchema,
+        querystring: schemas.query,
         headers: uploadHeadersSchema,
-        body: { content: { 'application/json': { schema: urlUploadSchema } } },
+        body: { content: { 'application/json': { schema: schemas.urlUpload } } },
         response: {
           200: { description: 'a recent upload of the same bytes, already finished', $ref: 'AcceptedImage#' },
           202: { description: 'accepted for analysis', $ref: 'AcceptedImage#' },
@@ -64,14 +60,14 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRoutesOptio
       config: {
         auth: 'uploader',
         imageBody: true,
-        openapiBody: documentedUploadBody(urlBatch, { batch: deps.maxBatchImages }),
+        openapiBody: schemas.documentedBody(urlBatch, { batch: deps.maxBatchImages }),
       },
       schema: {
         operationId: 'uploadBatch',
         tags: ['images'],
         summary: 'Upload several images at once (multipart files, or JSON with URLs); one image id each',
         description: `At most ${deps.maxBatchImages} images. Every image is checked before any is stored.`,
-        querystring: uploadQuerySchema,
+        querystring: schemas.query,
         headers: uploadHeadersSchema,
         body: { content: { 'application/json': { schema: urlBatch } } },
         response: {
