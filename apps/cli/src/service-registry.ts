@@ -86,9 +86,9 @@ export function devProcesses(
   options: { api: boolean },
   env?: ConfigEnv,
 ): { name: string; args: string[]; env: Record<string, string> }[] {
-  const chosen = loadConfig({ cpus: optionalStr('IMGPIPE_CPUS') }, env).cpus;
-  const share: Record<string, string> = chosen ? {} : { IMGPIPE_CPUS: cpuShareOf(IMAGE_STAGES.length) };
-  const runtime = { NODE_OPTIONS: childNodeOptions((env ?? process.env)['NODE_OPTIONS']) };
+  const given = loadConfig({ cpus: optionalStr('IMGPIPE_CPUS'), nodeOptions: optionalStr('NODE_OPTIONS') }, env);
+  const share: Record<string, string> = given.cpus ? {} : { IMGPIPE_CPUS: cpuShareOf(IMAGE_STAGES.length) };
+  const runtime = { NODE_OPTIONS: childNodeOptions(given.nodeOptions) };
   return [
     ...WORKER_STAGES.map((stage) => ({
       name: stage,
