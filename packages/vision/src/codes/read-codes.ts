@@ -231,7 +231,8 @@ export async function readCodes(image: CodesImage, options: ReadCodesOptions = {
       // zxing's ImageData input is duck-typed ({ data: RGBA, width, height }); the DOM type is not in this build.
       results = await reader.readBarcodes(pass.image as unknown as ZxingInput, pass.options);
     } catch (error) {
-      throw new ImgpipeError('MODEL_INFERENCE_FAILED', `zxing failed: ${(error as Error).message}`, { cause: error });
+      const message = error instanceof Error ? error.message : `threw ${typeof error} ${String(error)}`;
+      throw new ImgpipeError('MODEL_INFERENCE_FAILED', `zxing failed: ${message}`, { cause: error });
     }
     for (const result of results) {
       if (!result.isValid || result.error !== '') continue;

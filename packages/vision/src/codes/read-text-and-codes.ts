@@ -7,6 +7,7 @@
 import { recognizeText, type OcrImage, type OcrResult, type RecognizeTextOptions } from '../ocr/recognize-text.ts';
 import { handlerRef } from '../pool/handler-ref.ts';
 import { type CodesResult, type ReadCodesOptions, readCodes } from './read-codes.ts';
+import { resetZxingReader } from './zxing-reader.ts';
 
 export type ReadTextAndCodesOptions = RecognizeTextOptions & {
   /** Options of the code search, or false to skip it (the result then has no `codes`). */
@@ -16,6 +17,8 @@ export type ReadTextAndCodesOptions = RecognizeTextOptions & {
 export type TextAndCodesResult = OcrResult & {
   /** The code reader that ran; absent when codes were off. */
   codesReader?: CodesResult['reader'];
+  /** Why the code search failed, when it did (the result then has no `codes`: not looked). */
+  codesError?: string;
   timings: OcrResult['timings'] & { codesMs: number };
 };
 
@@ -25,7 +28,20 @@ export async function readTextAndCodes(image: OcrImage, options: ReadTextAndCode
   if (codesOptions === false) return { ...text, timings: { ...text.timings, codesMs: 0 } };
   // The pixels OCR detected on (the normalised copy), not the original: `source` is only read for small print.
   const { source: _original, ...pixels } = image;
-  const found = await readCodes(pixels, codesOptions ?? {});
+  let found: CodesResult;
+  try {
+    found = await readCodes(pixels, codesOptions ?? {});
+  } catch (error) {
+    // The code search is an extra on the text: a reader that fails (zxing's wasm can throw non-Error values from a
+    // state it does not recover from) must not fail the text with it. The text stands, without codes (not looked),
+    // the failure is said in `codesError`, and the next image gets a fresh reader.
+    resetZxingReader();
+    return {
+      ...text,
+      codesError: error instanceof Error ? error.message : String(error),
+      timings: { ...text.timings, codesMs: 0 },
+    };
+  }
   return {
     ...text,
     codes: found.codes,

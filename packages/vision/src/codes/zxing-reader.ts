@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ModelIdentity } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import { prepareZXingModule, readBarcodes, ZXING_CPP_COMMIT, ZXING_WASM_VERSION } from 'zxing-wasm/reader';
+import {
+  prepareZXingModule,
+  purgeZXingModule,
+  readBarcodes,
+  ZXING_CPP_COMMIT,
+  ZXING_WASM_VERSION,
+} from 'zxing-wasm/reader';
 
 const require = createRequire(import.meta.url);
 
@@ -50,4 +56,10 @@ export function zxingReader(): Promise<ZxingReader> {
     });
   }
   return loading;
+}
+
+/** Drops this thread's reader after a failure, so the next call instantiates a fresh one. */
+export function resetZxingReader(): void {
+  purgeZXingModule();
+  loading = undefined;
 }
