@@ -25,6 +25,7 @@ import { mintDevToken, DEV_JWT_SECRET } from '@imgpipe/http-api';
 import { resolveStackLayout, restoreStack, type StackFault, startFault } from '@imgpipe/local-stack';
 import { createDatabase } from '@imgpipe/results';
 import { sql } from 'kysely';
+import { devProcesses } from '../../apps/cli/src/service-registry.ts';
 import { type RunningService, startService } from '../../apps/cli/src/supervisor.ts';
 import { endpoints, waitFor } from '../support/kafka.ts';
 import { sharedPath } from '../support/shared.ts';
@@ -46,8 +47,13 @@ const FILES = [
 ].map((name) => sharedPath('images', name));
 
 /** `imgpipe dev` gives process i of its list the ops port 9464 + i: the stages in order, then results. */
-const PROCESSES = [...STAGES, 'results'] as const;
-const opsPort = (name: (typeof PROCESSES)[number]) => 9464 + PROCESSES.indexOf(name);
+// The processes imgpipe dev runs, in its order: it gives the i-th the operations port 9464 + i (the API comes last).
+const PROCESSES = devProcesses({ api: false }).map((spec) => spec.name);
+const opsPort = (name: string) => {
+  const index = PROCESSES.indexOf(name);
+  if (index < 0) throw new Error(`imgpipe dev runs no process ${name}`);
+  return 9464 + index;
+};
 
 type Counts = { detections: number; faces: number; text_lines: number };
 
@@ -311,7 +317,7 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
   }
 
   /** Waits until `process` reports `dependency` down on /readyz: readiness tells an operator what is wrong. */
-  const waitReportsDown = (process_: (typeof PROCESSES)[number], dependency: string) =>
+  const waitReportsDown = (process_: string, dependency: string) =>
     waitFor(
       `${process_} readiness to report ${dependency} down`,
       async () => (reportsDown(await readiness(opsPort(process_)), dependency) ? true : undefined),
