@@ -28,7 +28,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { consumerGroupFor, STAGES } from '@imgpipe/contracts';
+import { consumerGroupFor, WORKER_STAGES } from '@imgpipe/contracts';
 import { loadConfig, serviceSettings } from '@imgpipe/core';
 import { DEV_JWT_SECRET, mintDevToken } from '@imgpipe/http-api';
 import { resolveStackLayout, restoreStack, type StackFault, startFault } from '@imgpipe/local-stack';
@@ -78,6 +78,8 @@ interface Sample {
   anonMiB: Record<string, number>;
   /** V8 heap in use and the memory outside it (Buffers, native), from each process's /metrics: where RSS goes. */
   heapMiB: Record<string, number>;
+  /** The V8 heap V8 has committed (in use or not). */
+  heapTotalMiB: Record<string, number>;
   externalMiB: Record<string, number>;
   lag: Record<string, number>;
   statuses: Record<string, number>;
@@ -140,7 +142,7 @@ function residentMiB(pid: number, field: 'VmRSS' | 'RssAnon' | 'RssFile'): numbe
 }
 
 /** A process's V8 heap in use and external memory (MiB), from prom-client's default metrics; NaN when it is down. */
-async function memoryMiB(port: number): Promise<{ heap: number; external: number }> {
+async function memoryMiB(port: number): Promise<{ heap: number; heapTotal: number; external: number }> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })
     .then((response) => response.text())
     .catch(() => '');
@@ -148,7 +150,11 @@ async function memoryMiB(port: number): Promise<{ heap: number; external: number
     const value = text.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1];
     return value === undefined ? Number.NaN : Math.round(Number(value) / 1024 / 1024);
   };
-  return { heap: gauge('nodejs_heap_size_used_bytes'), external: gauge('nodejs_external_memory_bytes') };
+  return {
+    heap: gauge('nodejs_heap_size_used_bytes'),
+    heapTotal: gauge('nodejs_heap_size_total_bytes'),
+    external: gauge('nodejs_external_memory_bytes'),
+  };
 }
 
 /** Debian's jemalloc, preloaded as the container image does (Dockerfile), when this machine has it. */
@@ -235,7 +241,7 @@ async function main(): Promise<void> {
     };
     const lag = async (): Promise<Record<string, number>> => {
       const result: Record<string, number> = {};
-      for (const groupId of [...STAGES, 'results' as const].map((name) => consumerGroupFor(name))) {
+      for (const groupId of [...WORKER_STAGES, 'results' as const].map((name) => consumerGroupFor(name))) {
         const committed = await admin.fetchOffsets({ groupId });
         let total = 0;
         for (const { topic, partitions } of committed) {
@@ -259,6 +265,7 @@ async function main(): Promise<void> {
         rssMiB: rss,
         anonMiB: anon,
         heapMiB: Object.fromEntries(memory.map(([name, m]) => [name, m.heap])),
+        heapTotalMiB: Object.fromEntries(memory.map(([name, m]) => [name, m.heapTotal])),
         externalMiB: Object.fromEntries(memory.map(([name, m]) => [name, m.external])),
         lag: await lag().catch(() => ({})),
         statuses: await statuses().catch(() => ({})),
@@ -270,7 +277,8 @@ async function main(): Promise<void> {
         );
       }
       console.log(
-        `[${entry.atSeconds}s] rss ${JSON.stringify(entry.rssMiB)} heap ${JSON.stringify(entry.heapMiB)} ` +
+        `[${entry.atSeconds}s] rss ${JSON.stringify(entry.rssMiB)} anon ${JSON.stringify(entry.anonMiB)} ` +
+          `heap ${JSON.stringify(entry.heapMiB)} heap committed ${JSON.stringify(entry.heapTotalMiB)} ` +
           `external ${JSON.stringify(entry.externalMiB)} lag ${JSON.stringify(entry.lag)} images ${JSON.stringify(entry.statuses)}`,
       );
     };
@@ -433,11 +441,11 @@ async function main(): Promise<void> {
         'medians of the same windows',
     );
     console.log(
-      '| process | after warm-up | end | growth | peak | after drain | anonymous | V8 heap used | external |\n' +
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| process | after warm-up | end | growth | peak | after drain | anonymous | V8 heap used | V8 heap committed | external |\n' +
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const name of Object.keys(last.rssMiB)) {
-      const of = (entries: Sample[], field: 'rssMiB' | 'anonMiB' | 'heapMiB' | 'externalMiB') =>
+      const of = (entries: Sample[], field: 'rssMiB' | 'anonMiB' | 'heapMiB' | 'heapTotalMiB' | 'externalMiB') =>
         median(entries.map((e) => e[field][name] ?? Number.NaN));
       const start = of(early, 'rssMiB');
       const end = of(late, 'rssMiB');
@@ -446,6 +454,7 @@ async function main(): Promise<void> {
         `| ${name} | ${start} | ${end} | ${(((end - start) / start) * 100).toFixed(1)} % | ${peak} | ` +
           `${last.rssMiB[name]} | ${of(early, 'anonMiB')} -> ${of(late, 'anonMiB')} | ` +
           `${of(early, 'heapMiB')} -> ${of(late, 'heapMiB')} | ` +
+          `${of(early, 'heapTotalMiB')} -> ${of(late, 'heapTotalMiB')} | ` +
           `${of(early, 'externalMiB')} -> ${of(late, 'externalMiB')} |`,
       );
     }
