@@ -71,7 +71,8 @@ describe('another system produces with confluent-kafka-python; attributes come b
         endpoints.schemaRegistryUrl,
         ...args,
       ],
-      { maxBuffer: 16 * 1024 * 1024 },
+      // A bound, so a client that hangs fails the test instead of the whole run.
+      { maxBuffer: 16 * 1024 * 1024, timeout: 240_000 },
     );
     return JSON.parse(stdout) as Record<string, unknown>;
   }

@@ -21,7 +21,8 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 
 def produce(args: argparse.Namespace) -> None:
-    registry = SchemaRegistryClient({"url": args.registry})
+    # httpx waits forever by default: a request the registry never answers would hang the test; 10 s, then retries.
+    registry = SchemaRegistryClient({"url": args.registry, "timeout": 10, "max.retries": 3})
     serializer = AvroSerializer(
         registry,
         schema_str=None,  # use the registry's latest schema for the subject, not a local copy
@@ -66,7 +67,8 @@ def produce(args: argparse.Namespace) -> None:
 
 
 def analyzed(args: argparse.Namespace) -> None:
-    registry = SchemaRegistryClient({"url": args.registry})
+    # httpx waits forever by default: a request the registry never answers would hang the test; 10 s, then retries.
+    registry = SchemaRegistryClient({"url": args.registry, "timeout": 10, "max.retries": 3})
     deserializer = AvroDeserializer(registry)  # the writer's schema comes from the registry by the id in each message
     topic = "images.analyzed"
     consumer = Consumer(
