@@ -10,9 +10,9 @@ import {
   detectKeypointsHandler,
   encodeFeatures,
   type Features,
-  normalizeFeatureOptions,
 } from '@imgpipe/vision/features';
-import { UsageError, wholeNumber } from '../cli-args.ts';
+import { wholeNumber } from '../cli-args.ts';
+import { featureOptionsFromFlags } from '../feature-flags.ts';
 import { type Command, EXIT } from '../command.ts';
 import { listImageFiles } from '../image-files.ts';
 import { createProgress } from '../progress.ts';
@@ -61,20 +61,7 @@ export const command: Command = {
       console.log(HELP);
       return values.help ? EXIT.ok : EXIT.usage;
     }
-    const params: Record<string, unknown> = {};
-    if (values.nfeatures !== undefined) params['nfeatures'] = wholeNumber('--nfeatures', values.nfeatures, 0);
-    for (const entry of values.param) {
-      const match = /^([A-Za-z]+)=(.+)$/.exec(entry);
-      if (!match) throw new UsageError(`--param takes name=value (got '${entry}')`);
-      const [, name, raw] = match as unknown as [string, string, string];
-      params[name] = /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(raw) ? Number(raw) : raw;
-    }
-    let options: ReturnType<typeof normalizeFeatureOptions>;
-    try {
-      options = normalizeFeatureOptions({ detector: values.detector, params });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const options = featureOptionsFromFlags(values);
     const maxSide = wholeNumber('--max-side', values['max-side'], 0);
     const top =
       values.top === undefined ? (values.json ? Number.POSITIVE_INFINITY : 5) : wholeNumber('--top', values.top, 0);

@@ -7,13 +7,12 @@ import {
   DETECTORS,
   decodeFeatureImage,
   detectKeypointsHandler,
-  type FeatureOptions,
   matchFeaturesHandler,
   matchPicture,
-  normalizeFeatureOptions,
   projectPoint,
 } from '@imgpipe/vision/features';
 import { UsageError, wholeNumber } from '../cli-args.ts';
+import { featureOptionsFromFlags } from '../feature-flags.ts';
 import { type Command, EXIT } from '../command.ts';
 
 const HELP = `Usage: imgpipe match <a> <b> [options]
@@ -62,20 +61,7 @@ export const command: Command = {
       console.log(HELP);
       return values.help ? EXIT.ok : EXIT.usage;
     }
-    const params: Record<string, unknown> = {};
-    if (values.nfeatures !== undefined) params['nfeatures'] = wholeNumber('--nfeatures', values.nfeatures, 0);
-    for (const entry of values.param) {
-      const match = /^([A-Za-z]+)=(.+)$/.exec(entry);
-      if (!match) throw new UsageError(`--param takes name=value (got '${entry}')`);
-      const [, name, raw] = match as unknown as [string, string, string];
-      params[name] = /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(raw) ? Number(raw) : raw;
-    }
-    let options: FeatureOptions;
-    try {
-      options = normalizeFeatureOptions({ detector: values.detector, params });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const options = featureOptionsFromFlags(values);
     const ratio = Number(values.ratio);
     if (!/^\d*\.?\d+$/.test(values.ratio) || !(ratio > 0 && ratio <= 1)) {
       throw new UsageError(`--ratio must be > 0 and <= 1 (got '${values.ratio}')`);
