@@ -55,15 +55,40 @@ export function parsePresets(text: string): RenditionPresets {
     } catch (error) {
       throw new Error(`preset ${name}: ${(error as Error).message}`);
     }
-    if (recipe.ops.some((op) => op.op === 'format' && op.format === 'auto')) {
-      throw new Error(`preset ${name}: format:auto needs a request's Accept header; name the format`);
-    }
-    if (recipe.ops.some((op) => op.op === 'crop' && (op.mode === 'faces' || op.mode === 'objects'))) {
-      throw new Error(`preset ${name}: a crop around faces or objects needs detections the transform stage lacks`);
-    }
+    const problem = pipelineProblem(recipe);
+    if (problem) throw new Error(`preset ${name}: ${problem}`);
     presets.set(name, { name, recipe, canonical: formatRecipe(recipe) });
   }
   return presets;
+}
+
+/**
+ * Why a recipe cannot be rendered in the pipeline (no request, so no Accept header; the transform stage runs beside
+ * the detectors, not after them), or undefined when it can.
+ */
+export function pipelineProblem(recipe: Recipe): string | undefined {
+  if (recipe.ops.some((op) => op.op === 'format' && op.format === 'auto')) {
+    return "format:auto needs a request's Accept header; name the format";
+  }
+  if (recipe.ops.some((op) => op.op === 'crop' && (op.mode === 'faces' || op.mode === 'objects'))) {
+    return 'a crop around faces or objects needs detections the transform stage lacks';
+  }
+  return undefined;
+}
+
+/**
+ * The name an ad-hoc recipe's rendition is listed under (a batch's `ops`/`recipe`): its entry in
+ * ImageUploaded.renditions is `recipe=<canonical recipe>` (see inlineRendition).
+ */
+export const INLINE_RENDITION_NAME = 'recipe';
+
+/**
+ * An ad-hoc recipe as an entry of ImageUploaded.renditions: `name=recipe`, the same syntax as a preset of
+ * IMGPIPE_RENDITION_PRESETS, which a preset name cannot be confused with (names have no `=`). The recipe is written
+ * in its canonical form, so equal recipes make equal entries (deduplication, the rendition cache key).
+ */
+export function inlineRendition(recipe: Recipe, name: string = INLINE_RENDITION_NAME): string {
+  return `${name}=${formatRecipe(recipe)}`;
 }
 
 export const renditionPresetSettings = {
@@ -91,4 +116,29 @@ export function resolvePresets(names: readonly string[], presets: RenditionPrese
     );
   }
   return unique.map((name) => presets.get(name)!);
+}
+
+/**
+ * What the transform stage renders for ImageUploaded.renditions: each entry a preset name (resolved as
+ * resolvePresets does) or an inline `name=recipe` (inlineRendition), in the order given, repeats dropped. A malformed
+ * inline entry fails with its RECIPE_* code (RECIPE_INVALID_ARGUMENT for a recipe the pipeline cannot render).
+ */
+export function resolveRenditions(entries: readonly string[], presets: RenditionPresets): RenditionPreset[] {
+  const unique = [...new Set(entries)];
+  const named = resolvePresets(
+    unique.filter((entry) => !entry.includes('=')),
+    presets,
+  );
+  return unique.map((entry) => {
+    const equals = entry.indexOf('=');
+    if (equals < 0) return named.find((preset) => preset.name === entry)!;
+    const name = entry.slice(0, equals).trim();
+    if (!PRESET_NAME_PATTERN.test(name)) {
+      throw new ImgpipeError('RECIPE_INVALID', `rendition name "${name}" must match ${PRESET_NAME}`);
+    }
+    const recipe = parseRecipeString(entry.slice(equals + 1));
+    const problem = pipelineProblem(recipe);
+    if (problem) throw new ImgpipeError('RECIPE_INVALID_ARGUMENT', problem);
+    return { name, recipe, canonical: formatRecipe(recipe) };
+  });
 }

@@ -145,6 +145,37 @@ describe('transform stage', () => {
     assert.deepEqual(await stage.onFailure!(preprocessed({ renditions: [] }), error, ctx), []);
   });
 
+  test('an inline name=recipe entry (a batch ad-hoc recipe) renders beside the presets under its canonical key', async () => {
+    const store = new MemoryStore(original);
+    const stage = transformStage({ blobs: store, presets, limits: DEFAULT_TRANSFORM_LIMITS });
+    const inline = 'recipe=RESIZE:80x80:Contain/grayscale/format:jpg:70';
+    const outputs = await stage.handle(preprocessed({ renditions: ['half', inline, inline] }), ctx);
+    const event = outputs[0]!.value as ImageTransformed;
+    // contain pads to exactly the box; 200 wide keeps 4:3.
+    const canonical = 'resize:80x80:contain/grayscale/format:jpeg:70';
+    assert.deepEqual(
+      event.renditions.map(({ bytes: _bytes, ...rest }) => rest),
+      [
+        { name: 'half', recipe: 'resize:200x/format:webp:80', format: 'webp', width: 200, height: 150 },
+        { name: 'recipe', recipe: canonical, format: 'jpeg', width: 80, height: 80 },
+      ].map((item) => ({ ...item, key: expectedKey(item.recipe) })),
+    );
+    assert.ok(store.objects.get(expectedKey(canonical))!.bytes.toString('hex').startsWith('ffd8ff'));
+  });
+
+  test('an inline recipe the pipeline cannot render, or a malformed one, fails with its recipe code', async () => {
+    const stage = transformStage({ blobs: new MemoryStore(original), presets, limits: DEFAULT_TRANSFORM_LIMITS });
+    const cases = [
+      ['recipe=resize:10x10/format:auto', 'RECIPE_INVALID_ARGUMENT'],
+      ['recipe=crop:faces', 'RECIPE_INVALID_ARGUMENT'],
+      ['recipe=explode:3', 'RECIPE_UNKNOWN_OPERATION'],
+      ['Bad Name=resize:10x10', 'RECIPE_INVALID'],
+    ] as const;
+    for (const [entry, code] of cases) {
+      await assert.rejects(stage.handle(preprocessed({ renditions: [entry] }), ctx), { code }, entry);
+    }
+  });
+
   test('a preset over the recipe limits fails with its recipe code', async () => {
     const store = new MemoryStore(original);
     const limits = { ...DEFAULT_TRANSFORM_LIMITS, maxOutputPixels: 50 * 50 };

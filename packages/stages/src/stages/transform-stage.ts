@@ -15,7 +15,7 @@ import {
   formatRecipe,
   type RenditionPresets,
   renditionVariant,
-  resolvePresets,
+  resolveRenditions,
   type TransformLimits,
   validateRecipe,
 } from '@imgpipe/imaging';
@@ -41,7 +41,10 @@ export interface TransformStageDeps {
   limits: TransformLimits;
 }
 
-/** The presets an ImagePreprocessed asks for (none in a join written before renditions existed). */
+/**
+ * The renditions an ImagePreprocessed asks for: preset names and inline `name=recipe` entries (a batch's ad-hoc
+ * recipe); none in a join written before renditions existed.
+ */
 function asked(event: ImagePreprocessed): readonly string[] {
   return event.renditions ?? [];
 }
@@ -60,7 +63,8 @@ function transformed(
 }
 
 /**
- * transform: renders the rendition presets an upload asked for (ImagePreprocessed.renditions) from the original
+ * transform: renders the rendition presets an upload asked for (ImagePreprocessed.renditions: preset names, or an
+ * inline `name=recipe`, as a batch with an ad-hoc recipe asks) from the original
  * with the recipe engine, stores each in S3 under the rendition cache's key (the original's SHA-256 and the digest of
  * the normalised recipe: GET /v1/images/{id}/renditions/{recipe} serves it as a hit) with the metadata that route
  * reads, and emits ImageTransformed, which the aggregate joins into ImageAnalyzed. An image that asked for none, or
@@ -80,7 +84,7 @@ export function transformStage(deps: TransformStageDeps): Stage {
       const event = expectEvent(message, 'ImagePreprocessed');
       if (asked(event).length === 0 || event.status !== 'completed') return [];
       const started = performance.now();
-      const presets = resolvePresets(asked(event), deps.presets).map((preset) => {
+      const presets = resolveRenditions(asked(event), deps.presets).map((preset) => {
         const recipe = validateRecipe(preset.recipe, deps.limits);
         return { name: preset.name, recipe, canonical: formatRecipe(recipe) };
       });
