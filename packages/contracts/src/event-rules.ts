@@ -6,10 +6,19 @@ import { ImgpipeError } from '@imgpipe/core';
 import { type ImageUploaded, INLINE_IMAGE_MAX_BYTES } from './events.ts';
 import { ANALYSES, type AnalysisName, type EventType } from './topics.ts';
 
-/** The analyses an image waits for: those it asked for, or all when it asked for none. */
+/**
+ * The model analyses an image waits for: those it asked for, or all when it asked for none. An upload that asked for
+ * opt-in analyses alone (`analyses=features`) asked for none of the model analyses.
+ */
 export function requestedAnalyses(event: { readonly analyses: readonly string[] }): AnalysisName[] {
   const asked = event.analyses.filter((name): name is AnalysisName => (ANALYSES as readonly string[]).includes(name));
-  return asked.length > 0 ? asked : [...ANALYSES];
+  if (asked.length > 0) return asked;
+  return requestsFeatures(event) ? [] : [...ANALYSES];
+}
+
+/** Whether an image asked for keypoint features (`features` in its analyses; never implied by an empty list). */
+export function requestsFeatures(event: { readonly analyses?: readonly string[] }): boolean {
+  return (event.analyses ?? []).includes('features');
 }
 
 export function checkEventRules(eventType: EventType, value: unknown): void {

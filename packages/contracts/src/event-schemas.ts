@@ -22,6 +22,7 @@ import { avroFieldsOf, avroTypeOf } from './data-shape.ts';
 import {
   DetectedFace,
   DetectedObject,
+  FeatureSummary,
   ImageAnalysis,
   ImageInfo,
   ModelIdentity,
@@ -91,7 +92,11 @@ const imageUploaded = record(
     ),
     field('sha256', 'string', 'SHA-256 of the image bytes, 64 lowercase hex digits.'),
     field('size', 'long', 'Size of the image in bytes.'),
-    list('analyses', 'string', 'Analyses to run, any of detect, faces, ocr; empty means all.'),
+    list(
+      'analyses',
+      'string',
+      'Analyses to run, any of detect, faces, ocr, features; empty means detect, faces and ocr (features is opt-in: alone it asks for keypoints only).',
+    ),
     optional('callbackUrl', 'string', 'URL to POST the finished analysis to.'),
     stringMap('attributes', 'string', "The caller's own metadata, returned with the results."),
     list(
@@ -108,7 +113,7 @@ const imagePreprocessed = record(
   [
     ...envelope(),
     optional('sourceName', 'string', 'The file or upload name the image came from, when known.'),
-    list('analyses', 'string', 'Analyses requested, any of detect, faces, ocr; empty means all.'),
+    list('analyses', 'string', "ImageUploaded's analyses, unchanged (see there)."),
     field('status', 'string', 'Outcome of preprocessing: completed or failed.'),
     optional('error', stageError, 'Why preprocessing failed; only when status is failed.'),
     optional('model', modelIdentity, 'The model preprocessing ran, if any.'),
@@ -149,6 +154,16 @@ const imageTransformed = record(
   ],
 );
 
+const featuresExtracted = record(
+  'FeaturesExtracted',
+  'The features stage found (or failed to find) the keypoints of an image whose upload asked for features.',
+  [
+    ...envelope(),
+    ...stageOutcome('features'),
+    optional('features', avroTypeOf(FeatureSummary), 'The keypoint summary; null when the stage failed.'),
+  ],
+);
+
 const { imageId: _inEnvelope, ...analysisFields } = ImageAnalysis.fields;
 const imageAnalyzed = record('ImageAnalyzed', ImageAnalysis.doc, [...envelope(), ...avroFieldsOf(analysisFields)]);
 
@@ -167,7 +182,7 @@ const deadLetter = record(
     field(
       'stage',
       'string',
-      'The service that gave up: preprocess, detect, faces, ocr, aggregate, transform or results.',
+      'The service that gave up: preprocess, detect, faces, ocr, aggregate, transform, features or results.',
     ),
     field('errorCode', 'string', 'Stable imgpipe error code, e.g. CODEC_UNKNOWN_SCHEMA.'),
     field('errorMessage', 'string', 'Human-readable specifics.'),
@@ -187,6 +202,7 @@ export const EVENT_SCHEMAS = {
   TextRecognized: selfContained(textRecognized, SCHEMA_NAMESPACE),
   ImageAnalyzed: selfContained(imageAnalyzed, SCHEMA_NAMESPACE),
   ImageTransformed: selfContained(imageTransformed, SCHEMA_NAMESPACE),
+  FeaturesExtracted: selfContained(featuresExtracted, SCHEMA_NAMESPACE),
   DeadLetter: selfContained(deadLetter, SCHEMA_NAMESPACE),
 } as const satisfies Record<string, AvroRecord>;
 

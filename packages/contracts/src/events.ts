@@ -7,6 +7,7 @@
 import type {
   DetectedFace,
   DetectedObject,
+  FeatureSummary,
   ImageAnalysis,
   ImageInfo,
   ModelIdentity,
@@ -14,7 +15,7 @@ import type {
   Rendition,
   StageError,
 } from './results.ts';
-import type { AnalysisName, EventType, WorkerStageName } from './topics.ts';
+import type { EventType, UploadAnalysisName, WorkerStageName } from './topics.ts';
 
 export interface EventEnvelope {
   /** UUID; also the Kafka message key (UTF-8). */
@@ -46,8 +47,11 @@ export interface ImageUploaded extends EventEnvelope {
   inline?: Buffer;
   sha256: string;
   size: number;
-  /** Empty means all. Strings on the wire; producers outside imgpipe may send names this version does not know. */
-  analyses: AnalysisName[];
+  /**
+   * Empty means detect, faces and ocr; `features` is opt-in (alone it asks for keypoints only). Strings on the wire;
+   * producers outside imgpipe may send names this version does not know.
+   */
+  analyses: UploadAnalysisName[];
   callbackUrl?: string;
   attributes: Record<string, string>;
   /** Rendition presets to render (names of the deployment's IMGPIPE_RENDITION_PRESETS); empty: none. */
@@ -70,7 +74,7 @@ export interface Derivatives {
 
 export interface ImagePreprocessed extends EventEnvelope, StageOutcome {
   sourceName?: string;
-  analyses: AnalysisName[];
+  analyses: UploadAnalysisName[];
   original: BlobRef;
   image?: ImageInfo;
   derivatives?: Derivatives;
@@ -95,6 +99,11 @@ export interface TextRecognized extends EventEnvelope, StageOutcome {
 /** The transform stage's outcome: every requested rendition, or why none was stored. */
 export interface ImageTransformed extends EventEnvelope, StageOutcome {
   renditions: Rendition[];
+}
+
+/** The features stage's outcome: the keypoint summary and the stored record's key, or why there are none. */
+export interface FeaturesExtracted extends EventEnvelope, StageOutcome {
+  features?: FeatureSummary;
 }
 
 export interface ImageAnalyzed extends ImageAnalysis {
@@ -134,6 +143,7 @@ export interface EventMap {
   TextRecognized: TextRecognized;
   ImageAnalyzed: ImageAnalyzed;
   ImageTransformed: ImageTransformed;
+  FeaturesExtracted: FeaturesExtracted;
   DeadLetter: DeadLetter;
 }
 

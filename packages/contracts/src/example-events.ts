@@ -3,7 +3,7 @@
  * them, and other packages' tests may start from them). Fresh objects on every call, so callers may mutate them.
  */
 import type { EventMap } from './events.ts';
-import type { ImageInfo, ModelIdentity, RecognizedText, Rendition } from './results.ts';
+import type { FeatureSummary, ImageInfo, ModelIdentity, RecognizedText, Rendition } from './results.ts';
 
 const IMAGE_ID = '0b7c6f4e-3f2a-4d1e-9a51-7c2b8e1d4f60';
 const TENANT = 'acme';
@@ -120,6 +120,29 @@ function rendition(): Rendition {
   };
 }
 
+function featureSummary(): FeatureSummary {
+  return {
+    detector: 'sift',
+    params: 'sift:contrastThreshold=0.04,edgeThreshold=10,nOctaveLayers=3,nfeatures=0,sigma=1.6',
+    maxSide: 1280,
+    width: 1280,
+    height: 960,
+    count: 1247,
+    keypoints: [
+      { x: 612.25, y: 388.75, size: 31.4, angle: 87.5, response: 0.0912, octave: 8_388_864 },
+      { x: 101.5, y: 733.0, size: 12.1, angle: 301.2, response: 0.0655, octave: 10_879_487 },
+    ],
+    descriptorType: 'float32',
+    descriptorSize: 128,
+    descriptorsKey: `tenants/${TENANT}/features/${SHA.slice(0, 2)}/${SHA}/${'cd'.repeat(32)}.ipkf`,
+    descriptorsBytes: 189_578,
+  };
+}
+
+function featuresModel(): ModelIdentity {
+  return { name: 'sift', version: 'imgpipe-features-1', sha256: 'cd'.repeat(32) };
+}
+
 export function exampleEvents(): EventMap {
   return {
     ImageUploaded: {
@@ -208,6 +231,8 @@ export function exampleEvents(): EventMap {
       attributes: { album: 'trips', camera: 'phone' },
       renditions: [rendition()],
       transform: { status: 'completed', durationMs: 41.5 },
+      features: featureSummary(),
+      featuresStage: { status: 'completed', model: featuresModel(), durationMs: 1_210.4 },
     },
     ImageTransformed: {
       imageId: IMAGE_ID,
@@ -216,6 +241,15 @@ export function exampleEvents(): EventMap {
       status: 'completed',
       durationMs: 41.5,
       renditions: [rendition()],
+    },
+    FeaturesExtracted: {
+      imageId: IMAGE_ID,
+      tenantId: TENANT,
+      occurredAt: AT + 450,
+      status: 'completed',
+      model: featuresModel(),
+      durationMs: 1_210.4,
+      features: featureSummary(),
     },
     DeadLetter: {
       imageId: IMAGE_ID,

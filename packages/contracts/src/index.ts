@@ -12,5 +12,5 @@ export * from './schemas.ts';
 export * from './topics.ts';
 export * from './wire-format.ts';
 export * from './registry-http.ts';
-export { requestedAnalyses } from './event-rules.ts';
+export { requestedAnalyses, requestsFeatures } from './event-rules.ts';
 export type * from './stage.ts';

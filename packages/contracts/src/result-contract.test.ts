@@ -127,6 +127,8 @@ describe('the Avro schemas and the result contract', () => {
       TextRecognized: { text: required(RecognizedText, '') },
       // The renditions the transform stage stored, in the contract's record, as ImageAnalyzed lists them.
       ImageTransformed: { renditions: ImageAnalysis.fields.renditions },
+      // The keypoint summary, in the contract's record, as ImageAnalyzed carries it.
+      FeaturesExtracted: { features: ImageAnalysis.fields.features },
     };
     // ImagePreprocessed also carries what the models read and the presets the transform stage renders, which are
     // not part of what users get.

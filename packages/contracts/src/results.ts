@@ -228,6 +228,51 @@ export const Rendition = record(
 );
 export interface Rendition extends Infer<typeof Rendition> {}
 
+export const Keypoint = record(
+  'Keypoint',
+  "One keypoint as OpenCV's KeyPoint reports it, in pixels of the oriented original (pixel centres at whole numbers).",
+  {
+    x: required(double, 'Column, pixels of the original.'),
+    y: required(double, 'Row, pixels of the original.'),
+    size: required(double, 'Diameter of the meaningful neighbourhood, pixels of the original.'),
+    angle: required(double, 'Orientation in degrees, 0-360, clockwise in image coordinates.'),
+    response: required(double, 'Strength: SIFT |D(x)| of the refined extremum, ORB the Harris score.'),
+    octave: required(int, "OpenCV's packed octave (SIFT: octave, layer and sub-layer bytes; ORB: pyramid level)."),
+  },
+);
+export interface Keypoint extends Infer<typeof Keypoint> {}
+
+export const FeatureSummary = record(
+  'FeatureSummary',
+  "The features stage's keypoints of an image: how many, with what, the strongest few, and where every keypoint and descriptor is stored.",
+  {
+    detector: required(string, 'sift or orb.'),
+    params: required(
+      string,
+      'The complete detector parameters, canonical (e.g. sift:contrastThreshold=0.04,edgeThreshold=10,nOctaveLayers=3,nfeatures=0,sigma=1.6).',
+    ),
+    maxSide: required(
+      int,
+      "The long side detection ran at (a larger image was downscaled to it); coordinates are the original's.",
+    ),
+    width: required(int, 'Width of the coordinate space: the oriented original.'),
+    height: required(int, 'Height of the coordinate space.'),
+    count: required(int, 'Keypoints found; the stored record holds every one.'),
+    keypoints: required(
+      listOf(Keypoint),
+      "The strongest keypoints by response, at most the deployment's IMGPIPE_FEATURES_TOP_KEYPOINTS.",
+    ),
+    descriptorType: required(string, 'float32 (SIFT: 128 values 0-255 per keypoint) or binary (ORB: 256 bits).'),
+    descriptorSize: required(int, 'Descriptor values per keypoint: 128 (SIFT) or 32 bytes (ORB).'),
+    descriptorsKey: required(
+      string,
+      "Object key, in the deployment's bucket, of every keypoint and descriptor in imgpipe's IPKF form (decodeFeatures reads it): from the original's SHA-256 and the options, so equal bytes share it.",
+    ),
+    descriptorsBytes: required(long, 'Size of that object in bytes.'),
+  },
+);
+export interface FeatureSummary extends Infer<typeof FeatureSummary> {}
+
 /** What `attributes` holds wherever it appears: ImageUploaded's map, carried unchanged to every result. */
 export const ATTRIBUTES_DOC =
   "The producer's own metadata, as ImageUploaded.attributes (or the upload's attributes) gave it: {} when none.";
@@ -263,6 +308,15 @@ export const ImageAnalysis = record(
     transform: optional(
       StageReport,
       "The transform stage's outcome; only when the upload asked for renditions (a failed one makes the image partial).",
+    ),
+    // Added after transform, optional (null): images that did not ask for features carry neither.
+    features: optional(
+      FeatureSummary,
+      'Keypoints, when the upload asked for features and the features stage completed.',
+    ),
+    featuresStage: optional(
+      StageReport,
+      "The features stage's outcome (its model: the detector, a version and the SHA-256 of its canonical parameters); only when the upload asked for features (a failed one makes the image partial).",
     ),
   },
 );

@@ -115,6 +115,7 @@ describe('event schemas', () => {
         'images.text-value',
         'images.analyzed-value',
         'images.transformed-value',
+        'images.features-value',
       ],
     );
     assert.deepEqual(
@@ -126,6 +127,7 @@ describe('event schemas', () => {
         'imgpipe.ocr.dlq-value',
         'imgpipe.aggregate.dlq-value',
         'imgpipe.transform.dlq-value',
+        'imgpipe.features.dlq-value',
         'imgpipe.results.dlq-value',
       ],
     );

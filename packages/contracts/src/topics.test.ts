@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkEventRules, requestedAnalyses } from './event-rules.ts';
+import { checkEventRules, requestedAnalyses, requestsFeatures } from './event-rules.ts';
 import { exampleEvents } from './example-events.ts';
 import {
   ALL_TOPICS,
@@ -30,6 +30,7 @@ describe('topic map', () => {
       TextRecognized: 'images.text',
       ImageAnalyzed: 'images.analyzed',
       ImageTransformed: 'images.transformed',
+      FeaturesExtracted: 'images.features',
     });
     assert.deepEqual(EVENT_TYPE_NAMES, [...Object.keys(EVENT_TYPES), 'DeadLetter']);
   });
@@ -44,6 +45,7 @@ describe('topic map', () => {
       'imgpipe.ocr.dlq',
       'imgpipe.aggregate.dlq',
       'imgpipe.transform.dlq',
+      'imgpipe.features.dlq',
       'imgpipe.results.dlq',
     ]);
     assert.equal(subjectFor('images.uploaded'), 'images.uploaded-value');
@@ -55,8 +57,16 @@ describe('topic map', () => {
       detect: ['images.preprocessed'],
       faces: ['images.preprocessed'],
       ocr: ['images.preprocessed'],
-      aggregate: ['images.preprocessed', 'images.detected', 'images.faces', 'images.text', 'images.transformed'],
+      aggregate: [
+        'images.preprocessed',
+        'images.detected',
+        'images.faces',
+        'images.text',
+        'images.transformed',
+        'images.features',
+      ],
       transform: ['images.preprocessed'],
+      features: ['images.preprocessed'],
     });
     assert.deepEqual(STAGE_OUTPUTS, {
       preprocess: 'images.preprocessed',
@@ -65,16 +75,18 @@ describe('topic map', () => {
       ocr: 'images.text',
       aggregate: 'images.analyzed',
       transform: 'images.transformed',
+      features: 'images.features',
     });
   });
 
   test('the results service reads every pipeline topic and every stage dead-letter topic, not its own', () => {
-    // Not images.transformed nor transform's dead letters: the aggregate joins renditions into ImageAnalyzed.
+    // Not images.transformed, images.features nor their dead letters: the aggregate joins them into ImageAnalyzed.
     assert.deepEqual(RESULTS_INPUTS, [
-      ...Object.values(EVENT_TYPES).filter((topic) => topic !== 'images.transformed'),
+      ...Object.values(EVENT_TYPES).filter((topic) => topic !== 'images.transformed' && topic !== 'images.features'),
       ...DEAD_LETTER_TOPICS.slice(0, 5),
     ]);
     assert.ok(!RESULTS_INPUTS.includes('images.transformed'));
+    assert.ok(!RESULTS_INPUTS.includes('images.features'));
     assert.ok(!RESULTS_INPUTS.includes('imgpipe.results.dlq'));
     assert.deepEqual(ALL_TOPICS, [...Object.values(EVENT_TYPES), ...DEAD_LETTER_TOPICS]);
   });
@@ -82,7 +94,7 @@ describe('topic map', () => {
   test('the stage each event reports', () => {
     assert.deepEqual(
       Object.keys(EVENT_TYPES).map((eventType) => stageOfEvent(eventType)),
-      [undefined, 'preprocess', 'detect', 'faces', 'ocr', 'aggregate', undefined],
+      [undefined, 'preprocess', 'detect', 'faces', 'ocr', 'aggregate', undefined, undefined],
     );
     assert.equal(stageOfEvent('DeadLetter'), undefined);
     assert.equal(stageOfEvent('toString'), undefined, 'not fooled by Object.prototype');
@@ -99,7 +111,7 @@ describe('topic map', () => {
     assert.deepEqual(topicsForEvent('ObjectsDetected'), ['images.detected']);
     assert.deepEqual(topicsForEvent('DeadLetter'), DEAD_LETTER_TOPICS);
     const subjects = eventSubjects();
-    assert.equal(subjects.length, 7 + DEAD_LETTER_TOPICS.length);
+    assert.equal(subjects.length, 8 + DEAD_LETTER_TOPICS.length);
     assert.deepEqual(subjects[0], {
       eventType: 'ImageUploaded',
       topic: 'images.uploaded',
@@ -120,6 +132,14 @@ describe('requested analyses', () => {
     assert.deepEqual(requestedAnalyses({ analyses: ['faces', 'colour'] }), ['faces']);
     assert.deepEqual(requestedAnalyses({ analyses: [] }), ['detect', 'faces', 'ocr']);
     assert.deepEqual(requestedAnalyses({ analyses: ['colour'] }), ['detect', 'faces', 'ocr']);
+  });
+
+  test('features is opt-in: never implied by an empty list, and alone it asks for no model analysis', () => {
+    assert.deepEqual(requestedAnalyses({ analyses: ['features'] }), []);
+    assert.deepEqual(requestedAnalyses({ analyses: ['features', 'ocr'] }), ['ocr']);
+    assert.equal(requestsFeatures({ analyses: ['features', 'ocr'] }), true);
+    assert.equal(requestsFeatures({ analyses: [] }), false);
+    assert.equal(requestsFeatures({ analyses: ['detect', 'faces', 'ocr'] }), false);
   });
 
   test('only ImageUploaded has rules beyond its schema', () => {

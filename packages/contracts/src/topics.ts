@@ -7,9 +7,10 @@ export type StageName = (typeof STAGES)[number];
 
 /**
  * Stages that run only for images that ask for them and report outside the result's per-stage map: transform renders
- * an upload's rendition presets. Each is its own consumer group with its own dead-letter topic, as STAGES are.
+ * an upload's rendition presets, features finds keypoints for uploads that ask for `features`. Each is its own
+ * consumer group with its own dead-letter topic, as STAGES are.
  */
-export const OPTIONAL_STAGES = ['transform'] as const;
+export const OPTIONAL_STAGES = ['transform', 'features'] as const;
 export type OptionalStageName = (typeof OPTIONAL_STAGES)[number];
 /** Every stage a worker process can run. */
 export const WORKER_STAGES = [...STAGES, ...OPTIONAL_STAGES] as const;
@@ -19,6 +20,16 @@ export type WorkerStageName = (typeof WORKER_STAGES)[number];
 export const ANALYSES = ['detect', 'faces', 'ocr'] as const;
 export type AnalysisName = (typeof ANALYSES)[number];
 
+/**
+ * Opt-in analyses beside ANALYSES: asked for in the same list (`analyses=detect,features`), never implied by an empty
+ * one, and reported outside the per-stage map (ImageAnalysis.features and featuresStage).
+ */
+export const OPTIONAL_ANALYSES = ['features'] as const;
+export type OptionalAnalysisName = (typeof OPTIONAL_ANALYSES)[number];
+/** Every name an upload's analyses may hold. */
+export const UPLOAD_ANALYSES = [...ANALYSES, ...OPTIONAL_ANALYSES] as const;
+export type UploadAnalysisName = (typeof UPLOAD_ANALYSES)[number];
+
 export const TOPICS = {
   uploaded: 'images.uploaded',
   preprocessed: 'images.preprocessed',
@@ -27,6 +38,7 @@ export const TOPICS = {
   text: 'images.text',
   analyzed: 'images.analyzed',
   transformed: 'images.transformed',
+  features: 'images.features',
 } as const;
 export type PipelineTopic = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -38,12 +50,13 @@ export const EVENT_TYPES = {
   TextRecognized: TOPICS.text,
   ImageAnalyzed: TOPICS.analyzed,
   ImageTransformed: TOPICS.transformed,
+  FeaturesExtracted: TOPICS.features,
 } as const;
 export type EventType = keyof typeof EVENT_TYPES | 'DeadLetter';
 
 /** The stage whose outcome each pipeline event reports (ImageUploaded reports none: it starts an image). */
 export const STAGE_OF_EVENT: Readonly<
-  Record<Exclude<keyof typeof EVENT_TYPES, 'ImageUploaded' | 'ImageTransformed'>, StageName>
+  Record<Exclude<keyof typeof EVENT_TYPES, 'ImageUploaded' | 'ImageTransformed' | 'FeaturesExtracted'>, StageName>
 > = {
   ImagePreprocessed: 'preprocess',
   ObjectsDetected: 'detect',
@@ -82,8 +95,9 @@ export const STAGE_INPUTS: Readonly<Record<WorkerStageName, readonly PipelineTop
   detect: [TOPICS.preprocessed],
   faces: [TOPICS.preprocessed],
   ocr: [TOPICS.preprocessed],
-  aggregate: [TOPICS.preprocessed, TOPICS.detected, TOPICS.faces, TOPICS.text, TOPICS.transformed],
+  aggregate: [TOPICS.preprocessed, TOPICS.detected, TOPICS.faces, TOPICS.text, TOPICS.transformed, TOPICS.features],
   transform: [TOPICS.preprocessed],
+  features: [TOPICS.preprocessed],
 };
 
 export const STAGE_OUTPUTS: Readonly<Record<WorkerStageName, PipelineTopic>> = {
@@ -93,15 +107,17 @@ export const STAGE_OUTPUTS: Readonly<Record<WorkerStageName, PipelineTopic>> = {
   ocr: TOPICS.text,
   aggregate: TOPICS.analyzed,
   transform: TOPICS.transformed,
+  features: TOPICS.features,
 };
 
 /**
- * The results service reads every pipeline topic but images.transformed (the aggregate joins renditions into
- * ImageAnalyzed, which the results service stores) and every analysis stage's dead-letter topic (transform's failures
- * reach it joined too: its stage publishes a failed ImageTransformed before it dead-letters).
+ * The results service reads every pipeline topic but images.transformed and images.features (the aggregate joins
+ * renditions and keypoints into ImageAnalyzed, which the results service stores) and every analysis stage's
+ * dead-letter topic (the optional stages' failures reach it joined too: each publishes a failed outcome before it
+ * dead-letters).
  */
 export const RESULTS_INPUTS: readonly string[] = [
-  ...Object.values(TOPICS).filter((topic) => topic !== TOPICS.transformed),
+  ...Object.values(TOPICS).filter((topic) => topic !== TOPICS.transformed && topic !== TOPICS.features),
   ...STAGES.map((stage) => deadLetterTopicFor(stage)),
 ];
 
