@@ -1,3 +1,10 @@
+export {
+  type BatchImage,
+  BatchRepository,
+  type BatchStatus,
+  type BatchView,
+  batchStatus,
+} from './batch-repository.ts';
 export { createDatabase, DEFAULT_POOL_SIZE, type DatabaseOptions } from './database.ts';
 export { toDatabaseError, withDatabaseErrors } from './database-errors.ts';
 export { type DatabaseUrls, migrateDirect, migrationUrl, readDatabase } from './database-urls.ts';

@@ -186,6 +186,8 @@ const OTHER_TABLES = [
   'refresh_families',
   'refresh_tokens',
   'auth_audit',
+  'batches', // packages/results/src/batch-repository.ts
+  'batch_images',
   'kysely_migration',
   'kysely_migration_lock',
 ];

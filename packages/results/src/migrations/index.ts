@@ -7,6 +7,7 @@ import * as accounts from './0005-accounts.ts';
 import * as renditions from './0006-renditions.ts';
 import * as perceptualHashSegments from './0007-perceptual-hash-segments.ts';
 import * as textCodes from './0008-text-codes.ts';
+import * as batches from './0009-batches.ts';
 
 /**
  * Every migration in order, listed in code rather than read from a folder so that nothing depends on the working
@@ -21,4 +22,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-renditions': renditions,
   '0007-perceptual-hash-segments': perceptualHashSegments,
   '0008-text-codes': textCodes,
+  '0009-batches': batches,
 };
