@@ -17,8 +17,10 @@
  *   - RSS per process: the median of a window after warm-up against the median of the uploads' last window, and the
  *     growth (goal <= 5 %); the peak; V8 heap in use and external memory over the same windows;
  *   - lag over time per consumer group;
- *   - images uploaded, completed, lost (no row), stuck (not completed after the drain deadline) and those whose
- *     detection, face and text-line rows differ from what `imgpipe analyze` finds in process for the same file
+ *   - images uploaded (every other one asking for renditions, `--renditions`, so the transform stage renders),
+ *     completed, lost (no row), stuck (not completed after the drain deadline) and those whose
+ *     detection, face and text-line rows differ from what `imgpipe analyze` finds in process for the same file, or
+ *     whose renditions are not exactly the presets asked for
  *     (more rows than in process = duplicated work applied twice).
  */
 import { execFile } from 'node:child_process';
@@ -48,6 +50,7 @@ const { values } = parseArgs({
     'warm-up': { type: 'string', default: '3', description: 'minutes before the RSS baseline' },
     window: { type: 'string', default: '5', description: 'minutes of samples whose median is a memory figure' },
     'drain-minutes': { type: 'string', default: '10', description: 'how long to wait for the last images' },
+    renditions: { type: 'string', default: 'thumb', description: 'presets every other upload asks for ("" for none)' },
   },
 });
 const MINUTES = Number(values.minutes);
@@ -57,6 +60,7 @@ const SAMPLE_EVERY_MS = Number(values['sample-every']) * 1000;
 const WARM_UP_MS = Number(values['warm-up']) * 60_000;
 const WINDOW_S = Number(values.window) * 60;
 const DRAIN_MS = Number(values['drain-minutes']) * 60_000;
+const RENDITIONS = (values.renditions ?? '').split(',').filter(Boolean);
 
 const run = promisify(execFile);
 const IMGPIPE = fileURLToPath(new URL('../apps/cli/bin/imgpipe.js', import.meta.url));
@@ -213,7 +217,7 @@ async function main(): Promise<void> {
   const db = createDatabase({ url: config.databaseUrl, poolSize: 2, onIdleError: () => {} });
   const kafka = createKafka({ connection: config, clientId: 'imgpipe-soak', logger });
   const admin = kafka.admin();
-  const uploaded: { file: string; imageId: string; atSeconds: number }[] = [];
+  const uploaded: { file: string; imageId: string; atSeconds: number; renditions: readonly string[] }[] = [];
   const samples: Sample[] = [];
   const faults: { atSeconds: number; fault: string; seconds: number }[] = [];
   try {
@@ -319,7 +323,10 @@ async function main(): Promise<void> {
         // Each pass over the files is a tenant of its own, so no upload is a duplicate of an earlier one.
         const tenant = `soak-${RUN_ID}-${pass}`;
         const token = mintDevToken({ tenant, roles: ['uploader'], secret: DEV_JWT_SECRET });
-        const response = await fetch(`${apiUrl}/v1/images`, {
+        // Every other upload asks for renditions, so the transform stage renders as well as decodes.
+        const renditions = index % 2 === 0 ? RENDITIONS : [];
+        const query = renditions.length > 0 ? `?renditions=${renditions.join(',')}` : '';
+        const response = await fetch(`${apiUrl}/v1/images${query}`, {
           method: 'POST',
           headers: {
             authorization: `Bearer ${token}`,
@@ -333,7 +340,7 @@ async function main(): Promise<void> {
           // A retry of an upload whose answer was lost (a timeout during a fault) is deduplicated to the first one:
           // the same image, counted once.
           if (body.deduplicated && uploaded.some((entry) => entry.imageId === body.imageId)) duplicates += 1;
-          else uploaded.push({ file, imageId: body.imageId, atSeconds: seconds() });
+          else uploaded.push({ file, imageId: body.imageId, atSeconds: seconds(), renditions });
           index += 1;
           if (index % files.length === 0) pass += 1;
         } else {
@@ -385,6 +392,11 @@ async function main(): Promise<void> {
       faces: await perImage('faces'),
       text_lines: await perImage('text_lines'),
     };
+    // Each image's renditions, by name in the order stored: exactly the presets it asked for, each once.
+    const { rows: renditionRows } = await sql<{ image_id: string; names: string[] }>`
+      select image_id, array_agg(name order by ordinal) as names from renditions
+      where image_id = any(${ids()}::uuid[]) group by image_id`.execute(db);
+    const storedRenditions = new Map(renditionRows.map((row) => [row.image_id, row.names.join(',')]));
     const { rows: statusRows } = await sql<{ id: string; status: string }>`
       select id, status from images where id = any(${ids()}::uuid[])`.execute(db);
     const status = new Map(statusRows.map((row) => [row.id, row.status]));
@@ -392,7 +404,7 @@ async function main(): Promise<void> {
     let stuck = 0;
     let differ = 0;
     let duplicated = 0;
-    for (const { file, imageId, atSeconds } of uploaded) {
+    for (const { file, imageId, atSeconds, renditions } of uploaded) {
       const state = status.get(imageId);
       if (!state) {
         lost += 1;
@@ -410,12 +422,27 @@ async function main(): Promise<void> {
         faces: tables.faces.get(imageId) ?? 0,
         text_lines: tables.text_lines.get(imageId) ?? 0,
       };
-      if (got.detections !== want.detections || got.faces !== want.faces || got.text_lines !== want.text_lines) {
+      const gotRenditions = storedRenditions.get(imageId) ?? '';
+      const wantRenditions = renditions.join(',');
+      if (
+        got.detections !== want.detections ||
+        got.faces !== want.faces ||
+        got.text_lines !== want.text_lines ||
+        gotRenditions !== wantRenditions
+      ) {
         differ += 1;
-        if (got.detections > want.detections || got.faces > want.faces || got.text_lines > want.text_lines) {
+        if (
+          got.detections > want.detections ||
+          got.faces > want.faces ||
+          got.text_lines > want.text_lines ||
+          gotRenditions.length > wantRenditions.length
+        ) {
           duplicated += 1;
         }
-        console.log(`  rows differ: ${imageId} (${file}) ${JSON.stringify(got)} vs in process ${JSON.stringify(want)}`);
+        console.log(
+          `  rows differ: ${imageId} (${file}) ${JSON.stringify({ ...got, renditions: gotRenditions })} vs ` +
+            `${JSON.stringify({ ...want, renditions: wantRenditions })} (in process; renditions as asked)`,
+        );
       }
     }
 
@@ -465,7 +492,8 @@ async function main(): Promise<void> {
     for (const entry of samples)
       console.log(`| ${entry.atSeconds} | ${groups.map((g) => entry.lag[g] ?? '').join(' | ')} |`);
     console.log(
-      `\nimages: ${uploaded.length} uploaded, ${uploaded.length - lost - stuck} completed, ${lost} lost, ${stuck} stuck, ` +
+      `\nimages: ${uploaded.length} uploaded (${uploaded.filter((u) => u.renditions.length > 0).length} asking for ` +
+        `renditions ${RENDITIONS.join(',')}), ${uploaded.length - lost - stuck} completed, ${lost} lost, ${stuck} stuck, ` +
         `${differ} with rows unlike in process (${duplicated} with more rows: duplicated)`,
     );
     console.log(`processes restarted by the supervisor: ${restarts.length === 0 ? 'none' : restarts.join(', ')}`);
