@@ -104,6 +104,11 @@ const imageUploaded = record(
       'string',
       "Rendition presets to render, names from the deployment's IMGPIPE_RENDITION_PRESETS (e.g. thumb, web); empty means none.",
     ),
+    optional(
+      'ocrModel',
+      'string',
+      "The OCR model set to read the image with: ppocr-v4 or ppocr-v5; null means the deployment's (IMGPIPE_OCR_MODEL_SET). An unknown name fails the OCR stage with MODEL_SET_UNKNOWN.",
+    ),
   ],
 );
 
@@ -123,6 +128,11 @@ const imagePreprocessed = record(
     optional('derivatives', derivatives, 'Derived images; null when preprocessing failed.'),
     stringMap('attributes', 'string', "The producer's own metadata from ImageUploaded, passed on to ImageAnalyzed."),
     list('renditions', 'string', "ImageUploaded's rendition presets, passed on to the transform stage; empty: none."),
+    optional(
+      'ocrModel',
+      'string',
+      "ImageUploaded's OCR model set, passed on to the OCR stage; null: the deployment's.",
+    ),
   ],
 );
 

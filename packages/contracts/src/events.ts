@@ -56,6 +56,8 @@ export interface ImageUploaded extends EventEnvelope {
   attributes: Record<string, string>;
   /** Rendition presets to render (names of the deployment's IMGPIPE_RENDITION_PRESETS); empty: none. */
   renditions: string[];
+  /** The OCR model set to read the image with (OCR_MODEL_SET_NAMES); absent: the deployment's IMGPIPE_OCR_MODEL_SET. */
+  ocrModel?: string;
 }
 
 export type StageOutcomeStatus = 'completed' | 'failed' | 'skipped';
@@ -82,6 +84,8 @@ export interface ImagePreprocessed extends EventEnvelope, StageOutcome {
   attributes: Record<string, string>;
   /** ImageUploaded's rendition presets, unchanged: what the transform stage renders and the aggregate waits for. */
   renditions: string[];
+  /** ImageUploaded's OCR model set, unchanged: what the OCR stage reads the image with. */
+  ocrModel?: string;
 }
 
 export interface ObjectsDetected extends EventEnvelope, StageOutcome {

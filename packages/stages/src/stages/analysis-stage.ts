@@ -24,6 +24,7 @@ interface AnalysisSpec<E extends AnalysisEvent> {
     normalized: Buffer,
     original: OriginalSize,
     source: () => Promise<Buffer>,
+    event: ImagePreprocessed,
   ): Promise<ModelRun<unknown>>;
   /** The event's result fields, from a model's result (or the empty result of a failed or skipped run). */
   fields(result: unknown): Omit<EventMap[E], keyof StageOutcome | 'imageId' | 'tenantId' | 'occurredAt'>;
@@ -42,8 +43,10 @@ const SPECS: { [A in AnalysisName]: AnalysisSpec<AnalysisEvent> } = {
   },
   ocr: {
     eventType: 'TextRecognized',
-    // Small print is read from the original's pixels when it is larger than the normalised image.
-    run: (vision, bytes, size, source) => vision.recognizeText(bytes, size, source),
+    // Small print is read from the original's pixels when it is larger than the normalised image; the upload may
+    // name the model set.
+    run: (vision, bytes, size, source, event) =>
+      vision.recognizeText(bytes, size, source, event.ocrModel ? { modelSet: event.ocrModel } : {}),
     fields: (result) => ({
       text: (result as EventMap['TextRecognized']['text'] | undefined) ?? { fullText: '', lines: [] },
     }),
@@ -86,7 +89,7 @@ export function analysisStage(name: AnalysisName, deps: { blobs: BlobAccess; vis
       const normalized = await deps.blobs.get(event.derivatives.normalized);
       const inference = performance.now();
       const size = { width: event.image.width, height: event.image.height };
-      const run = await spec.run(deps.vision, normalized, size, () => deps.blobs.get(event.original));
+      const run = await spec.run(deps.vision, normalized, size, () => deps.blobs.get(event.original), event);
       modelDuration.observe({ model: run.model.name }, (performance.now() - inference) / 1000);
       const durationMs = Math.round(performance.now() - started);
       return [outcome(event, { status: 'completed', model: run.model, durationMs }, run.result)];

@@ -47,6 +47,7 @@ export function preprocessStage(deps: { blobs: BlobAccess; vision: VisionEngine 
       ...(event.source ? { sourceName: event.source } : {}),
       attributes: event.attributes,
       renditions: event.renditions,
+      ...(event.ocrModel ? { ocrModel: event.ocrModel } : {}),
       ...fields,
     };
     return { topic: TOPICS.preprocessed, eventType: 'ImagePreprocessed', key: event.imageId, value };

