@@ -1,22 +1,22 @@
-import { ANALYSES, type AnalysisName } from '@imgpipe/contracts';
+import { UPLOAD_ANALYSES, type UploadAnalysisName } from '@imgpipe/contracts';
 
 /** A mistake on the command line: main prints the message and exits with EXIT.usage. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** `--analyses detect,ocr` as analysis names; absent means all (an empty list). */
-export function parseAnalyses(value: string | undefined): AnalysisName[] {
+/** `--analyses detect,ocr,features` as analysis names; absent means detect, faces and ocr (an empty list). */
+export function parseAnalyses(value: string | undefined): UploadAnalysisName[] {
   const names =
     value
       ?.split(',')
       .map((name) => name.trim())
       .filter(Boolean) ?? [];
-  const unknown = names.filter((name) => !(ANALYSES as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !(UPLOAD_ANALYSES as readonly string[]).includes(name));
   if (unknown.length > 0) {
-    throw new UsageError(`unknown analyses ${unknown.join(', ')} (expected ${ANALYSES.join(', ')})`);
+    throw new UsageError(`unknown analyses ${unknown.join(', ')} (expected ${UPLOAD_ANALYSES.join(', ')})`);
   }
-  return names as AnalysisName[];
+  return names as UploadAnalysisName[];
 }
 
 /** The one action of `imgpipe <command> <action>`; anything else is a usage error naming the choices. */

@@ -4,11 +4,15 @@ import {
   aggregateStage,
   analysisStage,
   createVisionEngine,
+  featureOptionsOf,
+  featuresModel,
+  featuresStage,
   preprocessStage,
   RedisAggregateStore,
   transformStage,
 } from '@imgpipe/stages';
 import { blobStoreFor } from '@imgpipe/storage';
+import { createInProcessExecutor, createWorkerPool } from '@imgpipe/vision/features';
 import { type DependencyCheck, runStageProcessUntilSignalled, type Stage, startStageProcess } from '@imgpipe/stream';
 import type { Logger } from '@imgpipe/telemetry';
 import { Redis } from 'ioredis';
@@ -84,6 +88,15 @@ async function createStage(
   // Renditions need sharp and S3 only: no vision engine, no models.
   if (stageName === 'transform') {
     return transformStage({ blobs, presets: config.transform.presets, limits: { ...config.transform.limits } });
+  }
+  // Keypoints need sharp, S3 and a worker pool of their own: no models.
+  if (stageName === 'features') {
+    const workers = config.vision.workers;
+    const executor = workers === 0 ? createInProcessExecutor() : createWorkerPool({ size: workers });
+    closers.push(() => executor.close());
+    const stage = featuresStage({ blobs, executor, config: config.features });
+    models.current = featuresModel(featureOptionsOf(config.features), config.features.maxSide);
+    return stage;
   }
   const vision = await createVisionEngine({ config: config.vision });
   closers.push(() => vision.close());

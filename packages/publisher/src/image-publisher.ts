@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  type AnalysisName,
+  type UploadAnalysisName,
   type BlobRef,
   type EventCodec,
   type ImageUploaded,
@@ -26,7 +26,7 @@ export interface PublishRequest {
   tenantId: string;
   sourceName?: string;
   contentType?: string;
-  analyses?: AnalysisName[];
+  analyses?: UploadAnalysisName[];
   /** Inline the bytes in the event instead of storing them first (only up to INLINE_IMAGE_MAX_BYTES). */
   inline?: boolean;
   imageId?: string;

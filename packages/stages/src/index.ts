@@ -6,6 +6,7 @@ export * from './in-process-pipeline.ts';
 export * from './in-process-runner.ts';
 export * from './stages/aggregate-stage.ts';
 export * from './stages/analysis-stage.ts';
+export * from './stages/features-stage.ts';
 export * from './stages/preprocess-stage.ts';
 export * from './stages/transform-stage.ts';
 export * from './stages-settings.ts';

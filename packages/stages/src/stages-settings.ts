@@ -2,6 +2,7 @@ import { type ConfigOf, serviceSettings } from '@imgpipe/core';
 import { renditionPresetSettings, transformLimitSettings } from '@imgpipe/imaging/recipe';
 import { storageSettings } from '@imgpipe/storage';
 import { visionSettings } from '@imgpipe/vision';
+import { featuresStageSettings } from './stages/features-stage.ts';
 
 /**
  * What the stage handlers run on in a worker process: the vision engine (models, limits, threads), the blob store,
@@ -13,6 +14,8 @@ export const stagesSettings = {
   redisUrl: serviceSettings.redisUrl,
   /** The transform stage's presets and recipe limits (shared with the API). */
   transform: { presets: renditionPresetSettings.presets, limits: transformLimitSettings },
+  /** The features stage's detector, detection size and how many keypoints results list. */
+  features: featuresStageSettings,
 };
 
 export type StagesConfig = ConfigOf<typeof stagesSettings>;

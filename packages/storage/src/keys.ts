@@ -18,3 +18,12 @@ export function derivativeKey(tenantId: string, imageId: string, name: string): 
 export function renditionKey(tenantId: string, sha256: string, variant: string): string {
   return `tenants/${tenantId}/renditions/${sha256.slice(0, 2)}/${sha256}/${variant}`;
 }
+
+/**
+ * An image's stored keypoints and descriptors (the IPKF record): beside nothing but the original's content, as
+ * renditions are, so every image of the tenant with the same bytes shares it. `variant` is a digest of the canonical
+ * detector options and the detection size, lowercase hex.
+ */
+export function featuresKey(tenantId: string, sha256: string, variant: string): string {
+  return `tenants/${tenantId}/features/${sha256.slice(0, 2)}/${sha256}/${variant}.ipkf`;
+}

@@ -1,11 +1,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ANALYSES, type ImageAnalysis } from '@imgpipe/contracts';
+import { type ImageAnalysis, requestsFeatures, UPLOAD_ANALYSES } from '@imgpipe/contracts';
+import { isOcrModelSet, OCR_MODEL_SET_NAMES } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { createVisionEngine, InProcessPipeline, stagesSettings } from '@imgpipe/stages';
 import { createLogger } from '@imgpipe/telemetry';
 import { annotateImage } from '@imgpipe/vision/annotate';
+import { createInProcessExecutor, createWorkerPool } from '@imgpipe/vision/features';
 import { parseAnalyses, wholeNumber } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
@@ -21,7 +23,10 @@ database needed. Folders are searched recursively for .jpg .jpeg .png .webp .avi
 Options:
   --json               one result object per line and image (the result contract, plus "file")
   --annotate <dir>     write each image with boxes, faces and text polygons drawn to <dir>/<name>.annotated.png
-  --analyses <list>    comma-separated subset of ${ANALYSES.join(',')} (default: all)
+  --analyses <list>    comma-separated subset of ${UPLOAD_ANALYSES.join(',')} (default: detect,faces,ocr;
+                       features, keypoints as the pipeline's features stage finds them, only when named)
+  --ocr-model <set>    OCR model set for these images: ppocr-v4 or ppocr-v5 (default IMGPIPE_OCR_MODEL_SET, else
+                       ppocr-v4); the result's ocr model identity says which models ran
   --concurrency <n>    images analysed at once (default 2)
   --workers <n>        vision worker threads (default from IMGPIPE_VISION_WORKERS; 0 = this thread)
   -h, --help           this help
@@ -41,6 +46,7 @@ export const command: Command = {
         annotate: { type: 'string' },
         analyses: { type: 'string' },
         concurrency: { type: 'string', default: '2' },
+        'ocr-model': { type: 'string' },
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -50,9 +56,14 @@ export const command: Command = {
       return values.help ? EXIT.ok : EXIT.usage;
     }
     const analyses = parseAnalyses(values.analyses);
+    const ocrModel = values['ocr-model'];
+    if (ocrModel !== undefined && !isOcrModelSet(ocrModel)) {
+      console.error(`imgpipe analyze: --ocr-model must be one of ${OCR_MODEL_SET_NAMES.join(', ')}`);
+      return EXIT.usage;
+    }
     const concurrency = wholeNumber('--concurrency', values.concurrency, 1);
     const workers = values.workers === undefined ? undefined : wholeNumber('--workers', values.workers, 0);
-    const config = loadCliConfig([], { vision: stagesSettings.vision });
+    const config = loadCliConfig([], { vision: stagesSettings.vision, features: stagesSettings.features });
     const files = await listImageFiles(positionals);
     if (files.length === 0) {
       console.error('imgpipe analyze: no image files found');
@@ -61,7 +72,16 @@ export const command: Command = {
     if (values.annotate) await mkdir(values.annotate, { recursive: true });
 
     const vision = await createVisionEngine({ config: config.vision, ...(workers === undefined ? {} : { workers }) });
-    const pipeline = new InProcessPipeline(vision, createLogger('imgpipe-analyze', 'silent'));
+    // Keypoints run on a pool of their own (no models): only when asked for.
+    const poolSize = workers ?? config.vision.workers;
+    const featureExecutor = requestsFeatures({ analyses })
+      ? poolSize === 0
+        ? createInProcessExecutor()
+        : createWorkerPool({ size: poolSize })
+      : undefined;
+    const pipeline = new InProcessPipeline(vision, createLogger('imgpipe-analyze', 'silent'), {
+      ...(featureExecutor ? { features: { executor: featureExecutor, config: config.features } } : {}),
+    });
     // On a terminal, a bar on stderr with rate and time left (for more than one image); nothing when piped.
     const progress = createProgress({ total: files.length > 1 ? files.length : 0, unit: 'images' });
     const failures: { file: string; codes: string[] }[] = [];
@@ -91,6 +111,7 @@ export const command: Command = {
         sourceName: basename(file),
         contentType: claimedContentType(file),
         analyses,
+        ...(ocrModel ? { ocrModel } : {}),
       });
       if (analysis.status !== 'completed') failures.push({ file, codes: failureCodes(analysis) });
       if (values.annotate && analysis.image) await writeAnnotated(values.annotate, file, bytes, analysis);
@@ -123,6 +144,7 @@ export const command: Command = {
     } finally {
       progress.done();
       await vision.close();
+      await featureExecutor?.close();
     }
     for (const failure of failures) console.error(`imgpipe analyze: ${failure.file}: ${failure.codes.join(', ')}`);
     return failures.length > 0 ? EXIT.failure : EXIT.ok;

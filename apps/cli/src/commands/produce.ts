@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ANALYSES, EventCodec, INLINE_IMAGE_MAX_BYTES } from '@imgpipe/contracts';
+import { EventCodec, INLINE_IMAGE_MAX_BYTES, UPLOAD_ANALYSES } from '@imgpipe/contracts';
 import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFor } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream/kafka';
@@ -19,7 +19,7 @@ Prints one image id per file (with --json, one JSON object per line).
 
 Options:
   --tenant <id>          tenant the images belong to (default: default)
-  --analyses <list>      comma-separated subset of ${ANALYSES.join(',')} (default: all)
+  --analyses <list>      comma-separated subset of ${UPLOAD_ANALYSES.join(',')} (default: detect,faces,ocr)
   --renditions <list>    comma-separated rendition presets for the transform stage (IMGPIPE_RENDITION_PRESETS
                          names, e.g. thumb,web; default none; a name the stage does not know fails its transform)
   --inline               put the bytes in the event (files up to ${INLINE_IMAGE_MAX_BYTES} bytes) instead of S3

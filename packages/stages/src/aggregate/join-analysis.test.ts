@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type {
   DetectedObject,
+  FeaturesExtracted,
   ImagePreprocessed,
   ImageTransformed,
   ObjectsDetected,
@@ -160,7 +161,69 @@ describe('joining an image', () => {
     assert.equal(noPreprocess.transform?.status, 'failed');
     assert.equal(noPreprocess.transform?.error?.code, 'STAGE_DEPENDENCY_FAILED');
   });
+
+  test('an image that asked for features waits for them; alone, features wait for no model analysis', () => {
+    const alone: ImageParts = { preprocessed: preprocessed({ analyses: ['features'] }) };
+    assert.equal(isComplete(alone), false, 'features outstanding');
+    alone.features = extracted('completed');
+    assert.equal(isComplete(alone), true);
+    const joined = joinAnalysis('img', alone);
+    assert.equal(joined.status, 'completed');
+    assert.deepEqual(joined.features, extracted('completed').features);
+    assert.deepEqual(joined.featuresStage, { status: 'completed', model, durationMs: 40 });
+    assert.deepEqual(
+      [joined.stages.detect.status, joined.stages.faces.status, joined.stages.ocr.status],
+      ['skipped', 'skipped', 'skipped'],
+    );
+    const withDetect: ImageParts = { preprocessed: preprocessed({ analyses: ['detect', 'features'] }) };
+    withDetect.features = extracted('completed');
+    assert.equal(isComplete(withDetect), false, 'detect outstanding');
+    const plain = joinAnalysis('img', { preprocessed: preprocessed({ analyses: ['detect'] }), detect: detected([]) });
+    assert.equal(plain.features, undefined);
+    assert.equal(plain.featuresStage, undefined, 'no features report for an image that did not ask');
+  });
+
+  test('a failed features stage makes the image partial (failed when nothing else ran) and lists no keypoints', () => {
+    const error = { code: 'IMAGE_CORRUPT' as const, message: 'corrupt' };
+    const failed = { ...extracted('failed'), error, features: undefined };
+    const partial = joinAnalysis('img', {
+      preprocessed: preprocessed({ analyses: ['detect', 'features'] }),
+      detect: detected([]),
+      features: failed,
+    });
+    assert.equal(partial.status, 'partial');
+    assert.equal(partial.features, undefined);
+    assert.deepEqual(partial.featuresStage?.error, error);
+    const alone = joinAnalysis('img', { preprocessed: preprocessed({ analyses: ['features'] }), features: failed });
+    assert.equal(alone.status, 'failed');
+  });
 });
+
+function extracted(status: 'completed' | 'failed'): FeaturesExtracted {
+  return {
+    ...envelope,
+    status,
+    model,
+    durationMs: 40,
+    ...(status === 'completed'
+      ? {
+          features: {
+            detector: 'orb',
+            params: 'orb:edgeThreshold=31,fastThreshold=20,nfeatures=500,nlevels=8,scaleFactor=1.2,scoreType=harris',
+            maxSide: 1280,
+            width: 640,
+            height: 480,
+            count: 1,
+            keypoints: [{ x: 1, y: 2, size: 31, angle: 90, response: 0.001, octave: 0 }],
+            descriptorType: 'binary',
+            descriptorSize: 32,
+            descriptorsKey: 'tenants/t/features/cc/x/y.ipkf',
+            descriptorsBytes: 100,
+          },
+        }
+      : {}),
+  };
+}
 
 const thumb: Rendition = {
   name: 'thumb',

@@ -4,6 +4,7 @@ import {
   type AnalysisName,
   type DetectedObject,
   type FacesDetected,
+  type FeaturesExtracted,
   type ImageAnalysis,
   type ImagePreprocessed,
   type ImageStatus,
@@ -11,6 +12,7 @@ import {
   labelsFromObjects,
   type ObjectsDetected,
   requestedAnalyses,
+  requestsFeatures,
   type StageName,
   type StageOutcome,
   type StageReport,
@@ -26,6 +28,8 @@ export interface ImageParts {
   ocr?: TextRecognized;
   /** The transform stage's renditions: only for an image whose upload asked for some. */
   transform?: ImageTransformed;
+  /** The features stage's keypoints: only for an image whose upload asked for features. */
+  features?: FeaturesExtracted;
 }
 
 /** The rendition presets an image waits for (a join state written before renditions existed has none). */
@@ -41,7 +45,8 @@ export function isComplete(parts: ImageParts): boolean {
   if (!preprocessed) return false;
   if (preprocessed.status !== 'completed') return true;
   if (!requestedAnalyses(preprocessed).every((name) => parts[name] !== undefined)) return false;
-  return requestedRenditions(preprocessed).length === 0 || parts.transform !== undefined;
+  if (requestedRenditions(preprocessed).length > 0 && parts.transform === undefined) return false;
+  return !requestsFeatures(preprocessed) || parts.features !== undefined;
 }
 
 function report(outcome: StageOutcome | undefined, fallback: StageReport['status']): StageReport {
@@ -109,6 +114,14 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
       ? report(parts.transform, 'pending')
       : dependencyFailed(preprocessReport)
     : undefined;
+  // The same for features: part of the image once asked for or once its outcome is here.
+  const featuresRequested =
+    parts.features !== undefined || (preprocessed !== undefined && requestsFeatures(preprocessed));
+  const featuresStage = featuresRequested
+    ? preprocessReport.status === 'completed'
+      ? report(parts.features, 'pending')
+      : dependencyFailed(preprocessReport)
+    : undefined;
   const stages: Record<StageName, StageReport> = {
     preprocess: preprocessReport,
     detect: analysisReport('detect'),
@@ -130,6 +143,7 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
       stages.faces,
       stages.ocr,
       ...(transform ? [transform] : []),
+      ...(featuresStage ? [featuresStage] : []),
     ]),
     ...(preprocessed?.image ? { image: preprocessed.image } : {}),
     labels: labelsFromObjects(objects),
@@ -141,6 +155,8 @@ export function joinAnalysis(imageId: string, parts: ImageParts, aggregateDurati
     attributes: preprocessed?.attributes ?? {},
     renditions: transform?.status === 'completed' ? (parts.transform?.renditions ?? []) : [],
     ...(transform ? { transform } : {}),
+    ...(featuresStage?.status === 'completed' && parts.features?.features ? { features: parts.features.features } : {}),
+    ...(featuresStage ? { featuresStage } : {}),
   };
 }
 

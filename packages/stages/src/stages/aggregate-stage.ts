@@ -17,6 +17,7 @@ const PARTS: Record<string, PartName> = {
   FacesDetected: 'faces',
   TextRecognized: 'ocr',
   ImageTransformed: 'transform',
+  FeaturesExtracted: 'features',
 };
 
 function partOf(eventType: string): PartName {
