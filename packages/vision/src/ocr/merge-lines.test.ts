@@ -29,8 +29,14 @@ describe('mergeLinePieces', () => {
     assert.equal(mergeLinePieces([box(10, 10, 200, 40), box(215, 25, 60, 12)]).length, 2, 'a footnote-sized piece');
   });
 
-  test('leaves vertical boxes alone', () => {
+  test('keeps vertical lines side by side apart, and joins two pieces of one vertical line', () => {
     assert.equal(mergeLinePieces([box(10, 10, 30, 200), box(45, 10, 30, 200)]).length, 2);
+    // A line of a page turned a quarter, split by the detector with the pieces overlapping by a letter.
+    const merged = mergeLinePieces([box(100, 300, 42, 310), box(98, 590, 44, 377)]);
+    assert.equal(merged.length, 1);
+    const ys = merged[0]!.map((p) => p.y);
+    assert.ok(Math.min(...ys) <= 300 && Math.max(...ys) >= 967);
+    assert.equal(mergeLinePieces([box(10, 10, 40, 200), box(10, 215, 200, 40)]).length, 2, 'a tall and a wide piece');
   });
 });
 
@@ -134,7 +140,7 @@ describe('mergeLinePieces: the rules, at their limits', () => {
     assert.equal(mergeLinePieces([turned(110, 30, 200, 40, 0), second]).length, 1);
   });
 
-  test('a box counts as vertical above 1.5 times as high as wide', () => {
+  test('a box counts as vertical above 1.5 times as high as wide (then it runs across a wide neighbour)', () => {
     assert.equal(mergeLinePieces([box(10, 10, 40, 60), box(55, 10, 40, 60)]).length, 1, 'exactly 1.5');
     assert.equal(mergeLinePieces([box(10, 10, 40, 61), box(55, 10, 40, 60)]).length, 2, 'the first over 1.5');
     assert.equal(mergeLinePieces([box(10, 10, 40, 60), box(55, 10, 40, 61)]).length, 2, 'the second over 1.5');

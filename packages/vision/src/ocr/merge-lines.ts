@@ -29,7 +29,18 @@ interface Frame {
   height: number;
 }
 
+/**
+ * The quad's frame along its longer side: a tall box (vertical text, or a line of a page turned a quarter) is
+ * measured along its height, so two pieces of one turned line join as two pieces of an upright one do.
+ */
 function frameOf(quad: Quad): Frame {
+  const upright = uprightFrameOf(quad);
+  if (upright.height <= upright.width * 1.5) return upright;
+  const [q0, q1, q2, q3] = quad;
+  return uprightFrameOf([q1, q2, q3, q0]);
+}
+
+function uprightFrameOf(quad: Quad): Frame {
   const [p0, p1, p2, p3] = quad;
   const dx = (p1.x - p0.x + p2.x - p3.x) / 2;
   const dy = (p1.y - p0.y + p2.y - p3.y) / 2;
@@ -45,8 +56,7 @@ function frameOf(quad: Quad): Frame {
 }
 
 function belongTogether(a: Frame, b: Frame, options: MergeOptions): boolean {
-  // Vertical boxes read in another direction; leave them alone.
-  if (a.height > a.width * 1.5 || b.height > b.width * 1.5) return false;
+  // A tall piece and a wide one run in different directions: the angle test below keeps them apart.
   const cosine = Math.abs(a.ux * b.ux + a.uy * b.uy);
   if (cosine < Math.cos((options.maxAngleDegrees * Math.PI) / 180)) return false;
   if (Math.min(a.height, b.height) / Math.max(a.height, b.height) < options.minHeightRatio) return false;

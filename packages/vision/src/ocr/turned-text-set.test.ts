@@ -1,6 +1,6 @@
 /**
- * The shared rendered text set (shared/images/text, truth.json: each image's lines top to bottom) turned a quarter
- * and a half turn clockwise: read against the truth (CER over the whole set, as character-error-rate.ts counts it),
+ * The shared rendered text set (shared/images/text, truth.json: each image's lines top to bottom) turned a quarter,
+ * a half and three quarters clockwise: read against the truth (CER over the whole set, as character-error-rate.ts counts it),
  * the orientation found, and every line's polygon in the turned image's own pixels: turned back by the known
  * rotation, it lands where the same line lies in the upright image (read from the upright image).
  */
@@ -21,9 +21,12 @@ const names = readdirSync(sharedPath('images', 'text'))
   .sort();
 
 /** Where a point of the turned image was in the upright width x height image (the turn was clockwise). */
-function unturn(p: Point, degrees: 90 | 180, width: number, height: number): Point {
-  // Turned 90 degrees clockwise, upright (x, y) lands at (height - y, x); turned 180, at (width - x, height - y).
-  return degrees === 90 ? { x: p.y, y: height - p.x } : { x: width - p.x, y: height - p.y };
+function unturn(p: Point, degrees: 90 | 180 | 270, width: number, height: number): Point {
+  // Turned 90 degrees clockwise, upright (x, y) lands at (height - y, x); turned 180, at (width - x, height - y);
+  // turned 270, at (y, width - x).
+  if (degrees === 90) return { x: p.y, y: height - p.x };
+  if (degrees === 180) return { x: width - p.x, y: height - p.y };
+  return { x: width - p.y, y: p.x };
 }
 
 function bounds(points: readonly Point[]) {
@@ -41,7 +44,7 @@ function iou(a: Bounds, b: Bounds): number {
   return (w * h) / (area(a) + area(b) - w * h);
 }
 
-describe('the shared text set turned 90 and 180 degrees', () => {
+describe('the shared text set turned 90, 180 and 270 degrees', () => {
   const upright = new Map<string, { result: OcrResult; width: number; height: number }>();
 
   before(async () => {
@@ -56,7 +59,7 @@ describe('the shared text set turned 90 and 180 degrees', () => {
     await releaseModels();
   });
 
-  for (const degrees of [90, 180] as const) {
+  for (const degrees of [90, 180, 270] as const) {
     test(`turned ${degrees} degrees: CER at most 1% over the set, orientation ${degrees}, polygons in the turned image`, async (t) => {
       const counts: CerCount[] = [];
       const ious: number[] = [];
