@@ -8,10 +8,12 @@ import bwipjs from 'bwip-js';
 import { loadVisionConfig } from '../config.ts';
 import { releaseModels } from '../models/model-loader.ts';
 import { labelSvg } from '../ocr/synthetic-text.ts';
+import { preprocess } from '../preprocess/preprocess.ts';
 import { sharp } from '../sharp-instance.ts';
 import { readShared, sharedModelsDir } from '../testing/shared.ts';
 import { createVision } from '../vision.ts';
-import { readTextAndCodesHandler } from './read-text-and-codes.ts';
+import { readTextAndCodes, readTextAndCodesHandler } from './read-text-and-codes.ts';
+import { zxingReader } from './zxing-reader.ts';
 
 after(releaseModels);
 
@@ -62,5 +64,32 @@ describe('readTextAndCodes on the worker pool', () => {
     } finally {
       await vision.close();
     }
+  });
+
+  test('a code reader that fails leaves the text standing: no codes (not looked), the reason in codesError', async (t) => {
+    const lines = ['Scan to pay', 'Table 12'];
+    const bytes = await sharp(readShared('images', 'photos', 'kite.jpg'))
+      .resize(800, 600, { fit: 'cover' })
+      .composite([{ input: labelSvg(lines, 40).svg, left: 80, top: 80 }])
+      .png()
+      .toBuffer();
+    // This thread's real reader, made to fail as the wasm once did in a bench run (it threw a non-Error value).
+    const reader = await zxingReader();
+    t.mock.method(reader, 'readBarcodes', async () => {
+      throw undefined;
+    });
+    const { derivatives } = await preprocess(bytes);
+    const result = await readTextAndCodes(derivatives.normalized, { modelsDir: sharedModelsDir() });
+    assert.deepEqual(
+      result.lines.map((line) => line.text),
+      lines,
+    );
+    assert.ok(!Object.hasOwn(result, 'codes'), 'codes absent: not looked, never an empty list');
+    assert.equal(result.codesError, 'zxing failed: threw undefined undefined');
+    assert.equal(result.timings.codesMs, 0);
+    // The failed reader was dropped: the next call gets a fresh one, which reads (no codes in this image).
+    const next = await readTextAndCodes(derivatives.normalized, { modelsDir: sharedModelsDir() });
+    assert.deepEqual(next.codes, []);
+    assert.equal(next.codesError, undefined);
   });
 });
