@@ -275,7 +275,7 @@ async function classifyAngles(
       clock,
     );
     const scores = output.data as Float32Array;
-    batch.forEach((_, item) => flipScores.push(scores[item * 2 + 1]!));
+    for (let item = 0; item < batch.length; item++) flipScores.push(scores[item * 2 + 1]!);
   }
   // Lines the classifier is unsure of (between 1 - threshold and threshold) follow the confident lines that run
   // the same way (quarter-turned or not), weighted by length: the lines of one page are turned together. On the
