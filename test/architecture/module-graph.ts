@@ -185,10 +185,14 @@ export function reachable(graph: ModuleGraph, entry: string): Map<string, string
 // --- the rules; each returns its violations as readable lines (empty: the rule holds) ---
 
 /**
- * (a) The API process loads neither onnxruntime-node nor the stage runtime (stages, or stream beyond its Kafka client
- * and the stage control topic's client).
+ * (a) The API process loads neither onnxruntime-node nor the stage runtime (stages, or stream beyond its Kafka client,
+ * the stage control topic's client and the consumer groups' progress reader).
  */
-const API_STREAM_MODULES = new Set(['packages/stream/src/kafka-client.ts', 'packages/stream/src/stage-control.ts']);
+const API_STREAM_MODULES = new Set([
+  'packages/stream/src/kafka-client.ts',
+  'packages/stream/src/stage-control.ts',
+  'packages/stream/src/group-progress.ts',
+]);
 export function apiRuntimeViolations(graph: ModuleGraph, entry = 'apps/ingest-api/src/main.ts'): string[] {
   const forbidden = (module: string): boolean =>
     module === 'npm:onnxruntime-node' ||
