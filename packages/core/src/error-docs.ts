@@ -8,7 +8,7 @@ const GROUPS: [prefix: RegExp, heading: string][] = [
   [/^(STAGE|EVENT)_/, 'Pipeline stages'],
   [/^(STORAGE|DATABASE|CACHE|KAFKA)_/, 'Services'],
   [/^(CONFIG|STACK)_/, 'Configuration and the local stack'],
-  [/^(AUTH|REQUEST|MATCH|RESOURCE|URL|IDEMPOTENCY|UPLOAD|API|WEBHOOK)_/, 'HTTP API and webhooks'],
+  [/^(AUTH|REQUEST|MATCH|RESOURCE|URL|IDEMPOTENCY|UPLOAD|REDRIVE|API|WEBHOOK)_/, 'HTTP API and webhooks'],
 ];
 
 /** docs/errors.md, rendered from the catalogue so the published list cannot drift from the code. */

@@ -109,6 +109,9 @@ export const ERROR_CATALOGUE = {
   IDEMPOTENCY_KEY_REUSED: def('The Idempotency-Key was already used for a different request', 422),
   IDEMPOTENCY_KEY_IN_FLIGHT: def('A request with this Idempotency-Key is still being processed', 409, true),
   UPLOAD_IN_FLIGHT: def('An upload of the same bytes is still being stored; retry shortly', 409, true),
+  REDRIVE_IMAGE_PENDING: def('The image is still being processed; redrive it once it has finished', 409, true),
+  REDRIVE_NOTHING_FAILED: def('The image has no failed stage to redrive', 409),
+  REDRIVE_ORIGINAL_MISSING: def("The image's original is not in storage, so its stages cannot re-run", 409),
   API_INTERNAL: def('An unexpected error in the API', 500),
   WEBHOOK_DELIVERY_FAILED: def('The webhook receiver did not accept the delivery', 502, true),
 } as const satisfies Record<string, ErrorDefinition>;

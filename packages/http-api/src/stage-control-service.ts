@@ -1,10 +1,19 @@
 import type { EventCodec, ModelIdentity } from '@imgpipe/contracts';
 import { WORKER_STAGES } from '@imgpipe/contracts';
 import { requeueUploads } from '@imgpipe/publisher';
-import { type Database, type ReprocessQuery, reprocessCandidates } from '@imgpipe/results';
+import { ImgpipeError } from '@imgpipe/core';
+import {
+  type Database,
+  type ReprocessQuery,
+  type ReprocessStage,
+  redriveStages,
+  redriveSubject,
+  reprocessCandidates,
+} from '@imgpipe/results';
 import { ensureControlTopic, publishControl, readControlState } from '@imgpipe/stream/control';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
+import { type StageMetrics, StageMetricsSampler } from './stage-metrics.ts';
 
 /** The stages an operator can pause: every pipeline stage (transform included) and the results service. */
 export const PAUSABLE_STAGES = [...WORKER_STAGES, 'results'] as const;
@@ -15,6 +24,8 @@ export interface StageControlState {
   changedAt?: string;
   changedBy?: string;
   model?: ModelIdentity;
+  /** Throughput, lag and error rate from Kafka (absent when Kafka could not be read for them). */
+  metrics?: StageMetrics;
 }
 
 /** What the admin routes do to the pipeline's stages, over the control topic, the results store and Kafka. */
@@ -23,6 +34,12 @@ export interface StageControlService {
   setPaused(stage: string, paused: boolean, by: string): Promise<{ stage: string; paused: boolean; at: string }>;
   /** Queues the images; `missing` on an analysis compares with the model its workers announced (none: undefined). */
   reprocess(query: Omit<ReprocessQuery, 'model'>): Promise<{ queued: number; model: ModelIdentity | null } | undefined>;
+  /**
+   * Re-runs one image's failed stages (see redriveStages) as `reprocess` re-runs a stage, for this image alone.
+   * Throws RESOURCE_NOT_FOUND (not this tenant's), REDRIVE_IMAGE_PENDING, REDRIVE_NOTHING_FAILED or
+   * REDRIVE_ORIGINAL_MISSING.
+   */
+  redriveImage(tenantId: string, imageId: string): Promise<{ stages: ReprocessStage[]; queued: number }>;
 }
 
 export function kafkaStageControl(deps: {
@@ -31,9 +48,13 @@ export function kafkaStageControl(deps: {
   codec: EventCodec;
   db: Kysely<Database>;
 }): StageControlService {
-  return {
+  const sampler = new StageMetricsSampler(deps.kafka);
+  const service: StageControlService = {
     async states() {
-      const state = await readControlState(deps.kafka, 'api');
+      const [state, metrics] = await Promise.all([
+        readControlState(deps.kafka, 'api'),
+        sampler.read(PAUSABLE_STAGES).catch(() => new Map<string, StageMetrics>()),
+      ]);
       return PAUSABLE_STAGES.map((stage) => {
         const pause = state.pauses.get(stage);
         const model = state.models.get(stage)?.model;
@@ -44,6 +65,7 @@ export function kafkaStageControl(deps: {
             ? { changedAt: new Date(pause.at).toISOString(), ...(pause.by ? { changedBy: pause.by } : {}) }
             : {}),
           ...(model ? { model } : {}),
+          ...(metrics.has(stage) ? { metrics: metrics.get(stage)! } : {}),
         };
       });
     },
@@ -67,5 +89,23 @@ export function kafkaStageControl(deps: {
       });
       return { queued, model: model ?? null };
     },
+    async redriveImage(tenantId, imageId) {
+      const subject = await redriveSubject(deps.db, tenantId, imageId);
+      if (!subject) throw new ImgpipeError('RESOURCE_NOT_FOUND', `no image ${imageId}`);
+      if (subject.status === 'pending') {
+        throw new ImgpipeError('REDRIVE_IMAGE_PENDING', `image ${imageId} is still being processed`);
+      }
+      const stages = redriveStages(subject.failed);
+      if (stages.length === 0) throw new ImgpipeError('REDRIVE_NOTHING_FAILED', `image ${imageId} has no failed stage`);
+      if (!subject.stored) {
+        throw new ImgpipeError('REDRIVE_ORIGINAL_MISSING', `image ${imageId} has no original in storage`);
+      }
+      let queued = 0;
+      // mode all, this image alone: its stages were just read as failed, and an image in flight is never selected.
+      for (const stage of stages)
+        queued += (await service.reprocess({ stage, mode: 'all', tenantId, imageId }))!.queued;
+      return { stages, queued };
+    },
   };
+  return service;
 }

@@ -10,6 +10,7 @@ export { toDatabaseError, withDatabaseErrors } from './database-errors.ts';
 export { type DatabaseUrls, migrateDirect, migrationUrl, readDatabase } from './database-urls.ts';
 export { type SweepOptions, type SweptImage, sweepExpired } from './deadline-sweep.ts';
 export { isImageId } from './image-id.ts';
+export { type RedriveSubject, redriveStages, redriveSubject } from './image-redrive.ts';
 export { type MigrateOptions, type MigrationOutcome, migrate, migrationStatus } from './migrate.ts';
 export {
   countRows,

@@ -19,6 +19,8 @@ export interface ReprocessQuery {
   /** For `missing` on an analysis: the model its workers run now; a result from any other model is missing. */
   model?: ModelIdentity;
   tenantId?: string;
+  /** This one image only (a per-image redrive). */
+  imageId?: string;
   /** Only images uploaded at or after this time. */
   since?: Date;
 }
@@ -71,6 +73,7 @@ export async function* reprocessCandidates(
         .where('i.sha256', 'is not', null)
         .where('i.byte_size', 'is not', null);
       if (query.tenantId !== undefined) select = select.where('i.tenant_id', '=', query.tenantId);
+      if (query.imageId !== undefined) select = select.where('i.id', '=', query.imageId);
       if (query.since) select = select.where('i.created_at', '>=', query.since);
       if (query.mode === 'missing') {
         const model = query.model;

@@ -1,5 +1,5 @@
 import { ImgpipeError } from '@imgpipe/core';
-import { REPROCESSABLE_STAGES } from '@imgpipe/results';
+import { isImageId, REPROCESSABLE_STAGES } from '@imgpipe/results';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../fastify-types.ts';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
@@ -26,6 +26,21 @@ const stageState = {
     changedAt: { type: 'string', format: 'date-time' },
     changedBy: { type: 'string' },
     model: { ...modelSchema, description: 'the model the stage’s workers announced when they started' },
+    metrics: {
+      type: 'object',
+      description:
+        'from Kafka: the consumer group’s committed offsets, its input topics’ and its dead-letter topic’s end ' +
+        'offsets; the rates cover the span since the oldest of this API replica’s readings of the last 5 minutes ' +
+        '(absent at its first reading)',
+      required: ['lag', 'deadLetters'],
+      properties: {
+        lag: { type: 'integer', minimum: 0, description: 'messages on its input topics not yet committed' },
+        deadLetters: { type: 'integer', minimum: 0, description: 'messages its dead-letter topic has received' },
+        throughputPerSecond: { type: 'number', minimum: 0, description: 'messages committed per second' },
+        errorRate: { type: 'number', minimum: 0, maximum: 1, description: 'dead letters per message committed' },
+        windowSeconds: { type: 'integer', minimum: 0, description: 'the span the rates cover' },
+      },
+    },
   },
 } as const;
 
@@ -68,7 +83,7 @@ export async function stageRoutes(app: FastifyInstance, deps: StageRoutesOptions
       schema: {
         operationId: 'listStages',
         tags: ['operations'],
-        summary: 'Each stage: paused or running, and the model its workers run',
+        summary: 'Each stage: paused or running, the model its workers run, its throughput, lag and error rate',
         response: {
           200: {
             description: 'the stages',
@@ -174,6 +189,54 @@ export async function stageRoutes(app: FastifyInstance, deps: StageRoutesOptions
         );
       }
       return reply.code(202).send({ stage: body.stage, mode: body.mode, ...outcome });
+    },
+  );
+
+  app.post(
+    '/v1/admin/images/:id/redrive',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        operationId: 'redriveImage',
+        tags: ['operations'],
+        summary: "Re-run one image's failed stages, as a reprocess re-runs a stage, for this image alone",
+        description:
+          'For an admin of the image’s tenant (no operator tenant needed: it touches this one image). A failed ' +
+          'preprocess or aggregate re-runs preprocess and with it every analysis the image asked for; failed analyses ' +
+          're-run each on its own. 404 RESOURCE_NOT_FOUND for an image of another tenant; 409 ' +
+          'REDRIVE_IMAGE_PENDING while it is in flight, REDRIVE_NOTHING_FAILED when no stage failed, ' +
+          'REDRIVE_ORIGINAL_MISSING when its original was never stored.',
+        params: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'string', maxLength: 100, description: 'image id (UUID)' } },
+        },
+        response: {
+          202: {
+            description: 'the image was queued again',
+            type: 'object',
+            required: ['imageId', 'stages', 'queued'],
+            properties: {
+              imageId: { type: 'string' },
+              stages: {
+                type: 'array',
+                description: 'the stages re-run',
+                items: { type: 'string', enum: [...REPROCESSABLE_STAGES] },
+              },
+              queued: { type: 'integer', minimum: 0, description: 'uploads re-published (one per stage)' },
+            },
+          },
+          ...problemResponses(400, 404, 409, ...AUTH_PROBLEMS),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = principalOf(request);
+      const { id } = request.params as { id: string };
+      if (!isImageId(id)) throw new ImgpipeError('RESOURCE_NOT_FOUND', `no image ${id}`);
+      const imageId = id.toLowerCase();
+      const outcome = await deps.control.redriveImage(tenantId, imageId);
+      return reply.code(202).send({ imageId, ...outcome });
     },
   );
 }
