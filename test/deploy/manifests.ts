@@ -102,7 +102,7 @@ const MODELS: Record<string, Validatable> = {
 };
 
 /** Stages whose pods hold nothing that needs a warm consumer and whose trigger names its one topic. */
-const MAY_SCALE_TO_ZERO: readonly string[] = ['preprocess', 'detect', 'faces', 'ocr', 'transform'];
+const MAY_SCALE_TO_ZERO: readonly string[] = ['preprocess', 'detect', 'faces', 'ocr', 'transform', 'features'];
 const APP_UID = 10001;
 
 export function kustomizeBinary(): string {

@@ -15,6 +15,10 @@ test('imgpipe dev gives each image stage an equal share of the CPUs, and leaves 
   const transform = processes.find((entry) => entry.name === 'transform');
   assert.deepEqual(transform?.args, ['run', 'worker', '--stage', 'transform']);
   assert.equal(transform?.env['IMGPIPE_CPUS'], undefined);
+  // Keypoints likewise: opt-in, no models, their own pool.
+  const features = processes.find((entry) => entry.name === 'features');
+  assert.deepEqual(features?.args, ['run', 'worker', '--stage', 'features']);
+  assert.equal(features?.env['IMGPIPE_CPUS'], undefined);
   const chosen = devProcesses({ api: false }, { IMGPIPE_CPUS: '1.5' });
   assert.ok(
     chosen.every((entry) => entry.env['IMGPIPE_CPUS'] === undefined),

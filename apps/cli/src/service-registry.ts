@@ -74,8 +74,8 @@ export function childNodeOptions(callers: string | undefined): string {
 const IMAGE_STAGES: readonly StageName[] = STAGES.filter((stage) => stage !== 'aggregate');
 
 /**
- * The processes `imgpipe dev` runs: every stage's worker (transform included: it renders the presets uploads ask for,
- * and idles otherwise), the results service and (unless left out) the API.
+ * The processes `imgpipe dev` runs: every stage's worker (transform and features included: they render the presets and
+ * find the keypoints uploads ask for, and idle otherwise), the results service and (unless left out) the API.
  *
  * They share one host without cgroup limits, so each image stage gets an equal share of its CPUs
  * (IMGPIPE_CPUS = CPUs / image stages: 0.5 on two cores), from which the vision engine derives its workers and
