@@ -36,4 +36,20 @@ describe('formatAnalysis (imgpipe results, imgpipe analyze)', () => {
     assert.match(failed, /transform failed: RENDITION_PRESET_UNKNOWN: unknown rendition preset: poster/);
     assert.doesNotMatch(failed, /rendition thumb/);
   });
+
+  test('shows the keypoint count, detector, size, the strongest positions and the stored key; a failed stage its code', () => {
+    const view = exampleImageView();
+    const lines = formatAnalysis('bus.jpg', view).split('\n');
+    assert.ok(
+      lines.includes(
+        `  features 1247 sift keypoints (1280 px)  strongest at 612.3,388.8  101.5,733.0  ${view.features!.descriptorsKey}`,
+      ),
+      lines.join('\n'),
+    );
+    const error = { code: 'IMAGE_CORRUPT' as const, message: 'the image data is corrupt' };
+    const { features: _features, ...rest } = view;
+    const failed = formatAnalysis('bus.jpg', { ...rest, featuresStage: { status: 'failed', error } });
+    assert.match(failed, /features failed: IMAGE_CORRUPT: the image data is corrupt/);
+    assert.doesNotMatch(failed, /keypoints/);
+  });
 });

@@ -31,6 +31,16 @@ export function formatAnalysis(title: string, analysis: ImageAnalysis): string {
       `  rendition ${rendition.name}  ${rendition.width}×${rendition.height} ${rendition.format} ${rendition.bytes} B  ${rendition.recipe}  ${rendition.key}`,
     );
   }
+  const features = analysis.features;
+  if (features) {
+    const best = features.keypoints
+      .slice(0, 3)
+      .map((k) => `${k.x.toFixed(1)},${k.y.toFixed(1)}`)
+      .join('  ');
+    lines.push(
+      `  features ${features.count} ${features.detector} keypoints (${features.maxSide} px)${best ? `  strongest at ${best}` : ''}  ${features.descriptorsKey}`,
+    );
+  }
   for (const stage of STAGES) {
     const report = analysis.stages[stage];
     if (report.status === 'failed') lines.push(`  ${stage} failed: ${report.error?.code}: ${report.error?.message}`);
@@ -38,5 +48,9 @@ export function formatAnalysis(title: string, analysis: ImageAnalysis): string {
   const transform = analysis.transform;
   if (transform?.status === 'failed')
     lines.push(`  transform failed: ${transform.error?.code}: ${transform.error?.message}`);
+  const featuresStage = analysis.featuresStage;
+  if (featuresStage?.status === 'failed') {
+    lines.push(`  features failed: ${featuresStage.error?.code}: ${featuresStage.error?.message}`);
+  }
   return lines.join('\n');
 }
