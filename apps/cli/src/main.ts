@@ -44,6 +44,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'Register the event schemas, or check local changes for compatibility',
     load: () => import('./commands/schemas.ts'),
   },
+  'sign-url': {
+    summary: 'Print a signed, expiring rendition URL for an image and a recipe (no token needed to fetch it)',
+    load: () => import('./commands/sign-url.ts'),
+  },
   stack: {
     summary: 'Start, stop or inspect the local stack (Kafka, schema registry, S3, PostgreSQL, Redis)',
     load: () => import('./commands/stack.ts'),

@@ -7,4 +7,12 @@ export { apiOptionsFrom, createApi, jwtOptionsFrom, type RunningApi } from './cr
 export { checkImage, parseAnalyses } from './image-intake.ts';
 export { type Problem, PROBLEM_CONTENT_TYPE } from './problem-details.ts';
 export { type BucketPolicy, RateLimiter } from './rate-limiter.ts';
+export {
+  DEFAULT_SIGNED_TTL_SECONDS,
+  MAX_SIGNED_TTL_SECONDS,
+  RenditionSigner,
+  type SignedRendition,
+  signRendition,
+} from './rendition-signing.ts';
+export { readRenditionRecipe } from './rendition-service.ts';
 export { isRole, type Principal, ROLES, type Role, roleAtLeast } from './roles.ts';

@@ -6,6 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ImgpipeError } from '@imgpipe/core';
+import { formatRecipe, type Recipe } from '@imgpipe/imaging/recipe';
 
 /** Longest lifetime a caller may ask for: a week. */
 export const MAX_SIGNED_TTL_SECONDS = 7 * 24 * 60 * 60;
@@ -78,4 +79,29 @@ export class RenditionSigner {
       throw new ImgpipeError('RENDITION_SIGNATURE_EXPIRED', `the signed URL expired at ${expires} (Unix seconds)`);
     }
   }
+}
+
+export interface SignedRendition {
+  /** Path and query, relative to the API's base URL. */
+  url: string;
+  expiresAt: Date;
+  /** The canonical recipe the URL names. */
+  recipe: string;
+}
+
+/**
+ * A signed URL of a tenant's image with a recipe, valid for `ttlSeconds` from `nowMs`: the recipe written in its
+ * canonical form (formatRecipe), so every spelling of it signs one URL. POST /v1/images/{id}/rendition-urls and
+ * `imgpipe sign-url` both sign through this.
+ */
+export function signRendition(
+  signer: RenditionSigner,
+  target: { tenantId: string; imageId: string; recipe: Recipe },
+  ttlSeconds: number,
+  nowMs = Date.now(),
+): SignedRendition {
+  const expiresAt = Math.floor(nowMs / 1000) + ttlSeconds;
+  const recipe = formatRecipe(target.recipe);
+  const url = signer.sign({ tenantId: target.tenantId, imageId: target.imageId, recipe }, expiresAt);
+  return { url, expiresAt: new Date(expiresAt * 1000), recipe };
 }

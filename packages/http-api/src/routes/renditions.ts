@@ -1,7 +1,11 @@
-import { formatRecipe } from '@imgpipe/imaging';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../fastify-types.ts';
-import { DEFAULT_SIGNED_TTL_SECONDS, MAX_SIGNED_TTL_SECONDS, type RenditionSigner } from '../rendition-signing.ts';
+import {
+  DEFAULT_SIGNED_TTL_SECONDS,
+  MAX_SIGNED_TTL_SECONDS,
+  type RenditionSigner,
+  signRendition,
+} from '../rendition-signing.ts';
 import { matchesEtag, type RenditionService, type RenditionTarget, readRenditionRecipe } from '../rendition-service.ts';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
 import { imageResponse, RECIPE_TEXT_PATTERN, sendImage } from './transform.ts';
@@ -159,10 +163,12 @@ export async function renditionRoutes(app: FastifyInstance, deps: RenditionRoute
       const body = request.body as { recipe: string; ttlSeconds?: number };
       const recipe = readRenditionRecipe(body.recipe, limits);
       const original = await deps.renditions.original(tenantId, id);
-      const expiresAt = Math.floor(Date.now() / 1000) + (body.ttlSeconds ?? DEFAULT_SIGNED_TTL_SECONDS);
-      const canonical = formatRecipe(recipe);
-      const url = deps.signer.sign({ tenantId, imageId: original.imageId, recipe: canonical }, expiresAt);
-      return { url, expiresAt: new Date(expiresAt * 1000).toISOString(), recipe: canonical };
+      const signed = signRendition(
+        deps.signer,
+        { tenantId, imageId: original.imageId, recipe },
+        body.ttlSeconds ?? DEFAULT_SIGNED_TTL_SECONDS,
+      );
+      return { url: signed.url, expiresAt: signed.expiresAt.toISOString(), recipe: signed.recipe };
     },
   );
 
