@@ -250,8 +250,14 @@ if (args.json) {
 } else {
   console.log(`${RECIPE} on ${photos.length} photos, ${passes} passes, ${concurrency} in flight, ${result.cpus} CPUs`);
   console.log(
-    `sharp ${result.versions.sharp} (libvips ${result.versions.libvips}); ${hasConvert ?? 'ImageMagick not installed'}`,
+    `sharp ${result.versions.sharp} (libvips ${result.versions.libvips}); ${hasConvert ?? `ImageMagick: no ${CONVERT}`}`,
   );
+  if (!hasConvert) {
+    console.log(
+      `ImageMagick's convert is not installed (${CONVERT}; Debian: apt-get install imagemagick): its rows and the ` +
+        'engine / ImageMagick ratio are left out',
+    );
+  }
   console.log('');
   console.log('way           images/s   p50 ms   p95 ms');
   for (const way of ways) {
