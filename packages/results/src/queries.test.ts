@@ -111,7 +111,7 @@ describe('searchImages', () => {
     assert.equal((await searchImages(db, { tenantId, text: 'croissant' })).items.length, 0);
   });
 
-  test('finds an image by the exact text of a barcode or QR code it holds', async () => {
+  test('finds an image by the exact text of a barcode or QR code it holds, with code= and with text=', async () => {
     const codesTenant = testTenant('queries-codes');
     try {
       const withCode = randomUUID();
@@ -141,6 +141,13 @@ describe('searchImages', () => {
         0,
       );
       assert.equal((await searchImages(db, { tenantId, code: qr.text })).items.length, 0, 'another tenant');
+      // Free text finds a code by its exact text too, beside the words of the text.
+      assert.deepEqual(
+        (await searchImages(db, { tenantId: codesTenant, text: ` ${qr.text} ` })).items.map((item) => item.imageId),
+        [withCode],
+      );
+      assert.equal((await searchImages(db, { tenantId: codesTenant, text: 'bakery' })).items.length, 3);
+      assert.equal((await searchImages(db, { tenantId: codesTenant, text: 'table=7' })).items.length, 0);
     } finally {
       await deleteTenants(db, [codesTenant]);
     }
