@@ -100,10 +100,12 @@ describe('the OpenAPI document', () => {
       assert.deepEqual(statuses(`/v1/admin/stages/{name}/${action}`, 'post'), ['200', '400', ...auth].sort(), action);
     }
     assert.deepEqual(statuses('/v1/admin/reprocess', 'post'), ['202', '400', '409', ...auth].sort());
+    assert.deepEqual(statuses('/v1/admin/images/{id}/redrive', 'post'), ['202', '400', '404', '409', ...auth].sort());
     for (const [path, method] of [
       ['/v1/admin/stages', 'get'],
       ['/v1/admin/stages/{name}/pause', 'post'],
       ['/v1/admin/reprocess', 'post'],
+      ['/v1/admin/images/{id}/redrive', 'post'],
     ] as const) {
       assert.ok((document.paths[path]![method]!.security ?? []).length > 0, `${method} ${path} needs a token`);
     }

@@ -76,10 +76,12 @@ export class StageMetricsSampler {
     try {
       for (const stage of stages) {
         const inputs = stage === 'results' ? RESULTS_INPUTS : STAGE_INPUTS[stage];
-        const [progress, deadLetters] = await Promise.all([
+        const measured = await Promise.all([
           measureGroupProgress(admin, consumerGroupFor(stage), inputs),
           deadLetterCount(admin, deadLetterTopicFor(stage)),
-        ]);
+        ]).catch(() => undefined); // e.g. an input topic not created yet: this stage has no figures, the others do
+        if (!measured) continue;
+        const [progress, deadLetters] = measured;
         const now = Date.now();
         const reading = { at: now, lag: progress.lag, position: progress.position, deadLetters };
         const kept = [...(this.#history.get(stage) ?? []), reading].filter((r) => now - r.at <= METRICS_WINDOW_MS);
