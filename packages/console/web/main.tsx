@@ -2,10 +2,12 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { hasRole, onUserChange, restoreSession, signOut, type User } from './api.ts';
 import { AdminPage } from './pages/admin.tsx';
+import { ApiKeysPage } from './pages/api-keys.tsx';
 import { ImagePage } from './pages/image.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { SearchPage } from './pages/search.tsx';
 import { UploadPage } from './pages/upload.tsx';
+import { WebhookPage } from './pages/webhook.tsx';
 import { BASE, linkClick, navigate, useLocation } from './router.ts';
 
 function Nav({ user }: { user: User }) {
@@ -28,6 +30,8 @@ function Nav({ user }: { user: User }) {
           {hasRole(user, 'uploader') ? link('/', 'Upload') : null}
           {link('/search', 'Search')}
           {hasRole(user, 'admin') ? link('/admin', 'Operations') : null}
+          {hasRole(user, 'admin') ? link('/api-keys', 'API keys') : null}
+          {hasRole(user, 'admin') ? link('/webhook', 'Webhook') : null}
         </ul>
       </nav>
       <span class="who">
@@ -56,6 +60,8 @@ function Page({ user }: { user: User }) {
   if (image?.[1]) return <ImagePage id={decodeURIComponent(image[1])} user={user} setTitle={title} />;
   if (path === '/search') return <SearchPage query={query} setTitle={title} />;
   if (path === '/admin') return <AdminPage user={user} setTitle={title} />;
+  if (path === '/api-keys') return <ApiKeysPage user={user} setTitle={title} />;
+  if (path === '/webhook') return <WebhookPage user={user} setTitle={title} />;
   if (path === '/') {
     if (hasRole(user, 'uploader')) return <UploadPage setTitle={title} />;
     return <SearchPage query={query} setTitle={title} />;

@@ -1,7 +1,15 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getJson, hasRole, sendJson, type User } from '../api.ts';
 import { BASE, linkClick } from '../router.ts';
-import { type ImageSummary, type ImageView, type SearchPage, STAGE_NAMES } from '../types.ts';
+import type { ImageSummary, SearchPage } from '../types.ts';
+
+interface StageMetrics {
+  lag: number;
+  deadLetters: number;
+  throughputPerSecond?: number;
+  errorRate?: number;
+  windowSeconds?: number;
+}
 
 interface StageState {
   stage: string;
@@ -9,18 +17,21 @@ interface StageState {
   changedAt?: string;
   changedBy?: string;
   model?: { name: string; version: string };
-  [metric: string]: unknown;
+  metrics?: StageMetrics;
 }
+
+/** How often the operations page reads the stages again (their rates cover the span between readings). */
+const STAGES_REFRESH_MS = 10_000;
 
 function message(caught: unknown): string {
   return caught instanceof ApiError ? `${caught.code}: ${caught.message}` : 'The request failed.';
 }
 
 /**
- * Failed images with their codes and a redrive per image: the stage that failed is re-run through
- * POST /v1/admin/reprocess (mode `missing`, this tenant, images uploaded since this one), the API's redrive.
+ * Failed images with their codes and a redrive per image: POST /v1/admin/images/{id}/redrive re-runs that image's
+ * failed stages (and nothing of any other image).
  */
-function Failures({ user }: { user: User }) {
+function Failures() {
   const [items, setItems] = useState<ImageSummary[]>([]);
   const [next, setNext] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -42,15 +53,12 @@ function Failures({ user }: { user: User }) {
   const redrive = async (item: ImageSummary) => {
     setOutcome((was) => ({ ...was, [item.imageId]: 'Redriving…' }));
     try {
-      const view = await getJson<ImageView>(`/v1/images/${item.imageId}`);
-      const stage = STAGE_NAMES.find((name) => view.stages[name]?.status === 'failed') ?? 'preprocess';
-      const answer = await sendJson<{ queued: number }>('POST', '/v1/admin/reprocess', {
-        stage: stage === 'aggregate' ? 'preprocess' : stage,
-        mode: 'missing',
-        tenant: user.tenantId,
-        since: view.createdAt,
-      });
-      setOutcome((was) => ({ ...was, [item.imageId]: `Redrove ${stage}: ${answer.queued} image(s) queued.` }));
+      const answer = await sendJson<{ stages: string[]; queued: number }>(
+        'POST',
+        `/v1/admin/images/${encodeURIComponent(item.imageId)}/redrive`,
+        {},
+      );
+      setOutcome((was) => ({ ...was, [item.imageId]: `Redrove ${answer.stages.join(', ')}: queued again.` }));
     } catch (caught) {
       setOutcome((was) => ({ ...was, [item.imageId]: message(caught) }));
     }
@@ -91,16 +99,33 @@ function Failures({ user }: { user: User }) {
   );
 }
 
-/** Each stage's state (GET /v1/admin/stages, operator tenants), with pause and resume. */
+function rate(value: number | undefined, digits: number): string {
+  return value === undefined ? '–' : value.toFixed(digits);
+}
+
+/**
+ * Each stage's state, throughput, lag and error rate (GET /v1/admin/stages, operator tenants; the figures are read
+ * from Kafka by the API), read again every 10 s, with pause and resume.
+ */
 function Stages() {
   const [items, setItems] = useState<StageState[] | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const timer = useRef<ReturnType<typeof setInterval> | undefined>(undefined);
   const load = () =>
     getJson<{ items: StageState[] }>('/v1/admin/stages')
-      .then((answer) => setItems(answer.items))
-      .catch((caught: unknown) => setError(message(caught)));
+      .then((answer) => {
+        setItems(answer.items);
+        setError(undefined);
+      })
+      .catch((caught: unknown) => {
+        setError(message(caught));
+        // Not an operator tenant's admin: asking again will not change that.
+        if (caught instanceof ApiError && caught.status === 403) clearInterval(timer.current);
+      });
   useEffect(() => {
     void load();
+    timer.current = setInterval(() => void load(), STAGES_REFRESH_MS);
+    return () => clearInterval(timer.current);
   }, []);
   const act = async (stage: string, action: 'pause' | 'resume') => {
     try {
@@ -110,15 +135,7 @@ function Stages() {
       setError(message(caught));
     }
   };
-  const metrics = items
-    ? [
-        ...new Set(
-          items.flatMap((item) =>
-            Object.keys(item).filter((key) => !['stage', 'paused', 'changedAt', 'changedBy', 'model'].includes(key)),
-          ),
-        ),
-      ]
-    : [];
+  const span = items?.find((item) => item.metrics?.windowSeconds !== undefined)?.metrics?.windowSeconds;
   return (
     <section aria-labelledby="stages-heading">
       <h2 id="stages-heading">Stages</h2>
@@ -130,16 +147,20 @@ function Stages() {
       {items ? (
         <div class="scroll">
           <table>
+            <caption>
+              {span === undefined
+                ? 'Throughput and error rate appear at the next reading (every 10 s).'
+                : `Throughput and error rate over the last ${span} s; lag and dead letters now.`}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Stage</th>
                 <th scope="col">State</th>
                 <th scope="col">Model</th>
-                {metrics.map((metric) => (
-                  <th scope="col" key={metric}>
-                    {metric}
-                  </th>
-                ))}
+                <th scope="col">Messages/s</th>
+                <th scope="col">Lag</th>
+                <th scope="col">Error rate</th>
+                <th scope="col">Dead letters</th>
                 <th scope="col">Action</th>
               </tr>
             </thead>
@@ -149,11 +170,18 @@ function Stages() {
                   <th scope="row">{item.stage}</th>
                   <td>{item.paused ? `paused${item.changedBy ? ` by ${item.changedBy}` : ''}` : 'running'}</td>
                   <td>{item.model ? `${item.model.name} ${item.model.version}` : ''}</td>
-                  {metrics.map((metric) => (
-                    <td key={metric}>
-                      {typeof item[metric] === 'object' ? JSON.stringify(item[metric]) : String(item[metric] ?? '')}
-                    </td>
-                  ))}
+                  <td class="number" data-metric="throughput">
+                    {rate(item.metrics?.throughputPerSecond, 2)}
+                  </td>
+                  <td class="number" data-metric="lag">
+                    {item.metrics ? String(item.metrics.lag) : '–'}
+                  </td>
+                  <td class="number" data-metric="error-rate">
+                    {item.metrics?.errorRate === undefined ? '–' : `${(item.metrics.errorRate * 100).toFixed(1)}%`}
+                  </td>
+                  <td class="number" data-metric="dead-letters">
+                    {item.metrics ? String(item.metrics.deadLetters) : '–'}
+                  </td>
                   <td>
                     <button
                       type="button"
@@ -231,7 +259,7 @@ export function AdminPage({ user, setTitle }: { user: User; setTitle: (title: st
   return (
     <>
       <h1>Operations</h1>
-      <Failures user={user} />
+      <Failures />
       <Stages />
       <Users />
     </>

@@ -2,6 +2,8 @@ import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, getJson, pictureUrl, streamEvents, type User } from '../api.ts';
 import { COLOURS, type Layers, Overlay } from '../overlay.tsx';
+import { BASE, linkClick } from '../router.ts';
+import { Thumbnail } from '../thumbnail.tsx';
 import { type ImageView, STAGE_NAMES, TERMINAL } from '../types.ts';
 
 /** The picture's rendition: the stored original, upright, as JPEG (the overlay's coordinates are its pixels). */
@@ -49,6 +51,59 @@ function Facts({ view }: { view: ImageView }) {
 }
 
 /** One image: the picture with toggleable overlays, its text with copy, stage statuses with codes, the raw JSON. */
+interface SimilarAnswer {
+  similar: { imageId: string; distance: number; sourceName?: string }[];
+}
+
+/**
+ * The tenant's images that look like this one (GET /v1/images/{id}/similar: perceptual-hash distance, nearest
+ * first), once its preprocess has given it a hash.
+ */
+function Similar({ id, ready }: { id: string; ready: boolean }) {
+  const [items, setItems] = useState<SimilarAnswer['similar'] | undefined>();
+  const [note, setNote] = useState<string | undefined>();
+  useEffect(() => {
+    if (!ready) return;
+    const abort = new AbortController();
+    getJson<SimilarAnswer>(`/v1/images/${encodeURIComponent(id)}/similar?limit=8`, { signal: abort.signal })
+      .then((answer) => setItems(answer.similar))
+      .catch((caught: unknown) => {
+        if (abort.signal.aborted) return;
+        setNote(
+          caught instanceof ApiError && caught.code === 'IMAGE_HASH_UNAVAILABLE'
+            ? 'This image has no perceptual hash (its preprocess did not complete), so none can be compared.'
+            : caught instanceof ApiError
+              ? `${caught.code}: ${caught.message}`
+              : 'Could not load similar images.',
+        );
+      });
+    return () => abort.abort();
+  }, [id, ready]);
+  return (
+    <section aria-labelledby="similar-heading" data-testid="similar">
+      <h2 id="similar-heading">Similar images</h2>
+      {note ? <p>{note}</p> : null}
+      {items?.length === 0 ? <p>No similar images.</p> : null}
+      {items?.length ? (
+        <ul class="results">
+          {items.map((item) => {
+            const name = item.sourceName ?? item.imageId;
+            return (
+              <li key={item.imageId} class="result" data-image-id={item.imageId}>
+                <a href={`${BASE}/images/${item.imageId}`} onClick={linkClick}>
+                  <Thumbnail imageId={item.imageId} name={name} />
+                  <span class="name">{name}</span>
+                </a>
+                <span>distance {item.distance} of 64 bits</span>
+              </li>
+            );
+          })}
+        </ul>
+      ) : null}
+    </section>
+  );
+}
+
 export function ImagePage({ id, setTitle }: { id: string; user: User; setTitle: (title: string) => void }) {
   const [view, setView] = useState<ImageView | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -245,6 +300,7 @@ export function ImagePage({ id, setTitle }: { id: string; user: User; setTitle: 
         </section>
       ) : null}
       <Facts view={view} />
+      <Similar id={view.imageId} ready={TERMINAL.has(view.status)} />
       <details>
         <summary>Raw JSON</summary>
         <pre class="json">{JSON.stringify(view, null, 2)}</pre>

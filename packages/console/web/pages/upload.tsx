@@ -14,16 +14,47 @@ interface Upload {
   name: string;
 }
 
-/** Several files at once by drag and drop or the picker, the analyses to run, then each image's live progress. */
+/**
+ * The deployment's rendition presets, as the API's OpenAPI document lists them (the `renditions` an upload may name
+ * are an enum of exactly the configured presets).
+ */
+async function renditionPresets(): Promise<string[]> {
+  const response = await request('/openapi.json');
+  if (!response.ok) return [];
+  const found = (node: unknown): string[] | undefined => {
+    if (!node || typeof node !== 'object') return undefined;
+    const renditions = (node as { renditions?: { items?: { enum?: unknown } } }).renditions;
+    const names = renditions?.items?.enum;
+    if (Array.isArray(names) && names.every((name) => typeof name === 'string')) return names as string[];
+    for (const child of Object.values(node)) {
+      const names = found(child);
+      if (names) return names;
+    }
+    return undefined;
+  };
+  return found(await response.json()) ?? [];
+}
+
+/**
+ * Several files at once by drag and drop or the picker, the analyses to run and the rendition presets to render, then
+ * each image's live progress.
+ */
 export function UploadPage({ setTitle }: { setTitle: (title: string) => void }) {
   const [files, setFiles] = useState<File[]>([]);
   const [analyses, setAnalyses] = useState<Set<string>>(new Set(ANALYSES));
+  const [presets, setPresets] = useState<string[]>([]);
+  const [renditions, setRenditions] = useState<Set<string>>(new Set());
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const [dragging, setDragging] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
-  useEffect(() => setTitle('Upload'), []);
+  useEffect(() => {
+    setTitle('Upload');
+    renditionPresets()
+      .then(setPresets)
+      .catch(() => setPresets([]));
+  }, []);
 
   const add = (list: FileList | null | undefined) => {
     if (list) setFiles((was) => [...was, ...Array.from(list)]);
@@ -36,6 +67,8 @@ export function UploadPage({ setTitle }: { setTitle: (title: string) => void }) 
     try {
       const form = new FormData();
       form.append('analyses', ANALYSES.filter((name) => analyses.has(name)).join(','));
+      const chosen = presets.filter((name) => renditions.has(name));
+      if (chosen.length > 0) form.append('renditions', chosen.join(','));
       for (const file of files) form.append('files', file, file.name);
       const response = await request('/v1/batches', { method: 'POST', body: form });
       if (!response.ok) {
@@ -126,6 +159,28 @@ export function UploadPage({ setTitle }: { setTitle: (title: string) => void }) 
             </label>
           ))}
         </fieldset>
+        {presets.length > 0 ? (
+          <fieldset>
+            <legend>Renditions</legend>
+            {presets.map((name) => (
+              <label key={name} class="check">
+                <input
+                  type="checkbox"
+                  name="renditions"
+                  value={name}
+                  checked={renditions.has(name)}
+                  onChange={(event) => {
+                    const next = new Set(renditions);
+                    if ((event.currentTarget as HTMLInputElement).checked) next.add(name);
+                    else next.delete(name);
+                    setRenditions(next);
+                  }}
+                />
+                {name}
+              </label>
+            ))}
+          </fieldset>
+        ) : null}
         {error ? (
           <p class="error" role="alert">
             {error}
