@@ -18,12 +18,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import {
+  consumerGroupFor,
+  deadLetterTopicFor,
+  EventCodec,
+  type ImageUploaded,
+  RESULTS_INPUTS,
+  STAGE_INPUTS,
+  type WorkerStageName,
+} from '@imgpipe/contracts';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { type PipelineService, startServices, stopServices } from '../support/pipeline-services.ts';
 import { sharedPath } from '../support/shared.ts';
-import { waitFor } from '../support/kafka.ts';
-import { bearer, deleteTenantImages, startTestApi, type TestApi, testTenant, tokenFor } from '../api/support.ts';
+import { endpoints, testKafka, waitFor } from '../support/kafka.ts';
+import { UploadedTopicWatch } from '../api/leftovers.ts';
+import {
+  bearer,
+  deleteTenantImages,
+  problemOf,
+  startTestApi,
+  type TestApi,
+  testTenant,
+  tokenFor,
+} from '../api/support.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const AXE = readFileSync(fileURLToPath(import.meta.resolve('axe-core/axe.min.js')), 'utf8');
@@ -57,6 +75,39 @@ async function markupDocument(): Promise<Buffer> {
     '<text x="30" y="120" font-family="DejaVu Sans, sans-serif" font-size="56" fill="black">' +
     '&lt;b&gt;receipt&lt;/b&gt; total</text></svg>';
   return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+/**
+ * Each stage's lag and dead letters read here from Kafka, independently of the API: the group's committed offsets
+ * against its input topics' end offsets (a partition never committed on counts from its start), and the end offsets
+ * of its dead-letter topic.
+ */
+async function kafkaFigures(stages: readonly string[]): Promise<Record<string, { lag: number; deadLetters: number }>> {
+  const admin = testKafka('console-test-figures').admin();
+  await admin.connect();
+  try {
+    const figures: Record<string, { lag: number; deadLetters: number }> = {};
+    for (const stage of stages) {
+      const inputs = stage === 'results' ? RESULTS_INPUTS : STAGE_INPUTS[stage as WorkerStageName];
+      let lag = 0;
+      for (const topic of inputs) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [group] = await admin.fetchOffsets({
+          groupId: consumerGroupFor(stage as WorkerStageName),
+          topics: [topic],
+        });
+        for (const end of ends) {
+          const committed = Number(group?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+          lag += Number(end.high) - (committed >= 0 ? committed : Number(end.low));
+        }
+      }
+      const dead = await admin.fetchTopicOffsets(deadLetterTopicFor(stage as WorkerStageName)).catch(() => []);
+      figures[stage] = { lag, deadLetters: dead.reduce((sum, end) => sum + Number(end.high), 0) };
+    }
+    return figures;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 describe('web console in Chromium', () => {
@@ -178,6 +229,13 @@ describe('web console in Chromium', () => {
     const page = await newPage();
     await signIn(page, 'uploader');
     await checkAccessibility(page, 'the upload page');
+    // The rendition presets offered are the deployment's (the test API runs the defaults: thumb and web).
+    const presets = page.getByRole('group', { name: 'Renditions' }).getByRole('checkbox');
+    await presets.first().waitFor();
+    assert.deepEqual(await presets.evaluateAll((boxes) => boxes.map((box) => box.getAttribute('value'))), [
+      'thumb',
+      'web',
+    ]);
     await shoot(page, 'upload-empty');
     await page.getByLabel('Drop images here, or choose files').setInputFiles([
       { name: XSS_NAME, mimeType: 'image/jpeg', buffer: readFileSync(sharedPath('images', 'photos', 'dog.jpg')) },
@@ -217,9 +275,49 @@ describe('web console in Chromium', () => {
     const photoId = uploaded.get(XSS_NAME)!;
     const view = await getImage(photoId);
     assert.ok(view.objects.length > 0 && view.image, 'the photo has objects');
+    // A smaller copy of the photo, asking for text only (no labels: the label search below finds one image); its
+    // preprocess gives it a perceptual hash near the photo's.
+    const form = new FormData();
+    form.append('analyses', 'ocr');
+    const copyBytes = await sharp(readFileSync(sharedPath('images', 'photos', 'dog.jpg')))
+      .resize({ width: 400 })
+      .jpeg({ quality: 80 })
+      .toBuffer();
+    form.append('file', new Blob([new Uint8Array(copyBytes)], { type: 'image/jpeg' }), 'dog-copy.jpg');
+    const accepted = await fetch(`${api.url}/v1/images`, { method: 'POST', headers: admin, body: form });
+    assert.equal(accepted.status, 202, await accepted.clone().text());
+    const copyId = ((await accepted.json()) as { imageId: string }).imageId;
+    await waitFor(
+      'the copy to be preprocessed',
+      async () =>
+        ((await getImage(copyId)) as unknown as { stages: Record<string, { status: string }> }).stages['preprocess']
+          ?.status === 'completed'
+          ? true
+          : undefined,
+      120_000,
+      250,
+    );
+    const similar = (await (await fetch(`${api.url}/v1/images/${photoId}/similar`, { headers: admin })).json()) as {
+      similar: { imageId: string }[];
+    };
+    assert.ok(
+      similar.similar.some((item) => item.imageId === copyId),
+      'the API finds the copy similar',
+    );
     const page = await newPage();
     await signIn(page, 'uploader');
     await page.goto(`${api.url}/console/images/${photoId}`);
+    const similarOnPage = page.getByTestId('similar').locator('li.result');
+    await similarOnPage.first().waitFor();
+    assert.deepEqual(
+      await similarOnPage.evaluateAll((items) => items.map((item) => item.getAttribute('data-image-id'))),
+      similar.similar.map((item) => item.imageId),
+      'the page lists the similar images the API answers, nearest first',
+    );
+    assert.equal(
+      await page.getByTestId('similar').locator(`li.result[data-image-id="${copyId}"] .name`).textContent(),
+      'dog-copy.jpg',
+    );
     await page.locator('[data-testid="picture"] img').waitFor();
     await page.waitForFunction('document.querySelector(\'[data-testid="picture"] img\')?.naturalWidth > 0');
     assert.equal(await page.getByTestId('image-name').textContent(), XSS_NAME);
@@ -314,14 +412,106 @@ describe('web console in Chromium', () => {
     assert.equal(await failure.locator('.error-code').textContent(), code);
     assert.equal(await page.locator('ul.failures li').count(), 1, 'only the corrupt image failed');
     await page.locator('table tr[data-stage="detect"]').waitFor();
+    // The stage panel's lag and dead letters are Kafka's, read here independently (the page reads them again every
+    // 10 s; once the pipeline is quiet both agree), and the rates appear from the second reading on.
+    const stages = await page
+      .locator('table tr[data-stage]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-stage')!));
+    const shown = async () => {
+      const figures: Record<string, { lag: number; deadLetters: number }> = {};
+      for (const stage of stages) {
+        const row = page.locator(`table tr[data-stage="${stage}"]`);
+        figures[stage] = {
+          lag: Number(await row.locator('[data-metric="lag"]').textContent()),
+          deadLetters: Number(await row.locator('[data-metric="dead-letters"]').textContent()),
+        };
+      }
+      return figures;
+    };
+    let last = '';
+    await waitFor(
+      'the stage panel to show the lag and dead letters Kafka reports',
+      async () => {
+        const [onPage, kafka] = [await shown(), await kafkaFigures(stages)];
+        last = JSON.stringify({ onPage, kafka });
+        const rates = await page.locator('table [data-metric="throughput"]').allTextContents();
+        return JSON.stringify(onPage) === JSON.stringify(kafka) && rates.every((text) => /^\d+\.\d\d$/.test(text))
+          ? true
+          : undefined;
+      },
+      90_000,
+      1000,
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}: ${last}`);
+    });
+    assert.ok((await kafkaFigures(['preprocess'])).preprocess!.deadLetters >= 1, 'the corrupt image was dead-lettered');
     await checkAccessibility(page, 'the operations page');
     await shoot(page, 'operations');
+
+    // The per-image redrive re-publishes this image's failed stage, and nothing of any other image.
+    const watch = await UploadedTopicWatch.start();
     await failure.getByRole('button', { name: /^Redrive/ }).click();
     await waitFor('the redrive', async () => {
       const text = (await failure.getByRole('status').textContent()) ?? '';
-      return /queued/.test(text) ? text : undefined;
+      return /queued|:/.test(text) && text !== 'Redriving…' ? text : undefined;
     });
-    assert.match((await failure.getByRole('status').textContent())!, /^Redrove preprocess: 1 image\(s\) queued\.$/);
+    assert.equal(await failure.getByRole('status').textContent(), 'Redrove preprocess: queued again.');
+    const codec = new EventCodec({ registryUrl: endpoints.schemaRegistryUrl });
+    const events = await Promise.all(
+      (await watch.eventValuesOf(TENANT)).map(async (value) => (await codec.decode(value)).value as ImageUploaded),
+    );
+    assert.deepEqual(
+      events.map((event) => [event.imageId, event.analyses.join(',')]),
+      [[brokenId, 'detect,faces,ocr']],
+      'one re-published upload: the corrupt image, with the analyses it asked for',
+    );
+    // The route's refusals, with their codes: an image of no failed stage, an unknown id.
+    const adminToken = bearer(tokenFor(TENANT, 'admin'));
+    const redriveOf = (id: string) =>
+      fetch(`${api.url}/v1/admin/images/${id}/redrive`, { method: 'POST', headers: adminToken });
+    const completed = await redriveOf(uploaded.get(XSS_NAME)!);
+    assert.equal(completed.status, 409);
+    assert.equal((await problemOf(completed))['code'], 'REDRIVE_NOTHING_FAILED');
+    const unknown = await redriveOf('00000000-0000-4000-8000-000000000000');
+    assert.equal(unknown.status, 404);
+    assert.equal((await problemOf(unknown))['code'], 'RESOURCE_NOT_FOUND');
+    await page.context().close();
+  });
+
+  test('an admin creates an API key, sees its secret once and revokes it; the webhook page shows and rotates the secret', async () => {
+    const page = await newPage();
+    await signIn(page, 'admin');
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Name').fill(XSS_NAME);
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await page.getByTestId('new-key-secret').textContent())!;
+    const me = async () => fetch(`${api.url}/v1/auth/me`, { headers: { 'x-api-key': secret } });
+    const answer = await me();
+    assert.equal(answer.status, 200, 'the key shown works');
+    assert.equal(((await answer.json()) as { role: string }).role, 'viewer');
+    const row = page.locator('tr', { has: page.locator('th.name', { hasText: XSS_NAME }) });
+    assert.equal(await row.locator('th.name').textContent(), XSS_NAME, 'the key name shows as text');
+    assert.equal(await page.locator('img[src="x"]').count(), 0);
+    await checkAccessibility(page, 'the API keys page');
+    await shoot(page, 'api-keys');
+    await row.getByRole('button', { name: /^Revoke/ }).click();
+    await row.getByText(/^revoked/).waitFor();
+    assert.equal(await page.getByTestId('new-key-secret').count(), 0, 'the secret is not shown again');
+    assert.equal((await me()).status, 401, 'the revoked key is refused');
+
+    await page.getByRole('link', { name: 'Webhook' }).click();
+    await page.getByRole('button', { name: 'Show secret' }).click();
+    const before = (await page.getByTestId('webhook-secret').textContent())!;
+    const settings = async () =>
+      (await (await fetch(`${api.url}/v1/webhook`, { headers: admin })).json()) as { secret: string };
+    assert.equal(before, (await settings()).secret);
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByText(/^The secret was rotated/).waitFor();
+    const after = (await page.getByTestId('webhook-secret').textContent())!;
+    assert.notEqual(after, before);
+    assert.equal(after, (await settings()).secret, 'the page shows the secret the API now signs with');
+    await checkAccessibility(page, 'the webhook page');
     await page.context().close();
   });
 
@@ -356,6 +546,11 @@ describe('web console in Chromium', () => {
       body: JSON.stringify({ stage: 'preprocess', mode: 'missing', tenant: TENANT }),
     });
     assert.equal(redrive.status, 403);
+    const imageRedrive = await fetch(`${api.url}/v1/admin/images/${uploaded.get(XSS_NAME)}/redrive`, {
+      method: 'POST',
+      headers: viewer,
+    });
+    assert.equal(imageRedrive.status, 403);
   });
 
   test('the sign-in page is accessible; no dialog opened and no page broke its CSP', async (t) => {
