@@ -255,6 +255,22 @@ export function applyAnalysis(state: ImageState, analysis: ImageAnalysis): void 
       patchImage(state, { transform: report === null ? null : JSON.stringify(report) });
     }
   }
+  if (analysis.featuresStage !== undefined || analysis.features !== undefined) {
+    const summary = analysis.features ? asStored(analysis.features) : null;
+    const report = analysis.featuresStage ? asStored(analysis.featuresStage) : null;
+    patchImage(state, {
+      features: isDeepStrictEqual(state.image.features, summary)
+        ? undefined
+        : summary === null
+          ? null
+          : JSON.stringify(summary),
+      features_stage: isDeepStrictEqual(state.image.features_stage, report)
+        ? undefined
+        : report === null
+          ? null
+          : JSON.stringify(report),
+    });
+  }
   const stored = asStored(analysis);
   const error = analysis.status === 'completed' ? undefined : firstStageError(analysis.stages);
   patchImage(state, {
@@ -269,7 +285,15 @@ export function applyAnalysis(state: ImageState, analysis: ImageAnalysis): void 
 }
 
 /** jsonb columns: patched as JSON text, held parsed in the row. */
-const JSON_COLUMNS: ReadonlySet<string> = new Set(['info', 'analysis', 'attributes', 'transform', 'text_codes']);
+const JSON_COLUMNS: ReadonlySet<string> = new Set([
+  'info',
+  'analysis',
+  'attributes',
+  'transform',
+  'text_codes',
+  'features',
+  'features_stage',
+]);
 
 /**
  * The producer's attributes, kept from whichever event brings them first (the upload, or an ImageAnalyzed that

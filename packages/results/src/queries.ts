@@ -161,6 +161,8 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
     stages: stageReports(rows.stages),
     renditions: rows.renditions.map(toRendition),
     ...(image.transform === null ? {} : { transform: image.transform }),
+    ...(image.features === null ? {} : { features: image.features }),
+    ...(image.features_stage === null ? {} : { featuresStage: image.features_stage }),
     ...imageError(image),
     ...dates(image),
   };

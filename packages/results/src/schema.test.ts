@@ -120,6 +120,8 @@ const COLUMNS: { [Table in keyof Database]: Columns<Database[Table]> } = {
     phash_3: { type: 'integer', nullable: true },
     requested_renditions: { type: 'text[]', nullable: false, stores: 'requestedRenditions' },
     transform: { type: 'jsonb', nullable: true, stores: 'transform' },
+    features: { type: 'jsonb', nullable: true, stores: 'features' },
+    features_stage: { type: 'jsonb', nullable: true, stores: 'featuresStage' },
   },
   image_stages: {
     image_id: { type: 'uuid', nullable: false, stores: 'imageId' },

@@ -8,6 +8,7 @@
 import type {
   DetectedCode,
   FaceLandmarks,
+  FeatureSummary,
   ImageAnalysis,
   ImageInfo,
   ImageStatus,
@@ -66,6 +67,10 @@ export interface ImagesTable {
   requested_renditions: ColumnType<string[], string[] | undefined, string[]>;
   /** The transform stage's report, from the analysis; null when the upload asked for no renditions. */
   transform: NullableJson<StageReport>;
+  /** The features stage's keypoint summary, from the analysis; null unless the upload asked for features and they completed. */
+  features: NullableJson<FeatureSummary>;
+  /** The features stage's report, from the analysis; null when the upload did not ask for features. */
+  features_stage: NullableJson<StageReport>;
 }
 
 export interface ImageStagesTable {

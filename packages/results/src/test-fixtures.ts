@@ -191,6 +191,8 @@ export function lifecycleEvents(imageId: string, tenantId: string, at = Date.UTC
     // The upload asked for the example's presets: its analysis lists the example's renditions.
     renditions: examples.ImageAnalyzed.renditions,
     transform: examples.ImageAnalyzed.transform!,
+    features: examples.ImageAnalyzed.features!,
+    featuresStage: examples.ImageAnalyzed.featuresStage!,
   };
   return [
     { eventType: 'ImageUploaded', value: uploaded },

@@ -8,6 +8,7 @@ import * as renditions from './0006-renditions.ts';
 import * as perceptualHashSegments from './0007-perceptual-hash-segments.ts';
 import * as textCodes from './0008-text-codes.ts';
 import * as batches from './0009-batches.ts';
+import * as features from './0010-features.ts';
 
 /**
  * Every migration in order, listed in code rather than read from a folder so that nothing depends on the working
@@ -23,4 +24,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-perceptual-hash-segments': perceptualHashSegments,
   '0008-text-codes': textCodes,
   '0009-batches': batches,
+  '0010-features': features,
 };
