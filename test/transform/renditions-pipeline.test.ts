@@ -1,6 +1,6 @@
 /**
- * Rendition presets through the real pipeline: uploads asking for `renditions=thumb,web` (query string and multipart)
- * are preprocessed, rendered by the transform stage, joined by the aggregate and stored by the results service, against
+ * Rendition presets and a batch's ad-hoc recipe through the real pipeline: uploads asking for `renditions=thumb,web`
+ * (query string and multipart) and a batch with `ops` are preprocessed, rendered by the transform stage, joined by the aggregate and stored by the results service, against
  * the real Kafka, registry, S3, PostgreSQL and Redis. The presets are the test's own, so every expected size is
  * computed here from the preset's numbers and the photo's size, not read back from the code.
  */
@@ -85,7 +85,15 @@ describe('rendition presets in the pipeline', () => {
   });
 
   after(async () => {
-    if (api) await deleteTenantImages(api.api, [tenant, refusedTenant]).catch(() => undefined);
+    if (api) {
+      await deleteTenantImages(api.api, [tenant, refusedTenant]).catch(() => undefined);
+      await api.api.deps.db
+        .withTables<{ batches: { tenant_id: string } }>()
+        .deleteFrom('batches')
+        .where('tenant_id', 'in', [tenant, refusedTenant])
+        .execute()
+        .catch(() => undefined);
+    }
     await api?.close();
     if (services) await stopServices(services);
   });
@@ -224,7 +232,7 @@ describe('rendition presets in the pipeline', () => {
     assert.deepEqual((JSON.parse(cli.stdout) as ImageView).renditions, views[1]!.renditions);
   });
 
-  test('a batch asking for a preset: every image of it completes with that rendition', async () => {
+  test('a batch with a recipe (and a preset) finishes and GET /v1/batches/{id} lists every output', async () => {
     const form = new FormData();
     const bytes = [uniqueJpeg(DOG_JPEG), uniqueJpeg(EAGLE_JPEG)];
     for (const [index, image] of bytes.entries()) {
@@ -232,40 +240,88 @@ describe('rendition presets in the pipeline', () => {
     }
     form.append('analyses', 'detect');
     form.append('renditions', 'web');
+    // Written loosely: the batch keeps and the stage renders its canonical form.
+    form.append('ops', 'RESIZE:200x200:inside/Format:PNG');
     const response = await fetch(`${api.url}/v1/batches`, {
       method: 'POST',
       headers: bearer(tokenFor(tenant)),
       body: form,
     });
     assert.equal(response.status, 202, await response.clone().text());
-    const batch = (await response.json()) as { images: { imageId: string }[] };
-    assert.equal(batch.images.length, 2);
+    const accepted = (await response.json()) as {
+      batchId: string;
+      links: { self: string };
+      images: { imageId: string }[];
+    };
+    assert.equal(accepted.images.length, 2);
+    assert.equal(response.headers.get('location'), `/v1/batches/${accepted.batchId}`);
+    assert.equal(accepted.links.self, `/v1/batches/${accepted.batchId}`);
     const viewer = bearer(tokenFor(tenant, 'viewer'));
-    const views = await waitFor(
+    type Batch = {
+      batchId: string;
+      status: string;
+      recipe?: string;
+      renditions: string[];
+      counts: Record<string, number>;
+      images: { position: number; imageId: string; status: string; renditions: ImageView['renditions'] }[];
+    };
+    const batch = await waitFor(
       'the batch to finish',
       async () => {
-        const read = await Promise.all(
-          batch.images.map(
-            async ({ imageId }) =>
-              (await (await fetch(`${api.url}/v1/images/${imageId}`, { headers: viewer })).json()) as ImageView,
-          ),
-        );
-        return read.every((view) => view.status !== 'pending') ? read : undefined;
+        const read = (await (await fetch(`${api.url}${accepted.links.self}`, { headers: viewer })).json()) as Batch;
+        return read.status !== 'pending' ? read : undefined;
       },
       90_000,
       250,
     );
-    for (const [index, view] of views.entries()) {
-      assert.equal(view.status, 'completed');
+    assert.equal(batch.status, 'completed', JSON.stringify(batch));
+    assert.deepEqual([batch.renditions, batch.recipe], [['web'], 'resize:200x200/format:png']);
+    assert.deepEqual(batch.counts, { images: 2, pending: 0, completed: 2, partial: 0, failed: 0 });
+    assert.deepEqual(
+      batch.images.map(({ position, imageId }) => [position, imageId]),
+      accepted.images.map(({ imageId }, index) => [index, imageId]),
+    );
+    for (const [index, image] of batch.images.entries()) {
+      assert.equal(image.status, 'completed');
       const meta = await sharp(bytes[index]!).metadata();
       const web = expected(meta.width!, meta.height!).filter((item) => item.name === 'web');
+      // The recipe's size computed here: inside 200x200, aspect kept, the longer side exact.
+      const scale = Math.min(200 / meta.width!, 200 / meta.height!);
+      const recipe = {
+        name: 'recipe',
+        recipe: 'resize:200x200/format:png',
+        format: 'png',
+        width: Math.round(meta.width! * scale),
+        height: Math.round(meta.height! * scale),
+      };
       assert.deepEqual(
-        view.renditions.map(({ name, recipe, format, width, height }) => ({ name, recipe, format, width, height })),
-        web,
+        image.renditions.map(({ name, recipe, format, width, height }) => ({ name, recipe, format, width, height })),
+        [...web, recipe],
       );
-      const decoded = await sharp(await s3Object(view.renditions[0]!.key)).metadata();
-      assert.deepEqual([decoded.width, decoded.height], [web[0]!.width, web[0]!.height]);
+      for (const rendition of image.renditions) {
+        const stored = await s3Object(rendition.key);
+        assert.equal(stored.length, rendition.bytes);
+        const decoded = await sharp(stored).metadata();
+        assert.deepEqual(
+          [decoded.format, decoded.width, decoded.height],
+          [rendition.format, rendition.width, rendition.height],
+        );
+      }
+      // The image's own result lists the same renditions; its rendition URL serves the stage's object.
+      const view = (await (
+        await fetch(`${api.url}/v1/images/${image.imageId}`, { headers: viewer })
+      ).json()) as ImageView;
+      assert.deepEqual(view.renditions, image.renditions);
+      const served = await fetch(`${api.url}/v1/images/${image.imageId}/renditions/${recipe.recipe}`, {
+        headers: viewer,
+      });
+      assert.equal(served.headers.get('rendition-cache'), 'hit');
     }
+    // Another tenant's batch is not found.
+    const foreign = await fetch(`${api.url}${accepted.links.self}`, {
+      headers: bearer(tokenFor(refusedTenant, 'viewer')),
+    });
+    assert.equal(foreign.status, 404);
   });
 
   test('an unknown preset is 400 RENDITION_PRESET_UNKNOWN in each form, and nothing is stored', async () => {
@@ -293,5 +349,49 @@ describe('rendition presets in the pipeline', () => {
     }
     assert.deepEqual(await tenantObjects(refusedTenant), []);
     assert.equal(await tenantImageCount(api.api, refusedTenant), 0);
+  });
+
+  test("a batch's malformed recipe is 400 with its RECIPE_* code in each form, and nothing is stored", async () => {
+    const headers = bearer(tokenFor(refusedTenant));
+    const form = new FormData();
+    form.append('files', new Blob([uniqueJpeg(DOG_JPEG)], { type: 'image/jpeg' }), 'dog.jpg');
+    form.append('ops', 'resize:100x100/format:auto');
+    const attempts: [Promise<Response>, string][] = [
+      [
+        fetch(`${api.url}/v1/batches?ops=explode:3`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'image/jpeg' },
+          body: uniqueJpeg(DOG_JPEG),
+        }),
+        'RECIPE_UNKNOWN_OPERATION',
+      ],
+      // format:auto has no Accept header in the pipeline.
+      [fetch(`${api.url}/v1/batches`, { method: 'POST', headers, body: form }), 'RECIPE_INVALID_ARGUMENT'],
+      [
+        fetch(`${api.url}/v1/batches`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            images: [{ url: 'https://example.com/dog.jpg' }],
+            recipe: { ops: [{ op: 'resize', width: 0 }] },
+          }),
+        }),
+        'RECIPE_INVALID_ARGUMENT',
+      ],
+    ];
+    for (const [attempt, code] of attempts) {
+      const response = await attempt;
+      assert.equal(response.status, 400);
+      assert.equal((await problemOf(response))['code'], code);
+    }
+    assert.deepEqual(await tenantObjects(refusedTenant), []);
+    assert.equal(await tenantImageCount(api.api, refusedTenant), 0);
+    const batches = await api.api.deps.db
+      .withTables<{ batches: { tenant_id: string } }>()
+      .selectFrom('batches')
+      .select('tenant_id')
+      .where('tenant_id', '=', refusedTenant)
+      .execute();
+    assert.deepEqual(batches, []);
   });
 });

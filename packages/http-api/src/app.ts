@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fastifyMultipart from '@fastify/multipart';
 import type { SsrfGuard } from '@imgpipe/egress';
 import type { ImagePublisher } from '@imgpipe/publisher';
-import { type Database, ResultsCache } from '@imgpipe/results';
+import { BatchRepository, type Database, ResultsCache } from '@imgpipe/results';
 import { type Logger, reportBreakerStates } from '@imgpipe/telemetry';
 import { WebhookStore, withWebhookTables } from '@imgpipe/webhooks';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -52,6 +52,7 @@ import { featuresRoutes } from './routes/features.ts';
 import { similarRoutes } from './routes/similar.ts';
 import { stageRoutes } from './routes/stages.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { batchRoutes } from './routes/batches.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface ApiDeps {
@@ -180,8 +181,13 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
     imageDeadlineMs: options.imageDeadlineMs,
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
+  const transformLimits = resolveLimits(options.transformLimits);
+  const batches = new BatchRepository(deps.db);
   await app.register(uploadRoutes, {
     ingest,
+    batches,
+    breakers,
+    recipeLimits: transformLimits,
     idempotency: new IdempotencyStore(deps.redis, { ttlSeconds: options.idempotencyTtlSeconds, breakers }),
     maxImageBytes: options.maxImageBytes,
     maxBatchImages: options.maxBatchImages,
@@ -199,7 +205,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<Fast
   // Transforms and renditions: one pool of worker threads, closed with the app.
   const pool = new TransformPool(options.transformWorkers ?? 2);
   app.addHook('onClose', () => pool.close());
-  const transformLimits = resolveLimits(options.transformLimits);
+  await app.register(batchRoutes, { batches, breakers });
   await app.register(transformRoutes, {
     pool,
     limits: transformLimits,

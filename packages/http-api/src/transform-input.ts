@@ -6,7 +6,14 @@
  * document shows (Recipe), all before the image is read or fetched.
  */
 import { ImgpipeError } from '@imgpipe/core';
-import { parseRecipe, type Recipe, recipeJsonSchema, type TransformLimits, validateRecipe } from '@imgpipe/imaging';
+import {
+  parseRecipe,
+  RECIPE_STRING_SCHEMA,
+  type Recipe,
+  recipeJsonSchema,
+  type TransformLimits,
+  validateRecipe,
+} from '@imgpipe/imaging';
 import type { FastifyRequest } from 'fastify';
 
 export type TransformSource = { kind: 'bytes'; bytes: Buffer } | { kind: 'url'; url: string };
@@ -16,7 +23,20 @@ export interface TransformInput {
   recipe: Recipe;
 }
 
-interface RecipeFields {
+/** A recipe's string form is printable ASCII (the grammar has nothing else): 4096 of them, escaped, fit a request line. */
+export const RECIPE_TEXT_PATTERN = '^[\\x20-\\x7E]*$';
+
+/** How a request documents its recipe: `ops` (string form) or `recipe` (JSON form, the shared Recipe schema). */
+export const RECIPE_FIELD_SCHEMAS = {
+  ops: {
+    ...RECIPE_STRING_SCHEMA,
+    pattern: RECIPE_TEXT_PATTERN,
+    description: `${RECIPE_STRING_SCHEMA['description']}; or give recipe`,
+  },
+  recipe: { $ref: 'Recipe#', description: 'the recipe in its JSON form; or give ops' },
+} as const;
+
+export interface RecipeFields {
   ops?: unknown;
   recipe?: unknown;
 }

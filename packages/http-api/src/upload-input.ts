@@ -1,15 +1,25 @@
 import type { AnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
-import { MAX_PRESETS, type RenditionPresets, resolvePresets } from '@imgpipe/imaging/recipe';
+import {
+  formatRecipe,
+  MAX_PRESETS,
+  pipelineProblem,
+  type RenditionPresets,
+  resolvePresets,
+  type TransformLimits,
+} from '@imgpipe/imaging/recipe';
 import type { FastifyRequest } from 'fastify';
 import { parseAnalyses, parseAttributes } from './image-intake.ts';
 import { checkName } from './text-rules.ts';
+import { type RecipeFields, readRecipe } from './transform-input.ts';
 import { CALLBACK_URL_MAX, SOURCE_NAME_MAX, uploadSchemas } from './upload-schemas.ts';
 
 export interface UploadOptions {
   analyses: AnalysisName[];
   /** Rendition preset names, each one the deployment configures, in the order asked. */
   renditions: string[];
+  /** A batch's ad-hoc recipe for every image, canonical (formatRecipe). */
+  recipe?: string;
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
@@ -24,6 +34,8 @@ export interface UploadLimits {
   fileField: string;
   /** The rendition presets an upload may name. */
   presets: RenditionPresets;
+  /** A batch: it may carry an ad-hoc recipe (`ops` or `recipe`), checked against these limits. */
+  recipes?: Partial<TransformLimits>;
 }
 
 export interface UploadInput {
@@ -32,6 +44,7 @@ export interface UploadInput {
 }
 
 interface UploadQuery {
+  ops?: string;
   analyses?: string;
   renditions?: string;
   sourceName?: string;
@@ -46,6 +59,8 @@ interface JsonUpload {
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
+  ops?: unknown;
+  recipe?: unknown;
 }
 
 /**
@@ -91,6 +106,31 @@ function parseRenditions(value: unknown, presets: RenditionPresets): string[] {
   return resolvePresets(names, presets).map((preset) => preset.name);
 }
 
+/**
+ * A batch's ad-hoc recipe (`ops` or `recipe`), read and checked exactly as POST /v1/transform reads its recipe (the
+ * same RECIPE_* codes), and refused (RECIPE_INVALID_ARGUMENT) when the pipeline cannot render it: `format:auto` has
+ * no Accept header there, and the transform stage runs beside the detectors, not after them. Its canonical string,
+ * or undefined when the batch has none.
+ */
+function batchRecipe(
+  request: FastifyRequest,
+  fields: RecipeFields,
+  limits: UploadLimits,
+  twice: boolean,
+): string | undefined {
+  if (!limits.recipes || (fields.ops === undefined && fields.recipe === undefined)) return undefined;
+  if (twice) throw new ImgpipeError('REQUEST_INVALID', 'give the recipe once: either ops or recipe, not both');
+  const recipe = readRecipe(request, fields, limits.recipes);
+  const problem = pipelineProblem(recipe);
+  if (problem)
+    throw new ImgpipeError('RECIPE_INVALID_ARGUMENT', `a batch's recipe is rendered in the pipeline: ${problem}`);
+  return formatRecipe(recipe);
+}
+
+function withRecipe(options: UploadOptions, recipe: string | undefined): UploadOptions {
+  return recipe === undefined ? options : { ...options, recipe };
+}
+
 /** A file name the client sent (multipart part or Content-Disposition): a name, so no control characters. */
 function fileName(name: string | undefined): string | undefined {
   return name ? checkName(name, 'the file name', SOURCE_NAME_MAX) : undefined;
@@ -127,6 +167,8 @@ const MULTIPART_FIELDS: ReadonlySet<string> = new Set([
   'callbackUrl',
   'attributes',
 ]);
+/** A batch's multipart fields besides those: its ad-hoc recipe. */
+const RECIPE_MULTIPART_FIELDS: ReadonlySet<string> = new Set(['ops', 'recipe']);
 
 /** The multipart fields' schema of a deployment's presets, made once per set of presets. */
 const fieldsSchemas = new WeakMap<RenditionPresets, object>();
@@ -144,12 +186,13 @@ async function readMultipart(request: FastifyRequest, query: UploadQuery, limits
   const fields: Record<string, unknown> = {};
   try {
     for await (const part of request.parts()) {
-      const expected =
-        part.fieldname === limits.fileField ? 'file' : MULTIPART_FIELDS.has(part.fieldname) ? 'field' : undefined;
+      const option =
+        MULTIPART_FIELDS.has(part.fieldname) || (limits.recipes && RECIPE_MULTIPART_FIELDS.has(part.fieldname));
+      const expected = part.fieldname === limits.fileField ? 'file' : option ? 'field' : undefined;
       if (expected === undefined) {
         throw new ImgpipeError(
           'REQUEST_INVALID',
-          `unknown multipart part ${JSON.stringify(part.fieldname)}: images go in ${limits.fileField}, options in ${[...MULTIPART_FIELDS].join(', ')}`,
+          `unknown multipart part ${JSON.stringify(part.fieldname)}: images go in ${limits.fileField}, options in ${[...MULTIPART_FIELDS, ...(limits.recipes ? RECIPE_MULTIPART_FIELDS : [])].join(', ')}`,
         );
       }
       // An option part sent with its own Content-Type (the OpenAPI document declares attributes as
@@ -176,6 +219,9 @@ async function readMultipart(request: FastifyRequest, query: UploadQuery, limits
         const bytes = await part.toBuffer();
         items.push({ kind: 'bytes', bytes, ...(sourceName ? { sourceName } : {}) });
       } else {
+        if (RECIPE_MULTIPART_FIELDS.has(part.fieldname) && part.fieldname in fields) {
+          throw new ImgpipeError('REQUEST_INVALID', `${part.fieldname} given twice`);
+        }
         fields[part.fieldname] = part.value;
       }
     }
@@ -192,7 +238,22 @@ async function readMultipart(request: FastifyRequest, query: UploadQuery, limits
     );
     throw new ImgpipeError('REQUEST_INVALID', `multipart fields: ${problems.join('; ')}`);
   }
-  return { items: checkCount(items, limits.maxItems), options: options({ ...query, ...fields }, limits.presets) };
+  const uploadOptions = options({ ...query, ...fields }, limits.presets);
+  const recipeFields = { ops: fields['ops'] ?? query.ops, recipe: fields['recipe'] };
+  const recipe = batchRecipe(
+    request,
+    definedFields(recipeFields),
+    limits,
+    query.ops !== undefined && fields['ops'] !== undefined,
+  );
+  return { items: checkCount(items, limits.maxItems), options: withRecipe(uploadOptions, recipe) };
+}
+
+function definedFields(fields: RecipeFields): RecipeFields {
+  return {
+    ...(fields.ops !== undefined ? { ops: fields.ops } : {}),
+    ...(fields.recipe !== undefined ? { recipe: fields.recipe } : {}),
+  };
 }
 
 /**
@@ -206,9 +267,10 @@ export async function readUpload(request: FastifyRequest, limits: UploadLimits):
   const body = request.body;
   if (Buffer.isBuffer(body)) {
     const sourceName = dispositionName(request);
+    const uploadOptions = options(query, limits.presets);
     return {
       items: [{ kind: 'bytes', bytes: body, ...(sourceName ? { sourceName } : {}) }],
-      options: options(query, limits.presets),
+      options: withRecipe(uploadOptions, batchRecipe(request, definedFields({ ops: query.ops }), limits, false)),
     };
   }
   if (body && typeof body === 'object') {
@@ -221,7 +283,15 @@ export async function readUpload(request: FastifyRequest, limits: UploadLimits):
         ...(entry.sourceName ? { sourceName: checkName(entry.sourceName, 'sourceName', SOURCE_NAME_MAX) } : {}),
       }),
     );
-    return { items: checkCount(items, limits.maxItems), options: options({ ...query, ...json }, limits.presets) };
+    const { ops, recipe, ...jsonOptions } = json;
+    const uploadOptions = options({ ...query, ...jsonOptions }, limits.presets);
+    const given = batchRecipe(
+      request,
+      definedFields({ ops: ops ?? query.ops, recipe }),
+      limits,
+      ops !== undefined && query.ops !== undefined,
+    );
+    return { items: checkCount(items, limits.maxItems), options: withRecipe(uploadOptions, given) };
   }
   throw new ImgpipeError('IMAGE_EMPTY', 'the request carries no image');
 }

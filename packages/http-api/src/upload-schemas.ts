@@ -4,6 +4,7 @@ import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.ts';
 import { ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_MAX } from './image-intake.ts';
 import { analysesProperty } from './schemas.ts';
 import { NAME_PATTERN, nameSchema, textSchema } from './text-rules.ts';
+import { RECIPE_FIELD_SCHEMAS } from './transform-input.ts';
 
 /**
  * The JSON schemas of an upload's parts: its options (query string, JSON body or multipart fields, one rule for all
@@ -79,6 +80,22 @@ function renditionSchemas(names: readonly string[]) {
   } as const;
 }
 
+/**
+ * A batch's ad-hoc recipe, applied to every image by the transform stage: `ops` (string form) or `recipe` (JSON
+ * form), as POST /v1/transform takes them.
+ */
+const batchRecipe = {
+  ops: {
+    ...RECIPE_FIELD_SCHEMAS.ops,
+    description: `a recipe rendered for every image of the batch, listed as the rendition "recipe" (string form; or give recipe). ${RECIPE_FIELD_SCHEMAS.ops.description}`,
+  },
+  recipe: {
+    $ref: 'Recipe#',
+    description:
+      'a recipe rendered for every image of the batch, listed as the rendition "recipe" (JSON form; or give ops)',
+  },
+} as const;
+
 /** The upload schemas of a deployment whose rendition presets have these names. */
 export function uploadSchemas(presetNames: readonly string[]) {
   const renditions = renditionSchemas(presetNames);
@@ -87,6 +104,8 @@ export function uploadSchemas(presetNames: readonly string[]) {
   return {
     /** Query string options (the same for a raw body, multipart and JSON). */
     query: { type: 'object', properties: options },
+    /** A batch's query string: the options, and an ad-hoc recipe for every image (`ops`, the string form). */
+    batchQuery: { type: 'object', properties: { ...options, ops: batchRecipe.ops } },
     /** Multipart text fields (attributes is JSON text, checked by parseAttributes against the same rules). */
     multipartFields: { type: 'object', properties: options },
     urlUpload: {
@@ -98,7 +117,12 @@ export function uploadSchemas(presetNames: readonly string[]) {
         ...common,
       },
     },
-    urlBatch(maxImages: number) {
+    /**
+     * A batch's JSON body. `documented`: as the OpenAPI document shows it (`recipe` the Recipe schema); otherwise as
+     * the route validates it (`recipe` any JSON, read by the recipe parser so its mistakes answer their RECIPE_*
+     * codes, as in POST /v1/transform).
+     */
+    urlBatch(maxImages: number, documented = false) {
       return {
         type: 'object',
         required: ['images'],
@@ -116,6 +140,8 @@ export function uploadSchemas(presetNames: readonly string[]) {
             },
           },
           ...common,
+          ops: batchRecipe.ops,
+          recipe: documented ? batchRecipe.recipe : {},
         },
       };
     },
@@ -129,6 +155,7 @@ export function uploadSchemas(presetNames: readonly string[]) {
         'single' in files
           ? { file: binary }
           : { files: { type: 'array', minItems: 1, maxItems: files.batch, items: binary } };
+      const recipeParts = 'single' in files ? {} : { ops: batchRecipe.ops, recipe: batchRecipe.recipe };
       return {
         required: true,
         content: {
@@ -137,9 +164,12 @@ export function uploadSchemas(presetNames: readonly string[]) {
               type: 'object',
               additionalProperties: false,
               required: Object.keys(fileParts),
-              properties: { ...fileParts, ...options, attributes },
+              properties: { ...fileParts, ...options, attributes, ...recipeParts },
             },
-            encoding: { attributes: { contentType: 'application/json' } },
+            encoding: {
+              attributes: { contentType: 'application/json' },
+              ...('single' in files ? {} : { recipe: { contentType: 'application/json' } }),
+            },
           },
           'image/*': { schema: binary },
           'application/octet-stream': { schema: binary },

@@ -19,7 +19,11 @@ before(async () => {
 after(async () => {
   await deleteTenants(db, tenants);
   if (tenants.length > 0) {
-    await (db as Kysely<BatchDatabase>).deleteFrom('batches').where('tenant_id', 'in', tenants).execute();
+    await db
+      .withTables<Pick<BatchDatabase, 'batches'>>()
+      .deleteFrom('batches')
+      .where('tenant_id', 'in', tenants)
+      .execute();
   }
   await db.destroy();
 });

@@ -69,7 +69,7 @@ export class BatchRepository {
   readonly #db: Kysely<BatchDatabase>;
 
   constructor(db: Kysely<Database>) {
-    this.#db = db as Kysely<BatchDatabase>;
+    this.#db = db.withTables<{ batches: BatchesTable; batch_images: BatchImagesTable }>();
   }
 
   async create(batch: { batchId: string; tenantId: string; renditions: string[]; recipe?: string }): Promise<void> {
@@ -83,6 +83,13 @@ export class BatchRepository {
           recipe: batch.recipe ?? null,
         })
         .execute(),
+    );
+  }
+
+  /** Removes a batch none of whose images was stored (the request was refused after it was recorded). */
+  async remove(tenantId: string, batchId: string): Promise<void> {
+    await withDatabaseErrors(() =>
+      this.#db.deleteFrom('batches').where('id', '=', batchId).where('tenant_id', '=', tenantId).execute(),
     );
   }
 

@@ -1,8 +1,8 @@
 import { ImgpipeError } from '@imgpipe/core';
-import { CONTENT_TYPES, RECIPE_STRING_SCHEMA, type TransformLimits } from '@imgpipe/imaging';
+import { CONTENT_TYPES, type TransformLimits } from '@imgpipe/imaging';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
-import { readTransform } from '../transform-input.ts';
+import { RECIPE_FIELD_SCHEMAS, RECIPE_TEXT_PATTERN, readTransform } from '../transform-input.ts';
 import type { TransformPool } from '../transform-pool.ts';
 
 export interface TransformRoutesOptions {
@@ -33,17 +33,9 @@ export function imageResponse(description: string, extraHeaders: Record<string, 
 /** What a transform's recipe and image can be refused with, besides authentication. */
 export const TRANSFORM_PROBLEMS = [400, 413, 415, 422] as const;
 
-/** A recipe's string form is printable ASCII (the grammar has nothing else): 4096 of them, escaped, fit a request line. */
-export const RECIPE_TEXT_PATTERN = '^[\\x20-\\x7E]*$';
-
-const recipeFields = {
-  ops: {
-    ...RECIPE_STRING_SCHEMA,
-    pattern: RECIPE_TEXT_PATTERN,
-    description: `${RECIPE_STRING_SCHEMA['description']}; or give recipe`,
-  },
-  recipe: { $ref: 'Recipe#', description: 'the recipe in its JSON form; or give ops' },
-} as const;
+/** A recipe's string form (ops) as documented: RECIPE_TEXT_PATTERN, re-exported for the renditions routes. */
+export { RECIPE_TEXT_PATTERN };
+const recipeFields = RECIPE_FIELD_SCHEMAS;
 
 export function sendImage(
   reply: FastifyReply,

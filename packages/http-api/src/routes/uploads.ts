@@ -60,23 +60,36 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRoutesOptio
       config: {
         auth: 'uploader',
         imageBody: true,
-        openapiBody: schemas.documentedBody(urlBatch, { batch: deps.maxBatchImages }),
+        openapiBody: schemas.documentedBody(schemas.urlBatch(deps.maxBatchImages, true), {
+          batch: deps.maxBatchImages,
+        }),
       },
       schema: {
         operationId: 'uploadBatch',
         tags: ['images'],
         summary: 'Upload several images at once (multipart files, or JSON with URLs); one image id each',
-        description: `At most ${deps.maxBatchImages} images. Every image is checked before any is stored.`,
-        querystring: schemas.query,
+        description:
+          `At most ${deps.maxBatchImages} images. Every image is checked before any is stored. An ad-hoc recipe ` +
+          '(`ops`, the string form, in the query string, a multipart field or the JSON body; or `recipe`, the JSON ' +
+          'form) is rendered for every image by the transform stage beside the `renditions` presets, and listed as ' +
+          'the rendition named "recipe"; it is checked as POST /v1/transform checks its recipe (400 with a RECIPE_* ' +
+          'code), and `format:auto` or a crop around faces or objects, which the pipeline cannot render, is 400 ' +
+          'RECIPE_INVALID_ARGUMENT. Follow the batch at Location (GET /v1/batches/{id}).',
+        querystring: schemas.batchQuery,
         headers: uploadHeadersSchema,
         body: { content: { 'application/json': { schema: urlBatch } } },
         response: {
           202: {
             description: 'accepted for analysis',
             type: 'object',
-            required: ['batchId', 'images'],
+            required: ['batchId', 'links', 'images'],
             properties: {
               batchId: { type: 'string', format: 'uuid' },
+              links: {
+                type: 'object',
+                required: ['self'],
+                properties: { self: { type: 'string', description: 'GET it for the status of every image' } },
+              },
               images: { type: 'array', items: { $ref: 'AcceptedImage#' } },
               failed: {
                 type: 'array',
