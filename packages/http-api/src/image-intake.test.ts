@@ -22,6 +22,7 @@ describe('image intake', () => {
   test('analyses: comma lists or arrays, known names only, no duplicates', () => {
     assert.deepEqual(parseAnalyses('detect, ocr,detect'), ['detect', 'ocr']);
     assert.deepEqual(parseAnalyses(['faces']), ['faces']);
+    assert.deepEqual(parseAnalyses('features,detect'), ['features', 'detect']);
     assert.deepEqual(parseAnalyses(undefined), []);
     assert.throws(() => parseAnalyses('detect,colour'), code('REQUEST_INVALID'));
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ANALYSES, type AnalysisName } from '@imgpipe/contracts';
+import { UPLOAD_ANALYSES, type UploadAnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { sniffFormat } from '@imgpipe/vision/sniff';
 import { checkName, checkText } from './text-rules.ts';
@@ -46,20 +46,20 @@ export function checkImage(bytes: Buffer, maxBytes: number): CheckedImage {
   };
 }
 
-/** `detect,ocr` or ['detect', 'ocr'] as analysis names; unknown names are REQUEST_INVALID. */
-export function parseAnalyses(value: unknown): AnalysisName[] {
+/** `detect,ocr,features` or ['detect', 'ocr'] as analysis names; unknown names are REQUEST_INVALID. */
+export function parseAnalyses(value: unknown): UploadAnalysisName[] {
   if (value === undefined || value === null || value === '') return [];
   const names = (Array.isArray(value) ? value : String(value).split(','))
     .map((name) => String(name).trim())
     .filter(Boolean);
-  const unknown = names.filter((name) => !(ANALYSES as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !(UPLOAD_ANALYSES as readonly string[]).includes(name));
   if (unknown.length > 0) {
     throw new ImgpipeError(
       'REQUEST_INVALID',
-      `unknown analyses: ${unknown.join(', ')} (choose from ${ANALYSES.join(', ')})`,
+      `unknown analyses: ${unknown.join(', ')} (choose from ${UPLOAD_ANALYSES.join(', ')})`,
     );
   }
-  return [...new Set(names)] as AnalysisName[];
+  return [...new Set(names)] as UploadAnalysisName[];
 }
 
 /** At most this many attributes, keys of 1-100 characters (names), values of at most 2048 (text without NUL). */

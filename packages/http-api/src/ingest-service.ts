@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
-import { ANALYSES, type AnalysisName, type ImageStatus } from '@imgpipe/contracts';
+import { ANALYSES, type ImageStatus, type UploadAnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
 import type { ImagePublisher } from '@imgpipe/publisher';
@@ -23,12 +23,14 @@ import { uploadEventBytes } from './upload-event.ts';
 import { SOURCE_NAME_MAX } from './upload-schemas.ts';
 
 export interface IngestOptions {
-  analyses: AnalysisName[];
+  analyses: UploadAnalysisName[];
   /** Rendition presets (names the API checked against its configuration). */
   renditions?: string[];
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
+  /** The OCR model set the upload named. Such an upload is never deduplicated (earlier reads used another set). */
+  ocrModel?: string;
 }
 
 export interface IngestOutcome {
@@ -134,9 +136,13 @@ export class IngestService {
   async ingest(tenantId: string, image: CheckedImage, options: IngestOptions): Promise<IngestOutcome> {
     const imageId = randomUUID();
     // Independent lookups, so they overlap: a duplicate found in PostgreSQL releases the claim just taken.
+    // An upload naming an OCR model set is a new image whatever came before: no lookup, no claim on the bytes.
+    const deduplicate = options.ocrModel === undefined;
     const [found, claimKey] = await Promise.all([
-      this.#findDuplicate(tenantId, image.sha256, options.analyses, options.renditions ?? []),
-      this.#claim(tenantId, image.sha256, options.analyses, options.renditions ?? [], imageId),
+      deduplicate ? this.#findDuplicate(tenantId, image.sha256, options.analyses, options.renditions ?? []) : undefined,
+      deduplicate
+        ? this.#claim(tenantId, image.sha256, options.analyses, options.renditions ?? [], imageId)
+        : undefined,
     ]);
     if (typeof claimKey === 'object') return found && found.status !== 'pending' ? found : claimKey;
     // A pending row may be an upload still being stored, or one that failed and whose row is being removed: it was
@@ -161,6 +167,7 @@ export class IngestService {
       ...(options.sourceName ? { sourceName: options.sourceName } : {}),
       ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
       ...(options.attributes ? { attributes: options.attributes } : {}),
+      ...(options.ocrModel ? { ocrModel: options.ocrModel } : {}),
     });
     // The pending row is written while the original is stored and the event produced, written the one way the
     // results service writes it (idempotent, either order), so reads, SSE and deduplication see the image at once.
@@ -242,7 +249,7 @@ export class IngestService {
   async #claim(
     tenantId: string,
     sha256: string,
-    analyses: AnalysisName[],
+    analyses: UploadAnalysisName[],
     renditions: string[],
     imageId: string,
   ): Promise<string | IngestOutcome | undefined> {
@@ -293,7 +300,7 @@ export class IngestService {
   async #findDuplicate(
     tenantId: string,
     sha256: string,
-    analyses: AnalysisName[],
+    analyses: UploadAnalysisName[],
     renditions: string[],
   ): Promise<IngestOutcome | undefined> {
     const windowSeconds = this.#options.dedupWindowSeconds;
@@ -304,7 +311,9 @@ export class IngestService {
     );
     if (!recent || recent.status === 'failed') return undefined;
     const wanted = analyses.length > 0 ? analyses : ANALYSES;
-    if (!wanted.every((analysis) => recent.requestedAnalyses.includes(analysis))) return undefined;
+    // Features are not among the stored requested analyses: an upload asking for them never reuses an earlier image.
+    if (!wanted.every((analysis) => (recent.requestedAnalyses as readonly string[]).includes(analysis)))
+      return undefined;
     if (!renditions.every((name) => recent.requestedRenditions.includes(name))) return undefined;
     const result = TERMINAL.has(recent.status)
       ? await breakers.database(() => getImage(db, tenantId, recent.imageId))

@@ -4,7 +4,14 @@
  * describes the contract field by field, and response serialisation (which drops whatever a schema does not list)
  * keeps every field the contract has.
  */
-import { ANALYSES, ImageAnalysis, ImageSummary, ImageView, type JsonSchema, jsonSchemaOf } from '@imgpipe/contracts';
+import {
+  ImageAnalysis,
+  ImageSummary,
+  ImageView,
+  type JsonSchema,
+  jsonSchemaOf,
+  UPLOAD_ANALYSES,
+} from '@imgpipe/contracts';
 import { recipeJsonSchema } from '@imgpipe/imaging/recipe';
 import { problemSchema } from './problem-details.ts';
 import { ROLES } from './roles.ts';
@@ -55,8 +62,8 @@ export const apiKeySchema = {
 
 export const analysesProperty = {
   type: 'array',
-  items: { type: 'string', enum: [...ANALYSES] },
-  description: 'analyses to run; empty or absent runs all',
+  items: { type: 'string', enum: [...UPLOAD_ANALYSES] },
+  description: 'analyses to run; empty or absent runs detect, faces and ocr; features (keypoints) only when named',
 } as const;
 
 export const SHARED_SCHEMAS = [

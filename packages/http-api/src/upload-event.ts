@@ -1,4 +1,4 @@
-import { type AnalysisName, type EventSchemas, type ImageUploaded, loadEventSchemas } from '@imgpipe/contracts';
+import { type EventSchemas, type ImageUploaded, loadEventSchemas, type UploadAnalysisName } from '@imgpipe/contracts';
 
 /** The Confluent wire format's header before the Avro body: magic byte and a 4-byte schema id. */
 const WIRE_HEADER_BYTES = 5;
@@ -12,11 +12,12 @@ export interface UploadEventFields {
   contentType: string;
   bucket: string;
   key: string;
-  analyses: AnalysisName[];
+  analyses: UploadAnalysisName[];
   renditions?: string[];
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
+  ocrModel?: string;
 }
 
 /**
@@ -38,6 +39,7 @@ export function uploadEventBytes(fields: UploadEventFields): number {
     renditions: fields.renditions ?? [],
     ...(fields.sourceName ? { source: fields.sourceName } : {}),
     ...(fields.callbackUrl ? { callbackUrl: fields.callbackUrl } : {}),
+    ...(fields.ocrModel ? { ocrModel: fields.ocrModel } : {}),
     blob: {
       bucket: fields.bucket,
       key: fields.key,

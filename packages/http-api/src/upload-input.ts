@@ -1,4 +1,4 @@
-import type { AnalysisName } from '@imgpipe/contracts';
+import type { UploadAnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import {
   formatRecipe,
@@ -15,7 +15,7 @@ import { type RecipeFields, readRecipe } from './transform-input.ts';
 import { CALLBACK_URL_MAX, SOURCE_NAME_MAX, uploadSchemas } from './upload-schemas.ts';
 
 export interface UploadOptions {
-  analyses: AnalysisName[];
+  analyses: UploadAnalysisName[];
   /** Rendition preset names, each one the deployment configures, in the order asked. */
   renditions: string[];
   /** A batch's ad-hoc recipe for every image, canonical (formatRecipe). */

@@ -1,4 +1,4 @@
-import { ANALYSES } from '@imgpipe/contracts';
+import { UPLOAD_ANALYSES } from '@imgpipe/contracts';
 import { MAX_PRESETS } from '@imgpipe/imaging/recipe';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.ts';
 import { ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_MAX } from './image-intake.ts';
@@ -16,15 +16,15 @@ import { RECIPE_FIELD_SCHEMAS } from './transform-input.ts';
 export const SOURCE_NAME_MAX = 2048;
 export const CALLBACK_URL_MAX = 2048;
 
-/** `detect,ocr`: known analysis names, comma-separated (spaces around them allowed); empty runs all. */
+/** `detect,ocr,features`: known analysis names, comma-separated (spaces around them allowed); empty runs all. */
 // Written so that no two whitespace runs can match the same spaces: a linear match, whatever the input.
-const ANALYSES_LIST = `^\\s*(?:(?:${ANALYSES.join('|')})\\s*)?(?:,\\s*(?:(?:${ANALYSES.join('|')})\\s*)?)*$`;
+const ANALYSES_LIST = `^\\s*(?:(?:${UPLOAD_ANALYSES.join('|')})\\s*)?(?:,\\s*(?:(?:${UPLOAD_ANALYSES.join('|')})\\s*)?)*$`;
 
 const analysesText = {
   type: 'string',
   maxLength: 200,
   pattern: ANALYSES_LIST,
-  description: 'comma-separated: detect,faces,ocr (default all)',
+  description: 'comma-separated: detect,faces,ocr,features (default detect,faces,ocr; features only when named)',
 } as const;
 const sourceName = nameSchema(SOURCE_NAME_MAX, { description: 'a name to show (default: the file name or URL path)' });
 const callbackUrl = {

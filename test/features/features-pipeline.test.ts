@@ -1,0 +1,188 @@
+/**
+ * Keypoint features through the real pipeline (issue 15): a photo, a half-size copy of it re-encoded at JPEG quality
+ * 50 (made here with sharp) and an unrelated photo are uploaded with `analyses=features` (query string, multipart,
+ * and a direct producer's ImageUploaded.analyses through `imgpipe produce`), preprocessed, run through the features
+ * stage, joined by the aggregate and stored by the results service, against the real Kafka, registry, S3, PostgreSQL
+ * and Redis. Each completes with its keypoint summary; the expectation is computed here, in this process, by the
+ * in-process module on the same bytes (decodeFeatureImage + detectKeypoints, what `imgpipe features` runs), and the
+ * record in S3 holds every keypoint and descriptor it found. `similar` then finds the copy and not the other photo.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { ImageView } from '@imgpipe/contracts';
+import { decodeFeatureImage, decodeFeatures, detectKeypoints } from '@imgpipe/vision/features';
+import sharp from 'sharp';
+import {
+  apiConfig,
+  bearer,
+  DOG_JPEG,
+  deleteTenantImages,
+  startTestApi,
+  type TestApi,
+  testTenant,
+  tokenFor,
+  uniqueJpeg,
+} from '../api/support.ts';
+import { waitFor } from '../support/kafka.ts';
+import { type PipelineService, startServices, stopServices } from '../support/pipeline-services.ts';
+import { sharedPath } from '../support/shared.ts';
+import { runCli } from '../stack/support.ts';
+
+// SIFT, the reference detector, at a detection size small enough to keep the run short.
+const MAX_SIDE = 640;
+const TOP = 20;
+const EAGLE_JPEG = readFileSync(sharedPath('images', 'photos', 'eagle.jpg'));
+
+const s3 = new S3Client({
+  endpoint: apiConfig.s3Endpoint,
+  region: apiConfig.s3Region,
+  forcePathStyle: true,
+  credentials: { accessKeyId: apiConfig.s3AccessKey, secretAccessKey: apiConfig.s3SecretKey },
+});
+
+async function s3Object(key: string): Promise<Buffer> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: apiConfig.s3Bucket, Key: key }));
+  return Buffer.from(await response.Body!.transformToByteArray());
+}
+
+describe('keypoint features in the pipeline', () => {
+  let services: Map<string, PipelineService>;
+  let api: TestApi;
+  let dir: string;
+  const tenant = testTenant('features');
+
+  before(async () => {
+    // Uploads asking for features alone run no model analysis: preprocess, features, aggregate and results suffice.
+    services = await startServices(['preprocess', 'features', 'aggregate', 'results'], {
+      IMGPIPE_FEATURES_DETECTOR: 'sift',
+      IMGPIPE_FEATURES_MAX_SIDE: String(MAX_SIDE),
+      IMGPIPE_FEATURES_TOP_KEYPOINTS: String(TOP),
+    });
+    api = await startTestApi();
+    dir = await mkdtemp(join(tmpdir(), 'imgpipe-features-'));
+  });
+
+  after(async () => {
+    if (api) await deleteTenantImages(api.api, [tenant]).catch(() => undefined);
+    await api?.close();
+    if (services) await stopServices(services);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('uploads with analyses=features complete with their keypoints; similar finds the copy, not the other photo', async () => {
+    const photo = uniqueJpeg(EAGLE_JPEG);
+    const meta = await sharp(EAGLE_JPEG).metadata();
+    const copy = await sharp(EAGLE_JPEG)
+      .resize(Math.round(meta.width! / 2))
+      .jpeg({ quality: 50 })
+      .toBuffer();
+    const other = uniqueJpeg(DOG_JPEG);
+    const token = tokenFor(tenant);
+
+    const photoResponse = await fetch(`${api.url}/v1/images?analyses=features`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'image/jpeg' },
+      body: photo,
+    });
+    assert.equal(photoResponse.status, 202, await photoResponse.clone().text());
+    const form = new FormData();
+    form.append('file', new Blob([copy], { type: 'image/jpeg' }), 'eagle-copy.jpg');
+    form.append('analyses', 'features');
+    const copyResponse = await fetch(`${api.url}/v1/images`, { method: 'POST', headers: bearer(token), body: form });
+    assert.equal(copyResponse.status, 202, await copyResponse.clone().text());
+    // A direct producer: ImageUploaded.analyses ['features'] set by imgpipe produce, no API involved.
+    const otherFile = join(dir, 'dog.jpg');
+    await writeFile(otherFile, other);
+    const produced = await runCli(['produce', otherFile, '--tenant', tenant, '--analyses', 'features', '--json']);
+    assert.equal(produced.code, 0, produced.stderr);
+    const ids = [
+      ((await photoResponse.json()) as { imageId: string }).imageId,
+      ((await copyResponse.json()) as { imageId: string }).imageId,
+      (JSON.parse(produced.stdout) as { imageId: string }).imageId,
+    ];
+
+    const viewer = bearer(tokenFor(tenant, 'viewer'));
+    const views = await waitFor(
+      'the three images to finish',
+      async () => {
+        const read = await Promise.all(
+          ids.map(
+            async (id) => (await (await fetch(`${api.url}/v1/images/${id}`, { headers: viewer })).json()) as ImageView,
+          ),
+        );
+        return read.every((view) => view.status !== 'pending') ? read : undefined;
+      },
+      180_000,
+      250,
+    ).catch((error: unknown) => {
+      for (const service of services.values()) console.error(`${service.name}:\n${service.lines.slice(-8).join('\n')}`);
+      throw error;
+    });
+
+    for (const [index, bytes] of [photo, copy, other].entries()) {
+      const view = views[index]!;
+      assert.equal(view.status, 'completed', JSON.stringify({ stages: view.stages, features: view.featuresStage }));
+      assert.equal(view.featuresStage?.status, 'completed');
+      assert.equal(view.featuresStage?.model?.name, 'sift');
+      // Features alone ask for no model analysis.
+      assert.deepEqual(
+        [view.stages.detect.status, view.stages.faces.status, view.stages.ocr.status],
+        ['skipped', 'skipped', 'skipped'],
+      );
+
+      // The independent expectation: the in-process module on the same bytes, at the same size, SIFT's defaults.
+      const expected = await detectKeypoints(await decodeFeatureImage(bytes, { maxSide: MAX_SIDE }), {
+        detector: 'sift',
+      });
+      const features = view.features!;
+      assert.ok(features, `no features in ${JSON.stringify(view)}`);
+      assert.equal(features.count, expected.keypoints.length);
+      assert.ok(features.count > 100, `SIFT found ${features.count} keypoints`);
+      assert.equal(features.detector, 'sift');
+      assert.equal(
+        features.params,
+        'sift:contrastThreshold=0.04,edgeThreshold=10,nOctaveLayers=3,nfeatures=0,sigma=1.6',
+      );
+      assert.equal(features.maxSide, MAX_SIDE);
+      assert.deepEqual([features.width, features.height], [view.image!.width, view.image!.height]);
+      assert.deepEqual(
+        features.keypoints.map((k) => [k.x, k.y, k.octave]),
+        expected.keypoints.slice(0, TOP).map((k) => [k.x, k.y, k.octave]),
+      );
+
+      // Every keypoint and descriptor in S3, under a key from the original's SHA-256.
+      assert.ok(
+        features.descriptorsKey.startsWith(
+          `tenants/${tenant}/features/${view.image!.sha256.slice(0, 2)}/${view.image!.sha256}/`,
+        ),
+        features.descriptorsKey,
+      );
+      const stored = await s3Object(features.descriptorsKey);
+      assert.equal(stored.byteLength, features.descriptorsBytes);
+      const record = decodeFeatures(stored);
+      assert.equal(record.keypoints.length, features.count);
+      assert.deepEqual(Uint8Array.from(record.descriptors), Uint8Array.from(expected.descriptors));
+      console.log(
+        `features ${view.sourceName ?? view.imageId}: ${features.count} SIFT keypoints at ${MAX_SIDE} px in ${view.featuresStage?.durationMs} ms`,
+      );
+    }
+
+    // `imgpipe results` shows them (the same view).
+    const shown = await runCli(['results', ids[0]!, '--tenant', tenant]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`features ${views[0]!.features!.count} sift keypoints \\(${MAX_SIDE} px\\)`));
+
+    // similar: the resized, recompressed copy is found (within the default 7 bits); the unrelated photo is not.
+    const similar = (await (await fetch(`${api.url}/v1/images/${ids[0]}/similar`, { headers: viewer })).json()) as {
+      similar: { imageId: string; distance: number }[];
+    };
+    const found = similar.similar.map((entry) => entry.imageId);
+    assert.ok(found.includes(ids[1]!), `the copy is similar: ${JSON.stringify(similar)}`);
+    assert.ok(!found.includes(ids[2]!), `the other photo is not: ${JSON.stringify(similar)}`);
+  });
+});
