@@ -42,7 +42,7 @@ describe('formatAnalysis (imgpipe results, imgpipe analyze)', () => {
     const lines = formatAnalysis('bus.jpg', view).split('\n');
     assert.ok(
       lines.includes(
-        `  features 1247 sift keypoints (1280 px)  strongest at 612.3,388.8  101.5,733.0  ${view.features!.descriptorsKey}`,
+        `  features 1247 sift keypoints (long side <= 1280 px)  strongest at 612.3,388.8  101.5,733.0  ${view.features!.descriptorsKey}`,
       ),
       lines.join('\n'),
     );

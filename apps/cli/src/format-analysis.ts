@@ -38,7 +38,7 @@ export function formatAnalysis(title: string, analysis: ImageAnalysis): string {
       .map((k) => `${k.x.toFixed(1)},${k.y.toFixed(1)}`)
       .join('  ');
     lines.push(
-      `  features ${features.count} ${features.detector} keypoints (${features.maxSide} px)${best ? `  strongest at ${best}` : ''}  ${features.descriptorsKey}`,
+      `  features ${features.count} ${features.detector} keypoints (long side <= ${features.maxSide} px)${best ? `  strongest at ${best}` : ''}  ${features.descriptorsKey}`,
     );
   }
   for (const stage of STAGES) {

@@ -253,7 +253,7 @@ export const FeatureSummary = record(
     ),
     maxSide: required(
       int,
-      "The long side detection ran at (a larger image was downscaled to it); coordinates are the original's.",
+      "The cap on the long side detection ran at: a larger original was downscaled to it, a smaller one ran at its own size; coordinates are the original's.",
     ),
     width: required(int, 'Width of the coordinate space: the oriented original.'),
     height: required(int, 'Height of the coordinate space.'),
