@@ -270,11 +270,20 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
     }
   }
 
+  /** The processes `imgpipe dev` has restarted so far, in order (its log says `<name> restarted (restart #n…)`). */
+  const restartsSoFar = () =>
+    devLines.flatMap((line) => {
+      const match = /\b([a-z-]+) restarted \(restart #/.exec(line);
+      return match ? [match[1]!] : [];
+    });
+
   /**
-   * Uploads the batch, waits until it is in flight (at least one stage done, not every image complete), runs the
-   * fault, then requires every image COMPLETED with the in-process rows and every process ready again.
+   * Uploads the batch, waits until it is in flight, runs the fault, then requires every image COMPLETED with the
+   * in-process rows, every process ready again, and no process restarted but those the scenario killed itself: a
+   * dependency going away must never kill a process.
    */
-  async function scenario(name: string, fault: () => Promise<void>): Promise<void> {
+  async function scenario(name: string, fault: () => Promise<void>, killed: readonly string[] = []): Promise<void> {
+    const restartsBefore = restartsSoFar().length;
     const started = performance.now();
     const uploaded = await upload(`faults-${name}-${RUN_ID}`);
     const ids = uploaded.map((entry) => entry.imageId);
@@ -308,6 +317,11 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
     assert.deepEqual(settled, { completed: ids.length }, `every image completed after ${name}`);
     await assertRowsMatchInProcess(uploaded);
     await everyProcessReady();
+    assert.deepEqual(
+      [...new Set(restartsSoFar().slice(restartsBefore))].sort(),
+      [...killed].sort(),
+      `processes restarted during ${name} (only those the scenario killed may be)`,
+    );
     const seconds = (from: number, to: number) => Math.round((to - from) / 100) / 10;
     const done = performance.now();
     durations[name] = seconds(started, done);
@@ -325,11 +339,31 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
       200,
     );
 
+  /**
+   * While `dependency` is down the API stays alive (/healthz 200) and its readiness names the dependency as failing:
+   * 503 for those it cannot serve without, `degraded` for Redis (reads fall back to PostgreSQL).
+   */
+  const waitApiReportsDown = (dependency: 'postgres' | 'redis' | 'kafka' | 's3') =>
+    waitFor(
+      `the API's readiness to report ${dependency} down while it stays alive`,
+      async () => {
+        const live = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(5_000) });
+        assert.equal(live.status, 200, 'the API answers its liveness probe during the fault');
+        const ready = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+        if (!ready) return undefined;
+        const body = (await ready.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+        const expected = dependency === 'redis' ? 200 : 503;
+        return ready.status === expected && body.checks[dependency]?.ok === false ? true : undefined;
+      },
+      60_000,
+      250,
+    );
+
   test('PostgreSQL restarted mid-batch', async () => {
     await scenario('postgres-restart', async () => {
       const before = await failures(opsPort('results'), 'DATABASE_UNAVAILABLE');
       await duringFault('postgres-restart', async () => {
-        await waitReportsDown('results', 'postgres');
+        await Promise.all([waitReportsDown('results', 'postgres'), waitApiReportsDown('postgres')]);
         // The outage met work: the results service failed to write, and will retry rather than dead-letter.
         await waitFor(
           'the results service to meet the outage',
@@ -348,7 +382,11 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
         (await failures(opsPort('results'), 'CACHE_UNAVAILABLE'));
       const before = await met();
       await duringFault('redis-kill', async () => {
-        await Promise.all([waitReportsDown('aggregate', 'redis'), waitReportsDown('results', 'redis')]);
+        await Promise.all([
+          waitReportsDown('aggregate', 'redis'),
+          waitReportsDown('results', 'redis'),
+          waitApiReportsDown('redis'),
+        ]);
         // The outage met work (aggregate's join or the results cache), which must be retried, not dead-lettered.
         await waitFor(
           'work to meet the Redis outage',
@@ -363,17 +401,37 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
   test('the Kafka broker killed and restarted mid-batch', async () => {
     await scenario('kafka-kill', () =>
       duringFault('kafka-kill', async () => {
-        await waitReportsDown('detect', 'kafka');
+        await Promise.all([waitReportsDown('detect', 'kafka'), waitApiReportsDown('kafka')]);
       }),
     );
   });
 
   test('the schema registry killed and restarted mid-batch', async () => {
-    // Every stage process checks the registry; the outage ends (stack up) once all of them report it down.
-    await scenario('registry-kill', () =>
-      duringFault('registry-kill', async () => {
-        await Promise.all(STAGES.map((stage) => waitReportsDown(stage, 'schema-registry')));
-      }),
+    // Every stage process checks the registry. Running processes decode with the schemas they have cached, so for
+    // the outage to meet work the aggregate worker is killed during it: the one imgpipe dev starts in its place knows
+    // no schema, and must retry its messages (CODEC_REGISTRY_UNAVAILABLE, never dead-lettered) until the registry
+    // is back. The outage ends (stack up) once that has happened.
+    await scenario(
+      'registry-kill',
+      () =>
+        duringFault('registry-kill', async () => {
+          await Promise.all(STAGES.map((stage) => waitReportsDown(stage, 'schema-registry')));
+          const pid = workerPid('aggregate');
+          assert.ok(pid, 'imgpipe dev runs an aggregate worker');
+          process.kill(pid, 'SIGKILL');
+          await waitFor(
+            'the restarted aggregate worker to meet the registry outage',
+            async () => {
+              const now = workerPid('aggregate');
+              if (now === undefined || now === pid) return undefined;
+              const met = await failures(opsPort('aggregate'), 'CODEC_REGISTRY_UNAVAILABLE').catch(() => 0);
+              return met > 0 ? true : undefined;
+            },
+            120_000,
+            250,
+          );
+        }),
+      ['aggregate'],
     );
   });
 
@@ -382,7 +440,7 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
       const frozenAt = performance.now();
       // Thawed (SIGCONT) when the fault ends.
       await duringFault('s3-freeze', async () => {
-        await waitReportsDown('preprocess', 's3');
+        await Promise.all([waitReportsDown('preprocess', 's3'), waitApiReportsDown('s3')]);
         // Thirty seconds from the freeze, counted by polling (the process stays frozen meanwhile).
         await waitFor(
           '30 s of frozen S3',
@@ -410,6 +468,6 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
         60_000,
         200,
       );
-    });
+    }, ['detect']);
   });
 });
