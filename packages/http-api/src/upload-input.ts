@@ -23,6 +23,8 @@ export interface UploadOptions {
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
+  /** The OCR model set (ImageUploaded.ocrModel); absent: the deployment's. */
+  ocrModel?: string;
 }
 
 export type UploadItem =
@@ -74,6 +76,7 @@ function options(
     sourceName?: unknown;
     callbackUrl?: unknown;
     attributes?: unknown;
+    ocrModel?: unknown;
   },
   presets: RenditionPresets,
 ): UploadOptions {
@@ -85,12 +88,15 @@ function options(
   const sourceName = text(fields.sourceName, 'sourceName', SOURCE_NAME_MAX);
   const callbackUrl = text(fields.callbackUrl, 'callbackUrl', CALLBACK_URL_MAX);
   const attributes = parseAttributes(fields.attributes);
+  // One of OCR_MODEL_SET_NAMES: every form's schema (multipart fields' too) has checked it against the enum.
+  const ocrModel = text(fields.ocrModel, 'ocrModel', 64);
   return {
     analyses: parseAnalyses(fields.analyses),
     renditions: parseRenditions(fields.renditions, presets),
     ...(sourceName ? { sourceName } : {}),
     ...(callbackUrl ? { callbackUrl } : {}),
     ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+    ...(ocrModel ? { ocrModel } : {}),
   };
 }
 
@@ -166,6 +172,7 @@ const MULTIPART_FIELDS: ReadonlySet<string> = new Set([
   'sourceName',
   'callbackUrl',
   'attributes',
+  'ocrModel',
 ]);
 /** A batch's multipart fields besides those: its ad-hoc recipe. */
 const RECIPE_MULTIPART_FIELDS: ReadonlySet<string> = new Set(['ops', 'recipe']);

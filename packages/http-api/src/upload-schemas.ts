@@ -1,4 +1,4 @@
-import { UPLOAD_ANALYSES } from '@imgpipe/contracts';
+import { OCR_MODEL_SET_NAMES, UPLOAD_ANALYSES } from '@imgpipe/contracts';
 import { MAX_PRESETS } from '@imgpipe/imaging/recipe';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.ts';
 import { ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_MAX } from './image-intake.ts';
@@ -33,6 +33,12 @@ const callbackUrl = {
   maxLength: CALLBACK_URL_MAX,
   pattern: NAME_PATTERN,
   description: 'called on completion (webhook); checked by the SSRF guard at upload time',
+} as const;
+const ocrModel = {
+  type: 'string',
+  enum: [...OCR_MODEL_SET_NAMES],
+  description:
+    "the OCR model set to read the image with (default: the deployment's IMGPIPE_OCR_MODEL_SET); the result's stages.ocr.model names the models that ran. An upload naming one is never deduplicated",
 } as const;
 const attributes = {
   type: 'object',
@@ -99,8 +105,15 @@ const batchRecipe = {
 /** The upload schemas of a deployment whose rendition presets have these names. */
 export function uploadSchemas(presetNames: readonly string[]) {
   const renditions = renditionSchemas(presetNames);
-  const options = { analyses: analysesText, renditions: renditions.text, sourceName, callbackUrl };
-  const common = { analyses: analysesProperty, renditions: renditions.array, sourceName, callbackUrl, attributes };
+  const options = { analyses: analysesText, renditions: renditions.text, sourceName, callbackUrl, ocrModel };
+  const common = {
+    analyses: analysesProperty,
+    renditions: renditions.array,
+    sourceName,
+    callbackUrl,
+    attributes,
+    ocrModel,
+  };
   return {
     /** Query string options (the same for a raw body, multipart and JSON). */
     query: { type: 'object', properties: options },

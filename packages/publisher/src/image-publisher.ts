@@ -36,6 +36,8 @@ export interface PublishRequest {
   renditions?: string[];
   /** The bytes' SHA-256 when the caller has already computed it (the API hashes while checking the upload). */
   sha256?: string;
+  /** The OCR model set to read the image with (ImageUploaded.ocrModel); absent: the deployment's. */
+  ocrModel?: string;
 }
 
 /**
@@ -85,6 +87,7 @@ export class ImagePublisher {
       renditions: request.renditions ?? [],
       ...(request.sourceName ? { source: request.sourceName } : {}),
       ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+      ...(request.ocrModel ? { ocrModel: request.ocrModel } : {}),
       ...(request.inline
         ? { inline: request.bytes }
         : {
