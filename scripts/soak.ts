@@ -27,7 +27,6 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { consumerGroupFor, WORKER_STAGES } from '@imgpipe/contracts';
@@ -39,6 +38,8 @@ import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
 import { sql } from 'kysely';
 import { devProcesses, NODE_RUNTIME_OPTIONS } from '../apps/cli/src/service-registry.ts';
+import { analyzeInProcess, storedRowCounts } from '../test/support/in-process-counts.ts';
+import { sharedPath } from '../test/support/shared.ts';
 import { type Supervisor, supervise } from '../apps/cli/src/supervisor.ts';
 
 const { values } = parseArgs({
@@ -64,7 +65,6 @@ const RENDITIONS = (values.renditions ?? '').split(',').filter(Boolean);
 
 const run = promisify(execFile);
 const IMGPIPE = fileURLToPath(new URL('../apps/cli/bin/imgpipe.js', import.meta.url));
-const SHARED = process.env['IMGPIPE_SHARED_DIR'] ?? join(import.meta.dirname, '..', '..', 'shared');
 const RUN_ID = randomUUID().slice(0, 8);
 const FAULTS: (StackFault | 'worker-sigkill')[] = [
   'postgres-restart',
@@ -74,7 +74,6 @@ const FAULTS: (StackFault | 'worker-sigkill')[] = [
   'worker-sigkill',
 ];
 
-type Counts = { detections: number; faces: number; text_lines: number };
 interface Sample {
   atSeconds: number;
   rssMiB: Record<string, number>;
@@ -90,26 +89,9 @@ interface Sample {
 }
 
 const files = [
-  ...readdirSync(join(SHARED, 'images', 'photos')).map((name) => join(SHARED, 'images', 'photos', name)),
-  ...readdirSync(join(SHARED, 'images', 'documents')).map((name) => join(SHARED, 'images', 'documents', name)),
+  ...readdirSync(sharedPath('images', 'photos')).map((name) => sharedPath('images', 'photos', name)),
+  ...readdirSync(sharedPath('images', 'documents')).map((name) => sharedPath('images', 'documents', name)),
 ].filter((file) => /\.(jpe?g|png)$/i.test(file));
-
-async function expectedCounts(): Promise<Map<string, Counts>> {
-  const { stdout } = await run(process.execPath, [IMGPIPE, 'analyze', '--json', ...files], {
-    env: { ...process.env, IMGPIPE_MODELS_DIR: process.env['IMGPIPE_MODELS_DIR'] ?? join(SHARED, 'models') },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const counts = new Map<string, Counts>();
-  for (const line of stdout.trim().split('\n')) {
-    const view = JSON.parse(line) as { file: string; objects: unknown[]; faces: unknown[]; text: { lines: unknown[] } };
-    counts.set(view.file, {
-      detections: view.objects.length,
-      faces: view.faces.length,
-      text_lines: view.text.lines.length,
-    });
-  }
-  return counts;
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -180,7 +162,7 @@ async function main(): Promise<void> {
       `${JEMALLOC ? `jemalloc preloaded (${JEMALLOC})` : "glibc's malloc (no jemalloc on this machine)"}`,
   );
   console.log(`computing the in-process expectation for ${files.length} files...`);
-  const expected = await expectedCounts();
+  const expected = await analyzeInProcess(files);
   // A stack of its own starts with no topics: without them every stage restarts in a loop and uploads fail.
   console.log((await run(process.execPath, [IMGPIPE, 'topics', 'create'])).stdout.trim().split('\n').at(-1));
 
@@ -198,7 +180,7 @@ async function main(): Promise<void> {
         ...(JEMALLOC ? { LD_PRELOAD: JEMALLOC } : {}),
         IMGPIPE_HTTP_PORT: String(opsPorts.get(spec.name) ?? 0),
         IMGPIPE_API_PORT: String(apiPort),
-        IMGPIPE_MODELS_DIR: process.env['IMGPIPE_MODELS_DIR'] ?? join(SHARED, 'models'),
+        IMGPIPE_MODELS_DIR: process.env['IMGPIPE_MODELS_DIR'] ?? sharedPath('models'),
         IMGPIPE_LOG_LEVEL: 'warn',
         IMGPIPE_KAFKA_SESSION_TIMEOUT_MS: '10000',
         IMGPIPE_KAFKA_HEARTBEAT_INTERVAL_MS: '1000',
@@ -381,17 +363,7 @@ async function main(): Promise<void> {
     await sample();
 
     // Per image: its rows against the in-process expectation for the same file.
-    const perImage = async (table: keyof Counts) => {
-      const { rows } = await sql<{ image_id: string; n: number }>`
-        select image_id, count(*)::int as n from ${sql.table(table)}
-        where image_id = any(${ids()}::uuid[]) group by image_id`.execute(db);
-      return new Map(rows.map((row) => [row.image_id, row.n]));
-    };
-    const tables = {
-      detections: await perImage('detections'),
-      faces: await perImage('faces'),
-      text_lines: await perImage('text_lines'),
-    };
+    const stored = await storedRowCounts(db, ids());
     // Each image's renditions, by name in the order stored: exactly the presets it asked for, each once.
     const { rows: renditionRows } = await sql<{ image_id: string; names: string[] }>`
       select image_id, array_agg(name order by ordinal) as names from renditions
@@ -417,11 +389,7 @@ async function main(): Promise<void> {
         continue;
       }
       const want = expected.get(file)!;
-      const got = {
-        detections: tables.detections.get(imageId) ?? 0,
-        faces: tables.faces.get(imageId) ?? 0,
-        text_lines: tables.text_lines.get(imageId) ?? 0,
-      };
+      const got = stored(imageId);
       const gotRenditions = storedRenditions.get(imageId) ?? '';
       const wantRenditions = renditions.join(',');
       if (

@@ -13,12 +13,9 @@
  * brought back (`imgpipe stack up`, idempotent) when its fault ends and after the file, whatever happened.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { STAGES } from '@imgpipe/contracts';
 import { mintDevToken, DEV_JWT_SECRET } from '@imgpipe/http-api';
@@ -27,11 +24,10 @@ import { createDatabase } from '@imgpipe/results';
 import { sql } from 'kysely';
 import { devProcesses } from '../../apps/cli/src/service-registry.ts';
 import { type RunningService, startService } from '../../apps/cli/src/supervisor.ts';
+import { analyzeInProcess, ROW_TABLES, type RowCounts, storedRowCounts } from '../support/in-process-counts.ts';
 import { endpoints, waitFor } from '../support/kafka.ts';
 import { sharedPath } from '../support/shared.ts';
 
-const run = promisify(execFile);
-const IMGPIPE = fileURLToPath(new URL('../../apps/cli/bin/imgpipe.js', import.meta.url));
 const RUN_ID = randomUUID().slice(0, 8);
 
 /** Photos with objects and faces, documents with text: every result table gets rows. */
@@ -55,37 +51,12 @@ const opsPort = (name: string) => {
   return 9464 + index;
 };
 
-type Counts = { detections: number; faces: number; text_lines: number };
-
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** What `imgpipe analyze` finds in each file in process (no Kafka, no database): the independent expectation. */
-async function analyzeInProcess(files: readonly string[]): Promise<Map<string, Counts>> {
-  const { stdout } = await run(process.execPath, [IMGPIPE, 'analyze', '--json', ...files], {
-    env: { ...process.env, IMGPIPE_MODELS_DIR: sharedPath('models'), IMGPIPE_INFERENCE_THREADS: '1' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const counts = new Map<string, Counts>();
-  for (const line of stdout.trim().split('\n')) {
-    const view = JSON.parse(line) as {
-      file: string;
-      objects: unknown[];
-      faces: unknown[];
-      text: { lines: unknown[] };
-    };
-    counts.set(view.file, {
-      detections: view.objects.length,
-      faces: view.faces.length,
-      text_lines: view.text.lines.length,
-    });
-  }
-  return counts;
 }
 
 /** Readiness of one process: its HTTP status and the body's dependency checks. */
@@ -121,7 +92,7 @@ function reportsDown(ready: Awaited<ReturnType<typeof readiness>>, dependency: s
 describe('fault injection: one fault per scenario mid-batch, every image completes with the in-process results', () => {
   const layout = resolveStackLayout();
   const db = createDatabase({ url: endpoints.databaseUrl, poolSize: 2, onIdleError: () => {} });
-  let expected: Map<string, Counts>;
+  let expected: Map<string, RowCounts>;
   let dev: RunningService;
   const devLines: string[] = [];
   let apiUrl: string;
@@ -177,8 +148,8 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
 
   before(async () => {
     for (const file of FILES) readFileSync(file); // the fixtures are there
-    expected = await analyzeInProcess(FILES);
-    for (const kind of ['detections', 'faces', 'text_lines'] as const) {
+    expected = await analyzeInProcess(FILES, { IMGPIPE_INFERENCE_THREADS: '1' });
+    for (const kind of ROW_TABLES) {
       assert.ok(
         [...expected.values()].some((counts) => counts[kind] > 0),
         `the files give ${kind} rows in process, so the comparison means something`,
@@ -246,27 +217,14 @@ describe('fault injection: one fault per scenario mid-batch, every image complet
   };
 
   async function assertRowsMatchInProcess(uploaded: { file: string; imageId: string }[]): Promise<void> {
-    const ids = uploaded.map((entry) => entry.imageId);
-    const perImage = async (table: keyof Counts) => {
-      const { rows } = await sql<{ image_id: string; n: number }>`
-        select image_id, count(*)::int as n from ${sql.table(table)}
-        where image_id = any(${ids}::uuid[]) group by image_id`.execute(db);
-      return new Map(rows.map((row) => [row.image_id, row.n]));
-    };
-    const tables = {
-      detections: await perImage('detections'),
-      faces: await perImage('faces'),
-      text_lines: await perImage('text_lines'),
-    };
+    const stored = await storedRowCounts(
+      db,
+      uploaded.map((entry) => entry.imageId),
+    );
     for (const { file, imageId } of uploaded) {
       const local = expected.get(file);
       assert.ok(local, `${file} was analysed in process`);
-      const stored = {
-        detections: tables.detections.get(imageId) ?? 0,
-        faces: tables.faces.get(imageId) ?? 0,
-        text_lines: tables.text_lines.get(imageId) ?? 0,
-      };
-      assert.deepEqual(stored, local, `${file}: rows in PostgreSQL against imgpipe analyze in process`);
+      assert.deepEqual(stored(imageId), local, `${file}: rows in PostgreSQL against imgpipe analyze in process`);
     }
   }
 
