@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { findRecentBySha, getImage, getImages, searchImages } from './queries.ts';
 import { ResultsRepository } from './results-repository.ts';
 import type { Database } from './schema.ts';
@@ -148,6 +148,20 @@ describe('searchImages', () => {
       );
       assert.equal((await searchImages(db, { tenantId: codesTenant, text: 'bakery' })).items.length, 3);
       assert.equal((await searchImages(db, { tenantId: codesTenant, text: 'table=7' })).items.length, 0);
+      // The containment both use is one images_text_codes_idx serves (migration 0011): with sequential scans off,
+      // the planner reaches text_codes through it.
+      const plan = await db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        const wanted = JSON.stringify([{ text: qr.text }]);
+        return (
+          await sql<{
+            'QUERY PLAN': string;
+          }>`explain select id from images where text_codes @> ${wanted}::jsonb`.execute(trx)
+        ).rows
+          .map((row) => row['QUERY PLAN'])
+          .join('\n');
+      });
+      assert.match(plan, /images_text_codes_idx/, plan);
     } finally {
       await deleteTenants(db, [codesTenant]);
     }

@@ -300,14 +300,14 @@ export async function searchImages(db: Kysely<Database>, query: SearchImagesQuer
       );
     }
     if (query.text !== undefined && query.text.trim() !== '') {
-      // The words of the text (its GIN index), or a barcode or QR code with exactly this text (containment, as code=).
+      // The words of the text or a barcode or QR code with exactly this text: each side served by its GIN index.
       const code = JSON.stringify([{ text: query.text.trim() }]);
       select = select.where(
         sql<boolean>`(i.search @@ websearch_to_tsquery('simple', ${query.text}) or i.text_codes @> ${code}::jsonb)`,
       );
     }
     if (query.code !== undefined && query.code !== '') {
-      // JSON containment: some element of text_codes has this text (no index on it yet: it filters the tenant's rows).
+      // JSON containment: some element of text_codes has this text (images_text_codes_idx, migration 0011).
       const wanted = JSON.stringify([{ text: query.code }]);
       select = select.where(sql<boolean>`i.text_codes @> ${wanted}::jsonb`);
     }
