@@ -29,7 +29,14 @@ export async function startServices(
 ): Promise<Map<string, PipelineService>> {
   const services = new Map<string, PipelineService>();
   for (const name of names) services.set(name, launch(name, env));
-  await Promise.all([...services.values()].map((service) => waitUntilStarted(service)));
+  try {
+    await Promise.all([...services.values()].map((service) => waitUntilStarted(service)));
+  } catch (error) {
+    // The caller never gets the map, so its after hook cannot stop them: stopped here, or they would keep the test
+    // process (and the suite) alive.
+    await stopServices(services);
+    throw error;
+  }
   return services;
 }
 
