@@ -130,9 +130,9 @@ describe('the Avro schemas and the result contract', () => {
       // The keypoint summary, in the contract's record, as ImageAnalyzed carries it.
       FeaturesExtracted: { features: ImageAnalysis.fields.features },
     };
-    // ImagePreprocessed also carries what the models read and the presets the transform stage renders, which are
-    // not part of what users get.
-    const own = [...ENVELOPE, 'sourceName', 'analyses', 'original', 'derivatives', 'renditions'];
+    // ImagePreprocessed also carries what the models read, the presets the transform stage renders and the OCR model
+    // set the upload named, which are not part of what users get (the ocr stage's model identity is).
+    const own = [...ENVELOPE, 'sourceName', 'analyses', 'original', 'derivatives', 'renditions', 'ocrModel'];
     for (const [eventType, fields] of Object.entries(results)) {
       assert.deepEqual(eventProblems(eventType as EventType, { ...StageReport.fields, ...fields }, own), []);
     }
