@@ -65,16 +65,17 @@ export class FeaturesService {
     image: CheckedImage,
     options: FeatureOptions,
     maxSide: number,
-  ): Promise<{ body: string; cache: CacheOutcome; key: string }> {
+  ): Promise<{ body: Buffer; cache: CacheOutcome; key: string }> {
     const key = featuresCacheKey(image.sha256, options, maxSide);
     let cacheUp = true;
     try {
       const cached = await this.#breakers.cache(() => this.#redis.getBuffer(key));
-      if (cached) return { body: cached.toString('utf8'), cache: 'hit', key };
+      // The JSON's bytes as Redis holds them: sent as they are, never decoded to a string and encoded again.
+      if (cached) return { body: cached, cache: 'hit', key };
     } catch {
       cacheUp = false; // Redis down or its circuit open: compute without the cache.
     }
-    const body = JSON.stringify(await this.compute(image, options, maxSide));
+    const body = Buffer.from(JSON.stringify(await this.compute(image, options, maxSide)), 'utf8');
     if (cacheUp) {
       try {
         await this.#breakers.cache(() => this.#redis.set(key, body, 'EX', this.#ttlSeconds));
@@ -92,7 +93,7 @@ export class FeaturesService {
     maxSide: number,
   ): Promise<{ features: FeaturesBody; cache: CacheOutcome }> {
     const found = await this.detect(image, options, maxSide);
-    return { features: JSON.parse(found.body) as FeaturesBody, cache: found.cache };
+    return { features: JSON.parse(found.body.toString('utf8')) as FeaturesBody, cache: found.cache };
   }
 
   async compute(image: CheckedImage, options: FeatureOptions, maxSide: number): Promise<FeaturesBody> {
