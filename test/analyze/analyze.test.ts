@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import type { ImageAnalysis } from '@imgpipe/contracts';
+import { decodeFeatureImage, detectKeypoints } from '@imgpipe/vision/features';
 import { corruptPng, pixelBombPng } from '../../packages/vision/src/testing/png-fixtures.ts';
 import { sharedPath } from '../support/shared.ts';
 
@@ -131,5 +132,27 @@ describe('imgpipe analyze', () => {
       assert.ok(outcome.stderr.includes(`${file}: ${code}`), `stderr names ${file} and ${code}`);
     }
     assert.equal(byFile.get(good)?.status, 'completed', 'a good image in the same batch still completes');
+  });
+
+  test('--analyses features runs the features stage in-process: the keypoints the module finds, no model analysis', async () => {
+    const file = sharedPath('images', 'photos', 'eagle.jpg');
+    const outcome = await analyze('--analyses', 'features', '--workers', '1', file);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const [result] = outcome.results;
+    assert.equal(result?.status, 'completed');
+    assert.equal(result.featuresStage?.status, 'completed');
+    assert.deepEqual(
+      [result.stages.detect.status, result.stages.faces.status, result.stages.ocr.status],
+      ['skipped', 'skipped', 'skipped'],
+    );
+    // The deployment's defaults (SIFT, long side <= 1280), computed here on the same bytes.
+    const expected = await detectKeypoints(await decodeFeatureImage(readFileSync(file), { maxSide: 1280 }), {
+      detector: 'sift',
+    });
+    assert.equal(result.features?.count, expected.keypoints.length);
+    assert.deepEqual(
+      result.features?.keypoints.map((k) => [k.x, k.y]),
+      expected.keypoints.slice(0, 50).map((k) => [k.x, k.y]),
+    );
   });
 });
