@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../fastify-types.ts';
 import type { FeaturesService } from '../features-service.ts';
 import { checkImage } from '../image-intake.ts';
+import { binary, imageRouteOptions, parseBodiesAsBytes } from '../image-route.ts';
 import { MATCH_MAX_CORRESPONDENCES, MATCH_MIN_INLIERS, type MatchInput, type MatchService } from '../match-service.ts';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
 
@@ -94,8 +95,6 @@ const featuresSchema = {
     },
   },
 } as const;
-
-const binary = { type: 'string', format: 'binary' } as const;
 
 export const MATCH_DEFAULT_RATIO = 0.75;
 
@@ -308,32 +307,15 @@ async function readMultipart(
  */
 export async function featuresRoutes(app: FastifyInstance, deps: FeaturesRoutesOptions): Promise<void> {
   const bodyLimit = deps.maxImageBytes;
-  app.removeContentTypeParser(['text/plain', 'application/json']);
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+  parseBodiesAsBytes(app, bodyLimit, ['text/plain', 'application/json']);
 
   app.post(
     '/v1/features/detect',
     {
-      bodyLimit,
-      config: {
-        auth: 'uploader',
-        imageBody: true,
-        openapiBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['file'],
-                properties: { file: binary, ...FEATURE_OPTIONS_SCHEMA.properties },
-              },
-            },
-            'image/*': { schema: binary },
-            'application/octet-stream': { schema: binary },
-          },
-        },
-      },
+      ...imageRouteOptions(bodyLimit, {
+        multipart: { required: ['file'], properties: { file: binary, ...FEATURE_OPTIONS_SCHEMA.properties } },
+        raw: true,
+      }),
       schema: {
         operationId: 'detectFeatures',
         tags: ['features'],
@@ -376,25 +358,10 @@ export async function featuresRoutes(app: FastifyInstance, deps: FeaturesRoutesO
   app.post(
     '/v1/match',
     {
-      bodyLimit: 2 * bodyLimit + 64 * 1024,
-      config: {
-        auth: 'uploader',
-        imageBody: true,
-        openapiBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['a', 'b'],
-                properties: { a: binary, b: binary, ...MATCH_OPTIONS_SCHEMA.properties },
-              },
-            },
-            'application/json': { schema: MATCH_IDS_SCHEMA },
-          },
-        },
-      },
+      ...imageRouteOptions(2 * bodyLimit + 64 * 1024, {
+        multipart: { required: ['a', 'b'], properties: { a: binary, b: binary, ...MATCH_OPTIONS_SCHEMA.properties } },
+        json: MATCH_IDS_SCHEMA,
+      }),
       schema: {
         operationId: 'matchImages',
         tags: ['features'],

@@ -1,6 +1,7 @@
 import { ImgpipeError } from '@imgpipe/core';
 import { CONTENT_TYPES, type TransformLimits } from '@imgpipe/imaging';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { binary, imageRouteOptions, parseBodiesAsBytes } from '../image-route.ts';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
 import { RECIPE_FIELD_SCHEMAS, RECIPE_TEXT_PATTERN, readTransform } from '../transform-input.ts';
 import type { TransformPool } from '../transform-pool.ts';
@@ -14,7 +15,6 @@ export interface TransformRoutesOptions {
   fetchUrl(url: string): Promise<{ bytes: Buffer }>;
 }
 
-const binary = { type: 'string', format: 'binary' } as const;
 const integerText = { type: 'string', pattern: '^[0-9]+$' } as const;
 
 /** The image response of a transform or a rendition: the bytes, their type, and their size in headers. */
@@ -61,44 +61,28 @@ export function sendImage(
 export async function transformRoutes(app: FastifyInstance, deps: TransformRoutesOptions): Promise<void> {
   const bodyLimit = Math.min(deps.maxImageBytes, deps.limits.maxInputBytes);
   const limits = { ...deps.limits, maxInputBytes: bodyLimit };
-  app.removeContentTypeParser(['text/plain']);
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+  parseBodiesAsBytes(app, bodyLimit, ['text/plain']);
 
   app.post(
     '/v1/transform',
     {
-      bodyLimit,
-      config: {
-        auth: 'uploader',
-        imageBody: true,
-        openapiBody: {
-          required: true,
-          content: {
-            'multipart/form-data': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['file'],
-                properties: { file: binary, ops: recipeFields.ops, recipe: recipeFields.recipe },
-              },
-              encoding: { recipe: { contentType: 'application/json' } },
-            },
-            'image/*': { schema: binary },
-            'application/octet-stream': { schema: binary },
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['url'],
-                additionalProperties: false,
-                properties: {
-                  url: { type: 'string', format: 'uri', maxLength: 2048, description: 'http(s) URL of a public image' },
-                  ...recipeFields,
-                },
-              },
-            },
+      ...imageRouteOptions(bodyLimit, {
+        multipart: {
+          required: ['file'],
+          properties: { file: binary, ops: recipeFields.ops, recipe: recipeFields.recipe },
+          encoding: { recipe: { contentType: 'application/json' } },
+        },
+        raw: true,
+        json: {
+          type: 'object',
+          required: ['url'],
+          additionalProperties: false,
+          properties: {
+            url: { type: 'string', format: 'uri', maxLength: 2048, description: 'http(s) URL of a public image' },
+            ...recipeFields,
           },
         },
-      },
+      }),
       schema: {
         operationId: 'transformImage',
         tags: ['transform'],
