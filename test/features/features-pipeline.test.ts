@@ -129,6 +129,8 @@ describe('keypoint features in the pipeline', () => {
       assert.equal(view.status, 'completed', JSON.stringify({ stages: view.stages, features: view.featuresStage }));
       assert.equal(view.featuresStage?.status, 'completed');
       assert.equal(view.featuresStage?.model?.name, 'sift');
+      // What the upload asked for, as every view reports it (issue 15: features was missing).
+      assert.deepEqual(view.requestedAnalyses, ['features']);
       // Features alone ask for no model analysis.
       assert.deepEqual(
         [view.stages.detect.status, view.stages.faces.status, view.stages.ocr.status],

@@ -4,7 +4,7 @@
  */
 import { ImgpipeError } from '@imgpipe/core';
 import { type ImageUploaded, INLINE_IMAGE_MAX_BYTES } from './events.ts';
-import { ANALYSES, type AnalysisName, type EventType } from './topics.ts';
+import { ANALYSES, type AnalysisName, type EventType, type UploadAnalysisName } from './topics.ts';
 
 /**
  * The model analyses an image waits for: those it asked for, or all when it asked for none. An upload that asked for
@@ -14,6 +14,15 @@ export function requestedAnalyses(event: { readonly analyses: readonly string[] 
   const asked = event.analyses.filter((name): name is AnalysisName => (ANALYSES as readonly string[]).includes(name));
   if (asked.length > 0) return asked;
   return requestsFeatures(event) ? [] : [...ANALYSES];
+}
+
+/**
+ * Everything an image asked for, as its record and every view of it report (`requestedAnalyses`): the model analyses
+ * it waits for (requestedAnalyses) followed by `features` when it asked for them. `analyses=features` alone is
+ * `['features']`; an empty list is the three model analyses.
+ */
+export function askedAnalyses(event: { readonly analyses: readonly string[] }): UploadAnalysisName[] {
+  return requestsFeatures(event) ? [...requestedAnalyses(event), 'features'] : requestedAnalyses(event);
 }
 
 /** Whether an image asked for keypoint features (`features` in its analyses; never implied by an empty list). */

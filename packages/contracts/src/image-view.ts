@@ -5,7 +5,7 @@
  */
 import { dateTime, type Infer, listOf, oneOf, optional, record, required, string } from './data-shape.ts';
 import { ImageAnalysis, ImageInfo, StageError } from './results.ts';
-import { ANALYSES } from './topics.ts';
+import { UPLOAD_ANALYSES } from './topics.ts';
 
 const { imageId, sourceName, status, attributes, ...results } = ImageAnalysis.fields;
 const info = ImageInfo.fields;
@@ -24,7 +24,10 @@ export const ImageView = record('ImageView', 'One image: status, per-stage statu
   contentType: optional(string, 'MIME type the uploader declared.'),
   attributes,
   status,
-  requestedAnalyses: required(listOf(oneOf(ANALYSES)), 'The analyses the upload asked for.'),
+  requestedAnalyses: required(
+    listOf(oneOf(UPLOAD_ANALYSES)),
+    'The analyses the upload asked for: the model analyses (all three when it named none of them) and `features` when asked.',
+  ),
   requestedRenditions: required(listOf(string), 'The rendition presets the upload asked for; empty when none.'),
   error: imageError,
   ...results,

@@ -13,5 +13,5 @@ export * from './topics.ts';
 export * from './ocr-model-sets.ts';
 export * from './wire-format.ts';
 export * from './registry-http.ts';
-export { requestedAnalyses, requestsFeatures } from './event-rules.ts';
+export { askedAnalyses, requestedAnalyses, requestsFeatures } from './event-rules.ts';
 export type * from './stage.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkEventRules, requestedAnalyses, requestsFeatures } from './event-rules.ts';
+import { askedAnalyses, checkEventRules, requestedAnalyses, requestsFeatures } from './event-rules.ts';
 import { exampleEvents } from './example-events.ts';
 import {
   ALL_TOPICS,
@@ -140,6 +140,13 @@ describe('requested analyses', () => {
     assert.equal(requestsFeatures({ analyses: ['features', 'ocr'] }), true);
     assert.equal(requestsFeatures({ analyses: [] }), false);
     assert.equal(requestsFeatures({ analyses: ['detect', 'faces', 'ocr'] }), false);
+  });
+
+  test('what an image asked for, as its views report it, names features when asked and only then', () => {
+    assert.deepEqual(askedAnalyses({ analyses: ['features'] }), ['features']);
+    assert.deepEqual(askedAnalyses({ analyses: ['features', 'ocr'] }), ['ocr', 'features']);
+    assert.deepEqual(askedAnalyses({ analyses: [] }), ['detect', 'faces', 'ocr']);
+    assert.deepEqual(askedAnalyses({ analyses: ['detect', 'colour'] }), ['detect']);
   });
 
   test('only ImageUploaded has rules beyond its schema', () => {

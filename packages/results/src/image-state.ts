@@ -11,7 +11,6 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import {
-  ANALYSES,
   type AnalysisName,
   type DetectedCode,
   type DetectedFace,
@@ -29,6 +28,8 @@ import {
   type StageReport,
   sortLabels,
   type TextLine,
+  UPLOAD_ANALYSES,
+  type UploadAnalysisName,
 } from '@imgpipe/contracts';
 import type { Updateable } from 'kysely';
 import { asStored } from './rows.ts';
@@ -51,7 +52,8 @@ export interface UploadRecord {
   sha256?: string;
   /** Where the bytes live; absent while a direct producer's inline image has not been moved to storage yet. */
   blob?: BlobReference;
-  analyses: readonly AnalysisName[];
+  /** What the upload asked for (askedAnalyses): the model analyses it waits for, and `features` when asked. */
+  analyses: readonly UploadAnalysisName[];
   /** The rendition presets the upload asked for; none when absent. */
   renditions?: readonly string[];
   /** The producer's own metadata (ImageUploaded.attributes); none when absent. */
@@ -193,7 +195,7 @@ function touchesRenditions(analysis: ImageAnalysis): boolean {
 /** An image was uploaded: its row (pending) and one stage row per stage, skipped for analyses not asked for. */
 export function applyUpload(state: ImageState, upload: UploadRecord, deadlineAt: Date): void {
   const { image } = state;
-  const requested = ANALYSES.filter((analysis) => upload.analyses.includes(analysis));
+  const requested = UPLOAD_ANALYSES.filter((analysis) => upload.analyses.includes(analysis));
   const firstUpload = image.uploaded_at === null;
   patchImage(state, {
     uploaded_at: firstUpload ? upload.occurredAt : undefined,

@@ -1,5 +1,5 @@
 import {
-  type AnalysisName,
+  type UploadAnalysisName,
   type ImageAnalysis,
   type ImageStatus,
   STAGES,
@@ -27,7 +27,7 @@ import type {
 export interface ImageView extends ImageAnalysis {
   tenantId: string;
   contentType?: string;
-  requestedAnalyses: AnalysisName[];
+  requestedAnalyses: UploadAnalysisName[];
   /** The rendition presets the upload asked for; empty when none. */
   requestedRenditions: string[];
   /** Why the image as a whole failed or is partial (the first failed stage's error, or STAGE_TIMEOUT). */
@@ -145,7 +145,7 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
     ...(image.content_type === null ? {} : { contentType: image.content_type }),
     attributes: image.attributes,
     status: image.status,
-    requestedAnalyses: image.requested_analyses as AnalysisName[],
+    requestedAnalyses: image.requested_analyses as UploadAnalysisName[],
     requestedRenditions: image.requested_renditions,
     ...(image.info === null ? {} : { image: image.info }),
     labels: sortLabels(rows.labels.map(toLabel)),
@@ -372,7 +372,7 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 export interface RecentUpload {
   imageId: string;
   status: ImageStatus;
-  requestedAnalyses: AnalysisName[];
+  requestedAnalyses: UploadAnalysisName[];
   requestedRenditions: string[];
   createdAt: string;
 }
@@ -400,7 +400,7 @@ export async function findRecentBySha(
   return {
     imageId: row.id,
     status: row.status,
-    requestedAnalyses: row.requested_analyses as AnalysisName[],
+    requestedAnalyses: row.requested_analyses as UploadAnalysisName[],
     requestedRenditions: row.requested_renditions,
     createdAt: row.created_at.toISOString(),
   };

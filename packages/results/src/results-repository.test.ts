@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
 import type { Kysely } from 'kysely';
-import { exampleEvents } from '@imgpipe/contracts';
+import { exampleEvents, type UploadAnalysisName } from '@imgpipe/contracts';
 import { countRows, getImage } from './queries.ts';
 import { ResultsRepository, type ResultsWrite, type StageRecord, type UploadRecord } from './results-repository.ts';
 import { recordImageUploaded, toResultsWrite } from './results-stage.ts';
@@ -132,6 +132,28 @@ describe('ResultsRepository', () => {
     assert.equal(replay.changed, false);
     assert.deepEqual(await snapshot(imageId), before);
     assert.equal((await countRows(db, imageId)).stages, 5);
+  });
+
+  test('requestedAnalyses is what the ImageUploaded asked for, features included when asked and only then', async () => {
+    const repo = new ResultsRepository(db, { clock });
+    const tenantId = tenant();
+    const cases: [UploadAnalysisName[], UploadAnalysisName[], string][] = [
+      [['features'], ['features'], 'skipped'],
+      [['features', 'ocr'], ['ocr', 'features'], 'skipped'],
+      [['ocr'], ['ocr'], 'skipped'],
+      [[], ['detect', 'faces', 'ocr'], 'pending'],
+    ];
+    for (const [analyses, expected, detect] of cases) {
+      const imageId = randomUUID();
+      const event = { ...exampleEvents().ImageUploaded, imageId, tenantId, analyses };
+      // The results service's mapping (toResultsWrite) and the ingest API's (recordImageUploaded) agree.
+      const write = toResultsWrite({ eventType: 'ImageUploaded', value: event } as never);
+      assert.deepEqual(write?.kind === 'upload' ? write.upload.analyses : undefined, expected, analyses.join());
+      await recordImageUploaded(repo, event);
+      const view = await getImage(db, tenantId, imageId);
+      assert.deepEqual(view?.requestedAnalyses, expected, `the view of analyses=${analyses.join()}`);
+      assert.equal(view?.stages.detect.status, detect, `detect of analyses=${analyses.join()}`);
+    }
   });
 
   test('each stage writes its rows once, however often it is replayed', async () => {

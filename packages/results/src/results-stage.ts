@@ -1,4 +1,5 @@
 import {
+  askedAnalyses,
   type BatchItem,
   consumerGroupFor,
   type DeadLetter,
@@ -7,7 +8,6 @@ import {
   type EventMap,
   type ImageUploaded,
   RESULTS_INPUTS,
-  requestedAnalyses,
   type Stage,
   STAGES,
   type StageName,
@@ -46,7 +46,7 @@ export function uploadWrite(event: ImageUploaded): ResultsWrite {
     upload: {
       imageId: event.imageId,
       tenantId: event.tenantId,
-      analyses: requestedAnalyses(event),
+      analyses: askedAnalyses(event),
       occurredAt: new Date(event.occurredAt),
       size: event.size,
       sha256: event.sha256,
