@@ -17,10 +17,11 @@
  *   - RSS per process: the median of a window after warm-up against the median of the uploads' last window, and the
  *     growth (goal <= 5 %); the peak; V8 heap in use and external memory over the same windows;
  *   - lag over time per consumer group;
- *   - images uploaded (every other one asking for renditions, `--renditions`, so the transform stage renders),
+ *   - images uploaded (every other one asking for renditions, `--renditions`, and every third for features,
+ *     `--features-every`, so no stage idles),
  *     completed, lost (no row), stuck (not completed after the drain deadline) and those whose
  *     detection, face and text-line rows differ from what `imgpipe analyze` finds in process for the same file, or
- *     whose renditions are not exactly the presets asked for
+ *     whose renditions are not exactly the presets asked for, or whose keypoint count differs from the in-process one
  *     (more rows than in process = duplicated work applied twice).
  */
 import { execFile } from 'node:child_process';
@@ -38,7 +39,7 @@ import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
 import { sql } from 'kysely';
 import { devProcesses, NODE_RUNTIME_OPTIONS } from '../apps/cli/src/service-registry.ts';
-import { analyzeInProcess, storedRowCounts } from '../test/support/in-process-counts.ts';
+import { analyzeInProcess, keypointsInProcess, storedRowCounts } from '../test/support/in-process-counts.ts';
 import { sharedPath } from '../test/support/shared.ts';
 import { type Supervisor, supervise } from '../apps/cli/src/supervisor.ts';
 
@@ -52,6 +53,7 @@ const { values } = parseArgs({
     window: { type: 'string', default: '5', description: 'minutes of samples whose median is a memory figure' },
     'drain-minutes': { type: 'string', default: '10', description: 'how long to wait for the last images' },
     renditions: { type: 'string', default: 'thumb', description: 'presets every other upload asks for ("" for none)' },
+    'features-every': { type: 'string', default: '3', description: 'every n-th upload asks for features (0: none)' },
   },
 });
 const MINUTES = Number(values.minutes);
@@ -62,6 +64,7 @@ const WARM_UP_MS = Number(values['warm-up']) * 60_000;
 const WINDOW_S = Number(values.window) * 60;
 const DRAIN_MS = Number(values['drain-minutes']) * 60_000;
 const RENDITIONS = (values.renditions ?? '').split(',').filter(Boolean);
+const FEATURES_EVERY = Number(values['features-every']);
 
 const run = promisify(execFile);
 const IMGPIPE = fileURLToPath(new URL('../apps/cli/bin/imgpipe.js', import.meta.url));
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
   );
   console.log(`computing the in-process expectation for ${files.length} files...`);
   const expected = await analyzeInProcess(files);
+  const expectedKeypoints = FEATURES_EVERY > 0 ? await keypointsInProcess(files) : new Map<string, number>();
   // A stack of its own starts with no topics: without them every stage restarts in a loop and uploads fail.
   console.log((await run(process.execPath, [IMGPIPE, 'topics', 'create'])).stdout.trim().split('\n').at(-1));
 
@@ -199,7 +203,13 @@ async function main(): Promise<void> {
   const db = createDatabase({ url: config.databaseUrl, poolSize: 2, onIdleError: () => {} });
   const kafka = createKafka({ connection: config, clientId: 'imgpipe-soak', logger });
   const admin = kafka.admin();
-  const uploaded: { file: string; imageId: string; atSeconds: number; renditions: readonly string[] }[] = [];
+  const uploaded: {
+    file: string;
+    imageId: string;
+    atSeconds: number;
+    renditions: readonly string[];
+    features: boolean;
+  }[] = [];
   const samples: Sample[] = [];
   const faults: { atSeconds: number; fault: string; seconds: number }[] = [];
   try {
@@ -307,7 +317,12 @@ async function main(): Promise<void> {
         const token = mintDevToken({ tenant, roles: ['uploader'], secret: DEV_JWT_SECRET });
         // Every other upload asks for renditions, so the transform stage renders as well as decodes.
         const renditions = index % 2 === 0 ? RENDITIONS : [];
-        const query = renditions.length > 0 ? `?renditions=${renditions.join(',')}` : '';
+        // Every n-th asks for features too, so no stage idles through the run.
+        const features = FEATURES_EVERY > 0 && index % FEATURES_EVERY === 0;
+        const params = new URLSearchParams();
+        if (renditions.length > 0) params.set('renditions', renditions.join(','));
+        if (features) params.set('analyses', 'detect,faces,ocr,features');
+        const query = params.size > 0 ? `?${params}` : '';
         const response = await fetch(`${apiUrl}/v1/images${query}`, {
           method: 'POST',
           headers: {
@@ -322,7 +337,7 @@ async function main(): Promise<void> {
           // A retry of an upload whose answer was lost (a timeout during a fault) is deduplicated to the first one:
           // the same image, counted once.
           if (body.deduplicated && uploaded.some((entry) => entry.imageId === body.imageId)) duplicates += 1;
-          else uploaded.push({ file, imageId: body.imageId, atSeconds: seconds(), renditions });
+          else uploaded.push({ file, imageId: body.imageId, atSeconds: seconds(), renditions, features });
           index += 1;
           if (index % files.length === 0) pass += 1;
         } else {
@@ -369,6 +384,10 @@ async function main(): Promise<void> {
       select image_id, array_agg(name order by ordinal) as names from renditions
       where image_id = any(${ids()}::uuid[]) group by image_id`.execute(db);
     const storedRenditions = new Map(renditionRows.map((row) => [row.image_id, row.names.join(',')]));
+    // Each image's keypoint count (null for one that did not ask for features).
+    const { rows: featureRows } = await sql<{ id: string; keypoints: number | null }>`
+      select id, (features->>'count')::int as keypoints from images where id = any(${ids()}::uuid[])`.execute(db);
+    const storedKeypoints = new Map(featureRows.map((row) => [row.id, row.keypoints]));
     const { rows: statusRows } = await sql<{ id: string; status: string }>`
       select id, status from images where id = any(${ids()}::uuid[])`.execute(db);
     const status = new Map(statusRows.map((row) => [row.id, row.status]));
@@ -376,7 +395,7 @@ async function main(): Promise<void> {
     let stuck = 0;
     let differ = 0;
     let duplicated = 0;
-    for (const { file, imageId, atSeconds, renditions } of uploaded) {
+    for (const { file, imageId, atSeconds, renditions, features } of uploaded) {
       const state = status.get(imageId);
       if (!state) {
         lost += 1;
@@ -392,11 +411,14 @@ async function main(): Promise<void> {
       const got = stored(imageId);
       const gotRenditions = storedRenditions.get(imageId) ?? '';
       const wantRenditions = renditions.join(',');
+      const gotKeypoints = storedKeypoints.get(imageId) ?? null;
+      const wantKeypoints = features ? expectedKeypoints.get(file)! : null;
       if (
         got.detections !== want.detections ||
         got.faces !== want.faces ||
         got.text_lines !== want.text_lines ||
-        gotRenditions !== wantRenditions
+        gotRenditions !== wantRenditions ||
+        gotKeypoints !== wantKeypoints
       ) {
         differ += 1;
         if (
@@ -408,8 +430,10 @@ async function main(): Promise<void> {
           duplicated += 1;
         }
         console.log(
-          `  rows differ: ${imageId} (${file}) ${JSON.stringify({ ...got, renditions: gotRenditions })} vs ` +
-            `${JSON.stringify({ ...want, renditions: wantRenditions })} (in process; renditions as asked)`,
+          `  rows differ: ${imageId} (${file}) ` +
+            `${JSON.stringify({ ...got, renditions: gotRenditions, keypoints: gotKeypoints })} vs ` +
+            `${JSON.stringify({ ...want, renditions: wantRenditions, keypoints: wantKeypoints })} ` +
+            '(in process; renditions as asked)',
         );
       }
     }
@@ -461,7 +485,8 @@ async function main(): Promise<void> {
       console.log(`| ${entry.atSeconds} | ${groups.map((g) => entry.lag[g] ?? '').join(' | ')} |`);
     console.log(
       `\nimages: ${uploaded.length} uploaded (${uploaded.filter((u) => u.renditions.length > 0).length} asking for ` +
-        `renditions ${RENDITIONS.join(',')}), ${uploaded.length - lost - stuck} completed, ${lost} lost, ${stuck} stuck, ` +
+        `renditions ${RENDITIONS.join(',')}, ${uploaded.filter((u) => u.features).length} for features), ` +
+        `${uploaded.length - lost - stuck} completed, ${lost} lost, ${stuck} stuck, ` +
         `${differ} with rows unlike in process (${duplicated} with more rows: duplicated)`,
     );
     console.log(`processes restarted by the supervisor: ${restarts.length === 0 ? 'none' : restarts.join(', ')}`);

@@ -20,20 +20,52 @@ export async function analyzeInProcess(
   files: readonly string[],
   env: Record<string, string> = {},
 ): Promise<Map<string, RowCounts>> {
-  const { stdout } = await run(process.execPath, [IMGPIPE, 'analyze', '--json', ...files], {
-    env: { ...process.env, IMGPIPE_MODELS_DIR: process.env['IMGPIPE_MODELS_DIR'] ?? sharedPath('models'), ...env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
   const counts = new Map<string, RowCounts>();
-  for (const line of stdout.trim().split('\n')) {
-    const view = JSON.parse(line) as { file: string; objects: unknown[]; faces: unknown[]; text: { lines: unknown[] } };
-    counts.set(view.file, {
+  for (const [file, view] of await analyzeViews(files, env)) {
+    counts.set(file, {
       detections: view.objects.length,
       faces: view.faces.length,
       text_lines: view.text.lines.length,
     });
   }
   return counts;
+}
+
+/** How many keypoints the features stage finds in each file, in process (`imgpipe analyze --analyses features`). */
+export async function keypointsInProcess(
+  files: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const [file, view] of await analyzeViews(files, env, ['--analyses', 'features'])) {
+    counts.set(file, view.features?.count ?? Number.NaN);
+  }
+  return counts;
+}
+
+interface AnalyzeView {
+  file: string;
+  objects: unknown[];
+  faces: unknown[];
+  text: { lines: unknown[] };
+  features?: { count: number };
+}
+
+async function analyzeViews(
+  files: readonly string[],
+  env: Record<string, string>,
+  options: readonly string[] = [],
+): Promise<Map<string, AnalyzeView>> {
+  const { stdout } = await run(process.execPath, [IMGPIPE, 'analyze', '--json', ...options, ...files], {
+    env: { ...process.env, IMGPIPE_MODELS_DIR: process.env['IMGPIPE_MODELS_DIR'] ?? sharedPath('models'), ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const views = new Map<string, AnalyzeView>();
+  for (const line of stdout.trim().split('\n')) {
+    const view = JSON.parse(line) as AnalyzeView;
+    views.set(view.file, view);
+  }
+  return views;
 }
 
 /** The rows PostgreSQL holds for each of `ids` in each result table (an image with none is absent: count 0). */
