@@ -15,6 +15,7 @@ import {
   validateRecipe,
 } from '@imgpipe/imaging';
 import type { FastifyRequest } from 'fastify';
+import { type ImagePartsSpec, readImageParts } from './image-parts.ts';
 
 export type TransformSource = { kind: 'bytes'; bytes: Buffer } | { kind: 'url'; url: string };
 
@@ -98,41 +99,22 @@ export function readRecipe(request: FastifyRequest, fields: RecipeFields, limits
   return validateRecipe(recipe, limits);
 }
 
-function multipartError(error: unknown): unknown {
-  if (error instanceof ImgpipeError) return error;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && code.startsWith('FST_')) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new ImgpipeError('REQUEST_MULTIPART_INVALID', `the multipart body is malformed: ${message}`, {
-    cause: error,
-  });
-}
+/** A transform's multipart form: the image in `file`, the recipe in `ops` or `recipe`. */
+const MULTIPART_PARTS: ImagePartsSpec = {
+  files: ['file'],
+  fields: MULTIPART_FIELDS,
+  twice: () => 'one file per transform',
+  hint: 'the image goes in file (a file), the recipe in ops or recipe (text)',
+};
 
 async function readMultipart(
   request: FastifyRequest,
   query: RecipeFields,
   limits: Partial<TransformLimits>,
 ): Promise<TransformInput> {
-  let bytes: Buffer | undefined;
-  const fields: RecipeFields = {};
-  try {
-    for await (const part of request.parts()) {
-      if (part.fieldname === 'file' && part.type === 'file') {
-        if (bytes) throw new ImgpipeError('REQUEST_INVALID', 'one file per transform');
-        bytes = await part.toBuffer();
-      } else if (MULTIPART_FIELDS.has(part.fieldname) && part.type === 'field') {
-        if (part.fieldname in fields) throw new ImgpipeError('REQUEST_INVALID', `${part.fieldname} given twice`);
-        fields[part.fieldname as keyof RecipeFields] = part.value;
-      } else {
-        throw new ImgpipeError(
-          'REQUEST_INVALID',
-          `unexpected multipart part ${JSON.stringify(part.fieldname)}: the image goes in file (a file), the recipe in ops or recipe (text)`,
-        );
-      }
-    }
-  } catch (error) {
-    throw multipartError(error);
-  }
+  const parts = await readImageParts(request, MULTIPART_PARTS);
+  const fields: RecipeFields = parts.fields;
+  const bytes = parts.files.get('file');
   if (query.ops !== undefined && fields.ops !== undefined) {
     throw new ImgpipeError('REQUEST_INVALID', 'give the recipe once: either ops or recipe, not both');
   }

@@ -10,6 +10,7 @@ import {
 } from '@imgpipe/imaging/recipe';
 import type { FastifyRequest } from 'fastify';
 import { parseAnalyses, parseAttributes } from './image-intake.ts';
+import { multipartError } from './image-parts.ts';
 import { checkName } from './text-rules.ts';
 import { type RecipeFields, readRecipe } from './transform-input.ts';
 import { CALLBACK_URL_MAX, SOURCE_NAME_MAX, uploadSchemas } from './upload-schemas.ts';
@@ -147,20 +148,6 @@ function dispositionName(request: FastifyRequest): string | undefined {
   const header = request.headers['content-disposition'];
   const match = typeof header === 'string' ? /filename="?([^";]+)"?/i.exec(header) : null;
   return fileName(match?.[1]);
-}
-
-/**
- * Errors of the multipart parser (busboy: no boundary, a body that ends early, a malformed part header) as
- * REQUEST_MULTIPART_INVALID; fastify's own coded errors (size and count limits) and ours pass through.
- */
-function multipartError(error: unknown): unknown {
-  if (error instanceof ImgpipeError) return error;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && code.startsWith('FST_')) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new ImgpipeError('REQUEST_MULTIPART_INVALID', `the multipart body is malformed: ${message}`, {
-    cause: error,
-  });
 }
 
 /** The text parts a multipart upload may have besides its files (the documented schema lists no others). */

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../fastify-types.ts';
 import type { FeaturesService } from '../features-service.ts';
 import { checkImage } from '../image-intake.ts';
+import { type ImagePartsSpec, readImageParts } from '../image-parts.ts';
 import { binary, imageRouteOptions, parseBodiesAsBytes } from '../image-route.ts';
 import { MATCH_MAX_CORRESPONDENCES, MATCH_MIN_INLIERS, type MatchInput, type MatchService } from '../match-service.ts';
 import { AUTH_PROBLEMS, problemResponses } from '../schemas.ts';
@@ -254,49 +255,22 @@ function readOptions(
   };
 }
 
-/** The multipart body's files (by field name, one each) and its option fields (numbers typed here). */
-async function readMultipart(
-  request: FastifyRequest,
-  fileFields: readonly string[] = ['file'],
-  optionNames: ReadonlySet<string> = OPTION_NAMES,
-): Promise<{ files: Map<string, Buffer>; fields: Record<string, unknown> }> {
-  const files = new Map<string, Buffer>();
-  const fields: Record<string, unknown> = {};
-  try {
-    for await (const part of request.parts()) {
-      if (fileFields.includes(part.fieldname) && part.type === 'file') {
-        if (files.has(part.fieldname)) {
-          throw new ImgpipeError(
-            'REQUEST_INVALID',
-            fileFields.length === 1 ? 'one file per request' : `${part.fieldname} given twice`,
-          );
-        }
-        files.set(part.fieldname, await part.toBuffer());
-      } else if (optionNames.has(part.fieldname) && part.type === 'field') {
-        if (part.fieldname in fields) throw new ImgpipeError('REQUEST_INVALID', `${part.fieldname} given twice`);
-        const value = String(part.value);
-        fields[part.fieldname] = NUMBER.test(value) ? Number(value) : value;
-      } else {
-        throw new ImgpipeError(
-          'REQUEST_INVALID',
-          `unexpected multipart part ${JSON.stringify(part.fieldname)}: images go in ${fileFields.join(' and ')}, options in ${[...optionNames].join(', ')}`,
-        );
-      }
-    }
-  } catch (error) {
-    if (error instanceof ImgpipeError) throw error;
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('FST_')) throw error;
-    throw new ImgpipeError(
-      'REQUEST_MULTIPART_INVALID',
-      `the multipart body is malformed: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  return { files, fields };
+/** The multipart form of a detection (`file`) or a match (`a` and `b`): its option fields' numbers typed here. */
+function multipartParts(files: readonly string[], optionNames: ReadonlySet<string>): ImagePartsSpec {
+  return {
+    files,
+    fields: optionNames,
+    twice: (name) => (files.length === 1 ? 'one file per request' : `${name} given twice`),
+    hint: `images go in ${files.join(' and ')}, options in ${[...optionNames].join(', ')}`,
+    value: (sent) => {
+      const value = String(sent);
+      return NUMBER.test(value) ? Number(value) : value;
+    },
+  };
 }
+
+const DETECT_PARTS = multipartParts(['file'], OPTION_NAMES);
+const MATCH_PARTS = multipartParts(['a', 'b'], MATCH_OPTION_NAMES);
 
 /**
  * POST /v1/features/detect: SIFT or ORB keypoints and descriptors of one image (a raw body or a multipart `file`),
@@ -342,7 +316,7 @@ export async function featuresRoutes(app: FastifyInstance, deps: FeaturesRoutesO
       let bytes: Buffer;
       let given: Record<string, unknown> = query;
       if (request.isMultipart()) {
-        const form = await readMultipart(request);
+        const form = await readImageParts(request, DETECT_PARTS);
         bytes = form.files.get('file') ?? Buffer.alloc(0);
         given = { ...query, ...form.fields };
       } else {
@@ -393,7 +367,7 @@ export async function featuresRoutes(app: FastifyInstance, deps: FeaturesRoutesO
       let inputs: [MatchInput, MatchInput];
       let settings: ReturnType<typeof readOptions>;
       if (request.isMultipart()) {
-        const form = await readMultipart(request, ['a', 'b'], MATCH_OPTION_NAMES);
+        const form = await readImageParts(request, MATCH_PARTS);
         given = { ...query, ...form.fields };
         settings = readOptions(request, given, MATCH_OPTIONS_SCHEMA);
         const a = form.files.get('a');
