@@ -139,6 +139,49 @@ describe('content deduplication', () => {
     assert.equal(subset.imageId, everything.imageId, 'a subset of a recent upload is a duplicate');
   });
 
+  test('features count like rendition presets: the same bytes asking for features again dedup, other asks do not', async () => {
+    const token = tokenFor(tenant);
+    const bytes = uniqueJpeg();
+    const upload = async (query: string) =>
+      (await (await uploadRaw(api.url, token, bytes, { query })).json()) as Accepted;
+    const requested = async (imageId: string) =>
+      (
+        (await (await fetch(`${api.url}/v1/images/${imageId}`, { headers: bearer(token) })).json()) as {
+          requestedAnalyses: string[];
+        }
+      ).requestedAnalyses;
+    // The upload claim lasts 30 s and answers an identical upload on its own; dropping the tenant's claims makes
+    // each upload below find its duplicate (or not) the way it does after that: in the stored requested analyses.
+    const forgetClaims = async () => {
+      const keys = await api.api.deps.redis.keys(`imgpipe:${tenant}:upload-claim:*`);
+      if (keys.length > 0) await api.api.deps.redis.del(...keys);
+    };
+
+    const everything = await upload('');
+    const features = await upload('analyses=features');
+    assert.notEqual(features.imageId, everything.imageId, 'the earlier upload did not ask for features');
+    assert.equal(features.deduplicated, false);
+    assert.deepEqual(await requested(everything.imageId), ['detect', 'faces', 'ocr']);
+    assert.deepEqual(await requested(features.imageId), ['features']);
+
+    await forgetClaims();
+    const again = await upload('analyses=features');
+    assert.deepEqual([again.imageId, again.deduplicated], [features.imageId, true], 'the same bytes and options');
+
+    await forgetClaims();
+    const more = await upload('analyses=features,detect');
+    assert.notEqual(more.imageId, features.imageId, 'features alone ran no detect');
+    assert.equal(more.deduplicated, false);
+    assert.deepEqual(await requested(more.imageId), ['detect', 'features']);
+
+    // Within the claim's life an identical ask (in another order) is answered by the claim.
+    const reordered = await upload('analyses=detect,features');
+    assert.deepEqual([reordered.imageId, reordered.deduplicated], [more.imageId, true]);
+    await forgetClaims();
+    const subset = await upload('analyses=detect');
+    assert.deepEqual([subset.imageId, subset.deduplicated], [more.imageId, true], 'a subset of a recent upload');
+  });
+
   test('another tenant uploading the same bytes gets its own image', async () => {
     const bytes = uniqueJpeg();
     const mine = (await (await uploadRaw(api.url, tokenFor(tenant), bytes)).json()) as Accepted;

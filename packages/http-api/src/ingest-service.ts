@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
-import { ANALYSES, type ImageStatus, type UploadAnalysisName } from '@imgpipe/contracts';
+import { askedAnalyses, type ImageStatus, UPLOAD_ANALYSES, type UploadAnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
 import type { ImagePublisher } from '@imgpipe/publisher';
@@ -254,10 +254,11 @@ export class IngestService {
     imageId: string,
   ): Promise<string | IngestOutcome | undefined> {
     if (this.#options.dedupWindowSeconds === 0) return undefined;
-    const wanted = analyses.length > 0 ? [...analyses].sort().join(',') : 'all';
-    // Renditions are part of what an upload asks for: the same bytes asking for other presets are another upload.
+    // What the upload asks for, as its record will store it (so `analyses=` and `analyses=detect,faces,ocr` are one
+    // request, and `features` another part of it). Renditions are part of it too: the same bytes asking for other
+    // presets are another upload.
     const presets = renditions.length > 0 ? `:${[...renditions].sort().join(',')}` : '';
-    const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${wanted}${presets}`;
+    const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${canonicalAnalyses(analyses).join(',')}${presets}`;
     try {
       const redis = this.#options.redis;
       const deadline = Date.now() + CLAIM_WAIT_MS;
@@ -310,10 +311,8 @@ export class IngestService {
       findRecentBySha(db, tenantId, sha256, new Date(Date.now() - windowSeconds * 1000)),
     );
     if (!recent || recent.status === 'failed') return undefined;
-    const wanted = analyses.length > 0 ? analyses : ANALYSES;
-    // Features are not among the stored requested analyses: an upload asking for them never reuses an earlier image.
-    if (!wanted.every((analysis) => (recent.requestedAnalyses as readonly string[]).includes(analysis)))
-      return undefined;
+    // The stored requested analyses are what that upload asked for (features included), counted as this one's are.
+    if (!canonicalAnalyses(analyses).every((analysis) => recent.requestedAnalyses.includes(analysis))) return undefined;
     if (!renditions.every((name) => recent.requestedRenditions.includes(name))) return undefined;
     const result = TERMINAL.has(recent.status)
       ? await breakers.database(() => getImage(db, tenantId, recent.imageId))
@@ -326,6 +325,12 @@ export class IngestService {
       ...(result ? { result } : {}),
     };
   }
+}
+
+/** The analyses an upload asks for as its image's record stores them (askedAnalyses), in one order, each once. */
+function canonicalAnalyses(analyses: readonly UploadAnalysisName[]): UploadAnalysisName[] {
+  const asked = askedAnalyses({ analyses });
+  return UPLOAD_ANALYSES.filter((analysis) => asked.includes(analysis));
 }
 
 /** A URL path segment as text; a malformed escape is kept as written rather than failing the upload. */
