@@ -33,12 +33,19 @@ export const OCR_MODEL_SETS = {
     dictionary: 'ppocr-v5-keys',
     // v5 predicts the spaces between Latin words itself: the space inference v4 needs (decodeCtc) only adds
     // spurious ones there ("1, 284.50"). Measured on a generated label: CER 1.2% at 0.03, 0% off; the shared
-    // text set 0% either way.
-    tuning: { spaceThreshold: 1 },
+    // text set 0% either way. Its detector finds small and turned lines only at a larger input and with
+    // PaddleOCR's own unclip: on scripts/ocr-compare.sh's set, v4's tuning (960 px, unclip 1.6) lost whole lines
+    // (small print 14.6%, turned 90 degrees 27.8%); 1280 px and unclip 1.5 read 0.3% and 0.0%.
+    tuning: { spaceThreshold: 1, detMaxSideLen: 1280, db: { unclipRatio: 1.5 } },
   },
 } as const satisfies Record<
   OcrModelSetName,
-  { detectionModel: string; recognitionModel: string; dictionary: string; tuning: { spaceThreshold?: number } }
+  {
+    detectionModel: string;
+    recognitionModel: string;
+    dictionary: string;
+    tuning: { spaceThreshold?: number; detMaxSideLen?: number; db?: { unclipRatio?: number } };
+  }
 >;
 
 export interface OcrModelOptions {
