@@ -235,18 +235,22 @@ const matchSchema = {
 
 const matchHeader = (description: string) => ({ schema: { type: 'string', pattern: '^[0-9]+$' }, description });
 
+/** REQUEST_INVALID naming the first problem (at its path, or at `whole`) unless the value matches the schema. */
+function checkAgainst(request: FastifyRequest, schema: object, value: unknown, whole: string): void {
+  const validate = request.compileValidationSchema(schema);
+  if (validate(value)) return;
+  const issue = validate.errors?.[0];
+  const where = issue?.instancePath ? issue.instancePath.slice(1) : whole;
+  throw new ImgpipeError('REQUEST_INVALID', `${where} ${issue?.message ?? 'is invalid'}`.trim());
+}
+
 /** Options from the query string (typed by its schema) or multipart text fields (typed here, then validated). */
 function readOptions(
   request: FastifyRequest,
   given: Record<string, unknown>,
   schema: object = FEATURE_OPTIONS_SCHEMA,
 ): { options: FeatureOptions; maxSide: number; ratio: number } {
-  const validate = request.compileValidationSchema(schema);
-  if (!validate(given)) {
-    const issue = validate.errors?.[0];
-    const where = issue?.instancePath ? issue.instancePath.slice(1) : 'options';
-    throw new ImgpipeError('REQUEST_INVALID', `${where} ${issue?.message ?? 'is invalid'}`.trim());
-  }
+  checkAgainst(request, schema, given, 'options');
   const { detector, maxSide, ratio, ...params } = given as { detector?: string; maxSide?: number; ratio?: number };
   return {
     options: normalizeFeatureOptions({ ...(detector ? { detector } : {}), params }),
@@ -392,12 +396,7 @@ export async function featuresRoutes(app: FastifyInstance, deps: FeaturesRoutesO
         if (typeof ids['a'] !== 'string' || typeof ids['b'] !== 'string') {
           throw new ImgpipeError('MATCH_IMAGES_MISSING', 'the JSON body needs the stored image ids a and b');
         }
-        const validate = request.compileValidationSchema(MATCH_IDS_SCHEMA);
-        if (!validate(ids)) {
-          const issue = validate.errors?.[0];
-          const where = issue?.instancePath ? issue.instancePath.slice(1) : 'body';
-          throw new ImgpipeError('REQUEST_INVALID', `${where} ${issue?.message ?? 'is invalid'}`.trim());
-        }
+        checkAgainst(request, MATCH_IDS_SCHEMA, ids, 'body');
         const { a, b, ...options } = ids as { a: string; b: string };
         settings = readOptions(request, { ...query, ...options }, MATCH_OPTIONS_SCHEMA);
         const { tenantId } = principalOf(request);
