@@ -1,11 +1,14 @@
-import { ANALYSES, type AnalysisName, type ImageUploaded, type ModelIdentity } from '@imgpipe/contracts';
+import { ANALYSES, type ImageUploaded, type ModelIdentity, type UploadAnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { type Kysely, sql } from 'kysely';
 import { withDatabaseErrors } from './database-errors.ts';
 import type { Database } from './schema.ts';
 
-/** The stages a reprocess can re-run: preprocess (and everything after it) or one analysis. */
-export const REPROCESSABLE_STAGES = ['preprocess', ...ANALYSES] as const;
+/**
+ * The stages a reprocess can re-run: preprocess (and everything after it), one analysis, or the opt-in features stage
+ * (for images that asked for features).
+ */
+export const REPROCESSABLE_STAGES = ['preprocess', ...ANALYSES, 'features'] as const;
 export type ReprocessStage = (typeof REPROCESSABLE_STAGES)[number];
 
 export function isReprocessStage(value: unknown): value is ReprocessStage {
@@ -16,7 +19,10 @@ export interface ReprocessQuery {
   stage: ReprocessStage;
   /** all: every image that asked for the stage; missing: those without a completed result from `model`. */
   mode: 'all' | 'missing';
-  /** For `missing` on an analysis: the model its workers run now; a result from any other model is missing. */
+  /**
+   * For `missing` on an analysis or features: the model its workers run now (for features, the detector and its
+   * options: featuresModel); a result from any other model is missing.
+   */
   model?: ModelIdentity;
   tenantId?: string;
   /** This one image only (a per-image redrive). */
@@ -53,7 +59,6 @@ export async function* reprocessCandidates(
     const rows = await withDatabaseErrors(() => {
       let select = db
         .selectFrom('images as i')
-        .innerJoin('image_stages as s', (join) => join.onRef('s.image_id', '=', 'i.id').on('s.stage', '=', query.stage))
         .select([
           'i.id',
           'i.tenant_id',
@@ -67,7 +72,6 @@ export async function* reprocessCandidates(
           'i.attributes',
           'i.created_at',
         ])
-        .where('s.status', '<>', 'skipped')
         .where('i.status', '<>', 'pending')
         .where('i.blob_key', 'is not', null)
         .where('i.sha256', 'is not', null)
@@ -75,17 +79,43 @@ export async function* reprocessCandidates(
       if (query.tenantId !== undefined) select = select.where('i.tenant_id', '=', query.tenantId);
       if (query.imageId !== undefined) select = select.where('i.id', '=', query.imageId);
       if (query.since) select = select.where('i.created_at', '>=', query.since);
-      if (query.mode === 'missing') {
-        const model = query.model;
+      const model = query.mode === 'missing' ? query.model : undefined;
+      if (query.stage === 'features') {
+        // Features report outside the per-stage rows: the image's features_stage (null until the aggregate joined
+        // them). An image asked for them if its requested analyses say so, or (recorded before they did) it has a report.
+        select = select.where(sql<boolean>`('features' = any(i.requested_analyses) or i.features_stage is not null)`);
+        if (query.mode === 'missing') {
+          select = select.where(
+            sql<boolean>`(i.features_stage is null
+              or i.features_stage->>'status' is distinct from 'completed'
+              or i.features_stage->'model'->>'name' is distinct from ${model!.name}
+              or i.features_stage->'model'->>'version' is distinct from ${model!.version}
+              or i.features_stage->'model'->>'sha256' is distinct from ${model!.sha256})`,
+          );
+        }
+      } else {
+        const stage = query.stage;
         select = select.where((eb) =>
-          model && query.stage !== 'preprocess'
-            ? eb.or([
-                eb('s.status', '<>', 'completed'),
-                sql<boolean>`s.model_name is distinct from ${model.name}`,
-                sql<boolean>`s.model_version is distinct from ${model.version}`,
-                sql<boolean>`s.model_sha256 is distinct from ${model.sha256}`,
-              ])
-            : eb('s.status', '<>', 'completed'),
+          eb.exists(
+            eb
+              .selectFrom('image_stages as s')
+              .select('s.stage')
+              .whereRef('s.image_id', '=', 'i.id')
+              .where('s.stage', '=', stage)
+              .where('s.status', '<>', 'skipped')
+              .$if(query.mode === 'missing', (missing) =>
+                missing.where((inner) =>
+                  model && stage !== 'preprocess'
+                    ? inner.or([
+                        inner('s.status', '<>', 'completed'),
+                        sql<boolean>`s.model_name is distinct from ${model.name}`,
+                        sql<boolean>`s.model_version is distinct from ${model.version}`,
+                        sql<boolean>`s.model_sha256 is distinct from ${model.sha256}`,
+                      ])
+                    : inner('s.status', '<>', 'completed'),
+                ),
+              ),
+          ),
         );
       }
       if (after) {
@@ -124,8 +154,9 @@ function reprocessEvent(
   const contentType = row.content_type ?? 'application/octet-stream';
   const size = Number(row.byte_size);
   const sha256 = row.sha256!;
-  const requested = ANALYSES.filter((analysis) => row.requested_analyses.includes(analysis));
-  const analyses: AnalysisName[] = stage === 'preprocess' ? requested : [stage];
+  // preprocess re-runs what the image asked for (features included); a stage re-runs alone.
+  const requested = [...ANALYSES, 'features' as const].filter((analysis) => row.requested_analyses.includes(analysis));
+  const analyses: UploadAnalysisName[] = stage === 'preprocess' ? requested : [stage];
   return {
     imageId: row.id,
     tenantId: row.tenant_id,

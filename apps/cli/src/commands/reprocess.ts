@@ -11,9 +11,10 @@ import { loadCliConfig } from '../config.ts';
 const HELP = `Usage: imgpipe reprocess --stage <name> (--all | --missing) [--tenant T] [--since D] [--json]
 
 Re-queues images so that one stage runs on them again (as photo libraries' "All" and "Missing" jobs do), and prints
-how many were queued. An analysis (detect, faces, ocr) re-runs alone: the image's upload is produced again asking
-for that analysis only, preprocess prepares it again and the results store replaces that stage's rows (upserts: no
-duplicates). preprocess re-runs the image's whole pipeline.
+how many were queued. An analysis (detect, faces, ocr) or features re-runs alone: the image's upload is produced
+again asking for that one only, preprocess prepares it again and the results store replaces that stage's rows
+(upserts: no duplicates). features re-runs only on images that asked for features; --missing compares the detector
+and options the features workers announced. preprocess re-runs the image's whole pipeline.
 
   --stage <name>  ${REPROCESSABLE_STAGES.join(', ')}
   --all           every image that asked for the stage (and is not still in flight)
