@@ -189,5 +189,46 @@ describe('keypoint features in the pipeline', () => {
     const found = similar.similar.map((entry) => entry.imageId);
     assert.ok(found.includes(ids[1]!), `the copy is similar: ${JSON.stringify(similar)}`);
     assert.ok(!found.includes(ids[2]!), `the other photo is not: ${JSON.stringify(similar)}`);
+
+    // reprocess --stage features: --missing finds none (each has its features from the model the workers announce);
+    // --all re-queues the three, and the stage reads each again: a new report, the same keypoints.
+    const missing = await runCli(['reprocess', '--stage', 'features', '--missing', '--tenant', tenant, '--json']);
+    assert.equal(missing.code, 0, missing.stderr);
+    assert.deepEqual(JSON.parse(missing.stdout), {
+      stage: 'features',
+      mode: 'missing',
+      model: views[0]!.featuresStage!.model,
+      queued: 0,
+    });
+    const all = await runCli(['reprocess', '--stage', 'features', '--all', '--tenant', tenant, '--json']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal((JSON.parse(all.stdout) as { queued: number }).queued, 3);
+    const rerun = await waitFor(
+      'the three re-runs to report',
+      async () => {
+        const read = await Promise.all(
+          ids.map(
+            async (id) => (await (await fetch(`${api.url}/v1/images/${id}`, { headers: viewer })).json()) as ImageView,
+          ),
+        );
+        const done = read.every(
+          (view, index) =>
+            view.status === 'completed' && view.featuresStage?.durationMs !== views[index]!.featuresStage?.durationMs,
+        );
+        return done ? read : undefined;
+      },
+      180_000,
+      250,
+    );
+    for (const [index, view] of rerun.entries()) {
+      assert.equal(view.featuresStage?.status, 'completed');
+      assert.deepEqual(view.features, views[index]!.features, 'the same bytes and options: the same features');
+      assert.deepEqual(view.requestedAnalyses, ['features']);
+      assert.deepEqual(
+        [view.stages.detect.status, view.stages.faces.status, view.stages.ocr.status],
+        ['skipped', 'skipped', 'skipped'],
+        'no model analysis re-ran',
+      );
+    }
   });
 });
