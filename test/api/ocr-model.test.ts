@@ -2,9 +2,16 @@
  * An upload names its OCR model set (`ocrModel`, query string, JSON or multipart field): the ImageUploaded it
  * produces carries it for the OCR stage; such an upload is never deduplicated (an earlier read used another set);
  * a set that does not exist is refused by the upload's schema (400 REQUEST_INVALID) before anything is stored.
+ * `imgpipe produce --ocr-model` does the same for a direct producer.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { EventCodec, type ImageUploaded, TOPICS } from '@imgpipe/contracts';
 import type { Consumer } from 'kafkajs';
@@ -22,6 +29,9 @@ import {
   uploadRaw,
 } from './support.ts';
 
+const run = promisify(execFile);
+const IMGPIPE = fileURLToPath(new URL('../../apps/cli/bin/imgpipe.js', import.meta.url));
+
 interface Accepted {
   imageId: string;
   deduplicated: boolean;
@@ -32,6 +42,11 @@ describe('ocrModel at upload', () => {
   let consumer: Consumer;
   const tenant = testTenant('ocr-model');
   const uploaded = new Map<string, Buffer>();
+  const codec = new EventCodec({ registryUrl: endpoints.schemaRegistryUrl });
+  const eventOf = async (imageId: string) => {
+    const value = await waitFor(`the ImageUploaded of ${imageId}`, () => uploaded.get(imageId), 20_000);
+    return (await codec.decode(value)).value as ImageUploaded;
+  };
 
   before(async () => {
     api = await startTestApi({ dedupWindowSeconds: 3600 });
@@ -62,14 +77,32 @@ describe('ocrModel at upload', () => {
     assert.notEqual(again.imageId, first.imageId);
     const plain = (await (await uploadRaw(api.url, token, uniqueJpeg())).json()) as Accepted;
 
-    const codec = new EventCodec({ registryUrl: endpoints.schemaRegistryUrl });
-    const eventOf = async (imageId: string) => {
-      const value = await waitFor(`the ImageUploaded of ${imageId}`, () => uploaded.get(imageId), 20_000);
-      return (await codec.decode(value)).value as ImageUploaded;
-    };
     assert.equal((await eventOf(first.imageId)).ocrModel, 'ppocr-v5');
     assert.equal((await eventOf(again.imageId)).ocrModel, 'ppocr-v5');
     assert.equal((await eventOf(plain.imageId)).ocrModel, undefined, 'none named: the deployment decides');
+  });
+
+  test('imgpipe produce --ocr-model names the set in the event; an unknown set is a usage error, nothing produced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imgpipe-ocr-model-'));
+    try {
+      const file = join(dir, 'label.jpg');
+      writeFileSync(file, uniqueJpeg());
+      const produce = (...flags: string[]) =>
+        run(process.execPath, [IMGPIPE, 'produce', '--tenant', tenant, '--inline', '--json', ...flags, file]);
+      const { imageId } = JSON.parse((await produce('--ocr-model', 'ppocr-v5')).stdout) as { imageId: string };
+      assert.equal((await eventOf(imageId)).ocrModel, 'ppocr-v5');
+
+      const refused = (await produce('--ocr-model', 'ppocr-v9').catch((error: unknown) => error)) as {
+        code?: number;
+        stdout?: string;
+        stderr?: string;
+      };
+      assert.equal(refused.code, 2, 'a usage error');
+      assert.match(refused.stderr ?? '', /--ocr-model must be one of ppocr-v4, ppocr-v5/);
+      assert.equal(refused.stdout, '', 'no image id: nothing was produced');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an unknown set is refused in every form, nothing stored', async () => {

@@ -1,4 +1,10 @@
-import { UPLOAD_ANALYSES, type UploadAnalysisName } from '@imgpipe/contracts';
+import {
+  isOcrModelSet,
+  OCR_MODEL_SET_NAMES,
+  type OcrModelSetName,
+  UPLOAD_ANALYSES,
+  type UploadAnalysisName,
+} from '@imgpipe/contracts';
 
 /** A mistake on the command line: main prints the message and exits with EXIT.usage. */
 export class UsageError extends Error {
@@ -17,6 +23,12 @@ export function parseAnalyses(value: string | undefined): UploadAnalysisName[] {
     throw new UsageError(`unknown analyses ${unknown.join(', ')} (expected ${UPLOAD_ANALYSES.join(', ')})`);
   }
   return names as UploadAnalysisName[];
+}
+
+/** `--ocr-model ppocr-v5`: an OCR model set's name, or undefined (the deployment's set) when the flag is absent. */
+export function parseOcrModel(value: string | undefined): OcrModelSetName | undefined {
+  if (value === undefined || isOcrModelSet(value)) return value;
+  throw new UsageError(`--ocr-model must be one of ${OCR_MODEL_SET_NAMES.join(', ')} (got ${value})`);
 }
 
 /** The one action of `imgpipe <command> <action>`; anything else is a usage error naming the choices. */

@@ -2,13 +2,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ImageAnalysis, requestsFeatures, UPLOAD_ANALYSES } from '@imgpipe/contracts';
-import { isOcrModelSet, OCR_MODEL_SET_NAMES } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { createVisionEngine, InProcessPipeline, stagesSettings } from '@imgpipe/stages';
 import { createLogger } from '@imgpipe/telemetry';
 import { annotateImage } from '@imgpipe/vision/annotate';
 import { createInProcessExecutor, createWorkerPool } from '@imgpipe/vision/features';
-import { parseAnalyses, wholeNumber } from '../cli-args.ts';
+import { parseAnalyses, parseOcrModel, wholeNumber } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
 import { formatAnalysis } from '../format-analysis.ts';
@@ -56,11 +55,7 @@ export const command: Command = {
       return values.help ? EXIT.ok : EXIT.usage;
     }
     const analyses = parseAnalyses(values.analyses);
-    const ocrModel = values['ocr-model'];
-    if (ocrModel !== undefined && !isOcrModelSet(ocrModel)) {
-      console.error(`imgpipe analyze: --ocr-model must be one of ${OCR_MODEL_SET_NAMES.join(', ')}`);
-      return EXIT.usage;
-    }
+    const ocrModel = parseOcrModel(values['ocr-model']);
     const concurrency = wholeNumber('--concurrency', values.concurrency, 1);
     const workers = values.workers === undefined ? undefined : wholeNumber('--workers', values.workers, 0);
     const config = loadCliConfig([], { vision: stagesSettings.vision, features: stagesSettings.features });

@@ -6,7 +6,7 @@ import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFor } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger, startTracing, tracingSettings } from '@imgpipe/telemetry';
-import { parseAnalyses } from '../cli-args.ts';
+import { parseAnalyses, parseOcrModel } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
 import { claimedContentType, listImageFiles } from '../image-files.ts';
@@ -22,6 +22,8 @@ Options:
   --analyses <list>      comma-separated subset of ${UPLOAD_ANALYSES.join(',')} (default: detect,faces,ocr)
   --renditions <list>    comma-separated rendition presets for the transform stage (IMGPIPE_RENDITION_PRESETS
                          names, e.g. thumb,web; default none; a name the stage does not know fails its transform)
+  --ocr-model <set>      OCR model set the images are read with (ImageUploaded.ocrModel): ppocr-v4 or ppocr-v5
+                         (default: none named, the OCR stage's IMGPIPE_OCR_MODEL_SET decides)
   --inline               put the bytes in the event (files up to ${INLINE_IMAGE_MAX_BYTES} bytes) instead of S3
   --json                 machine-readable output
   -h, --help             this help`;
@@ -36,6 +38,7 @@ export const command: Command = {
         tenant: { type: 'string', default: 'default' },
         analyses: { type: 'string' },
         renditions: { type: 'string' },
+        'ocr-model': { type: 'string' },
         inline: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
@@ -46,6 +49,7 @@ export const command: Command = {
       return values.help ? EXIT.ok : EXIT.usage;
     }
     const analyses = parseAnalyses(values.analyses);
+    const ocrModel = parseOcrModel(values['ocr-model']);
     const renditions = [
       ...new Set(
         (values.renditions ?? '')
@@ -80,6 +84,7 @@ export const command: Command = {
             contentType: claimedContentType(file),
             analyses,
             renditions,
+            ...(ocrModel ? { ocrModel } : {}),
             inline: values.inline,
           });
           if (values.json) {
