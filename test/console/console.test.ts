@@ -6,7 +6,8 @@
  * An uploader signs in and uploads two images by the file picker (a photo whose file name is markup, and a rendered
  * document whose text is markup); both reach completed on the page through the live event stream. The photo's page
  * draws its object boxes where the result says (pixels sampled from a screenshot at the box's top edge, scaled to the
- * displayed picture; gone when the overlay is switched off). Search finds the photo by a label and the document by a
+ * displayed picture; gone when the overlay is switched off). An upload with only features checked (opt-in) draws its
+ * keypoints where the result says, the same way. Search finds the photo by a label and the document by a
  * word of its text. An admin uploads a corrupt image, finds it among the failures with its code, and redrives it. A
  * viewer sees no upload or admin controls, and the API refuses those calls anyway. The file name and the OCR text
  * show as text (their text nodes equal the names; no element was made of them; no dialog opened), axe-core finds no
@@ -52,6 +53,8 @@ const DOCUMENT_NAME = 'receipt-<b>.png';
 const DOCUMENT_TEXT = '<b>receipt</b> total';
 /** The overlay colour of object boxes (packages/console/web/overlay.tsx). */
 const OBJECT_RGB = [0xff, 0x00, 0xff] as const;
+/** The overlay colour of keypoints (packages/console/web/overlay.tsx). */
+const KEYPOINT_RGB = [0x00, 0xff, 0x00] as const;
 const SCREENSHOTS = mkdtempSync(join(tmpdir(), 'imgpipe-console-'));
 
 const ENV = {
@@ -66,6 +69,8 @@ interface ImageView {
   image?: { width: number; height: number };
   objects: { label: string; box: { x: number; y: number; width: number; height: number } }[];
   text: { fullText: string };
+  requestedAnalyses?: string[];
+  features?: { detector: string; count: number; keypoints: { x: number; y: number }[] };
 }
 
 /** A document image whose text is markup, rendered here (the OCR model reads it back exactly). */
@@ -163,13 +168,25 @@ describe('web console in Chromium', () => {
     );
   }
 
+  /** The smallest distance (sum over R, G, B) to `rgb` among the screen pixels within 3 of `at`. */
+  async function colourDistance(page: Page, at: { x: number; y: number }, rgb: readonly number[]): Promise<number> {
+    const png = await page.screenshot({ clip: { x: at.x - 3, y: at.y - 3, width: 7, height: 7 } });
+    const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < info.width * info.height; i++) {
+      const distance = rgb.reduce<number>((sum, value, c) => sum + Math.abs(data[i * 3 + c]! - value), 0);
+      best = Math.min(best, distance);
+    }
+    return best;
+  }
+
   async function shoot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   }
 
   before(async () => {
     api = await startTestApi({ operatorTenants: [TENANT] });
-    services = await startServices(['preprocess', 'detect', 'faces', 'ocr', 'aggregate', 'results'], ENV);
+    services = await startServices(['preprocess', 'detect', 'faces', 'ocr', 'features', 'aggregate', 'results'], ENV);
     for (const [username, role] of [
       ['uploader', 'uploader'],
       ['admin', 'admin'],
@@ -326,16 +343,7 @@ describe('web console in Chromium', () => {
     // The largest box: its top edge, sampled at the middle of the edge, in screen pixels.
     const box = [...view.objects].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0]!.box;
     const at = { x: Math.round(picture.x + (box.x + box.width / 2) * scale), y: Math.round(picture.y + box.y * scale) };
-    const sample = async () => {
-      const png = await page.screenshot({ clip: { x: at.x - 3, y: at.y - 3, width: 7, height: 7 } });
-      const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      let best = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < info.width * info.height; i++) {
-        const distance = OBJECT_RGB.reduce<number>((sum, value, c) => sum + Math.abs(data[i * 3 + c]! - value), 0);
-        best = Math.min(best, distance);
-      }
-      return best;
-    };
+    const sample = () => colourDistance(page, at, OBJECT_RGB);
     assert.ok((await sample()) < 60, `the box colour at ${at.x},${at.y} (top edge of ${JSON.stringify(box)})`);
     await page.getByLabel(/Objects \(\d+\)/).uncheck();
     assert.ok((await sample()) > 150, 'no box colour once the objects overlay is off');
@@ -359,6 +367,65 @@ describe('web console in Chromium', () => {
     assert.equal(await text.locator('b').count(), 0, 'no element was made of the OCR text');
     assert.equal(await page.getByTestId('image-name').textContent(), DOCUMENT_NAME);
     await checkAccessibility(page, 'the document page');
+    await page.context().close();
+  });
+
+  test('an upload with features checked shows its keypoints where the result says, as a toggleable overlay', async () => {
+    const page = await newPage({ width: 1280, height: 1400 });
+    await signIn(page, 'uploader');
+    const analyses = page.getByRole('group', { name: 'Analyses' });
+    const features = analyses.getByLabel('Keypoints (features)');
+    assert.equal(await features.isChecked(), false, 'features is opt-in');
+    for (const label of ['Objects', 'Faces', 'Text (OCR)']) await analyses.getByLabel(label).uncheck();
+    await features.check();
+    await page.getByLabel('Drop images here, or choose files').setInputFiles({
+      name: 'kite.jpg',
+      mimeType: 'image/jpeg',
+      buffer: readFileSync(sharedPath('images', 'photos', 'kite.jpg')),
+    });
+    await page.getByRole('button', { name: 'Upload 1 image' }).click();
+    const row = page.locator('li.progress');
+    await row.waitFor();
+    const id = (await row.getAttribute('data-image-id'))!;
+    await waitFor(
+      'the features image completed on the page',
+      async () => ((await row.getAttribute('data-status')) === 'completed' ? true : undefined),
+      120_000,
+      250,
+    );
+    const view = await getImage(id);
+    assert.deepEqual(view.requestedAnalyses, ['features'], 'the page asked for features alone');
+    assert.ok(view.features && view.features.keypoints.length > 0 && view.image, 'the result has keypoints');
+    await page.goto(`${api.url}/console/images/${id}`);
+    await page.locator('[data-testid="picture"] img').waitFor();
+    await page.waitForFunction('document.querySelector(\'[data-testid="picture"] img\')?.naturalWidth > 0');
+    assert.equal(
+      await page.getByTestId('features').locator('p').textContent(),
+      `${view.features.count} keypoints (${view.features.detector}), the strongest ${view.features.keypoints.length} drawn`,
+    );
+    const picture = (await page.locator('[data-testid="picture"] img').boundingBox())!;
+    const scale = picture.width / view.image.width;
+    // The strongest keypoint away from the picture's edges, in screen pixels.
+    const inside = view.features.keypoints
+      .map((point) => ({ x: Math.round(picture.x + point.x * scale), y: Math.round(picture.y + point.y * scale) }))
+      .find(
+        (at) =>
+          at.x > picture.x + 8 &&
+          at.x < picture.x + picture.width - 8 &&
+          at.y > picture.y + 8 &&
+          at.y < Math.min(picture.y + picture.height, 1400) - 8,
+      );
+    assert.ok(inside, 'a keypoint inside the shown picture');
+    assert.ok(
+      (await colourDistance(page, inside, KEYPOINT_RGB)) < 60,
+      `the keypoint colour at ${JSON.stringify(inside)}`,
+    );
+    const toggle = page.getByLabel(`Keypoints (${view.features.keypoints.length})`);
+    await toggle.uncheck();
+    assert.ok((await colourDistance(page, inside, KEYPOINT_RGB)) > 150, 'no keypoint colour once the overlay is off');
+    await toggle.check();
+    await checkAccessibility(page, 'the image page with keypoints');
+    await shoot(page, 'image-keypoints');
     await page.context().close();
   });
 

@@ -4,10 +4,11 @@ export interface Layers {
   objects: boolean;
   faces: boolean;
   text: boolean;
+  keypoints: boolean;
 }
 
 /** Overlay colours; the browser test samples the object colour on a box's edge. */
-export const COLOURS = { objects: '#ff00ff', faces: '#00e5ff', text: '#ffd400' } as const;
+export const COLOURS = { objects: '#ff00ff', faces: '#00e5ff', text: '#ffd400', keypoints: '#00ff00' } as const;
 
 /**
  * The result drawn over the picture as SVG in the image's own pixel coordinates (viewBox = width x height), so it
@@ -17,6 +18,7 @@ export function Overlay({ view, layers }: { view: ImageView; layers: Layers }) {
   const info = view.image;
   if (!info) return null;
   const labelSize = Math.max(12, Math.round(info.width / 60));
+  const dot = Math.max(2, info.width / 200);
   return (
     <svg class="overlay" viewBox={`0 0 ${info.width} ${info.height}`} preserveAspectRatio="none" aria-hidden="true">
       {layers.objects
@@ -83,6 +85,36 @@ export function Overlay({ view, layers }: { view: ImageView; layers: Layers }) {
               vector-effect="non-scaling-stroke"
             />
           ))
+        : null}
+      {layers.keypoints && view.features
+        ? view.features.keypoints.map((point, index) => {
+            // OpenCV's size is a diameter; its angle is degrees clockwise in image coordinates (y down).
+            const radius = Math.max(dot * 2, point.size / 2);
+            const turn = (point.angle * Math.PI) / 180;
+            return (
+              <g key={`k${index}`} data-layer="keypoints">
+                <circle
+                  cx={point.x}
+                  cy={point.y}
+                  r={radius}
+                  fill="none"
+                  stroke={COLOURS.keypoints}
+                  stroke-width="2"
+                  vector-effect="non-scaling-stroke"
+                />
+                <line
+                  x1={point.x}
+                  y1={point.y}
+                  x2={point.x + radius * Math.cos(turn)}
+                  y2={point.y + radius * Math.sin(turn)}
+                  stroke={COLOURS.keypoints}
+                  stroke-width="2"
+                  vector-effect="non-scaling-stroke"
+                />
+                <circle cx={point.x} cy={point.y} r={dot} fill={COLOURS.keypoints} />
+              </g>
+            );
+          })
         : null}
     </svg>
   );

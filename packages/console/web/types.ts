@@ -46,6 +46,15 @@ export interface ImageView {
   faces: { confidence: number; box: Box; landmarks: Record<string, Point> }[];
   text: { fullText: string; lines: { text: string; confidence: number; polygon: Point[] }[] };
   stages: Record<string, StageReport>;
+  /** Only when the upload asked for features and the stage completed (packages/contracts/src/results.ts). */
+  features?: {
+    detector: string;
+    width: number;
+    height: number;
+    count: number;
+    keypoints: { x: number; y: number; size: number; angle: number; response: number }[];
+  };
+  featuresStage?: StageReport;
   attributes: Record<string, string>;
   createdAt: string;
   updatedAt: string;
@@ -69,5 +78,7 @@ export interface SearchPage {
 }
 
 export const STAGE_NAMES = ['preprocess', 'detect', 'faces', 'ocr', 'aggregate'] as const;
-export const ANALYSES = ['detect', 'faces', 'ocr'] as const;
+export const ANALYSES = ['detect', 'faces', 'ocr', 'features'] as const;
+/** Checked at upload unless the user changes them; features is opt-in (an empty list never implies it). */
+export const DEFAULT_ANALYSES = ['detect', 'faces', 'ocr'] as const;
 export const TERMINAL: ReadonlySet<string> = new Set(['completed', 'partial', 'failed']);

@@ -109,7 +109,7 @@ export function ImagePage({ id, setTitle }: { id: string; user: User; setTitle: 
   const [error, setError] = useState<string | undefined>();
   const [picture, setPicture] = useState<string | undefined>();
   const [pictureError, setPictureError] = useState<string | undefined>();
-  const [layers, setLayers] = useState<Layers>({ objects: true, faces: true, text: true });
+  const [layers, setLayers] = useState<Layers>({ objects: true, faces: true, text: true, keypoints: true });
   const [copied, setCopied] = useState('');
 
   useEffect(() => {
@@ -211,6 +211,7 @@ export function ImagePage({ id, setTitle }: { id: string; user: User; setTitle: 
           {toggle('objects', 'Objects', view.objects.length)}
           {toggle('faces', 'Faces', view.faces.length)}
           {toggle('text', 'Text', view.text.lines.length)}
+          {view.features ? toggle('keypoints', 'Keypoints', view.features.keypoints.length) : null}
         </fieldset>
         {picture ? (
           <div class="picture" data-testid="picture">
@@ -238,6 +239,24 @@ export function ImagePage({ id, setTitle }: { id: string; user: User; setTitle: 
               </li>
             ))}
           </ul>
+        </section>
+      ) : null}
+      {view.features || view.featuresStage ? (
+        <section aria-labelledby="features-heading" data-testid="features">
+          <h2 id="features-heading">Keypoints</h2>
+          {view.features ? (
+            <p>
+              {view.features.count} keypoints ({view.features.detector}), the strongest {view.features.keypoints.length}{' '}
+              drawn
+            </p>
+          ) : (
+            <p>
+              Features {view.featuresStage?.status}
+              {view.featuresStage?.error
+                ? `: ${view.featuresStage.error.code}: ${view.featuresStage.error.message}`
+                : ''}
+            </p>
+          )}
         </section>
       ) : null}
       <section aria-labelledby="text-heading">
@@ -282,6 +301,27 @@ export function ImagePage({ id, setTitle }: { id: string; user: User; setTitle: 
                   </tr>
                 );
               })}
+              {view.featuresStage ? (
+                <tr data-stage="features">
+                  <th scope="row">features</th>
+                  <td>{view.featuresStage.status}</td>
+                  <td>
+                    {view.featuresStage.error
+                      ? `${view.featuresStage.error.code}: ${view.featuresStage.error.message}`
+                      : ''}
+                  </td>
+                  <td>
+                    {view.featuresStage.durationMs !== undefined
+                      ? `${Math.round(view.featuresStage.durationMs)} ms`
+                      : ''}
+                  </td>
+                  <td>
+                    {view.featuresStage.model
+                      ? `${view.featuresStage.model.name} ${view.featuresStage.model.version}`
+                      : ''}
+                  </td>
+                </tr>
+              ) : null}
             </tbody>
           </table>
         </div>

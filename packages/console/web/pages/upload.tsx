@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, request } from '../api.ts';
 import { ProgressRow } from '../progress.tsx';
-import { ANALYSES } from '../types.ts';
+import { ANALYSES, DEFAULT_ANALYSES } from '../types.ts';
 
 interface Accepted {
   imageId: string;
@@ -35,13 +35,20 @@ async function renditionPresets(): Promise<string[]> {
   return found(await response.json()) ?? [];
 }
 
+const ANALYSIS_LABELS: Record<(typeof ANALYSES)[number], string> = {
+  detect: 'Objects',
+  faces: 'Faces',
+  ocr: 'Text (OCR)',
+  features: 'Keypoints (features)',
+};
+
 /**
  * Several files at once by drag and drop or the picker, the analyses to run and the rendition presets to render, then
  * each image's live progress.
  */
 export function UploadPage({ setTitle }: { setTitle: (title: string) => void }) {
   const [files, setFiles] = useState<File[]>([]);
-  const [analyses, setAnalyses] = useState<Set<string>>(new Set(ANALYSES));
+  const [analyses, setAnalyses] = useState<Set<string>>(new Set(DEFAULT_ANALYSES));
   const [presets, setPresets] = useState<string[]>([]);
   const [renditions, setRenditions] = useState<Set<string>>(new Set());
   const [uploads, setUploads] = useState<Upload[]>([]);
@@ -155,7 +162,7 @@ export function UploadPage({ setTitle }: { setTitle: (title: string) => void }) 
                   setAnalyses(next);
                 }}
               />
-              {name === 'detect' ? 'Objects' : name === 'faces' ? 'Faces' : 'Text (OCR)'}
+              {ANALYSIS_LABELS[name]}
             </label>
           ))}
         </fieldset>
