@@ -10,6 +10,7 @@ import {
   preprocessStage,
   RedisAggregateStore,
   transformStage,
+  warmUpFeatures,
 } from '@imgpipe/stages';
 import { blobStoreFor } from '@imgpipe/storage';
 import { createInProcessExecutor, createWorkerPool } from '@imgpipe/vision/features';
@@ -94,6 +95,7 @@ async function createStage(
     const workers = config.vision.workers;
     const executor = workers === 0 ? createInProcessExecutor() : createWorkerPool({ size: workers });
     closers.push(() => executor.close());
+    await warmUpFeatures(executor, config.features);
     const stage = featuresStage({ blobs, executor, config: config.features });
     models.current = featuresModel(featureOptionsOf(config.features), config.features.maxSide);
     return stage;

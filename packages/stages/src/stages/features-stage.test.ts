@@ -8,8 +8,20 @@ import type { FeaturesExtracted, ImagePreprocessed, StageContext } from '@imgpip
 import { exampleEvents } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { createLogger } from '@imgpipe/telemetry';
-import { createInProcessExecutor, decodeFeatureImage, decodeFeatures, detectKeypoints } from '@imgpipe/vision/features';
-import { type FeaturesStageConfig, featuresStage } from './features-stage.ts';
+import {
+  createInProcessExecutor,
+  createWorkerPool,
+  decodeFeatureImage,
+  decodeFeatures,
+  detectKeypoints,
+} from '@imgpipe/vision/features';
+import {
+  type FeaturesStageConfig,
+  featureOptionsOf,
+  featuresStage,
+  warmUpFeatures,
+  warmUpImage,
+} from './features-stage.ts';
 
 const ctx: StageContext = {
   logger: createLogger('features-test', 'silent'),
@@ -53,6 +65,22 @@ const executor = createInProcessExecutor();
 const message = (value: ImagePreprocessed) => ({ eventType: 'ImagePreprocessed' as const, value });
 
 describe('features stage', () => {
+  test('the warm-up starts every thread of the pool, each finding what the module finds in process', async () => {
+    const pool = createWorkerPool({ size: 2 });
+    try {
+      assert.equal(pool.stats().workers, 0, 'threads start lazily');
+      const found = await warmUpFeatures(pool, config);
+      assert.equal(pool.stats().workers, 2, 'both threads started before any image');
+      const image = warmUpImage(config.maxSide);
+      assert.deepEqual([image.width, image.height], [320, 240]);
+      const expected = (await detectKeypoints(image, featureOptionsOf(config))).keypoints.length;
+      assert.ok(expected > 50, `the synthetic image has corners to find (${expected})`);
+      assert.deepEqual(found, [expected, expected]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('finds the keypoints imgpipe features finds for the same bytes, stores them all, lists the strongest', async () => {
     const blobs = new MemoryStore(photo);
     const outputs = await featuresStage({ blobs, executor, config }).handle(message(preprocessed()), ctx);
