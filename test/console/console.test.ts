@@ -71,6 +71,7 @@ interface ImageView {
   text: { fullText: string };
   requestedAnalyses?: string[];
   features?: { detector: string; count: number; keypoints: { x: number; y: number }[] };
+  featuresStage?: { status: string };
 }
 
 /** A document image whose text is markup, rendered here (the OCR model reads it back exactly). */
@@ -396,6 +397,15 @@ describe('web console in Chromium', () => {
     const view = await getImage(id);
     assert.deepEqual(view.requestedAnalyses, ['features'], 'the page asked for features alone');
     assert.ok(view.features && view.features.keypoints.length > 0 && view.image, 'the result has keypoints');
+    // The opt-in stage has its own progress row, with the status the result reports for it.
+    const featuresRow = `features: ${view.featuresStage?.status}`;
+    assert.equal(featuresRow, 'features: completed');
+    await waitFor(
+      'the features progress row',
+      async () => ((await row.locator('li[data-stage="features"]').textContent()) === featuresRow ? true : undefined),
+      30_000,
+      250,
+    );
     await page.goto(`${api.url}/console/images/${id}`);
     await page.locator('[data-testid="picture"] img').waitFor();
     await page.waitForFunction('document.querySelector(\'[data-testid="picture"] img\')?.naturalWidth > 0');

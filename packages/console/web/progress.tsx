@@ -6,6 +6,8 @@ import { type ImageView, STAGE_NAMES, type StageReport, TERMINAL } from './types
 interface Progress {
   status: string;
   stages: Record<string, Partial<StageReport>>;
+  /** The opt-in features stage, reported with the result (ImageView.featuresStage), not stage by stage. */
+  featuresStage?: Partial<StageReport>;
   error?: string;
 }
 
@@ -14,7 +16,7 @@ interface Progress {
  * (one stage changed) and `result` (finished; the stream ends). A dropped stream is opened again until the image is
  * finished; each new stream starts with the image as it is, so nothing is missed.
  */
-export function ProgressRow({ imageId, name }: { imageId: string; name: string }) {
+export function ProgressRow({ imageId, name, features }: { imageId: string; name: string; features?: boolean }) {
   const [progress, setProgress] = useState<Progress>({ status: 'pending', stages: {} });
   useEffect(() => {
     const abort = new AbortController();
@@ -33,7 +35,12 @@ export function ProgressRow({ imageId, name }: { imageId: string; name: string }
       } else if (event === 'result') {
         const view = data as ImageView;
         finished = true;
-        setProgress({ status: view.status, stages: view.stages, ...(view.error ? { error: view.error.code } : {}) });
+        setProgress({
+          status: view.status,
+          stages: view.stages,
+          ...(view.featuresStage ? { featuresStage: view.featuresStage } : {}),
+          ...(view.error ? { error: view.error.code } : {}),
+        });
       }
     };
     void (async () => {
@@ -59,8 +66,8 @@ export function ProgressRow({ imageId, name }: { imageId: string; name: string }
         {progress.error ? ` (${progress.error})` : ''}
       </span>
       <ol class="stages" aria-label={`Stages of ${name}`}>
-        {STAGE_NAMES.map((stage) => {
-          const report = progress.stages[stage];
+        {[...STAGE_NAMES, ...(features ? ['features'] : [])].map((stage) => {
+          const report = stage === 'features' ? progress.featuresStage : progress.stages[stage];
           const status = report?.status ?? 'pending';
           return (
             <li key={stage} class={`stage ${status}`} data-stage={stage}>

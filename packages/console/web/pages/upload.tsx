@@ -12,6 +12,8 @@ interface Accepted {
 interface Upload {
   imageId: string;
   name: string;
+  /** Whether the upload asked for features: the opt-in stage gets a progress row of its own. */
+  features: boolean;
 }
 
 /**
@@ -94,6 +96,7 @@ export function UploadPage({ setTitle }: { setTitle: (title: string) => void }) 
         ...answer.images.map((image, index) => ({
           imageId: image.imageId,
           name: image.sourceName ?? files[index]?.name ?? image.imageId,
+          features: analyses.has('features'),
         })),
         ...was,
       ]);
@@ -202,7 +205,12 @@ export function UploadPage({ setTitle }: { setTitle: (title: string) => void }) 
           <h2 id="progress-heading">Progress</h2>
           <ul class="uploads">
             {uploads.map((upload) => (
-              <ProgressRow key={upload.imageId} imageId={upload.imageId} name={upload.name} />
+              <ProgressRow
+                key={upload.imageId}
+                imageId={upload.imageId}
+                name={upload.name}
+                features={upload.features}
+              />
             ))}
           </ul>
         </section>
