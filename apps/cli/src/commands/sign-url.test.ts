@@ -14,10 +14,7 @@ const IMGPIPE = fileURLToPath(new URL('../../bin/imgpipe.js', import.meta.url));
 const KEY = 'sign-url-test-key-of-more-than-32-characters';
 const IMAGE = '0B6F2A4E-3C1D-4F5E-8A9B-0C1D2E3F4A5B';
 
-function signUrl(
-  args: string[],
-  key: string | null = KEY,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+function signUrl(args: string[], key: string | null = KEY): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env };
   delete env['IMGPIPE_RENDITION_SIGNING_KEY'];
   if (key !== null) env['IMGPIPE_RENDITION_SIGNING_KEY'] = key;
