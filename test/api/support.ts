@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   type ApiOptions,
   createApi,
@@ -88,10 +88,18 @@ const s3 = new S3Client({
   credentials: { accessKeyId: apiConfig.s3AccessKey, secretAccessKey: apiConfig.s3SecretKey },
 });
 
-/** Every object stored for a tenant. */
-export async function tenantObjects(tenant: string): Promise<string[]> {
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: apiConfig.s3Bucket, Prefix: `tenants/${tenant}/` }));
+/** Every object stored for a tenant (below `under`, a folder of the tenant's, when given). */
+export async function tenantObjects(tenant: string, under = ''): Promise<string[]> {
+  const listed = await s3.send(
+    new ListObjectsV2Command({ Bucket: apiConfig.s3Bucket, Prefix: `tenants/${tenant}/${under}` }),
+  );
   return (listed.Contents ?? []).map((object) => object.Key ?? '');
+}
+
+/** The bytes of one stored object. */
+export async function s3Object(key: string): Promise<Buffer> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: apiConfig.s3Bucket, Key: key }));
+  return Buffer.from(await response.Body!.transformToByteArray());
 }
 
 /** Rows of the tenant's images in PostgreSQL. */

@@ -13,15 +13,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ImageView } from '@imgpipe/contracts';
 import { decodeFeatureImage, decodeFeatures, detectKeypoints } from '@imgpipe/vision/features';
 import sharp from 'sharp';
 import {
-  apiConfig,
   bearer,
   DOG_JPEG,
   deleteTenantImages,
+  s3Object,
   startTestApi,
   type TestApi,
   testTenant,
@@ -37,18 +36,6 @@ import { runCli } from '../stack/support.ts';
 const MAX_SIDE = 640;
 const TOP = 20;
 const EAGLE_JPEG = readFileSync(sharedPath('images', 'photos', 'eagle.jpg'));
-
-const s3 = new S3Client({
-  endpoint: apiConfig.s3Endpoint,
-  region: apiConfig.s3Region,
-  forcePathStyle: true,
-  credentials: { accessKeyId: apiConfig.s3AccessKey, secretAccessKey: apiConfig.s3SecretKey },
-});
-
-async function s3Object(key: string): Promise<Buffer> {
-  const response = await s3.send(new GetObjectCommand({ Bucket: apiConfig.s3Bucket, Key: key }));
-  return Buffer.from(await response.Body!.transformToByteArray());
-}
 
 describe('keypoint features in the pipeline', () => {
   let services: Map<string, PipelineService>;

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { ImageView } from '@imgpipe/contracts';
 import { parsePresets } from '@imgpipe/imaging';
 import { ResultsCache } from '@imgpipe/results';
@@ -20,11 +19,11 @@ import { join } from 'node:path';
 import { sharedPath } from '../support/shared.ts';
 import { runCli } from '../stack/support.ts';
 import {
-  apiConfig,
   bearer,
   DOG_JPEG,
   deleteTenantImages,
   problemOf,
+  s3Object,
   startTestApi,
   type TestApi,
   tenantImageCount,
@@ -56,18 +55,6 @@ function expected(w: number, h: number) {
     },
     { name: 'web', recipe: 'resize:400x400/format:jpeg:85', format: 'jpeg', width: webWidth, height: webHeight },
   ];
-}
-
-const s3 = new S3Client({
-  endpoint: apiConfig.s3Endpoint,
-  region: apiConfig.s3Region,
-  forcePathStyle: true,
-  credentials: { accessKeyId: apiConfig.s3AccessKey, secretAccessKey: apiConfig.s3SecretKey },
-});
-
-async function s3Object(key: string): Promise<Buffer> {
-  const response = await s3.send(new GetObjectCommand({ Bucket: apiConfig.s3Bucket, Key: key }));
-  return Buffer.from(await response.Body!.transformToByteArray());
 }
 
 describe('rendition presets in the pipeline', () => {
@@ -201,13 +188,11 @@ describe('rendition presets in the pipeline', () => {
     const plain = views[3]!;
     assert.equal(plain.status, 'completed');
     assert.deepEqual([plain.requestedRenditions, plain.renditions, plain.transform], [[], [], undefined]);
-    const rendered = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: apiConfig.s3Bucket,
-        Prefix: `tenants/${tenant}/renditions/${plain.image!.sha256.slice(0, 2)}/${plain.image!.sha256}/`,
-      }),
+    const rendered = await tenantObjects(
+      tenant,
+      `renditions/${plain.image!.sha256.slice(0, 2)}/${plain.image!.sha256}/`,
     );
-    assert.equal(rendered.KeyCount ?? 0, 0);
+    assert.deepEqual(rendered, []);
 
     // PostgreSQL holds one row per rendition in the order asked; the Redis view and imgpipe results list them too.
     const rows = await api.api.deps.db
