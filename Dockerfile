@@ -38,11 +38,7 @@ RUN apt-get update \
   && ln -s "$(find /usr/lib -name libjemalloc.so.2 | head -n 1)" /usr/local/lib/libjemalloc.so.2 \
   && groupadd --gid 10001 imgpipe \
   && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin imgpipe
-# NODE_OPTIONS: imgpipe's runtime V8 options, the ones `imgpipe dev` gives its processes (NODE_RUNTIME_OPTIONS in
-# apps/cli/src/service-registry.ts; test/deploy/dockerfile.test.ts keeps them equal): a young generation capped at
-# 8 MiB per semi-space, so RSS does not swing by 50 MiB after a burst of allocation.
 ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
-    NODE_OPTIONS=--max-semi-space-size=8 \
     NODE_ENV=production \
     IMGPIPE_MODELS_DIR=/models \
     IMGPIPE_HTTP_PORT=9464
@@ -63,5 +59,9 @@ EXPOSE 8080 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "const ports=[process.env.IMGPIPE_HTTP_PORT||9464,process.env.IMGPIPE_API_PORT||8080];Promise.any(ports.map((p)=>fetch('http://127.0.0.1:'+p+'/healthz',{signal:AbortSignal.timeout(3000)}).then((r)=>{if(!r.ok)throw new Error(r.status)}))).then(()=>process.exit(0),()=>process.exit(1))"]
 
-ENTRYPOINT ["node", "apps/cli/bin/imgpipe.js"]
+# imgpipe's runtime V8 flags, the ones `imgpipe dev` gives its processes (NODE_RUNTIME_FLAGS in
+# apps/cli/src/service-registry.ts; test/deploy/dockerfile.test.ts keeps them equal): a young generation capped at
+# 8 MiB per semi-space, and no memory reducer, so RSS does not swing after a burst of work or a quiet spell. On the
+# command line because Node refuses --no-memory-reducer in NODE_OPTIONS.
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--no-memory-reducer", "apps/cli/bin/imgpipe.js"]
 CMD ["run", "ingest-api"]

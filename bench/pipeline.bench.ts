@@ -85,7 +85,12 @@ async function main(): Promise<void> {
         resolveReady = resolve;
       });
       const service = startService(
-        { name: spec.name, args: spec.args, env: { ...spec.env, IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' } },
+        {
+          name: spec.name,
+          args: spec.args,
+          nodeFlags: spec.nodeFlags,
+          env: { ...spec.env, IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' },
+        },
         (_name, line) => {
           if (line.includes('"stage started"')) resolveReady((JSON.parse(line) as { httpPort: number }).httpPort);
           if (values.verbose || line.includes('"level":"error"')) {

@@ -38,7 +38,7 @@ import { createDatabase } from '@imgpipe/results';
 import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
 import { sql } from 'kysely';
-import { devProcesses, NODE_RUNTIME_OPTIONS } from '../apps/cli/src/service-registry.ts';
+import { devProcesses, NODE_RUNTIME_FLAGS } from '../apps/cli/src/service-registry.ts';
 import { analyzeInProcess, keypointsInProcess, storedRowCounts } from '../test/support/in-process-counts.ts';
 import { sharedPath } from '../test/support/shared.ts';
 import { type Supervisor, supervise } from '../apps/cli/src/supervisor.ts';
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   const logger = createLogger('imgpipe-soak', 'error');
   console.log(`soak ${RUN_ID}: ${MINUTES} min at ${RATE} uploads/s, a fault every ${FAULT_EVERY_MS / 60_000} min`);
   console.log(
-    `processes run as in the container image: NODE_OPTIONS ${NODE_RUNTIME_OPTIONS}, ` +
+    `processes run as in the container image: node ${NODE_RUNTIME_FLAGS.join(' ')}, ` +
       `${JEMALLOC ? `jemalloc preloaded (${JEMALLOC})` : "glibc's malloc (no jemalloc on this machine)"}`,
   );
   console.log(`computing the in-process expectation for ${files.length} files...`);

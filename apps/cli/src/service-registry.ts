@@ -58,17 +58,17 @@ export async function loadService(name: ServiceName): Promise<(...args: string[]
 }
 
 /**
- * V8 options every imgpipe process runs with, here and in the container image (the Dockerfile's NODE_OPTIONS; a test
- * keeps the two equal). A capped young generation: by default V8 grows it to 64 MiB under a burst of allocation (a
- * fault's backlog arriving as large batches) and gives the memory back only much later, so a process's RSS swings by
- * about 50 MiB with no change in what it holds (docs/deploy.md gives the figures).
+ * V8 flags every imgpipe process runs with, here and in the container image (the Dockerfile's ENTRYPOINT; a test keeps
+ * the two equal). They are node command-line flags, not NODE_OPTIONS, because Node refuses `--no-memory-reducer` there.
+ * - A capped young generation: by default V8 grows it to 64 MiB under a burst of allocation (a fault's backlog
+ *   arriving as large batches) and gives the memory back only much later, so RSS swings by about 50 MiB with no change
+ *   in what the process holds.
+ * - No memory reducer: after a quiet spell (every stage waits while a dependency is down) V8 runs extra full
+ *   collections that shrink the committed heap, which then grows back over minutes of work. A server with a fixed
+ *   memory limit gains nothing from giving pages back briefly; without the reducer the heap changes only under
+ *   allocation (docs/deploy.md gives the figures).
  */
-export const NODE_RUNTIME_OPTIONS = '--max-semi-space-size=8';
-
-/** NODE_OPTIONS for a child process: the caller's, then imgpipe's runtime options. */
-export function childNodeOptions(callers: string | undefined): string {
-  return [callers?.trim(), NODE_RUNTIME_OPTIONS].filter(Boolean).join(' ');
-}
+export const NODE_RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--no-memory-reducer'];
 
 /** The stages whose processes run image work (sharp, onnxruntime); aggregate only joins events. */
 const IMAGE_STAGES: readonly StageName[] = STAGES.filter((stage) => stage !== 'aggregate');
@@ -85,18 +85,18 @@ const IMAGE_STAGES: readonly StageName[] = STAGES.filter((stage) => stage !== 'a
 export function devProcesses(
   options: { api: boolean },
   env?: ConfigEnv,
-): { name: string; args: string[]; env: Record<string, string> }[] {
-  const given = loadConfig({ cpus: optionalStr('IMGPIPE_CPUS'), nodeOptions: optionalStr('NODE_OPTIONS') }, env);
+): { name: string; args: string[]; env: Record<string, string>; nodeFlags: readonly string[] }[] {
+  const given = loadConfig({ cpus: optionalStr('IMGPIPE_CPUS') }, env);
   const share: Record<string, string> = given.cpus ? {} : { IMGPIPE_CPUS: cpuShareOf(IMAGE_STAGES.length) };
-  const runtime = { NODE_OPTIONS: childNodeOptions(given.nodeOptions) };
   return [
     ...WORKER_STAGES.map((stage) => ({
       name: stage,
       args: ['run', 'worker', '--stage', stage],
-      env: { ...runtime, ...((IMAGE_STAGES as readonly string[]).includes(stage) ? share : {}) },
+      env: (IMAGE_STAGES as readonly string[]).includes(stage) ? share : {},
+      nodeFlags: NODE_RUNTIME_FLAGS,
     })),
-    { name: 'results', args: ['run', 'results'], env: runtime },
-    ...(options.api ? [{ name: 'api', args: ['run', 'ingest-api'], env: runtime }] : []),
+    { name: 'results', args: ['run', 'results'], env: {}, nodeFlags: NODE_RUNTIME_FLAGS },
+    ...(options.api ? [{ name: 'api', args: ['run', 'ingest-api'], env: {}, nodeFlags: NODE_RUNTIME_FLAGS }] : []),
   ];
 }
 

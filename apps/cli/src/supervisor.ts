@@ -10,6 +10,8 @@ export interface ServiceSpec {
   /** Arguments after `imgpipe`, e.g. ['run', 'worker', '--stage', 'detect']. */
   args: string[];
   env?: Record<string, string>;
+  /** node command-line flags before the imgpipe script (NODE_RUNTIME_FLAGS for imgpipe's own processes). */
+  nodeFlags?: readonly string[];
   /** Another program and its arguments instead of `imgpipe ...args` (tests start tiny scripts this way). */
   command?: readonly [string, ...string[]];
 }
@@ -33,7 +35,7 @@ export interface RunningService {
  * them readably; scenario tests run the real services the same way and watch their logs.
  */
 export function startService(spec: ServiceSpec, onLine: (service: string, line: string) => void): RunningService {
-  const [program, ...args] = spec.command ?? [process.execPath, IMGPIPE_BIN, ...spec.args];
+  const [program, ...args] = spec.command ?? [process.execPath, ...(spec.nodeFlags ?? []), IMGPIPE_BIN, ...spec.args];
   const child = spawn(program, args, {
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
