@@ -4,17 +4,19 @@
  * only the Kafka producer is replaced by one that fails.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { EventCodec } from '@imgpipe/contracts';
 import { apiOptionsFrom, buildApp } from '@imgpipe/http-api';
 import { ImagePublisher } from '@imgpipe/publisher';
-import { blobStoreFor } from '@imgpipe/storage';
+import { blobStoreFor, originalKey } from '@imgpipe/storage';
 import type { FastifyInstance } from 'fastify';
 import type { Producer } from 'kafkajs';
 import {
   apiConfig,
   deleteTenantImages,
   problemOf,
+  s3Object,
   startTestApi,
   type TestApi,
   tenantImageCount,
@@ -102,10 +104,11 @@ describe('an identical upload while the first is still being stored', () => {
   let api: TestApi;
   let app: FastifyInstance;
   let appUrl: string;
-  let outcome: 'fail' | 'succeed' = 'fail';
+  let outcome: 'fail' | 'succeed' | 'first fails' = 'fail';
   let sends = 0;
   let gate = Promise.withResolvers<void>();
   let claimReads = 0;
+  let firstAttempt = 0;
   const tenants: string[] = [];
   const blobs = blobStoreFor(apiConfig);
 
@@ -114,8 +117,9 @@ describe('an identical upload while the first is still being stored', () => {
     const gated = {
       async sendBatch() {
         sends++;
+        const attempt = sends;
         await gate.promise;
-        if (outcome === 'fail') {
+        if (outcome === 'fail' || (outcome === 'first fails' && attempt === firstAttempt)) {
           throw Object.assign(new Error('the broker is gone'), { name: 'KafkaJSConnectionError' });
         }
         return [];
@@ -164,6 +168,7 @@ describe('an identical upload while the first is still being stored', () => {
     const bytes = uniqueJpeg();
     const sendsBefore = sends;
     const readsBefore = claimReads;
+    firstAttempt = sends + 1;
     const first = uploadRaw(appUrl, tokenFor(tenant), bytes);
     await waitFor('the first upload to reach its produce', () => (sends > sendsBefore ? true : undefined), 10_000, 5);
     const second = uploadRaw(appUrl, tokenFor(tenant), bytes);
@@ -192,6 +197,37 @@ describe('an identical upload while the first is still being stored', () => {
     assert.equal(sends, sendsBefore + 2, 'each upload attempted its own produce');
     assert.deepEqual(await tenantObjects(tenant), []);
     assert.equal(await tenantImageCount(api.api, tenant), 0);
+  });
+
+  test("when the first fails and the second succeeds, the second's original is there", async () => {
+    // The first removes the original it believed orphaned; the second, taking the claim over, stores it again and
+    // must not announce an image whose original is gone.
+    const tenant = testTenant('claim-takeover');
+    tenants.push(tenant);
+    outcome = 'first fails';
+    const bytes = uniqueJpeg();
+    gate = Promise.withResolvers<void>();
+    const readsBefore = claimReads;
+    firstAttempt = sends + 1;
+    const first = uploadRaw(appUrl, tokenFor(tenant), bytes);
+    await waitFor('the first upload to reach its produce', () => (sends >= firstAttempt ? true : undefined), 10_000, 5);
+    const second = uploadRaw(appUrl, tokenFor(tenant), bytes);
+    await waitFor(
+      'the second upload to read the claim',
+      () => (claimReads > readsBefore ? true : undefined),
+      10_000,
+      5,
+    );
+    gate.resolve();
+    assert.equal((await first).status, 503);
+    const answer = await second;
+    assert.equal(answer.status, 202, JSON.stringify(await answer.clone().json()));
+    const accepted = (await answer.json()) as { imageId: string; deduplicated: boolean };
+    assert.equal(accepted.deduplicated, false);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    assert.deepEqual(await tenantObjects(tenant), [originalKey(tenant, sha256)]);
+    assert.ok((await s3Object(originalKey(tenant, sha256))).equals(bytes), 'the stored original is the uploaded bytes');
+    assert.equal(await tenantImageCount(api.api, tenant), 1);
   });
 
   test('when the first succeeds, the second answers with its image once its event is produced', async () => {

@@ -9,10 +9,16 @@
  *
  * Events go to a throwaway topic with the pipeline's partition count, so the workers never see benchmark images;
  * the API path is otherwise the production one (JWT auth, rate limit, sniffing, dedup lookup, S3, Kafka, PostgreSQL).
+ *
+ * The uploads are sent from a worker thread (upload-client.ts), as a real API's clients run elsewhere; the bare path
+ * runs on the main thread, where the API runs. Each concurrency is measured in IMGPIPE_BENCH_ROUNDS rounds (default
+ * 6) that alternate the two paths (API then bare, bare then API, ...), so a change in the machine's load during the
+ * run hits both alike; a path's figure is its requests over its summed time.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -31,12 +37,14 @@ import { buildApp } from '../src/app.ts';
 import { DEV_JWT_SECRET } from '../src/api-settings.ts';
 import { mintDevToken } from '../src/auth/dev-tokens.ts';
 import { recordFigures } from '../../../bench/figures.ts';
+import type { ClientResult, ClientRun, ClientSetup } from './upload-client.ts';
 
 const config = loadApiConfig();
 const requests = Number(process.env['IMGPIPE_BENCH_REQUESTS'] ?? 300);
 const concurrencies = (process.env['IMGPIPE_BENCH_CONCURRENCY'] ?? '1,8').split(',').map(Number);
 const openLoopRate = Number(process.env['IMGPIPE_BENCH_RATE'] ?? 100);
 const openLoopSeconds = Number(process.env['IMGPIPE_BENCH_RATE_SECONDS'] ?? 10);
+const rounds = Math.max(1, Number(process.env['IMGPIPE_BENCH_ROUNDS'] ?? 6));
 const sharedDir = process.env['IMGPIPE_SHARED_DIR'] ?? fileURLToPath(new URL('../../../../shared/', import.meta.url));
 
 /** A photo re-encoded to about 50 KB. */
@@ -58,65 +66,55 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function measure(
-  label: string,
-  concurrency: number,
-  count: number,
-  work: (index: number) => Promise<void>,
-): Promise<{ label: string; concurrency: number; perSecond: number; p50: number; p99: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (;;) {
-        const index = next++;
-        if (index >= count) return;
-        const begin = performance.now();
-        await work(index);
-        latencies.push(performance.now() - begin);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+interface Row {
+  label: string;
+  concurrency: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+function row(label: string, concurrency: number, runs: ClientResult[]): Row {
+  const latencies = runs.flatMap((run) => run.latencies).sort((a, b) => a - b);
+  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
   return {
     label,
     concurrency,
-    perSecond: count / seconds,
+    perSecond: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };
 }
 
-/** Sends `rate` requests per second for `seconds`, each on its schedule (open loop), and their latencies. */
-async function openLoop(
-  rate: number,
-  seconds: number,
-  work: () => Promise<void>,
-): Promise<{ perSecond: number; p50: number; p99: number }> {
-  const count = Math.round(rate * seconds);
+/** `count` calls of `work`, `concurrency` at a time, on this thread. */
+async function closedLoop(concurrency: number, count: number, work: () => Promise<void>): Promise<ClientResult> {
   const latencies: number[] = [];
+  let next = 0;
   const started = performance.now();
-  const sent: Promise<void>[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const due = started + (index * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    sent.push(
-      (async () => {
-        // Latency from when the request was due, so a late send counts against the API (no coordinated omission).
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < count) {
+        const begin = performance.now();
         await work();
-        latencies.push(performance.now() - due);
-      })(),
-    );
-  }
-  await Promise.all(sent);
-  latencies.sort((a, b) => a - b);
+        latencies.push(performance.now() - begin);
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, latencies };
+}
+
+/** The upload client in its worker thread: one run at a time. */
+function startClient(setup: ClientSetup): { run(run: ClientRun): Promise<ClientResult>; close(): Promise<number> } {
+  const worker = new Worker(new URL('./upload-client.ts', import.meta.url), { workerData: setup });
   return {
-    perSecond: count / ((performance.now() - started) / 1000),
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
+    run: (run) =>
+      new Promise((resolve, reject) => {
+        worker.once('message', (result: ClientResult) =>
+          result.error ? reject(new Error(result.error)) : resolve(result),
+        );
+        worker.postMessage(run);
+      }),
+    close: () => worker.terminate(),
   };
 }
 
@@ -165,18 +163,9 @@ async function main(): Promise<void> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/images`;
   const token = mintDevToken({ tenant, roles: ['uploader'], secret: DEV_JWT_SECRET, ttlSeconds: 3600 });
+  const client = startClient({ url, token, image });
   // Every request carries different bytes (a suffix after the JPEG's end), so none is a duplicate.
   const unique = () => Buffer.concat([image, Buffer.from(randomUUID())]);
-
-  const upload = async () => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg' },
-      body: unique(),
-    });
-    if (response.status !== 202) throw new Error(`upload answered ${response.status}: ${await response.text()}`);
-    await response.arrayBuffer();
-  };
   const bare = async () => {
     const bytes = unique();
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -201,15 +190,33 @@ async function main(): Promise<void> {
     });
   };
 
-  console.log(`image: ${image.byteLength} bytes JPEG; ${requests} requests per run; topic ${topic}`);
-  await measure('warm-up', 4, 30, upload);
-  await measure('warm-up', 4, 30, bare);
-  const rows = [];
+  console.log(
+    `image: ${image.byteLength} bytes JPEG; ${requests} requests per path and concurrency, in ${rounds} alternating rounds; topic ${topic}`,
+  );
+  await client.run({ kind: 'closed', concurrency: 4, count: 30 });
+  await closedLoop(4, 30, bare);
+  const rows: Row[] = [];
+  const perRound = Math.max(1, Math.round(requests / rounds));
   for (const concurrency of concurrencies) {
-    rows.push(await measure('POST /v1/images', concurrency, requests, upload));
-    rows.push(await measure('bare S3 PUT + Kafka produce', concurrency, requests, bare));
+    const apiRuns: ClientResult[] = [];
+    const bareRuns: ClientResult[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      const api = () => client.run({ kind: 'closed', concurrency, count: perRound });
+      if (round % 2 === 0) {
+        apiRuns.push(await api());
+        bareRuns.push(await closedLoop(concurrency, perRound, bare));
+      } else {
+        bareRuns.push(await closedLoop(concurrency, perRound, bare));
+        apiRuns.push(await api());
+      }
+    }
+    rows.push(row('POST /v1/images', concurrency, apiRuns));
+    rows.push(row('bare S3 PUT + Kafka produce', concurrency, bareRuns));
   }
-  const paced = openLoopRate > 0 ? await openLoop(openLoopRate, openLoopSeconds, upload) : undefined;
+  const paced =
+    openLoopRate > 0
+      ? row('open loop', 0, [await client.run({ kind: 'open', rate: openLoopRate, seconds: openLoopSeconds })])
+      : undefined;
   console.log('\nwhat                          concurrency  images/s   p50 ms   p99 ms');
   for (const row of rows) {
     console.log(
@@ -239,6 +246,7 @@ async function main(): Promise<void> {
   recordFigures('api', figures);
   if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
 
+  await client.close();
   await app.close();
   await db.deleteFrom('images').where('tenant_id', '=', tenant).execute();
   const s3 = new S3Client({

@@ -177,8 +177,10 @@ export class IngestService {
     ]);
     if (delivered.status === 'rejected') {
       if (recorded.status === 'fulfilled') await this.#discard(tenantId, imageId);
-      if (claimKey) await this.#unclaim(claimKey);
+      // The original goes before the claim does: an identical upload waiting on the claim takes it over and stores the
+      // original again, which a removal after the release could delete under it.
       await this.#removeOrphan(tenantId, image.sha256, delivered.reason);
+      if (claimKey) await this.#unclaim(claimKey);
       throw delivered.reason;
     }
     if (claimKey) this.#markDelivered(claimKey, imageId);
