@@ -11,8 +11,8 @@
  * `--lanes` sequences run at once, like the partitions a process consumes concurrently (IMGPIPE_CONCURRENCY).
  * The two paths alternate for `--rounds` rounds on fresh images; medians are reported (a shared machine's load
  * moves single runs a lot: the load average is printed first).
- * With --kafka, the same results events also go through the real Kafka runtime (StageRunner, batching off and on),
- * timed from producing them all to the last offset committed.
+ * With --kafka, the same results and aggregate events also go through the real Kafka runtime (StageRunner, batching
+ * off and on), timed from producing them all to the last offset committed.
  *
  *   npm run bench:sink [-- --images 300 --batch 100 --lanes 2 --rounds 3 --only one-by-one|batch --kafka]
  */
@@ -24,6 +24,7 @@ import {
   type BatchItem,
   type DecodedMessage,
   EventCodec,
+  type OutputEvent,
   type Stage,
   type StageContext,
 } from '@imgpipe/contracts';
@@ -177,23 +178,45 @@ async function compare(
   return { ...(one ? { one } : {}), ...(many ? { many } : {}) };
 }
 
-/** The results events through StageRunner on a topic of their own: produce all, time until all are committed. */
-async function throughKafka(batchMaxMessages: number): Promise<number> {
+/**
+ * A stage's events through StageRunner on a topic of their own: produce all, time until all are committed. Its
+ * outputs (aggregate's ImageAnalyzed) go to a throwaway topic too, so no pipeline consumer sees them.
+ */
+async function throughKafka(
+  target: Stage,
+  filter: (event: PipelineEvent) => boolean,
+  batchMaxMessages: number,
+): Promise<number> {
   const kafka = createKafka({ connection: settings, clientId: 'bench-sink', logger });
   const admin = kafka.admin();
   await admin.connect();
   const suffix = randomUUID().slice(0, 8);
-  const [topic, dlq] = [`bench.sink.${suffix}`, `bench.sink-dlq.${suffix}`];
+  const [topic, dlq, out] = [`bench.sink.${suffix}`, `bench.sink-dlq.${suffix}`, `bench.sink-out.${suffix}`];
   await admin.createTopics({
-    topics: [topic, dlq].map((name) => ({ topic: name, numPartitions: LANES, replicationFactor: 1 })),
+    topics: [topic, dlq, out].map((name) => ({ topic: name, numPartitions: LANES, replicationFactor: 1 })),
     waitForLeaders: true,
   });
-  const stage: Stage = { ...service.stage, groupId: `bench-sink-${suffix}`, inputs: [topic], deadLetterTopic: dlq };
+  const redirect = (event: OutputEvent): OutputEvent => ({ ...event, topic: out });
+  const stage: Stage = {
+    ...target,
+    groupId: `bench-sink-${suffix}`,
+    inputs: [topic],
+    deadLetterTopic: dlq,
+    handle: async (message, ctx) => (await target.handle(message, ctx)).map(redirect),
+    ...(target.handleBatch
+      ? {
+          handleBatch: async (items, ctx) => {
+            const result = await target.handleBatch!(items, ctx);
+            return { ...result, outputs: result.outputs.map(({ item, event }) => ({ item, event: redirect(event) })) };
+          },
+        }
+      : {}),
+  };
   const runner = new StageRunner({ kafka, codec, stage, logger, concurrency: LANES, batchMaxMessages });
   try {
     await runner.start();
     while (runner.health.state !== 'joined') await new Promise((resolve) => setTimeout(resolve, 50));
-    const lanes = await workload(() => true);
+    const lanes = await workload(filter);
     const producer = kafka.producer();
     await producer.connect();
     const started = performance.now();
@@ -213,7 +236,7 @@ async function throughKafka(batchMaxMessages: number): Promise<number> {
     ]);
   } finally {
     await runner.stop();
-    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => {});
+    await admin.deleteTopics({ topics: [topic, dlq, out] }).catch(() => {});
     await admin.disconnect();
   }
 }
@@ -232,9 +255,14 @@ try {
   if (joined.one) figures['aggregateOneByOne'] = joined.one;
   if (joined.many) figures['aggregateBatched'] = joined.many;
   if (values.kafka) {
+    const all = () => true;
+    const joins = (event: PipelineEvent) => AGGREGATED.has(event.eventType);
     console.log('\nresults through the Kafka runtime (produce all, until every offset is committed)');
-    if (ONLY !== 'batch') figures['resultsKafkaOneByOne'] = await throughKafka(0);
-    if (ONLY !== 'one-by-one') figures['resultsKafkaBatched'] = await throughKafka(BATCH * 6);
+    if (ONLY !== 'batch') figures['resultsKafkaOneByOne'] = await throughKafka(service.stage, all, 0);
+    if (ONLY !== 'one-by-one') figures['resultsKafkaBatched'] = await throughKafka(service.stage, all, BATCH * 6);
+    console.log('\naggregate through the Kafka runtime (its ImageAnalyzed to a throwaway topic)');
+    if (ONLY !== 'batch') figures['aggregateKafkaOneByOne'] = await throughKafka(aggregate, joins, 0);
+    if (ONLY !== 'one-by-one') figures['aggregateKafkaBatched'] = await throughKafka(aggregate, joins, BATCH * 4);
   }
   recordFigures('sink', figures);
 } finally {
