@@ -54,6 +54,7 @@ import { stageRoutes } from './routes/stages.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { sharedSerializers } from './shared-serializers.ts';
 
 export interface ApiDeps {
   /** The primary (PgBouncer in production): writes, and reads that must see them (one image, dedup, API keys). */
@@ -124,6 +125,8 @@ export interface ApiOptions {
  */
 export async function buildApp(deps: ApiDeps, options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    // One compiled response serializer per distinct schema, not per route and status (start-up time).
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializers() } },
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     trustProxy: options.trustProxy ?? false,
     genReqId: (request) => {
