@@ -1,9 +1,11 @@
 /**
  * Draws results onto the oriented image for people to check: object boxes with labels, face boxes with their five
- * landmarks, OCR line polygons with their text. The overlay is an SVG whose viewBox is the oriented original's
+ * landmarks, OCR line polygons with their text, and on request keypoints (as OpenCV's drawKeypoints with
+ * DRAW_RICH_KEYPOINTS: a circle of the keypoint's size, a radius along its angle). The overlay is an SVG whose viewBox is the oriented original's
  * pixel space (the space every result is in), composited by sharp at the output size.
  */
-import type { DetectedFace, DetectedObject, TextLine } from '@imgpipe/contracts';
+import type { DetectedFace, DetectedObject, Keypoint, TextLine } from '@imgpipe/contracts';
+import { keypointsSvg } from '../features/match-picture.ts';
 import { type NormalizedImage, rawInput, toUint8Array } from '../preprocess/normalized-image.ts';
 import { sharp } from '../sharp-instance.ts';
 
@@ -11,7 +13,16 @@ export interface Annotations {
   objects?: readonly DetectedObject[];
   faces?: readonly DetectedFace[];
   text?: readonly TextLine[];
+  /**
+   * Keypoints (a features result's `keypoints`), in KEYPOINT_COLOUR beneath the other annotations: a circle of
+   * radius size / 2 (at least 2 output pixels) around (x, y) and a line from the centre along `angle` (degrees,
+   * clockwise in image coordinates: 0 points right, 90 down), as OpenCV's drawKeypoints with DRAW_RICH_KEYPOINTS.
+   */
+  keypoints?: readonly Keypoint[];
 }
+
+/** Magenta: no other annotation uses it and photos rarely contain it. */
+export const KEYPOINT_COLOUR = '#ff00ff';
 
 export interface AnnotateOptions {
   format?: 'png' | 'jpeg';
@@ -58,6 +69,11 @@ function overlay(
   const stroke = 2 * unit;
   const font = 13 * unit;
   const parts: string[] = [];
+  if (annotations.keypoints?.length) {
+    // Keypoints put pixel centres at whole numbers (OpenCV's convention), SVG at halves: half a pixel across.
+    const marks = keypointsSvg(annotations.keypoints, { unit, colour: KEYPOINT_COLOUR });
+    parts.push(`<g transform="translate(0.5 0.5)">${marks}</g>`);
+  }
   for (const object of annotations.objects ?? []) {
     const colour = colourFor(object.label);
     const { x, y, width, height } = object.box;
