@@ -106,6 +106,10 @@ export const ERROR_CATALOGUE = {
     400,
   ),
   IMAGE_HASH_UNAVAILABLE: def('The image has no perceptual hash yet: its preprocess stage has not completed', 409),
+  IMAGE_FEATURES_UNAVAILABLE: def(
+    'The image has no keypoint features: it did not ask for analyses=features, or its features stage has not completed',
+    409,
+  ),
   IDEMPOTENCY_KEY_REUSED: def('The Idempotency-Key was already used for a different request', 422),
   IDEMPOTENCY_KEY_IN_FLIGHT: def('A request with this Idempotency-Key is still being processed', 409, true),
   UPLOAD_IN_FLIGHT: def('An upload of the same bytes is still being stored; retry shortly', 409, true),

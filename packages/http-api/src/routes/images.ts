@@ -219,7 +219,12 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
       schema: {
         operationId: 'getAnnotatedImage',
         tags: ['images'],
-        summary: 'The image with object boxes, faces and text lines drawn on it',
+        summary: 'The image with object boxes, faces and text lines (and on request keypoints) drawn on it',
+        description:
+          '`keypoints=true` also draws the keypoints of its `features` (the strongest few the features stage ' +
+          'stored): a magenta circle of radius size / 2 and a radius along the angle, as OpenCV’s drawKeypoints ' +
+          'with DRAW_RICH_KEYPOINTS. 409 IMAGE_FEATURES_UNAVAILABLE when the image has no features (it did not ' +
+          'ask for analyses=features, its features stage failed, or it has not completed yet).',
         params: idParams,
         querystring: {
           type: 'object',
@@ -227,6 +232,11 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
           properties: {
             format: { type: 'string', enum: ['png', 'jpeg'], default: 'png' },
             maxSide: { type: 'integer', minimum: 16, maximum: 8192, description: 'long side of the output' },
+            keypoints: {
+              type: 'boolean',
+              default: false,
+              description: 'also draw the keypoints of the image’s features (analyses=features)',
+            },
           },
         },
         response: {
@@ -237,20 +247,23 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
               'image/jpeg': { schema: { type: 'string', format: 'binary' } },
             },
           },
-          ...problemResponses(...READ_PROBLEMS, 422),
+          // 409: keypoints=true for an image without features.
+          ...problemResponses(...READ_PROBLEMS, 409, 422),
         },
       },
     },
     async (request, reply) => {
       const { tenantId } = principalOf(request);
       const { id } = request.params as { id: string };
-      const { format = 'png', maxSide } = request.query as { format?: 'png' | 'jpeg'; maxSide?: number };
+      const query = request.query as { format?: 'png' | 'jpeg'; maxSide?: number; keypoints?: boolean };
+      const { format = 'png', maxSide } = query;
       const view = await readImage(deps, tenantId, id);
+      const keypoints = query.keypoints ? keypointsOf(view) : undefined;
       const original = await originalOf(deps, tenantId, view.imageId);
       const bytes = await deps.breakers.storage(() => deps.blobs.get(original));
       const annotated = await annotateImage(
         bytes,
-        { objects: view.objects, faces: view.faces, text: view.text.lines },
+        { objects: view.objects, faces: view.faces, text: view.text.lines, ...(keypoints ? { keypoints } : {}) },
         { format, ...(maxSide ? { maxSide } : {}) },
       );
       return reply
@@ -284,6 +297,18 @@ export async function imageRoutes(app: FastifyInstance, deps: ImageRoutesOptions
     },
     (request, reply) => streamEvents(deps, request, reply, streams),
   );
+}
+
+/** The stored keypoints of an image, for keypoints=true; 409 when it has none, saying why. */
+function keypointsOf(view: ImageView) {
+  if (view.features) return view.features.keypoints;
+  const why =
+    view.featuresStage?.status === 'failed'
+      ? `its features stage failed (${view.featuresStage.error?.code ?? 'unknown error'})`
+      : view.requestedAnalyses?.includes('features') || view.featuresStage
+        ? 'its features stage has not completed yet'
+        : 'it did not ask for them (upload it with analyses=features)';
+  throw new ImgpipeError('IMAGE_FEATURES_UNAVAILABLE', `image ${view.imageId} has no keypoint features: ${why}`);
 }
 
 async function originalOf(deps: ImageRoutesOptions, tenantId: string, imageId: string) {
