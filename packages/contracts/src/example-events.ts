@@ -40,6 +40,15 @@ function imageInfo(): ImageInfo {
     ],
     quality: { brightness: 0.52, contrast: 0.21, sharpness: 312.5 },
     perceptualHash: 'c3d2e1f0a9b8c7d6',
+    scene: {
+      texture: { contrast: 0.0123, homogeneity: 0.8741, energy: 0.2236, entropy: 4.8172, edgeDensity: 0.0862 },
+      composition: {
+        weightCenter: { x: 0.3912, y: 0.4471 },
+        thirdsDistance: 0.2681,
+        symmetry: 0.8817,
+        horizonTilt: -1.35,
+      },
+    },
   };
 }
 

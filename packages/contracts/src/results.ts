@@ -103,6 +103,67 @@ export const ImageQuality = record('ImageQuality', 'Simple quality measures comp
 });
 export interface ImageQuality extends Infer<typeof ImageQuality> {}
 
+export const ImageTexture = record(
+  'ImageTexture',
+  'Texture statistics of luma (256 px long side): the grey-level co-occurrence matrix (16 levels, neighbours at distance 1, symmetric, the mean over 0°, 45°, 90° and 135°) and the Sobel edge density.',
+  {
+    contrast: required(
+      double,
+      'GLCM contrast, sum p(i,j)(i-j)^2 divided by 15^2: 0-1, 0 for a flat image, 1 when every neighbour pair is black against white.',
+    ),
+    homogeneity: required(
+      double,
+      'GLCM homogeneity, sum p(i,j)/(1+(i-j)^2): 1/226 to 1, 1 when neighbours have the same level.',
+    ),
+    energy: required(double, 'GLCM energy, sqrt(sum p(i,j)^2): 1/16 to 1, 1 for a flat image, low for a busy one.'),
+    entropy: required(
+      double,
+      'GLCM entropy, -sum p(i,j) log2 p(i,j), in bits: 0-8, 0 for a flat image, high when neighbours are unpredictable.',
+    ),
+    edgeDensity: required(
+      double,
+      'Fraction 0-1 of pixels whose Sobel gradient magnitude is at least 128 (a sharp step of 32 grey levels).',
+    ),
+  },
+);
+export interface ImageTexture extends Infer<typeof ImageTexture> {}
+
+export const NormalizedPoint = record('NormalizedPoint', "A point as fractions 0-1 of the oriented image's size.", {
+  x: required(double, 'Fraction of the width, from the left edge.'),
+  y: required(double, 'Fraction of the height, from the top edge.'),
+});
+export interface NormalizedPoint extends Infer<typeof NormalizedPoint> {}
+
+export const ImageComposition = record(
+  'ImageComposition',
+  'Where the visual weight sits, left-right symmetry and horizon tilt, measured on luma (256 px long side).',
+  {
+    weightCenter: optional(
+      NormalizedPoint,
+      "Centre of visual weight: the mean position weighted by frequency-tuned saliency (|blurred luma - the image's mean luma|) above its mean; absent when nothing stands out (a flat image).",
+    ),
+    thirdsDistance: optional(
+      double,
+      'Distance from weightCenter to the nearest rule-of-thirds intersection divided by the largest possible (sqrt(2)/3, from a corner): 0 on an intersection, 0.5 at the centre, 1 in a corner; absent with weightCenter.',
+    ),
+    symmetry: required(
+      double,
+      '1 - mean |luma - its left-right mirror| / 255: 1 for a mirror-symmetric image, 0 for black against white.',
+    ),
+    horizonTilt: optional(
+      double,
+      'Tilt in degrees of the dominant near-horizontal straight edge (Hough transform over Sobel edges, within 30° of level, crossing at least half the width), positive when it rises from left to right (turn the image clockwise by it to level it); absent when there is none.',
+    ),
+  },
+);
+export interface ImageComposition extends Infer<typeof ImageComposition> {}
+
+export const ImageScene = record('ImageScene', 'Texture and composition of the image, from preprocessing.', {
+  texture: required(ImageTexture, 'Texture statistics.'),
+  composition: required(ImageComposition, 'Composition measures.'),
+});
+export interface ImageScene extends Infer<typeof ImageScene> {}
+
 export const ImageInfo = record('ImageInfo', 'What preprocessing learned about the image.', {
   width: required(int, 'Width in pixels after EXIF orientation.'),
   height: required(int, 'Height in pixels after EXIF orientation.'),
@@ -117,6 +178,7 @@ export const ImageInfo = record('ImageInfo', 'What preprocessing learned about t
     string,
     '64-bit difference hash as 16 hex digits; Hamming distance <= 10 means near-duplicate.',
   ),
+  scene: optional(ImageScene, 'Texture and composition; absent in results written before it existed.'),
 });
 export interface ImageInfo extends Infer<typeof ImageInfo> {}
 

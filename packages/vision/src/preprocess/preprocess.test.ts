@@ -226,6 +226,31 @@ describe('preprocess: derivatives and measures', () => {
     assert.ok(sharpInfo.info.quality.sharpness > 5 * blurInfo.info.quality.sharpness);
   });
 
+  test('scene: a flat image has no texture and is symmetric; a tilted horizon is found within 1° after resizing', async () => {
+    const flat = await preprocess(await solid(300, 200, '#5a7a3c').png().toBuffer());
+    assert.deepEqual(flat.info.scene, {
+      texture: { contrast: 0, homogeneity: 1, energy: 1, entropy: 0, edgeDensity: 0 },
+      composition: { symmetry: 1 },
+    });
+
+    // 1200x800 sky over ground, the boundary rising 6° from left to right: preprocess measures it at 256x171.
+    const [width, height, degrees] = [1200, 800, 6];
+    const pixels = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const sky = y + 0.5 < height * 0.55 - (x + 0.5 - width / 2) * Math.tan((degrees * Math.PI) / 180);
+        pixels.set(sky ? [150, 190, 235] : [70, 90, 40], (y * width + x) * 3);
+      }
+    }
+    const png = await sharp(pixels, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
+    const { scene } = (await preprocess(png)).info;
+    assert.ok(scene?.composition.horizonTilt !== undefined, JSON.stringify(scene));
+    assert.ok(Math.abs(scene.composition.horizonTilt - degrees) < 1, JSON.stringify(scene.composition));
+    assert.ok(scene.texture.edgeDensity > 0 && scene.texture.edgeDensity < 0.05, JSON.stringify(scene.texture));
+  });
+
   test('the perceptual hash survives re-encoding and tells different images apart', async () => {
     const dog = readShared('images', 'photos', 'dog.jpg');
     const reencoded = await sharp(dog).resize(400).webp({ quality: 60 }).toBuffer();

@@ -4,8 +4,9 @@
  *
  * Order matters for safety: byte cap, then the format from magic bytes, then the header's pixel count (sharp's
  * limitInputPixels, checked before any pixel is decoded), then a single decode with failOn 'error', so a truncated
- * or corrupt file is an error instead of a silently grey image. Colours, quality and the hash come from small
- * downsamples of the decoded pixels, never from a second decode.
+ * or corrupt file is an error instead of a silently grey image. Colours, quality, the scene measures (texture and
+ * composition, on the quality sample halved) and the hash come from small downsamples of the decoded pixels, never
+ * from a second decode.
  */
 import type { ImageInfo } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
@@ -16,9 +17,11 @@ import { dominantColors } from './colors.ts';
 import { decodeError } from './decode-error.ts';
 import { DHASH_HEIGHT, DHASH_WIDTH, differenceHash } from './dhash.ts';
 import { parseExif } from './exif.ts';
+import type { GreyImage } from './grey-image.ts';
 import { type EncodedImage, type NormalizedImage, rawInput, toUint8Array } from './normalized-image.ts';
 import { DEFAULT_PREPROCESS_OPTIONS, type PreprocessOptions } from './options.ts';
 import { imageQuality } from './quality.ts';
+import { sceneMeasures } from './scene.ts';
 import { sniffFormat } from './sniff.ts';
 
 export interface PreprocessResult {
@@ -122,6 +125,7 @@ export async function preprocess(
     fromPixels().resize({ width: DHASH_WIDTH, height: DHASH_HEIGHT, fit: 'fill' }).greyscale().raw().toBuffer(),
   ]);
 
+  const greyImage = greyImageOf(grey);
   const info: ImageInfo = {
     width: normalized.originalWidth,
     height: normalized.originalHeight,
@@ -131,8 +135,9 @@ export async function preprocess(
     hasAlpha: metadata.hasAlpha,
     exif: parseExif(metadata.exif, { keepGps: settings.keepGps }),
     colors: dominantColors(colorSample),
-    quality: imageQualityOf(grey),
+    quality: imageQuality(greyImage.data, greyImage.width, greyImage.height),
     perceptualHash: differenceHash(hashSample),
+    scene: sceneMeasures(greyImage),
   };
   if (info.exif.orientation === undefined && metadata.orientation !== undefined)
     info.exif.orientation = metadata.orientation;
@@ -151,9 +156,9 @@ export async function preprocess(
   };
 }
 
-function imageQualityOf(grey: { data: Buffer; info: { width: number; height: number; channels: number } }) {
+function greyImageOf(grey: { data: Buffer; info: { width: number; height: number; channels: number } }): GreyImage {
   if (grey.info.channels !== 1) throw new Error(`expected one grey channel, got ${grey.info.channels}`);
-  return imageQuality(grey.data, grey.info.width, grey.info.height);
+  return { data: grey.data, width: grey.info.width, height: grey.info.height };
 }
 
 export const preprocessHandler = handlerRef<typeof preprocess>(import.meta.url, 'preprocess');
