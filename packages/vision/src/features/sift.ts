@@ -14,9 +14,12 @@
  *
  * Working memory: float planes carved from one arena that this thread keeps for the next call (dropped when it
  * would hold more than ARENA_KEEP_BYTES): layers 1..nOctaveLayers of every octave, three shared planes for the
- * other layers and one scratch plane, about 8 planes of the doubled image (~128 bytes per input pixel).
+ * other layers and one scratch plane, about 8 planes of the doubled image (~128 bytes per input pixel). The arena
+ * is a WebAssembly memory (blur-simd.ts) so the Gaussian blurs, most of the work, run there in SIMD, bit for bit
+ * what gaussian-blur.ts's blurPlane computes.
  */
-import { blurPlane, gaussianHalfKernel } from './gaussian-blur.ts';
+import { SimdPlanes } from './blur-simd.ts';
+import { gaussianHalfKernel } from './gaussian-blur.ts';
 import { cvRound, fastAtan2 } from './math.ts';
 
 export interface SiftParams {
@@ -88,10 +91,13 @@ interface Candidate extends Keypoint {
   layer: number;
 }
 
-let arena: Float32Array | undefined;
+let arena: SimdPlanes | undefined;
 
-function takeArena(floats: number): Float32Array {
-  if (!arena || arena.length < floats) arena = new Float32Array(floats);
+function takeArena(floats: number, width: number, radius: number): SimdPlanes {
+  if (!arena?.fits(floats, width, radius)) {
+    arena = undefined;
+    arena = new SimdPlanes(floats, width, radius);
+  }
   return arena;
 }
 
@@ -119,12 +125,13 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
   // read as differences of these planes.
   const sizes: { width: number; height: number }[] = [];
   const plane0 = baseW * baseH;
-  let total = 4 * plane0 + baseW + 2 * maxRadius;
+  let total = 4 * plane0;
   for (let o = 0, w = baseW, h = baseH; o < nOctaves; o++, w = w >> 1, h = h >> 1) {
     sizes.push({ width: w, height: h });
     total += nl * w * h;
   }
-  const memory = takeArena(total);
+  const planes = takeArena(total, baseW, maxRadius);
+  const memory = planes.floats;
   let offset = 0;
   const carve = (n: number) => {
     const view = memory.subarray(offset, offset + n);
@@ -133,7 +140,6 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
   };
   const shared: Float32Array[] = [carve(plane0), carve(plane0), carve(plane0)];
   const scratch = carve(plane0);
-  const row = carve(baseW + 2 * maxRadius);
   const octaves: Octave[] = sizes.map(({ width: w, height: h }) => ({
     width: w,
     height: h,
@@ -145,7 +151,7 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
   // Base image: grey doubled by bilinear interpolation (OpenCV's INTER_LINEAR_EXACT at scale 2), then blurred from
   // the assumed camera blur (0.5, doubled to 1.0) to sigma.
   upscale2x(grey, width, height, scratch);
-  blurPlane(scratch, octaves[0]!.gauss[0]!, baseW, baseH, kernels[0]!, shared[1]!, row);
+  planes.blur(scratch, octaves[0]!.gauss[0]!, baseW, baseH, kernels[0]!, shared[1]!);
 
   const threshold = Math.floor(((0.5 * params.contrastThreshold) / nl) * 255 * 256) / 256;
   const candidates: Candidate[] = [];
@@ -158,7 +164,7 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
       const prev = octaves[o - 1]!;
       downsample2x(prev.gauss[nl]!, prev.width, gauss[0]!, w, h);
     }
-    for (let i = 1; i < nl + 3; i++) blurPlane(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!, scratch, row);
+    for (let i = 1; i < nl + 3; i++) planes.blur(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!, scratch);
     for (let layer = 1; layer <= nl; layer++) findExtrema(o, layer, threshold, octave, params, candidates, histogram);
   }
 
@@ -185,7 +191,7 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
       i * SIFT_DESCRIPTOR_SIZE,
     );
   }
-  if (memory.length * 4 > ARENA_KEEP_BYTES) arena = undefined;
+  if (planes.byteLength > ARENA_KEEP_BYTES) arena = undefined;
   return {
     keypoints: keypoints.map(({ x, y, size, angle, response, octave }) => ({ x, y, size, angle, response, octave })),
     descriptors,
