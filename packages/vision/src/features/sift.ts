@@ -645,7 +645,24 @@ class DescriptorScratch {
       if (y <= 0 || y >= h - 1) continue;
       const wy = weights[i + radius]!;
       const o = y * w;
-      for (let j = -radius; j <= radius; j++) {
+      // Only the columns whose rotated position can fall in the d x d grid (|cRot|, |rRot| < d / 2 + 0.5), with
+      // a column to spare on each side; the exact test below still decides each one.
+      let jLo = Math.max(-radius, 1 - px);
+      let jHi = Math.min(radius, w - 2 - px);
+      const reach = half + 1;
+      if (Math.abs(cosT) > 1e-9) {
+        const a = (-reach + i * sinT) / cosT;
+        const b = (reach + i * sinT) / cosT;
+        jLo = Math.max(jLo, Math.floor(Math.min(a, b)) - 1);
+        jHi = Math.min(jHi, Math.ceil(Math.max(a, b)) + 1);
+      }
+      if (Math.abs(sinT) > 1e-9) {
+        const a = (-reach - i * cosT) / sinT;
+        const b = (reach - i * cosT) / sinT;
+        jLo = Math.max(jLo, Math.floor(Math.min(a, b)) - 1);
+        jHi = Math.min(jHi, Math.ceil(Math.max(a, b)) + 1);
+      }
+      for (let j = jLo; j <= jHi; j++) {
         const cRot = j * cosT - i * sinT;
         const rRot = j * sinT + i * cosT;
         const rbin = rRot + half;
