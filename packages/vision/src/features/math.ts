@@ -6,11 +6,11 @@ export function cvRound(x: number): number {
   return r - x === 0.5 && (r & 1) !== 0 ? r - 1 : r;
 }
 
-const P1 = 57.283627;
-const P3 = -18.667446;
-const P5 = 8.914001;
-const P7 = -2.539725;
-const EPS = 2.220446049250313e-16;
+export const P1 = 57.283627;
+export const P3 = -18.667446;
+export const P5 = 8.914001;
+export const P7 = -2.539725;
+export const EPS = 2.220446049250313e-16;
 
 /**
  * atan2(y, x) in degrees, 0 <= a < 360, by the 7th-order polynomial OpenCV's fastAtan2 uses (error ~0.01 degree).

@@ -165,14 +165,16 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
       downsample2x(prev.gauss[nl]!, prev.width, gauss[0]!, w, h);
     }
     for (let i = 1; i < nl + 3; i++) planes.blur(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!, scratch);
-    for (let layer = 1; layer <= nl; layer++) findExtrema(o, layer, threshold, octave, params, candidates, histogram);
+    for (let layer = 1; layer <= nl; layer++) {
+      findExtrema(o, layer, threshold, octave, params, candidates, histogram, planes);
+    }
   }
 
   let keypoints = removeDuplicates(candidates);
   if (params.nfeatures > 0) keypoints = retainBest(keypoints, params.nfeatures);
 
   const descriptors = new Float32Array(keypoints.length * SIFT_DESCRIPTOR_SIZE);
-  const describer = new DescriptorScratch();
+  const describer = new DescriptorScratch(planes);
   for (let i = 0; i < keypoints.length; i++) {
     const kp = keypoints[i]!;
     const octave = octaves[kp.o]!;
@@ -247,97 +249,33 @@ function findExtrema(
   params: SiftParams,
   out: Candidate[],
   histogram: OrientationScratch,
+  planes: SimdPlanes,
 ): void {
   const { width: w, height: h, gauss } = octave;
-  // DoG_i = G_(i+1) - G_i: the extremum's layer and the two around it come from four Gaussian planes.
-  const g0 = gauss[layer - 1]!;
-  const g1 = gauss[layer]!;
-  const g2 = gauss[layer + 1]!;
-  const g3 = gauss[layer + 2]!;
+  // DoG_i = G_(i+1) - G_i: the extremum's layer and the two around it come from four Gaussian planes. Pixels with
+  // |DoG| > threshold that are >= (or <=) all 26 neighbours in the three DoG layers are found by extrema-wasm.ts.
+  const [g0, g1, g2, g3] = [gauss[layer - 1]!, gauss[layer]!, gauss[layer + 1]!, gauss[layer + 2]!];
+  const columns = planes.extremaColumns;
   const cube = new Float64Array(27);
   for (let r = IMG_BORDER; r < h - IMG_BORDER; r++) {
-    for (let c = IMG_BORDER; c < w - IMG_BORDER; c++) {
-      const p = r * w + c;
-      const val = g2[p]! - g1[p]!;
-      if (!(Math.abs(val) > threshold)) continue;
-      if (!isExtremum(val, p, w, g0, g1, g2, g3)) continue;
-      const refined = refine(gauss, o, layer, r, c, w, h, params, cube);
+    const found = planes.extremaRow(
+      g0.byteOffset,
+      g1.byteOffset,
+      g2.byteOffset,
+      g3.byteOffset,
+      w * 4,
+      r * w * 4,
+      IMG_BORDER,
+      w - IMG_BORDER,
+      threshold,
+      columns.byteOffset,
+    );
+    for (let k = 0; k < found; k++) {
+      const refined = refine(gauss, o, layer, r, columns[k]!, w, h, params, cube);
       if (!refined) continue;
       addOrientations(refined, octave, o, out, histogram);
     }
   }
-}
-
-/** val is >= (> 0) or <= (< 0) all 26 neighbours in the DoG layers g1 - g0, g2 - g1 (its own) and g3 - g2. */
-function isExtremum(
-  val: number,
-  p: number,
-  w: number,
-  g0: Float32Array,
-  g1: Float32Array,
-  g2: Float32Array,
-  g3: Float32Array,
-): boolean {
-  const a = p - w;
-  const b = p + w;
-  if (val > 0) {
-    return (
-      val >= g2[p - 1]! - g1[p - 1]! &&
-      val >= g2[p + 1]! - g1[p + 1]! &&
-      val >= g2[a - 1]! - g1[a - 1]! &&
-      val >= g2[a]! - g1[a]! &&
-      val >= g2[a + 1]! - g1[a + 1]! &&
-      val >= g2[b - 1]! - g1[b - 1]! &&
-      val >= g2[b]! - g1[b]! &&
-      val >= g2[b + 1]! - g1[b + 1]! &&
-      val >= g3[p]! - g2[p]! &&
-      val >= g1[p]! - g0[p]! &&
-      val >= g3[p - 1]! - g2[p - 1]! &&
-      val >= g1[p - 1]! - g0[p - 1]! &&
-      val >= g3[p + 1]! - g2[p + 1]! &&
-      val >= g1[p + 1]! - g0[p + 1]! &&
-      val >= g3[a - 1]! - g2[a - 1]! &&
-      val >= g1[a - 1]! - g0[a - 1]! &&
-      val >= g3[a]! - g2[a]! &&
-      val >= g1[a]! - g0[a]! &&
-      val >= g3[a + 1]! - g2[a + 1]! &&
-      val >= g1[a + 1]! - g0[a + 1]! &&
-      val >= g3[b - 1]! - g2[b - 1]! &&
-      val >= g1[b - 1]! - g0[b - 1]! &&
-      val >= g3[b]! - g2[b]! &&
-      val >= g1[b]! - g0[b]! &&
-      val >= g3[b + 1]! - g2[b + 1]! &&
-      val >= g1[b + 1]! - g0[b + 1]!
-    );
-  }
-  return (
-    val <= g2[p - 1]! - g1[p - 1]! &&
-    val <= g2[p + 1]! - g1[p + 1]! &&
-    val <= g2[a - 1]! - g1[a - 1]! &&
-    val <= g2[a]! - g1[a]! &&
-    val <= g2[a + 1]! - g1[a + 1]! &&
-    val <= g2[b - 1]! - g1[b - 1]! &&
-    val <= g2[b]! - g1[b]! &&
-    val <= g2[b + 1]! - g1[b + 1]! &&
-    val <= g3[p]! - g2[p]! &&
-    val <= g1[p]! - g0[p]! &&
-    val <= g3[p - 1]! - g2[p - 1]! &&
-    val <= g1[p - 1]! - g0[p - 1]! &&
-    val <= g3[p + 1]! - g2[p + 1]! &&
-    val <= g1[p + 1]! - g0[p + 1]! &&
-    val <= g3[a - 1]! - g2[a - 1]! &&
-    val <= g1[a - 1]! - g0[a - 1]! &&
-    val <= g3[a]! - g2[a]! &&
-    val <= g1[a]! - g0[a]! &&
-    val <= g3[a + 1]! - g2[a + 1]! &&
-    val <= g1[a + 1]! - g0[a + 1]! &&
-    val <= g3[b - 1]! - g2[b - 1]! &&
-    val <= g1[b - 1]! - g0[b - 1]! &&
-    val <= g3[b]! - g2[b]! &&
-    val <= g1[b]! - g0[b]! &&
-    val <= g3[b + 1]! - g2[b + 1]! &&
-    val <= g1[b + 1]! - g0[b + 1]!
-  );
 }
 
 interface Refined {
@@ -596,10 +534,20 @@ export function retainBest<T extends { response: number }>(points: T[], n: numbe
   return points.filter((p) => p.response >= cut);
 }
 
-class DescriptorScratch {
-  readonly hist = new Float64Array((DESCR_WIDTH + 2) * (DESCR_WIDTH + 2) * (DESCR_HIST_BINS + 2));
+/**
+ * Computes descriptors one keypoint at a time. With `planes`, images that are views of its memory are described by
+ * descriptor-wasm.ts's row function (bit for bit the loop below, descriptor-wasm.test.ts); other images, and
+ * windows wider than its reserved weights, by the TypeScript loop.
+ */
+export class DescriptorScratch {
   readonly raw = new Float64Array(DESCR_WIDTH * DESCR_WIDTH * DESCR_HIST_BINS);
   weights = new Float64Array(128);
+  private readonly planes: SimdPlanes | undefined;
+  private readonly ownHist = new Float64Array((DESCR_WIDTH + 2) * (DESCR_WIDTH + 2) * (DESCR_HIST_BINS + 2));
+
+  constructor(planes?: SimdPlanes) {
+    this.planes = planes;
+  }
 
   /**
    * The 128-value descriptor of a keypoint at (ptx, pty) in `img` (its octave's layer), orientation `ori` degrees
@@ -628,12 +576,15 @@ class DescriptorScratch {
     const sinT = Math.sin(radians) / histWidth;
     const binsPerDegree = n / 360;
     const expScale = -1 / (d * d * 0.5);
-    const hist = this.hist;
+    const planes = this.planes;
+    const inWasm =
+      planes !== undefined && img.buffer === planes.memory.buffer && 2 * radius + 1 <= planes.descriptorWeights.length;
+    const hist = inWasm ? planes.descriptorHist : this.ownHist;
     hist.fill(0);
     // The weight exp(-(c_rot^2 + r_rot^2) / (d^2 / 2)) depends only on the distance, and rotation keeps distances:
     // exp(-(i^2 + j^2) / histWidth^2 * 2 / d^2), separable into row and column factors.
-    if (this.weights.length < 2 * radius + 1) this.weights = new Float64Array(2 * radius + 1);
-    const weights = this.weights;
+    if (!inWasm && this.weights.length < 2 * radius + 1) this.weights = new Float64Array(2 * radius + 1);
+    const weights = inWasm ? planes.descriptorWeights : this.weights;
     const distScale = expScale / (histWidth * histWidth);
     for (let i = -radius; i <= radius; i++) weights[i + radius] = Math.exp(i * i * distScale);
     const half = d / 2 - 0.5;
@@ -661,6 +612,26 @@ class DescriptorScratch {
         const b = (reach - i * cosT) / sinT;
         jLo = Math.max(jLo, Math.floor(Math.min(a, b)) - 1);
         jHi = Math.min(jHi, Math.ceil(Math.max(a, b)) + 1);
+      }
+      if (inWasm) {
+        if (jLo <= jHi) {
+          planes.descriptorRow(
+            img.byteOffset + o * 4,
+            w * 4,
+            px,
+            jLo,
+            jHi,
+            i,
+            wy,
+            weights.byteOffset + radius * 8,
+            hist.byteOffset,
+            cosT,
+            sinT,
+            ori,
+            binsPerDegree,
+          );
+        }
+        continue;
       }
       for (let j = jLo; j <= jHi; j++) {
         const cRot = j * cosT - i * sinT;

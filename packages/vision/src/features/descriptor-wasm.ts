@@ -1,0 +1,141 @@
+/**
+ * The inner loop of SIFT's descriptor (sift.ts, DescriptorScratch.describe) as a WebAssembly function, one row of
+ * the keypoint's window per call: the same float64 operations in the same order (OpenCV's polynomial fastAtan2
+ * included), so the histogram and the descriptor come out bit for bit as the TypeScript loop makes them, without
+ * its bounds checks. The 4 x 4 x 8 grid with one-cell borders and two spare orientation bins (6 x 6 x 10 float64
+ * cells) is the caller's, in the module's memory.
+ *
+ * drow(row, stride, px, jLo, jHi, i, wy, weights, hist, cosT, sinT, ori, binsPerDegree): for j = jLo..jHi (chosen
+ * so that px + j stays inside 1 .. width - 2), the pixel at column px + j of the image row at byte address `row`
+ * (rows `stride` bytes apart) at window offset (i, j): rotated into the grid, skipped unless it falls in it, its
+ * gradient's magnitude times wy * weights[j] (weights: address of the float64 column weight of j = 0) spread
+ * trilinearly over row, column and orientation bins.
+ */
+import { EPS, P1, P3, P5, P7 } from './math.ts';
+import { F64, I32, op, type WasmFunction } from './wasm-assembler.ts';
+
+const D = 4;
+const N = 8;
+const HALF = D / 2 - 0.5;
+const COL = (N + 2) * 8;
+const ROW = (D + 2) * (N + 2) * 8;
+const select = [0x1b];
+
+export function descriptorRow(): WasmFunction {
+  const [row, stride, px, jLo, jHi, i, wy, weights, hist, cosT, sinT, ori, bpd] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+  ];
+  const [j, a, o0] = [13, 14, 15];
+  const [rbin, cbin, dx, dy, mag, obin, fr, fc, cc, c2, ang, isin, icos, v1, v0, v11, v10, v01, v00, t] = [
+    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+  ];
+  const poly = [
+    ...[...op.get(cc), ...op.get(cc), ...op.f64Mul, ...op.set(c2)],
+    ...[...op.f64Const(P7), ...op.get(c2), ...op.f64Mul, ...op.f64Const(P5), ...op.f64Add],
+    ...[...op.get(c2), ...op.f64Mul, ...op.f64Const(P3), ...op.f64Add],
+    ...[...op.get(c2), ...op.f64Mul, ...op.f64Const(P1), ...op.f64Add, ...op.get(cc), ...op.f64Mul],
+  ];
+  /** hist[a + offset] += value on the stack. */
+  const add = (offset: number, value: number[]) => [
+    ...op.get(a),
+    ...op.get(a),
+    ...op.f64Load(offset),
+    ...value,
+    ...op.f64Add,
+    ...op.f64Store(offset),
+  ];
+  /** The pair of orientation bins for one corner: corner - corner * obin into o0, corner * obin into o0 + 1. */
+  const corner = (offset: number, v: number) => [
+    ...[...op.get(v), ...op.get(obin), ...op.f64Mul, ...op.set(t)],
+    ...add(offset, [...op.get(v), ...op.get(t), ...op.f64Sub]),
+    ...add(offset + 8, op.get(t)),
+  ];
+  const pixel = (offset: number) => [...op.f32Load(offset), ...op.f64PromoteF32];
+  const code = [
+    ...[...op.get(i), ...op.get(sinT), ...op.f64Mul, ...op.set(isin)],
+    ...[...op.get(i), ...op.get(cosT), ...op.f64Mul, ...op.set(icos)],
+    ...[...op.get(jLo), ...op.set(j)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(j), ...op.get(jHi), ...op.i32GtS, ...op.brIf(1)],
+    ...op.block,
+    // rbin = (j sinT + i cosT) + half, cbin = (j cosT - i sinT) + half; skip unless both in (-1, d)
+    ...[...op.get(j), ...op.f64ConvertI32S, ...op.get(sinT), ...op.f64Mul, ...op.get(icos), ...op.f64Add],
+    ...[...op.f64Const(HALF), ...op.f64Add, ...op.set(rbin)],
+    ...[...op.get(j), ...op.f64ConvertI32S, ...op.get(cosT), ...op.f64Mul, ...op.get(isin), ...op.f64Sub],
+    ...[...op.f64Const(HALF), ...op.f64Add, ...op.set(cbin)],
+    ...[...op.get(rbin), ...op.f64Const(-1), ...op.f64Gt, ...op.get(rbin), ...op.f64Const(D), ...op.f64Lt],
+    ...op.i32And,
+    ...[...op.get(cbin), ...op.f64Const(-1), ...op.f64Gt, ...op.i32And],
+    ...[...op.get(cbin), ...op.f64Const(D), ...op.f64Lt, ...op.i32And],
+    ...[...op.i32Eqz, ...op.brIf(0)],
+    // a = address of the pixel left of (px + j)
+    ...[...op.get(row), ...op.get(px), ...op.get(j), ...op.i32Add, ...op.i32Const(1), ...op.i32Sub],
+    ...[...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(a)],
+    ...[...op.get(a), ...pixel(8), ...op.get(a), ...pixel(0), ...op.f64Sub, ...op.set(dx)],
+    ...[...op.get(a), ...op.get(stride), ...op.i32Sub, ...pixel(4)],
+    ...[...op.get(a), ...op.get(stride), ...op.i32Add, ...pixel(4), ...op.f64Sub, ...op.set(dy)],
+    // mag = sqrt(dx dx + dy dy) * wy * weights[j]
+    ...[...op.get(dx), ...op.get(dx), ...op.f64Mul, ...op.get(dy), ...op.get(dy), ...op.f64Mul, ...op.f64Add],
+    ...[...op.f64Sqrt, ...op.get(wy), ...op.f64Mul],
+    ...[...op.get(weights), ...op.get(j), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(0)],
+    ...[...op.f64Mul, ...op.set(mag)],
+    // fastAtan2(dy, dx) in degrees
+    ...[...op.get(dx), ...op.f64Abs, ...op.get(dy), ...op.f64Abs, ...op.f64Ge],
+    ...op.ifF64,
+    ...[...op.get(dy), ...op.f64Abs, ...op.get(dx), ...op.f64Abs, ...op.f64Const(EPS), ...op.f64Add, ...op.f64Div],
+    ...op.set(cc),
+    ...poly,
+    ...op.else,
+    ...op.f64Const(90),
+    ...[...op.get(dx), ...op.f64Abs, ...op.get(dy), ...op.f64Abs, ...op.f64Const(EPS), ...op.f64Add, ...op.f64Div],
+    ...op.set(cc),
+    ...poly,
+    ...op.f64Sub,
+    ...op.end,
+    ...op.set(ang),
+    ...[...op.f64Const(180), ...op.get(ang), ...op.f64Sub, ...op.get(ang)],
+    ...[...op.get(dx), ...op.f64Const(0), ...op.f64Lt, ...select, ...op.set(ang)],
+    ...[...op.f64Const(360), ...op.get(ang), ...op.f64Sub, ...op.get(ang)],
+    ...[...op.get(dy), ...op.f64Const(0), ...op.f64Lt, ...select, ...op.set(ang)],
+    // obin = (ang - ori) * binsPerDegree; floors and fractions
+    ...[...op.get(ang), ...op.get(ori), ...op.f64Sub, ...op.get(bpd), ...op.f64Mul, ...op.set(obin)],
+    ...[...op.get(rbin), ...op.get(rbin), ...op.f64Floor, ...op.f64Sub, ...op.set(fr)],
+    ...[...op.get(cbin), ...op.get(cbin), ...op.f64Floor, ...op.f64Sub, ...op.set(fc)],
+    ...[...op.get(obin), ...op.f64Floor, ...op.i32TruncF64S, ...op.set(o0)],
+    ...[...op.get(obin), ...op.get(obin), ...op.f64Floor, ...op.f64Sub, ...op.set(obin)],
+    ...[...op.get(o0), ...op.i32Const(N), ...op.i32Add, ...op.get(o0), ...op.get(o0), ...op.i32Const(0)],
+    ...[...op.i32LtS, ...select, ...op.set(o0)],
+    ...[...op.get(o0), ...op.i32Const(N), ...op.i32Sub, ...op.get(o0), ...op.get(o0), ...op.i32Const(N)],
+    ...[...op.i32GeS, ...select, ...op.set(o0)],
+    // a = hist + 8 ((((r0 + 1) (d + 2) + c0 + 1) (n + 2)) + o0)
+    ...[...op.get(rbin), ...op.f64Floor, ...op.i32TruncF64S, ...op.i32Const(1), ...op.i32Add, ...op.i32Const(D + 2)],
+    ...[...op.i32Mul, ...op.get(cbin), ...op.f64Floor, ...op.i32TruncF64S, ...op.i32Add, ...op.i32Const(1)],
+    ...[...op.i32Add, ...op.i32Const(N + 2), ...op.i32Mul, ...op.get(o0), ...op.i32Add],
+    ...[...op.i32Const(3), ...op.i32Shl, ...op.get(hist), ...op.i32Add, ...op.set(a)],
+    // trilinear weights, as the TypeScript loop computes them
+    ...[...op.get(mag), ...op.get(fr), ...op.f64Mul, ...op.set(v1)],
+    ...[...op.get(mag), ...op.get(v1), ...op.f64Sub, ...op.set(v0)],
+    ...[...op.get(v1), ...op.get(fc), ...op.f64Mul, ...op.set(v11)],
+    ...[...op.get(v1), ...op.get(v11), ...op.f64Sub, ...op.set(v10)],
+    ...[...op.get(v0), ...op.get(fc), ...op.f64Mul, ...op.set(v01)],
+    ...[...op.get(v0), ...op.get(v01), ...op.f64Sub, ...op.set(v00)],
+    ...corner(0, v00),
+    ...corner(COL, v01),
+    ...corner(ROW, v10),
+    ...corner(ROW + COL, v11),
+    ...op.end,
+    ...[...op.get(j), ...op.i32Const(1), ...op.i32Add, ...op.set(j), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+  ];
+  return {
+    name: 'drow',
+    params: [I32, I32, I32, I32, I32, F64, F64, I32, I32, F64, F64, F64, F64],
+    locals: [
+      [3, I32],
+      [20, F64],
+    ],
+    code,
+  };
+}
