@@ -36,7 +36,7 @@ describe('SimdPlanes.blur', () => {
       const expected = new Float32Array(n);
       blurPlane(src, expected, width, height, half, new Float32Array(n), new Float32Array(width + 2 * half.length));
       // The planes sit back to back, so a read past a plane's end would land in the next one.
-      const planes = new SimdPlanes(3 * n, width, half.length - 1);
+      const planes = new SimdPlanes(3 * n, width, height, half.length - 1);
       const [a, b, scratch] = [0, 1, 2].map((i) => planes.floats.subarray(i * n, (i + 1) * n)) as [
         Float32Array,
         Float32Array,
@@ -53,7 +53,7 @@ describe('SimdPlanes.blur', () => {
   }
 
   test('refuses planes that are not views of its memory, and sizes beyond what it reserved', () => {
-    const planes = new SimdPlanes(300, 10, 5);
+    const planes = new SimdPlanes(300, 10, 10, 5);
     const half = gaussianHalfKernel(1.2);
     const inside = planes.floats.subarray(0, 100);
     assert.throws(() => planes.blur(new Float32Array(100), inside, 10, 10, half, planes.floats.subarray(100, 200)));
@@ -61,7 +61,7 @@ describe('SimdPlanes.blur', () => {
       planes.blur(inside, planes.floats.subarray(100, 200), 11, 9, half, planes.floats.subarray(200)),
     );
     assert.throws(() => planes.blur(inside, planes.floats.subarray(100, 200), 10, 10, gaussianHalfKernel(2), inside));
-    assert.ok(planes.fits(300, 10, 5));
-    assert.ok(!planes.fits(301, 10, 5));
+    assert.ok(planes.fits(300, 10, 10, 5));
+    assert.ok(!planes.fits(301, 10, 10, 5));
   });
 });

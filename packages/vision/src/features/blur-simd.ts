@@ -9,7 +9,7 @@
  * Float32Array views of it (SIFT's arena), so the blur reads and writes them in place. The module is assembled
  * here from its instructions (about 400 bytes): no toolchain, no binary file in the repository.
  */
-import { descriptorRow } from './descriptor-wasm.ts';
+import { descriptorRow, orientationWindow } from './descriptor-wasm.ts';
 import { extremaRow } from './extrema-wasm.ts';
 import { reflect101 } from './math.ts';
 import {
@@ -167,9 +167,140 @@ function vrow(): WasmFunction {
   return { name: 'vrow', params: [I32, I32, I32, I32, I32, I32, F64], locals, code };
 }
 
+/** Indices of the functions in the module (assembleModule's order). */
+const HROW = 0;
+const VROW = 1;
+
+/**
+ * hpass(src, dst, width, height, kernel, radius, row, out, pads, direct): the horizontal pass over all rows: each
+ * row copied into `row` at radius, its reflect-101 borders filled from `pads` (2 radius pairs [byte in row, byte in
+ * the source row], int32), then hrow into dst's row (direct, when width is a whole number of steps) or into `out`
+ * and copied.
+ */
+function hpass(): WasmFunction {
+  const [src, dst, width, height, kernel, radius, row, out, pads, direct] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [y, s, p, e, stride, target] = [10, 11, 12, 13, 14, 15];
+  const code = [
+    ...[...op.get(width), ...op.i32Const(2), ...op.i32Shl, ...op.set(stride)],
+    ...[...op.i32Const(0), ...op.set(y)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(y), ...op.get(height), ...op.i32GeS, ...op.brIf(1)],
+    ...[...op.get(src), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(s)],
+    ...[...op.get(row), ...op.get(radius), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add],
+    ...[...op.get(s), ...op.get(stride), ...op.memoryCopy],
+    ...[...op.get(pads), ...op.set(p), ...op.get(pads), ...op.get(radius), ...op.i32Const(4), ...op.i32Shl],
+    ...[...op.i32Add, ...op.set(e)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(p), ...op.get(e), ...op.i32GeS, ...op.brIf(1)],
+    ...[...op.get(row), ...op.get(p), ...op.i32Load(0), ...op.i32Add],
+    ...[...op.get(s), ...op.get(p), ...op.i32Load(4), ...op.i32Add, ...op.i32Load(0), ...op.i32Store(0)],
+    ...[...op.get(p), ...op.i32Const(8), ...op.i32Add, ...op.set(p), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+    ...[...op.get(dst), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(target)],
+    ...[...op.get(direct), ...op.i32Eqz],
+    ...op.if,
+    ...[...op.get(row), ...op.get(out), ...op.get(width), ...op.get(kernel), ...op.get(radius), ...op.call(HROW)],
+    ...[...op.get(target), ...op.get(out), ...op.get(stride), ...op.memoryCopy],
+    ...op.else,
+    ...[...op.get(row), ...op.get(target), ...op.get(width), ...op.get(kernel), ...op.get(radius), ...op.call(HROW)],
+    ...op.end,
+    ...[...op.get(y), ...op.i32Const(1), ...op.i32Add, ...op.set(y), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+  ];
+  return {
+    name: 'hpass',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: [[6, I32]],
+    code,
+  };
+}
+
+/**
+ * vpass(src, dst, width, height, kernel, radius, taps, out, rows, direct): the vertical pass over all rows: for
+ * output row y, the tap table (vrow's) from `rows` (byte offset of source row reflect101(j - radius), j = 0 ..
+ * height + 2 radius - 1, int32), then vrow into dst's row (direct) or into `out` and copied.
+ */
+function vpass(): WasmFunction {
+  const [src, dst, width, height, kernel, radius, taps, out, rows, direct] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [y, i, p, stride, groups, singles, target, centre] = [10, 11, 12, 13, 14, 15, 16, 17];
+  const k0 = 18;
+  /** src + rows[y + sign * i + radius] */
+  const source = (sign: number) => [
+    ...op.get(src),
+    ...[...op.get(rows), ...op.get(y), ...op.get(i)],
+    ...(sign < 0 ? op.i32Sub : op.i32Add),
+    ...[...op.get(radius), ...op.i32Add, ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.i32Load(0)],
+    ...op.i32Add,
+  ];
+  const code = [
+    ...[...op.get(width), ...op.i32Const(2), ...op.i32Shl, ...op.set(stride)],
+    ...[...op.get(radius), ...op.i32Const(2), ...op.i32ShrS, ...op.set(groups)],
+    ...[...op.get(radius), ...op.get(groups), ...op.i32Const(2), ...op.i32Shl, ...op.i32Sub, ...op.set(singles)],
+    ...[...op.get(kernel), ...op.f64Load(0), ...op.set(k0)],
+    ...[...op.i32Const(0), ...op.set(y)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(y), ...op.get(height), ...op.i32GeS, ...op.brIf(1)],
+    ...[...op.i32Const(1), ...op.set(i), ...op.get(taps), ...op.set(p)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(i), ...op.get(radius), ...op.i32GtS, ...op.brIf(1)],
+    ...[...op.get(p), ...source(-1), ...op.i32Store(0)],
+    ...[...op.get(p), ...source(1), ...op.i32Store(4)],
+    ...[...op.get(p), ...op.get(kernel), ...op.get(i), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(0)],
+    ...op.f64Store(8),
+    ...[...op.get(p), ...op.i32Const(16), ...op.i32Add, ...op.set(p)],
+    ...[...op.get(i), ...op.i32Const(1), ...op.i32Add, ...op.set(i), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+    ...[...op.get(src), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(centre)],
+    ...[...op.get(dst), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(target)],
+    ...[...op.get(direct), ...op.i32Eqz],
+    ...op.if,
+    ...[...op.get(centre), ...op.get(out), ...op.get(width), ...op.get(taps), ...op.get(groups), ...op.get(singles)],
+    ...[...op.get(k0), ...op.call(VROW)],
+    ...[...op.get(target), ...op.get(out), ...op.get(stride), ...op.memoryCopy],
+    ...op.else,
+    ...[...op.get(centre), ...op.get(target), ...op.get(width), ...op.get(taps), ...op.get(groups), ...op.get(singles)],
+    ...[...op.get(k0), ...op.call(VROW)],
+    ...op.end,
+    ...[...op.get(y), ...op.i32Const(1), ...op.i32Add, ...op.set(y), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+  ];
+  return {
+    name: 'vpass',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: [
+      [8, I32],
+      [1, F64],
+    ],
+    code,
+  };
+}
+
 let compiled: object | undefined;
 
+type Pass = (
+  src: number,
+  dst: number,
+  width: number,
+  height: number,
+  kernel: number,
+  radius: number,
+  table: number,
+  out: number,
+  indices: number,
+  direct: number,
+) => void;
+
 interface Exports {
+  hpass: Pass;
+  vpass: Pass;
   hrow(row: number, out: number, width: number, kernel: number, radius: number): void;
   vrow(centre: number, out: number, width: number, taps: number, groups: number, singles: number, k0: number): void;
   drow(
@@ -187,6 +318,19 @@ interface Exports {
     ori: number,
     binsPerDegree: number,
   ): void;
+  orient(
+    img: number,
+    stride: number,
+    height: number,
+    px: number,
+    py: number,
+    radius: number,
+    jLo: number,
+    jHi: number,
+    weights: number,
+    temp: number,
+    binsPerDegree: number,
+  ): void;
   erow(
     g0: number,
     g1: number,
@@ -201,8 +345,10 @@ interface Exports {
   ): number;
 }
 
-/** Float64 column weights reserved for descriptor windows (radius up to 2047 pixels; SIFT's are ~20-40). */
+/** Float64 row and column weights reserved for orientation and descriptor windows (radius up to 2047 pixels). */
 const DESCRIPTOR_WEIGHTS = 4095;
+/** The orientation histogram's 36 bins with two on each side. */
+const ORIENTATION_TEMP = 40;
 /** The descriptor's grid: (4 + 2) x (4 + 2) cells of 8 + 2 orientation bins. */
 const DESCRIPTOR_CELLS = 6 * 6 * 10;
 
@@ -219,10 +365,12 @@ export class SimdPlanes {
   readonly memory: WasmMemory;
   /** The caller's part, floats [0, floats). */
   readonly floats: Float32Array;
-  /** descriptor-wasm.ts's drow, and the histogram and column weights it works on (views of this memory). */
+  /** descriptor-wasm.ts's drow and orient, the histograms and the window weights they work on (views). */
   readonly descriptorRow: Exports['drow'];
+  readonly orientationWindow: Exports['orient'];
   readonly descriptorHist: Float64Array;
-  readonly descriptorWeights: Float64Array;
+  readonly orientationTemp: Float64Array;
+  readonly windowWeights: Float64Array;
   /** extrema-wasm.ts's erow, and room for the columns it finds in one row. */
   readonly extremaRow: Exports['erow'];
   readonly extremaColumns: Int32Array;
@@ -232,10 +380,13 @@ export class SimdPlanes {
   private readonly out: number;
   private readonly taps: number;
   private readonly kernel: number;
+  private readonly pads: number;
+  private readonly rows: number;
   private readonly maxWidth: number;
+  private readonly maxHeight: number;
   private readonly maxRadius: number;
 
-  constructor(floats: number, maxWidth: number, maxRadius: number) {
+  constructor(floats: number, maxWidth: number, maxHeight: number, maxRadius: number) {
     const align = (n: number) => (n + 15) & ~15;
     const widthRoom = align(maxWidth + BLUR_STEP) * 4;
     this.row = align(floats * 4);
@@ -244,25 +395,35 @@ export class SimdPlanes {
     this.kernel = this.taps + align(maxRadius * 16);
     const hist = this.kernel + align((maxRadius + 1) * 8);
     const weights = hist + align(DESCRIPTOR_CELLS * 8);
-    const columns = weights + align(DESCRIPTOR_WEIGHTS * 8);
-    const bytes = columns + align(maxWidth * 4) + SLACK;
+    const temp = weights + align(DESCRIPTOR_WEIGHTS * 8);
+    const columns = temp + align(ORIENTATION_TEMP * 8);
+    this.pads = columns + align(maxWidth * 4);
+    this.rows = this.pads + align(maxRadius * 16);
+    const bytes = this.rows + align((maxHeight + 2 * maxRadius) * 4) + SLACK;
     this.memory = new wasm.Memory({ initial: Math.ceil(bytes / PAGE) });
-    compiled ??= new wasm.Module(assembleModule([hrow(), vrow(), descriptorRow(), extremaRow()]));
+    compiled ??= new wasm.Module(
+      assembleModule([hrow(), vrow(), descriptorRow(), extremaRow(), hpass(), vpass(), orientationWindow()]),
+    );
     this.exports = new wasm.Instance(compiled, { m: { memory: this.memory } }).exports as unknown as Exports;
     this.floats = new Float32Array(this.memory.buffer, 0, floats);
     this.descriptorRow = this.exports.drow;
     this.descriptorHist = new Float64Array(this.memory.buffer, hist, DESCRIPTOR_CELLS);
-    this.descriptorWeights = new Float64Array(this.memory.buffer, weights, DESCRIPTOR_WEIGHTS);
+    this.windowWeights = new Float64Array(this.memory.buffer, weights, DESCRIPTOR_WEIGHTS);
+    this.orientationWindow = this.exports.orient;
+    this.orientationTemp = new Float64Array(this.memory.buffer, temp, ORIENTATION_TEMP);
     this.extremaRow = this.exports.erow;
     this.extremaColumns = new Int32Array(this.memory.buffer, columns, maxWidth);
     this.heap = new DataView(this.memory.buffer);
     this.maxWidth = maxWidth;
+    this.maxHeight = maxHeight;
     this.maxRadius = maxRadius;
   }
 
-  /** Whether this memory has room for `floats` floats of planes up to `width` wide blurred with up to `radius`. */
-  fits(floats: number, width: number, radius: number): boolean {
-    return floats <= this.floats.length && width <= this.maxWidth && radius <= this.maxRadius;
+  /** Whether this memory has room for `floats` floats of planes up to width x height blurred with up to `radius`. */
+  fits(floats: number, width: number, height: number, radius: number): boolean {
+    return (
+      floats <= this.floats.length && width <= this.maxWidth && height <= this.maxHeight && radius <= this.maxRadius
+    );
   }
 
   /** Bytes of linear memory held. */
@@ -276,7 +437,7 @@ export class SimdPlanes {
    */
   blur(src: Float32Array, dst: Float32Array, width: number, height: number, half: Float64Array, scratch: Float32Array) {
     const radius = half.length - 1;
-    if (width > this.maxWidth || radius > this.maxRadius) throw new RangeError('plane or kernel larger than reserved');
+    if (!this.fits(0, width, height, radius)) throw new RangeError('plane or kernel larger than reserved');
     for (const plane of [src, dst, scratch]) {
       if (plane.buffer !== this.memory.buffer || plane.length < width * height) {
         throw new RangeError('blur planes must be views of this memory holding width * height floats');
@@ -284,47 +445,43 @@ export class SimdPlanes {
     }
     const heap = this.heap;
     for (let i = 0; i <= radius; i++) heap.setFloat64(this.kernel + i * 8, half[i]!, true);
-    const memory = this.memory.buffer;
-    const row = new Float32Array(memory, this.row, width + 2 * radius + 2 * BLUR_STEP);
-    const out = new Float32Array(memory, this.out, width + BLUR_STEP);
-    const { hrow, vrow } = this.exports;
+    // Reflect-101 borders: where each row's pads come from, and which source row each tap of each output row reads.
+    for (let i = 1; i <= radius; i++) {
+      const entry = this.pads + (i - 1) * 16;
+      heap.setInt32(entry, (radius - i) * 4, true);
+      heap.setInt32(entry + 4, reflect101(-i, width) * 4, true);
+      heap.setInt32(entry + 8, (radius + width - 1 + i) * 4, true);
+      heap.setInt32(entry + 12, reflect101(width - 1 + i, width) * 4, true);
+    }
+    for (let j = 0; j < height + 2 * radius; j++) {
+      heap.setInt32(this.rows + j * 4, reflect101(j - radius, height) * width * 4, true);
+    }
     // Rows a whole number of steps wide are written in place; others through `out` (a step would spill over).
-    const direct = width % BLUR_STEP === 0;
-
-    // Horizontal pass into scratch: the row with reflect-101 borders, then BLUR_STEP pixels per step.
-    for (let y = 0; y < height; y++) {
-      const o = y * width;
-      row.set(src.subarray(o, o + width), radius);
-      for (let i = 1; i <= radius; i++) {
-        row[radius - i] = src[o + reflect101(-i, width)]!;
-        row[radius + width - 1 + i] = src[o + reflect101(width - 1 + i, width)]!;
-      }
-      if (direct) {
-        hrow(this.row, scratch.byteOffset + o * 4, width, this.kernel, radius);
-      } else {
-        hrow(this.row, this.out, width, this.kernel, radius);
-        scratch.set(out.subarray(0, width), o);
-      }
-    }
-
-    // Vertical pass: per output row, the addresses of the rows each tap reads (reflect-101 at the top and bottom).
-    const base = scratch.byteOffset;
-    const k0 = half[0]!;
-    const groups = radius >> 2;
-    const singles = radius - 4 * groups;
-    for (let y = 0; y < height; y++) {
-      for (let i = 1; i <= radius; i++) {
-        const entry = this.taps + (i - 1) * 16;
-        heap.setInt32(entry, base + reflect101(y - i, height) * width * 4, true);
-        heap.setInt32(entry + 4, base + reflect101(y + i, height) * width * 4, true);
-        heap.setFloat64(entry + 8, half[i]!, true);
-      }
-      if (direct) {
-        vrow(base + y * width * 4, dst.byteOffset + y * width * 4, width, this.taps, groups, singles, k0);
-        continue;
-      }
-      vrow(base + y * width * 4, this.out, width, this.taps, groups, singles, k0);
-      dst.set(out.subarray(0, width), y * width);
-    }
+    const direct = width % BLUR_STEP === 0 ? 1 : 0;
+    const { hpass, vpass } = this.exports;
+    hpass(
+      src.byteOffset,
+      scratch.byteOffset,
+      width,
+      height,
+      this.kernel,
+      radius,
+      this.row,
+      this.out,
+      this.pads,
+      direct,
+    );
+    vpass(
+      scratch.byteOffset,
+      dst.byteOffset,
+      width,
+      height,
+      this.kernel,
+      radius,
+      this.taps,
+      this.out,
+      this.rows,
+      direct,
+    );
   }
 }

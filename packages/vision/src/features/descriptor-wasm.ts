@@ -21,6 +21,104 @@ const COL = (N + 2) * 8;
 const ROW = (D + 2) * (N + 2) * 8;
 const select = [0x1b];
 
+/**
+ * OpenCV's fastAtan2(y, x) in degrees as math.ts computes it, into local `ang` (cc and c2: float64 scratch locals).
+ */
+function fastAtan2(y: number, x: number, cc: number, c2: number, ang: number): number[] {
+  const poly = [
+    ...[...op.get(cc), ...op.get(cc), ...op.f64Mul, ...op.set(c2)],
+    ...[...op.f64Const(P7), ...op.get(c2), ...op.f64Mul, ...op.f64Const(P5), ...op.f64Add],
+    ...[...op.get(c2), ...op.f64Mul, ...op.f64Const(P3), ...op.f64Add],
+    ...[...op.get(c2), ...op.f64Mul, ...op.f64Const(P1), ...op.f64Add, ...op.get(cc), ...op.f64Mul],
+  ];
+  return [
+    ...[...op.get(x), ...op.f64Abs, ...op.get(y), ...op.f64Abs, ...op.f64Ge],
+    ...op.ifF64,
+    ...[...op.get(y), ...op.f64Abs, ...op.get(x), ...op.f64Abs, ...op.f64Const(EPS), ...op.f64Add, ...op.f64Div],
+    ...op.set(cc),
+    ...poly,
+    ...op.else,
+    ...op.f64Const(90),
+    ...[...op.get(x), ...op.f64Abs, ...op.get(y), ...op.f64Abs, ...op.f64Const(EPS), ...op.f64Add, ...op.f64Div],
+    ...op.set(cc),
+    ...poly,
+    ...op.f64Sub,
+    ...op.end,
+    ...op.set(ang),
+    ...[...op.f64Const(180), ...op.get(ang), ...op.f64Sub, ...op.get(ang)],
+    ...[...op.get(x), ...op.f64Const(0), ...op.f64Lt, ...select, ...op.set(ang)],
+    ...[...op.f64Const(360), ...op.get(ang), ...op.f64Sub, ...op.get(ang)],
+    ...[...op.get(y), ...op.f64Const(0), ...op.f64Lt, ...select, ...op.set(ang)],
+  ];
+}
+
+/** Bins of the orientation histogram (sift.ts's ORI_HIST_BINS). */
+const ORI_BINS = 36;
+
+/**
+ * orient(img, stride, height, px, py, radius, jLo, jHi, weights, temp, binsPerDegree): the raw orientation
+ * histogram of sift.ts's orientationHistogram: for rows py + i (i = -radius..radius, inside 1 .. height - 2) and
+ * columns px + j (j = jLo..jHi), temp[2 + bin] += weights[i] * weights[j] * |gradient|, bin = cvRound(binsPerDegree *
+ * fastAtan2(dy, dx)) mod 36 (weights: address of the float64 weight of offset 0; temp: float64).
+ */
+export function orientationWindow(): WasmFunction {
+  const [img, stride, height, px, py, radius, jLo, jHi, weights, temp, bpd] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [i, j, y, p, bin, rowAt] = [11, 12, 13, 14, 15, 16];
+  const [wy, dx, dy, cc, c2, ang] = [17, 18, 19, 20, 21, 22];
+  const pixel = (offset: number) => [...op.f32Load(offset), ...op.f64PromoteF32];
+  const code = [
+    ...[...op.i32Const(0), ...op.get(radius), ...op.i32Sub, ...op.set(i)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(i), ...op.get(radius), ...op.i32GtS, ...op.brIf(1)],
+    ...op.block,
+    ...[...op.get(py), ...op.get(i), ...op.i32Add, ...op.tee(y), ...op.i32Const(0), ...op.i32LeS, ...op.brIf(0)],
+    ...[...op.get(y), ...op.get(height), ...op.i32Const(1), ...op.i32Sub, ...op.i32GeS, ...op.brIf(0)],
+    ...[...op.get(weights), ...op.get(i), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(0)],
+    ...op.set(wy),
+    ...[...op.get(img), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(rowAt)],
+    ...[...op.get(jLo), ...op.set(j)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(j), ...op.get(jHi), ...op.i32GtS, ...op.brIf(1)],
+    // p = address of the pixel left of (px + j)
+    ...[...op.get(rowAt), ...op.get(px), ...op.get(j), ...op.i32Add, ...op.i32Const(1), ...op.i32Sub],
+    ...[...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(p)],
+    ...[...op.get(p), ...pixel(8), ...op.get(p), ...pixel(0), ...op.f64Sub, ...op.set(dx)],
+    ...[...op.get(p), ...op.get(stride), ...op.i32Sub, ...pixel(4)],
+    ...[...op.get(p), ...op.get(stride), ...op.i32Add, ...pixel(4), ...op.f64Sub, ...op.set(dy)],
+    ...fastAtan2(dy, dx, cc, c2, ang),
+    // bin = cvRound(binsPerDegree * ang) (f64.nearest: halves to even, as cvRound), wrapped into 0..35
+    ...[...op.get(bpd), ...op.get(ang), ...op.f64Mul, ...op.f64Nearest, ...op.i32TruncF64S, ...op.set(bin)],
+    ...[...op.get(bin), ...op.i32Const(ORI_BINS), ...op.i32Sub, ...op.get(bin), ...op.get(bin)],
+    ...[...op.i32Const(ORI_BINS), ...op.i32GeS, ...select, ...op.set(bin)],
+    ...[...op.get(bin), ...op.i32Const(ORI_BINS), ...op.i32Add, ...op.get(bin), ...op.get(bin), ...op.i32Const(0)],
+    ...[...op.i32LtS, ...select, ...op.set(bin)],
+    // temp[2 + bin] += wy * weights[j] * sqrt(dx dx + dy dy)
+    ...[...op.get(temp), ...op.get(bin), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.tee(p)],
+    ...[...op.get(p), ...op.f64Load(16), ...op.get(wy)],
+    ...[...op.get(weights), ...op.get(j), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(0)],
+    ...[...op.f64Mul, ...op.get(dx), ...op.get(dx), ...op.f64Mul, ...op.get(dy), ...op.get(dy), ...op.f64Mul],
+    ...[...op.f64Add, ...op.f64Sqrt, ...op.f64Mul, ...op.f64Add, ...op.f64Store(16)],
+    ...[...op.get(j), ...op.i32Const(1), ...op.i32Add, ...op.set(j), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+    ...op.end,
+    ...[...op.get(i), ...op.i32Const(1), ...op.i32Add, ...op.set(i), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+  ];
+  return {
+    name: 'orient',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64],
+    locals: [
+      [6, I32],
+      [6, F64],
+    ],
+    code,
+  };
+}
+
 export function descriptorRow(): WasmFunction {
   const [row, stride, px, jLo, jHi, i, wy, weights, hist, cosT, sinT, ori, bpd] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
@@ -28,12 +126,6 @@ export function descriptorRow(): WasmFunction {
   const [j, a, o0] = [13, 14, 15];
   const [rbin, cbin, dx, dy, mag, obin, fr, fc, cc, c2, ang, isin, icos, v1, v0, v11, v10, v01, v00, t] = [
     16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
-  ];
-  const poly = [
-    ...[...op.get(cc), ...op.get(cc), ...op.f64Mul, ...op.set(c2)],
-    ...[...op.f64Const(P7), ...op.get(c2), ...op.f64Mul, ...op.f64Const(P5), ...op.f64Add],
-    ...[...op.get(c2), ...op.f64Mul, ...op.f64Const(P3), ...op.f64Add],
-    ...[...op.get(c2), ...op.f64Mul, ...op.f64Const(P1), ...op.f64Add, ...op.get(cc), ...op.f64Mul],
   ];
   /** hist[a + offset] += value on the stack. */
   const add = (offset: number, value: number[]) => [
@@ -80,24 +172,7 @@ export function descriptorRow(): WasmFunction {
     ...[...op.f64Sqrt, ...op.get(wy), ...op.f64Mul],
     ...[...op.get(weights), ...op.get(j), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(0)],
     ...[...op.f64Mul, ...op.set(mag)],
-    // fastAtan2(dy, dx) in degrees
-    ...[...op.get(dx), ...op.f64Abs, ...op.get(dy), ...op.f64Abs, ...op.f64Ge],
-    ...op.ifF64,
-    ...[...op.get(dy), ...op.f64Abs, ...op.get(dx), ...op.f64Abs, ...op.f64Const(EPS), ...op.f64Add, ...op.f64Div],
-    ...op.set(cc),
-    ...poly,
-    ...op.else,
-    ...op.f64Const(90),
-    ...[...op.get(dx), ...op.f64Abs, ...op.get(dy), ...op.f64Abs, ...op.f64Const(EPS), ...op.f64Add, ...op.f64Div],
-    ...op.set(cc),
-    ...poly,
-    ...op.f64Sub,
-    ...op.end,
-    ...op.set(ang),
-    ...[...op.f64Const(180), ...op.get(ang), ...op.f64Sub, ...op.get(ang)],
-    ...[...op.get(dx), ...op.f64Const(0), ...op.f64Lt, ...select, ...op.set(ang)],
-    ...[...op.f64Const(360), ...op.get(ang), ...op.f64Sub, ...op.get(ang)],
-    ...[...op.get(dy), ...op.f64Const(0), ...op.f64Lt, ...select, ...op.set(ang)],
+    ...fastAtan2(dy, dx, cc, c2, ang),
     // obin = (ang - ori) * binsPerDegree; floors and fractions
     ...[...op.get(ang), ...op.get(ori), ...op.f64Sub, ...op.get(bpd), ...op.f64Mul, ...op.set(obin)],
     ...[...op.get(rbin), ...op.get(rbin), ...op.f64Floor, ...op.f64Sub, ...op.set(fr)],

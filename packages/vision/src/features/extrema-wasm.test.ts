@@ -8,7 +8,7 @@ describe('extremum scan in WebAssembly', () => {
     const width = 61;
     const height = 47;
     const n = width * height;
-    const planes = new SimdPlanes(6 * n, width, 8);
+    const planes = new SimdPlanes(6 * n, width, height, 8);
     const plane = (i: number) => planes.floats.subarray(i * n, (i + 1) * n);
     const [noise, scratch] = [plane(4), plane(5)];
     let s = 777;

@@ -93,10 +93,10 @@ interface Candidate extends Keypoint {
 
 let arena: SimdPlanes | undefined;
 
-function takeArena(floats: number, width: number, radius: number): SimdPlanes {
-  if (!arena?.fits(floats, width, radius)) {
+function takeArena(floats: number, width: number, height: number, radius: number): SimdPlanes {
+  if (!arena?.fits(floats, width, height, radius)) {
     arena = undefined;
-    arena = new SimdPlanes(floats, width, radius);
+    arena = new SimdPlanes(floats, width, height, radius);
   }
   return arena;
 }
@@ -130,7 +130,7 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
     sizes.push({ width: w, height: h });
     total += nl * w * h;
   }
-  const planes = takeArena(total, baseW, maxRadius);
+  const planes = takeArena(total, baseW, baseH, maxRadius);
   const memory = planes.floats;
   let offset = 0;
   const carve = (n: number) => {
@@ -155,7 +155,7 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
 
   const threshold = Math.floor(((0.5 * params.contrastThreshold) / nl) * 255 * 256) / 256;
   const candidates: Candidate[] = [];
-  const histogram = new OrientationScratch();
+  const histogram = new OrientationScratch(planes);
 
   for (let o = 0; o < nOctaves; o++) {
     const octave = octaves[o]!;
@@ -405,10 +405,16 @@ function loadCube(gauss: Float32Array[], layer: number, p: number, w: number, cu
   }
 }
 
-class OrientationScratch {
+/** Buffers of the orientation histogram; with `planes`, images in its memory are histogrammed there. */
+export class OrientationScratch {
   readonly hist = new Float64Array(ORI_HIST_BINS);
   readonly temp = new Float64Array(ORI_HIST_BINS + 4);
   weights = new Float64Array(64);
+  readonly planes: SimdPlanes | undefined;
+
+  constructor(planes?: SimdPlanes) {
+    this.planes = planes;
+  }
 }
 
 function addOrientations(
@@ -460,7 +466,7 @@ function addOrientations(
 }
 
 /** 36-bin histogram of gradient orientations around (px, py), Gaussian-weighted and smoothed; returns its maximum. */
-function orientationHistogram(
+export function orientationHistogram(
   img: Float32Array,
   w: number,
   h: number,
@@ -471,15 +477,34 @@ function orientationHistogram(
   scratch: OrientationScratch,
 ): number {
   const n = ORI_HIST_BINS;
-  const temp = scratch.temp;
+  const planes = scratch.planes;
+  const inWasm =
+    planes !== undefined && img.buffer === planes.memory.buffer && 2 * radius + 1 <= planes.windowWeights.length;
+  const temp = inWasm ? planes.orientationTemp : scratch.temp;
   temp.fill(0);
-  if (scratch.weights.length < 2 * radius + 1) scratch.weights = new Float64Array(2 * radius + 1);
-  const weights = scratch.weights;
+  if (!inWasm && scratch.weights.length < 2 * radius + 1) scratch.weights = new Float64Array(2 * radius + 1);
+  const weights = inWasm ? planes.windowWeights : scratch.weights;
   const expScale = -1 / (2 * sigma * sigma);
   // exp(-(i^2 + j^2) / 2 sigma^2) = exp(-i^2 / 2 sigma^2) exp(-j^2 / 2 sigma^2): one exp per row and column.
   for (let i = -radius; i <= radius; i++) weights[i + radius] = Math.exp(i * i * expScale);
   const binsPerDegree = n / 360;
-  for (let i = -radius; i <= radius; i++) {
+  if (inWasm) {
+    // descriptor-wasm.ts's orient: the loop below, bit for bit.
+    planes.orientationWindow(
+      img.byteOffset,
+      w * 4,
+      h,
+      px,
+      py,
+      radius,
+      Math.max(-radius, 1 - px),
+      Math.min(radius, w - 2 - px),
+      weights.byteOffset + radius * 8,
+      temp.byteOffset,
+      binsPerDegree,
+    );
+  }
+  for (let i = -radius; i <= radius && !inWasm; i++) {
     const y = py + i;
     if (y <= 0 || y >= h - 1) continue;
     const wy = weights[i + radius]!;
@@ -578,13 +603,13 @@ export class DescriptorScratch {
     const expScale = -1 / (d * d * 0.5);
     const planes = this.planes;
     const inWasm =
-      planes !== undefined && img.buffer === planes.memory.buffer && 2 * radius + 1 <= planes.descriptorWeights.length;
+      planes !== undefined && img.buffer === planes.memory.buffer && 2 * radius + 1 <= planes.windowWeights.length;
     const hist = inWasm ? planes.descriptorHist : this.ownHist;
     hist.fill(0);
     // The weight exp(-(c_rot^2 + r_rot^2) / (d^2 / 2)) depends only on the distance, and rotation keeps distances:
     // exp(-(i^2 + j^2) / histWidth^2 * 2 / d^2), separable into row and column factors.
     if (!inWasm && this.weights.length < 2 * radius + 1) this.weights = new Float64Array(2 * radius + 1);
-    const weights = inWasm ? planes.descriptorWeights : this.weights;
+    const weights = inWasm ? planes.windowWeights : this.weights;
     const distScale = expScale / (histWidth * histWidth);
     for (let i = -radius; i <= radius; i++) weights[i + radius] = Math.exp(i * i * distScale);
     const half = d / 2 - 0.5;

@@ -50,6 +50,7 @@ export const op = {
   else: [0x05],
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],
+  call: (index: number) => [0x10, ...uleb(index)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   get: (local: number) => [0x20, ...uleb(local)],
   set: (local: number) => [0x21, ...uleb(local)],
@@ -75,8 +76,10 @@ export const op = {
   i32Mul: [0x6c],
   i32And: [0x71],
   i32Shl: [0x74],
+  i32ShrS: [0x75],
   f64Abs: [0x99],
   f64Floor: [0x9c],
+  f64Nearest: [0x9e],
   f64Sqrt: [0x9f],
   f64Add: [0xa0],
   f64Sub: [0xa1],
@@ -86,6 +89,8 @@ export const op = {
   f64ConvertI32S: [0xb7],
   f64PromoteF32: [0xbb],
   simd: (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest],
+  /** memory.copy: (destination, source, bytes) on the stack. */
+  memoryCopy: [0xfc, 0x0a, 0x00, 0x00],
 };
 
 export interface WasmFunction {
