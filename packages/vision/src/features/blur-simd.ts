@@ -382,9 +382,9 @@ export class SimdPlanes {
   private readonly kernel: number;
   private readonly pads: number;
   private readonly rows: number;
-  private readonly maxWidth: number;
-  private readonly maxHeight: number;
-  private readonly maxRadius: number;
+  readonly maxWidth: number;
+  readonly maxHeight: number;
+  readonly maxRadius: number;
 
   constructor(floats: number, maxWidth: number, maxHeight: number, maxRadius: number) {
     const align = (n: number) => (n + 15) & ~15;

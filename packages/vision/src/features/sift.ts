@@ -93,11 +93,19 @@ interface Candidate extends Keypoint {
 
 let arena: SimdPlanes | undefined;
 
+/** The kept arena, or a new one that also fits what the kept one did (images of mixed shapes settle on one). */
 function takeArena(floats: number, width: number, height: number, radius: number): SimdPlanes {
-  if (!arena?.fits(floats, width, height, radius)) {
-    arena = undefined;
-    arena = new SimdPlanes(floats, width, height, radius);
-  }
+  if (arena?.fits(floats, width, height, radius)) return arena;
+  const old = arena;
+  arena = undefined;
+  arena = old
+    ? new SimdPlanes(
+        Math.max(floats, old.floats.length),
+        Math.max(width, old.maxWidth),
+        Math.max(height, old.maxHeight),
+        Math.max(radius, old.maxRadius),
+      )
+    : new SimdPlanes(floats, width, height, radius);
   return arena;
 }
 
@@ -207,28 +215,36 @@ export function releaseSiftMemory(): void {
 
 function upscale2x(src: Uint8Array, width: number, height: number, dst: Float32Array): void {
   // dst(2i) = 0.25 src(i-1) + 0.75 src(i), dst(2i+1) = 0.75 src(i) + 0.25 src(i+1), edges replicated: what
-  // bilinear resampling with pixel centres at half-integers gives for an exact 2x.
+  // bilinear resampling with pixel centres at half-integers gives for an exact 2x. In sixteenths every value is a
+  // whole number (rows expanded x4 once each, then combined x4), so the floats are exact.
   const dw = width * 2;
-  const rowA = new Float32Array(dw);
-  const rowB = new Float32Array(dw);
-  const expand = (y: number, out: Float32Array) => {
-    const o = y * width;
-    for (let x = 0; x < width; x++) {
-      const c = src[o + x]!;
-      const l = src[o + (x > 0 ? x - 1 : 0)]!;
-      const r = src[o + (x < width - 1 ? x + 1 : x)]!;
-      out[2 * x] = 0.25 * l + 0.75 * c;
-      out[2 * x + 1] = 0.75 * c + 0.25 * r;
-    }
-  };
+  let above = new Int32Array(dw);
+  let here = new Int32Array(dw);
+  let below = new Int32Array(dw);
+  expandRow(src, 0, width, here);
+  above.set(here);
   for (let y = 0; y < height; y++) {
-    expand(y, rowB);
-    expand(y > 0 ? y - 1 : 0, rowA);
+    expandRow(src, (y < height - 1 ? y + 1 : y) * width, width, below);
     let o = 2 * y * dw;
-    for (let x = 0; x < dw; x++) dst[o + x] = 0.25 * rowA[x]! + 0.75 * rowB[x]!;
-    expand(y < height - 1 ? y + 1 : y, rowA);
+    for (let x = 0; x < dw; x++) dst[o + x] = (above[x]! + 3 * here[x]!) * 0.0625;
     o += dw;
-    for (let x = 0; x < dw; x++) dst[o + x] = 0.75 * rowB[x]! + 0.25 * rowA[x]!;
+    for (let x = 0; x < dw; x++) dst[o + x] = (3 * here[x]! + below[x]!) * 0.0625;
+    const spare = above;
+    above = here;
+    here = below;
+    below = spare;
+  }
+}
+
+/** One grey row widened 2x, times 4: out(2i) = src(i-1) + 3 src(i), out(2i+1) = 3 src(i) + src(i+1), edges replicated. */
+function expandRow(src: Uint8Array, o: number, width: number, out: Int32Array): void {
+  let left = src[o]!;
+  for (let x = 0; x < width; x++) {
+    const c = src[o + x]!;
+    const r = x < width - 1 ? src[o + x + 1]! : c;
+    out[2 * x] = left + 3 * c;
+    out[2 * x + 1] = 3 * c + r;
+    left = c;
   }
 }
 
