@@ -87,6 +87,7 @@ export const op = {
   f64Div: [0xa3],
   i32TruncF64S: [0xaa],
   f64ConvertI32S: [0xb7],
+  f32DemoteF64: [0xb6],
   f64PromoteF32: [0xbb],
   simd: (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest],
   /** memory.copy: (destination, source, bytes) on the stack. */
