@@ -2,12 +2,13 @@
  * The separable Gaussian blur of gaussian-blur.ts (blurPlane) in WebAssembly SIMD, bit for bit: the same float64
  * operations in the same order on two pixels per f64x2 lane pair (WebAssembly arithmetic is IEEE round-to-nearest
  * per lane and never fuses a multiply into an add, like V8's scalar code), float32 rounding where blurPlane stores
- * to a Float32Array. It runs 4 output pixels per step without bounds checks; blur-simd.test.ts compares it with
- * blurPlane on random planes and on every kernel SIFT uses.
+ * to a Float32Array. The horizontal pass keeps its float32-rounded results as float64 (exactly the same values)
+ * in a plane of its own, so neither pass widens a float per tap; 8 output pixels per step, no bounds checks, rows
+ * looped over in WebAssembly. blur-simd.test.ts compares it with blurPlane on random planes and SIFT's kernels.
  *
  * The planes live in the module's linear memory: a SimdPlanes holds one WebAssembly.Memory and hands out
  * Float32Array views of it (SIFT's arena), so the blur reads and writes them in place. The module is assembled
- * here from its instructions (about 400 bytes): no toolchain, no binary file in the repository.
+ * here from its instructions: no toolchain, no binary file in the repository.
  */
 import { descriptorRow, orientationWindow } from './descriptor-wasm.ts';
 import { extremaRow } from './extrema-wasm.ts';
@@ -26,6 +27,9 @@ import {
 
 /** 2 floats at address + offset, widened to f64x2. */
 const load2 = (offset: number) => [...op.simd(0x5d, 2, ...uleb(offset)), ...op.simd(0x5f)];
+/** 2 float64 at address + offset. */
+const load64 = (offset: number) => op.simd(0x00, 3, ...uleb(offset));
+const store64 = (offset: number) => op.simd(0x0b, 3, ...uleb(offset));
 const f64x2Splat = op.simd(0x14);
 const f64x2Add = op.simd(0xf0);
 const f64x2Mul = op.simd(0xf2);
@@ -41,8 +45,10 @@ export const BLUR_STEP = PAIRS * 2;
 const pairs = Array.from({ length: PAIRS }, (_, n) => n);
 
 /**
- * hrow(row, out, width, kernel, radius): out[x] = k0 row[x + r] + sum_i k_i (row[x + r - i] + row[x + r + i]),
- * x = 0 .. width rounded up to BLUR_STEP (row and out have room). Byte addresses; kernel is the float64 half kernel.
+ * hrow(row, out, width, kernel, radius): out[x] = f32(k0 row[x + r] + sum_i k_i (row[x + r - i] + row[x + r + i])),
+ * x = 0 .. width rounded up to BLUR_STEP (row and out have room). row: the source row widened to float64 with its
+ * borders; out: float64 holding float32 values (the rounding blurPlane's Float32Array store makes). Byte addresses;
+ * kernel is the float64 half kernel.
  */
 function hrow(): WasmFunction {
   const [row, out, width, kernel, radius] = [0, 1, 2, 3, 4];
@@ -59,11 +65,11 @@ function hrow(): WasmFunction {
     ...op.block,
     ...op.loop,
     ...[...op.get(x), ...op.get(width), ...op.i32GeS, ...op.brIf(1)],
-    // c = row + (x + radius) * 4
-    ...[...op.get(row), ...op.get(x), ...op.get(radius), ...op.i32Add, ...op.i32Const(2), ...op.i32Shl, ...op.i32Add],
+    // c = row + (x + radius) * 8
+    ...[...op.get(row), ...op.get(x), ...op.get(radius), ...op.i32Add, ...op.i32Const(3), ...op.i32Shl, ...op.i32Add],
     ...op.set(c),
     ...[...op.get(kernel), ...op.f64Load(0), ...f64x2Splat, ...op.set(k)],
-    ...pairs.flatMap((n) => [...op.get(k), ...op.get(c), ...load2(8 * n), ...f64x2Mul, ...op.set(acc[n]!)]),
+    ...pairs.flatMap((n) => [...op.get(k), ...op.get(c), ...load64(16 * n), ...f64x2Mul, ...op.set(acc[n]!)]),
     ...op.i32Const(1),
     ...op.set(i),
     ...op.block,
@@ -71,19 +77,19 @@ function hrow(): WasmFunction {
     ...[...op.get(i), ...op.get(radius), ...op.i32GtS, ...op.brIf(1)],
     ...[...op.get(kernel), ...op.get(i), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(0)],
     ...[...f64x2Splat, ...op.set(k)],
-    ...[...op.get(c), ...op.get(i), ...op.i32Const(2), ...op.i32Shl, ...op.i32Sub, ...op.set(l)],
-    ...[...op.get(c), ...op.get(i), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(r)],
+    ...[...op.get(c), ...op.get(i), ...op.i32Const(3), ...op.i32Shl, ...op.i32Sub, ...op.set(l)],
+    ...[...op.get(c), ...op.get(i), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.set(r)],
     // acc += k * (row[l] + row[r])
     ...pairs.flatMap((n) => [
-      ...[...op.get(acc[n]!), ...op.get(k), ...op.get(l), ...load2(8 * n), ...op.get(r), ...load2(8 * n)],
+      ...[...op.get(acc[n]!), ...op.get(k), ...op.get(l), ...load64(16 * n), ...op.get(r), ...load64(16 * n)],
       ...[...f64x2Add, ...f64x2Mul, ...f64x2Add, ...op.set(acc[n]!)],
     ]),
     ...[...op.get(i), ...op.i32Const(1), ...op.i32Add, ...op.set(i), ...op.br(0)],
     ...op.end,
     ...op.end,
-    // out[x .. x + BLUR_STEP - 1] = float32(acc)
-    ...[...op.get(out), ...op.get(x), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(l)],
-    ...pairs.flatMap((n) => [...op.get(l), ...op.get(acc[n]!), ...store2(8 * n)]),
+    // out[x .. x + BLUR_STEP - 1] = float32(acc), kept as float64
+    ...[...op.get(out), ...op.get(x), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.set(l)],
+    ...pairs.flatMap((n) => [...op.get(l), ...op.get(acc[n]!), ...roundF32, ...store64(16 * n)]),
     ...[...op.get(x), ...op.i32Const(BLUR_STEP), ...op.i32Add, ...op.set(x), ...op.br(0)],
     ...op.end,
     ...op.end,
@@ -92,8 +98,9 @@ function hrow(): WasmFunction {
 }
 
 /**
- * vrow(centre, out, width, taps, groups, singles, k0): one output row of the vertical pass. centre is the source
- * row's address; taps holds 16-byte entries [address of row y - i (i32), of row y + i (i32), k_i (f64)] for i = 1..r.
+ * vrow(centre, out, width, taps, groups, singles, k0): one output row (float32) of the vertical pass over hrow's
+ * float64 rows. centre is the source row's address; taps holds 16-byte entries [address of row y - i (i32), of row
+ * y + i (i32), k_i (f64)] for i = 1..r.
  * As blurPlane: d = f32(k0 centre), then for each of `groups` groups of four taps d = f32(d + (((k1 A1 + k2 A2) +
  * k3 A3) + k4 A4)) with A = up + down, then for each of `singles` taps d = f32(d + k A). Columns 0 .. width rounded
  * up to BLUR_STEP.
@@ -108,14 +115,14 @@ function vrow(): WasmFunction {
     [6, I32],
     [1 + 2 * PAIRS, V128],
   ];
-  /** t (+)= k * (row a + row b) at byte column xb, for the tap entry at p + entry * 16. */
+  /** t (+)= k * (row a + row b) at byte column xb (of the float64 rows), for the tap entry at p + entry * 16. */
   const tap = (entry: number, first: boolean) => [
     ...[...op.get(p), ...op.i32Load(entry * 16), ...op.get(xb), ...op.i32Add, ...op.set(a)],
     ...[...op.get(p), ...op.i32Load(entry * 16 + 4), ...op.get(xb), ...op.i32Add, ...op.set(b)],
     ...[...op.get(p), ...op.f64Load(entry * 16 + 8), ...f64x2Splat, ...op.set(k)],
     ...pairs.flatMap((n) => [
       ...(first ? [] : op.get(t[n]!)),
-      ...[...op.get(k), ...op.get(a), ...load2(8 * n), ...op.get(b), ...load2(8 * n), ...f64x2Add, ...f64x2Mul],
+      ...[...op.get(k), ...op.get(a), ...load64(16 * n), ...op.get(b), ...load64(16 * n), ...f64x2Add, ...f64x2Mul],
       ...(first ? [] : f64x2Add),
       ...op.set(t[n]!),
     ]),
@@ -124,7 +131,7 @@ function vrow(): WasmFunction {
     ...[...op.get(d[n]!), ...op.get(t[n]!), ...f64x2Add, ...roundF32, ...op.set(d[n]!)],
   ]);
   const code = [
-    ...[...op.get(width), ...op.i32Const(2), ...op.i32Shl, ...op.set(end)],
+    ...[...op.get(width), ...op.i32Const(3), ...op.i32Shl, ...op.set(end)],
     ...op.i32Const(0),
     ...op.set(xb),
     ...op.block,
@@ -132,7 +139,14 @@ function vrow(): WasmFunction {
     ...[...op.get(xb), ...op.get(end), ...op.i32GeS, ...op.brIf(1)],
     ...[...op.get(k0), ...f64x2Splat, ...op.set(k)],
     ...[...op.get(centre), ...op.get(xb), ...op.i32Add, ...op.set(a)],
-    ...pairs.flatMap((n) => [...op.get(k), ...op.get(a), ...load2(8 * n), ...f64x2Mul, ...roundF32, ...op.set(d[n]!)]),
+    ...pairs.flatMap((n) => [
+      ...op.get(k),
+      ...op.get(a),
+      ...load64(16 * n),
+      ...f64x2Mul,
+      ...roundF32,
+      ...op.set(d[n]!),
+    ]),
     ...[...op.get(taps), ...op.set(p), ...op.get(groups), ...op.set(g)],
     // groups of four taps
     ...op.block,
@@ -158,9 +172,10 @@ function vrow(): WasmFunction {
     ...[...op.get(g), ...op.i32Const(1), ...op.i32Sub, ...op.set(g), ...op.br(0)],
     ...op.end,
     ...op.end,
-    ...[...op.get(out), ...op.get(xb), ...op.i32Add, ...op.set(a)],
+    // float32 out at byte column xb / 2
+    ...[...op.get(out), ...op.get(xb), ...op.i32Const(1), ...op.i32ShrS, ...op.i32Add, ...op.set(a)],
     ...pairs.flatMap((n) => [...op.get(a), ...op.get(d[n]!), ...store2(8 * n)]),
-    ...[...op.get(xb), ...op.i32Const(4 * BLUR_STEP), ...op.i32Add, ...op.set(xb), ...op.br(0)],
+    ...[...op.get(xb), ...op.i32Const(8 * BLUR_STEP), ...op.i32Add, ...op.set(xb), ...op.br(0)],
     ...op.end,
     ...op.end,
   ];
@@ -172,38 +187,49 @@ const HROW = 0;
 const VROW = 1;
 
 /**
- * hpass(src, dst, width, height, kernel, radius, row, out, pads, direct): the horizontal pass over all rows: each
- * row copied into `row` at radius, its reflect-101 borders filled from `pads` (2 radius pairs [byte in row, byte in
- * the source row], int32), then hrow into dst's row (direct, when width is a whole number of steps) or into `out`
- * and copied.
+ * hpass(src, dst, width, height, kernel, radius, row, out, pads, direct): the horizontal pass over all rows of the
+ * float32 plane src into the float64 plane dst: each row widened into `row` at radius, its reflect-101 borders
+ * from `pads` (radius pairs [byte in row, byte in the source row] for each side, int32), then hrow into dst's row
+ * (direct, when width is a whole number of steps) or into `out` and copied.
  */
 function hpass(): WasmFunction {
   const [src, dst, width, height, kernel, radius, row, out, pads, direct] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [y, s, p, e, stride, target] = [10, 11, 12, 13, 14, 15];
+  const [y, s, p, e, target, x] = [10, 11, 12, 13, 14, 15];
   const code = [
-    ...[...op.get(width), ...op.i32Const(2), ...op.i32Shl, ...op.set(stride)],
     ...[...op.i32Const(0), ...op.set(y)],
     ...op.block,
     ...op.loop,
     ...[...op.get(y), ...op.get(height), ...op.i32GeS, ...op.brIf(1)],
-    ...[...op.get(src), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(s)],
-    ...[...op.get(row), ...op.get(radius), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add],
-    ...[...op.get(s), ...op.get(stride), ...op.memoryCopy],
+    ...[...op.get(src), ...op.get(y), ...op.get(width), ...op.i32Mul, ...op.i32Const(2), ...op.i32Shl, ...op.i32Add],
+    ...op.set(s),
+    // row[radius + x] = float64(src[x]), two at a time (an odd width widens one float past the row: the right
+    // border, written next, covers it)
+    ...[...op.i32Const(0), ...op.set(x)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(x), ...op.get(width), ...op.i32GeS, ...op.brIf(1)],
+    ...[...op.get(row), ...op.get(x), ...op.get(radius), ...op.i32Add, ...op.i32Const(3), ...op.i32Shl, ...op.i32Add],
+    ...[...op.get(s), ...op.get(x), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...load2(0), ...store64(0)],
+    ...[...op.get(x), ...op.i32Const(2), ...op.i32Add, ...op.set(x), ...op.br(0)],
+    ...op.end,
+    ...op.end,
     ...[...op.get(pads), ...op.set(p), ...op.get(pads), ...op.get(radius), ...op.i32Const(4), ...op.i32Shl],
     ...[...op.i32Add, ...op.set(e)],
     ...op.block,
     ...op.loop,
     ...[...op.get(p), ...op.get(e), ...op.i32GeS, ...op.brIf(1)],
     ...[...op.get(row), ...op.get(p), ...op.i32Load(0), ...op.i32Add],
-    ...[...op.get(s), ...op.get(p), ...op.i32Load(4), ...op.i32Add, ...op.i32Load(0), ...op.i32Store(0)],
+    ...[...op.get(s), ...op.get(p), ...op.i32Load(4), ...op.i32Add, ...op.f32Load(0), ...op.f64PromoteF32],
+    ...op.f64Store(0),
     ...[...op.get(p), ...op.i32Const(8), ...op.i32Add, ...op.set(p), ...op.br(0)],
     ...op.end,
     ...op.end,
-    ...[...op.get(dst), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(target)],
+    ...[...op.get(dst), ...op.get(y), ...op.get(width), ...op.i32Mul, ...op.i32Const(3), ...op.i32Shl, ...op.i32Add],
+    ...op.set(target),
     ...[...op.get(direct), ...op.i32Eqz],
     ...op.if,
     ...[...op.get(row), ...op.get(out), ...op.get(width), ...op.get(kernel), ...op.get(radius), ...op.call(HROW)],
-    ...[...op.get(target), ...op.get(out), ...op.get(stride), ...op.memoryCopy],
+    ...[...op.get(target), ...op.get(out), ...op.get(width), ...op.i32Const(3), ...op.i32Shl, ...op.memoryCopy],
     ...op.else,
     ...[...op.get(row), ...op.get(target), ...op.get(width), ...op.get(kernel), ...op.get(radius), ...op.call(HROW)],
     ...op.end,
@@ -220,14 +246,16 @@ function hpass(): WasmFunction {
 }
 
 /**
- * vpass(src, dst, width, height, kernel, radius, taps, out, rows, direct): the vertical pass over all rows: for
- * output row y, the tap table (vrow's) from `rows` (byte offset of source row reflect101(j - radius), j = 0 ..
- * height + 2 radius - 1, int32), then vrow into dst's row (direct) or into `out` and copied.
+ * vpass(src, dst, width, height, kernel, radius, taps, out, rows, direct): the vertical pass over all rows of the
+ * float64 plane src into the float32 plane dst: for output row y, the tap table (vrow's) from `rows` (byte offset
+ * of source row reflect101(j - radius), j = 0 .. height + 2 radius - 1, int32), then vrow into dst's row (direct)
+ * or into `out` and copied.
  */
 function vpass(): WasmFunction {
   const [src, dst, width, height, kernel, radius, taps, out, rows, direct] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [y, i, p, stride, groups, singles, target, centre] = [10, 11, 12, 13, 14, 15, 16, 17];
-  const k0 = 18;
+  const stride64 = 18;
+  const k0 = 19;
   /** src + rows[y + sign * i + radius] */
   const source = (sign: number) => [
     ...op.get(src),
@@ -238,6 +266,7 @@ function vpass(): WasmFunction {
   ];
   const code = [
     ...[...op.get(width), ...op.i32Const(2), ...op.i32Shl, ...op.set(stride)],
+    ...[...op.get(width), ...op.i32Const(3), ...op.i32Shl, ...op.set(stride64)],
     ...[...op.get(radius), ...op.i32Const(2), ...op.i32ShrS, ...op.set(groups)],
     ...[...op.get(radius), ...op.get(groups), ...op.i32Const(2), ...op.i32Shl, ...op.i32Sub, ...op.set(singles)],
     ...[...op.get(kernel), ...op.f64Load(0), ...op.set(k0)],
@@ -257,7 +286,7 @@ function vpass(): WasmFunction {
     ...[...op.get(i), ...op.i32Const(1), ...op.i32Add, ...op.set(i), ...op.br(0)],
     ...op.end,
     ...op.end,
-    ...[...op.get(src), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(centre)],
+    ...[...op.get(src), ...op.get(y), ...op.get(stride64), ...op.i32Mul, ...op.i32Add, ...op.set(centre)],
     ...[...op.get(dst), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(target)],
     ...[...op.get(direct), ...op.i32Eqz],
     ...op.if,
@@ -276,7 +305,7 @@ function vpass(): WasmFunction {
     name: 'vpass',
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
     locals: [
-      [8, I32],
+      [9, I32],
       [1, F64],
     ],
     code,
@@ -380,6 +409,7 @@ export class SimdPlanes {
   private readonly out: number;
   private readonly taps: number;
   private readonly kernel: number;
+  private readonly plane64: number;
   private readonly pads: number;
   private readonly rows: number;
   readonly maxWidth: number;
@@ -388,10 +418,12 @@ export class SimdPlanes {
 
   constructor(floats: number, maxWidth: number, maxHeight: number, maxRadius: number) {
     const align = (n: number) => (n + 15) & ~15;
-    const widthRoom = align(maxWidth + BLUR_STEP) * 4;
-    this.row = align(floats * 4);
-    this.out = this.row + align((maxWidth + 2 * maxRadius + 2 * BLUR_STEP) * 4);
-    this.taps = this.out + widthRoom;
+    // The horizontal pass's float64 plane (SLACK after it: vrow's last step reads past its last row), its float64
+    // row and output row, then tables.
+    this.plane64 = align(floats * 4);
+    this.row = this.plane64 + align(maxWidth * maxHeight * 8) + SLACK;
+    this.out = this.row + align((maxWidth + 2 * maxRadius + 2 * BLUR_STEP) * 8);
+    this.taps = this.out + align(maxWidth + BLUR_STEP) * 8;
     this.kernel = this.taps + align(maxRadius * 16);
     const hist = this.kernel + align((maxRadius + 1) * 8);
     const weights = hist + align(DESCRIPTOR_CELLS * 8);
@@ -433,12 +465,13 @@ export class SimdPlanes {
 
   /**
    * dst = src blurred by the half kernel, exactly as blurPlane(src, dst, width, height, half, scratch, row) would
-   * give; src, dst and scratch (width*height floats) are views of this.floats, src and dst distinct.
+   * give; src and dst (width*height floats) are views of this.floats (they may be the same: the horizontal pass
+   * reads src into this memory's own float64 plane before the vertical pass writes dst).
    */
-  blur(src: Float32Array, dst: Float32Array, width: number, height: number, half: Float64Array, scratch: Float32Array) {
+  blur(src: Float32Array, dst: Float32Array, width: number, height: number, half: Float64Array) {
     const radius = half.length - 1;
     if (!this.fits(0, width, height, radius)) throw new RangeError('plane or kernel larger than reserved');
-    for (const plane of [src, dst, scratch]) {
+    for (const plane of [src, dst]) {
       if (plane.buffer !== this.memory.buffer || plane.length < width * height) {
         throw new RangeError('blur planes must be views of this memory holding width * height floats');
       }
@@ -448,40 +481,18 @@ export class SimdPlanes {
     // Reflect-101 borders: where each row's pads come from, and which source row each tap of each output row reads.
     for (let i = 1; i <= radius; i++) {
       const entry = this.pads + (i - 1) * 16;
-      heap.setInt32(entry, (radius - i) * 4, true);
+      heap.setInt32(entry, (radius - i) * 8, true);
       heap.setInt32(entry + 4, reflect101(-i, width) * 4, true);
-      heap.setInt32(entry + 8, (radius + width - 1 + i) * 4, true);
+      heap.setInt32(entry + 8, (radius + width - 1 + i) * 8, true);
       heap.setInt32(entry + 12, reflect101(width - 1 + i, width) * 4, true);
     }
     for (let j = 0; j < height + 2 * radius; j++) {
-      heap.setInt32(this.rows + j * 4, reflect101(j - radius, height) * width * 4, true);
+      heap.setInt32(this.rows + j * 4, reflect101(j - radius, height) * width * 8, true);
     }
     // Rows a whole number of steps wide are written in place; others through `out` (a step would spill over).
     const direct = width % BLUR_STEP === 0 ? 1 : 0;
     const { hpass, vpass } = this.exports;
-    hpass(
-      src.byteOffset,
-      scratch.byteOffset,
-      width,
-      height,
-      this.kernel,
-      radius,
-      this.row,
-      this.out,
-      this.pads,
-      direct,
-    );
-    vpass(
-      scratch.byteOffset,
-      dst.byteOffset,
-      width,
-      height,
-      this.kernel,
-      radius,
-      this.taps,
-      this.out,
-      this.rows,
-      direct,
-    );
+    hpass(src.byteOffset, this.plane64, width, height, this.kernel, radius, this.row, this.out, this.pads, direct);
+    vpass(this.plane64, dst.byteOffset, width, height, this.kernel, radius, this.taps, this.out, this.rows, direct);
   }
 }

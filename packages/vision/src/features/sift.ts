@@ -14,9 +14,10 @@
  *
  * Working memory: float planes carved from one arena that this thread keeps for the next call (dropped when it
  * would hold more than ARENA_KEEP_BYTES): layers 1..nOctaveLayers of every octave, three shared planes for the
- * other layers and one scratch plane, about 8 planes of the doubled image (~128 bytes per input pixel). The arena
- * is a WebAssembly memory (blur-simd.ts) so the Gaussian blurs, most of the work, run there in SIMD, bit for bit
- * what gaussian-blur.ts's blurPlane computes.
+ * other layers, and the blur's float64 plane, about 9 planes of the doubled image (~144 bytes per input pixel). The
+ * arena is a WebAssembly memory (blur-simd.ts) so the Gaussian blurs, most of the work, run there in SIMD, bit for
+ * bit what gaussian-blur.ts's blurPlane computes, and so do the extremum scan and the gradient histograms
+ * (extrema-wasm.ts, descriptor-wasm.ts).
  */
 import { SimdPlanes } from './blur-simd.ts';
 import { gaussianHalfKernel } from './gaussian-blur.ts';
@@ -129,11 +130,11 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
 
   // The arena: layers 1..nOctaveLayers of every octave are kept (orientations and descriptors are measured on
   // them); layers 0, nl + 1 and nl + 2 are needed only while their octave is searched and share three planes the
-  // size of octave 0, plus one scratch plane for the blurs. Differences of Gaussians are never stored: they are
+  // size of octave 0 (the blur keeps its own float64 plane). Differences of Gaussians are never stored: they are
   // read as differences of these planes.
   const sizes: { width: number; height: number }[] = [];
   const plane0 = baseW * baseH;
-  let total = 4 * plane0;
+  let total = 3 * plane0;
   for (let o = 0, w = baseW, h = baseH; o < nOctaves; o++, w = w >> 1, h = h >> 1) {
     sizes.push({ width: w, height: h });
     total += nl * w * h;
@@ -147,7 +148,6 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
     return view;
   };
   const shared: Float32Array[] = [carve(plane0), carve(plane0), carve(plane0)];
-  const scratch = carve(plane0);
   const octaves: Octave[] = sizes.map(({ width: w, height: h }) => ({
     width: w,
     height: h,
@@ -158,8 +158,8 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
 
   // Base image: grey doubled by bilinear interpolation (OpenCV's INTER_LINEAR_EXACT at scale 2), then blurred from
   // the assumed camera blur (0.5, doubled to 1.0) to sigma.
-  upscale2x(grey, width, height, scratch);
-  planes.blur(scratch, octaves[0]!.gauss[0]!, baseW, baseH, kernels[0]!, shared[1]!);
+  upscale2x(grey, width, height, shared[1]!);
+  planes.blur(shared[1]!, octaves[0]!.gauss[0]!, baseW, baseH, kernels[0]!);
 
   const threshold = Math.floor(((0.5 * params.contrastThreshold) / nl) * 255 * 256) / 256;
   const candidates: Candidate[] = [];
@@ -172,7 +172,7 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
       const prev = octaves[o - 1]!;
       downsample2x(prev.gauss[nl]!, prev.width, gauss[0]!, w, h);
     }
-    for (let i = 1; i < nl + 3; i++) planes.blur(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!, scratch);
+    for (let i = 1; i < nl + 3; i++) planes.blur(gauss[i - 1]!, gauss[i]!, w, h, kernels[i]!);
     for (let layer = 1; layer <= nl; layer++) {
       findExtrema(o, layer, threshold, octave, params, candidates, histogram, planes);
     }
