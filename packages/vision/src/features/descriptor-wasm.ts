@@ -12,7 +12,24 @@
  * trilinearly over row, column and orientation bins.
  */
 import { EPS, P1, P3, P5, P7 } from './math.ts';
-import { F64, I32, op, type WasmFunction } from './wasm-assembler.ts';
+import { F64, I32, op, uleb, V128, type WasmFunction } from './wasm-assembler.ts';
+
+const f64x2Splat = op.simd(0x14);
+const f64x2Lt = op.simd(0x49);
+const f64x2Gt = op.simd(0x4a);
+const f64x2Le = op.simd(0x4b);
+const f64x2Ge = op.simd(0x4c);
+const v128And = op.simd(0x4e);
+const bitselect = op.simd(0x52);
+const f64x2Floor = op.simd(0x75);
+const i64x2Bitmask = op.simd(0xc4);
+const f64x2Abs = op.simd(0xec);
+const f64x2Sqrt = op.simd(0xef);
+const f64x2Add = op.simd(0xf0);
+const f64x2Sub = op.simd(0xf1);
+const f64x2Mul = op.simd(0xf2);
+const f64x2Div = op.simd(0xf3);
+const v128Load = (offset: number) => op.simd(0x00, 3, ...uleb(offset));
 
 const D = 4;
 const N = 8;
@@ -123,10 +140,14 @@ export function descriptorRow(): WasmFunction {
   const [row, stride, px, jLo, jHi, i, wy, weights, hist, cosT, sinT, ori, bpd] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
   ];
-  const [j, a, o0] = [13, 14, 15];
-  const [rbin, cbin, dx, dy, mag, obin, fr, fc, cc, c2, ang, isin, icos, v1, v0, v11, v10, v01, v00, t] = [
-    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35,
+  const [j, a, o0, mask] = [13, 14, 15, 16];
+  const [obin, t, v00s, v01s, v10s, v11s] = [17, 18, 19, 20, 21, 22];
+  // f64x2 locals: two columns j, j + 1 at a time
+  const [jv, rbin, cbin, dx, dy, mag, ob, fr, fc, cc, c2, ang, steep, v1, v0, v11, v10, v01, v00, r0, c0, o0v] = [
+    23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44,
   ];
+  const [sinV, cosV, isinV, icosV, jHiV] = [45, 46, 47, 48, 49];
+  const splat = (x: number[]) => [...x, ...f64x2Splat];
   /** hist[a + offset] += value on the stack. */
   const add = (offset: number, value: number[]) => [
     ...op.get(a),
@@ -142,65 +163,106 @@ export function descriptorRow(): WasmFunction {
     ...add(offset, [...op.get(v), ...op.get(t), ...op.f64Sub]),
     ...add(offset + 8, op.get(t)),
   ];
-  const pixel = (offset: number) => [...op.f32Load(offset), ...op.f64PromoteF32];
-  const code = [
-    ...[...op.get(i), ...op.get(sinT), ...op.f64Mul, ...op.set(isin)],
-    ...[...op.get(i), ...op.get(cosT), ...op.f64Mul, ...op.set(icos)],
-    ...[...op.get(jLo), ...op.set(j)],
+  const lane = (v: number, k: number) => [...op.get(v), ...op.simd(0x21, k)];
+  const intLane = (v: number, k: number) => [...op.get(v), ...op.simd(0xfc), ...op.simd(0x1b, k)];
+  /** Lane k's sample added into the histogram, as the scalar loop adds it (skipped unless in the grid). */
+  const scatter = (k: number) => [
     ...op.block,
-    ...op.loop,
-    ...[...op.get(j), ...op.get(jHi), ...op.i32GtS, ...op.brIf(1)],
-    ...op.block,
-    // rbin = (j sinT + i cosT) + half, cbin = (j cosT - i sinT) + half; skip unless both in (-1, d)
-    ...[...op.get(j), ...op.f64ConvertI32S, ...op.get(sinT), ...op.f64Mul, ...op.get(icos), ...op.f64Add],
-    ...[...op.f64Const(HALF), ...op.f64Add, ...op.set(rbin)],
-    ...[...op.get(j), ...op.f64ConvertI32S, ...op.get(cosT), ...op.f64Mul, ...op.get(isin), ...op.f64Sub],
-    ...[...op.f64Const(HALF), ...op.f64Add, ...op.set(cbin)],
-    ...[...op.get(rbin), ...op.f64Const(-1), ...op.f64Gt, ...op.get(rbin), ...op.f64Const(D), ...op.f64Lt],
-    ...op.i32And,
-    ...[...op.get(cbin), ...op.f64Const(-1), ...op.f64Gt, ...op.i32And],
-    ...[...op.get(cbin), ...op.f64Const(D), ...op.f64Lt, ...op.i32And],
-    ...[...op.i32Eqz, ...op.brIf(0)],
-    // a = address of the pixel left of (px + j)
-    ...[...op.get(row), ...op.get(px), ...op.get(j), ...op.i32Add, ...op.i32Const(1), ...op.i32Sub],
-    ...[...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(a)],
-    ...[...op.get(a), ...pixel(8), ...op.get(a), ...pixel(0), ...op.f64Sub, ...op.set(dx)],
-    ...[...op.get(a), ...op.get(stride), ...op.i32Sub, ...pixel(4)],
-    ...[...op.get(a), ...op.get(stride), ...op.i32Add, ...pixel(4), ...op.f64Sub, ...op.set(dy)],
-    // mag = sqrt(dx dx + dy dy) * wy * weights[j]
-    ...[...op.get(dx), ...op.get(dx), ...op.f64Mul, ...op.get(dy), ...op.get(dy), ...op.f64Mul, ...op.f64Add],
-    ...[...op.f64Sqrt, ...op.get(wy), ...op.f64Mul],
-    ...[...op.get(weights), ...op.get(j), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(0)],
-    ...[...op.f64Mul, ...op.set(mag)],
-    ...fastAtan2(dy, dx, cc, c2, ang),
-    // obin = (ang - ori) * binsPerDegree; floors and fractions
-    ...[...op.get(ang), ...op.get(ori), ...op.f64Sub, ...op.get(bpd), ...op.f64Mul, ...op.set(obin)],
-    ...[...op.get(rbin), ...op.get(rbin), ...op.f64Floor, ...op.f64Sub, ...op.set(fr)],
-    ...[...op.get(cbin), ...op.get(cbin), ...op.f64Floor, ...op.f64Sub, ...op.set(fc)],
-    ...[...op.get(obin), ...op.f64Floor, ...op.i32TruncF64S, ...op.set(o0)],
-    ...[...op.get(obin), ...op.get(obin), ...op.f64Floor, ...op.f64Sub, ...op.set(obin)],
+    ...[...op.get(mask), ...op.i32Const(1 << k), ...op.i32And, ...op.i32Eqz, ...op.brIf(0)],
+    ...[...intLane(o0v, k), ...op.set(o0)],
     ...[...op.get(o0), ...op.i32Const(N), ...op.i32Add, ...op.get(o0), ...op.get(o0), ...op.i32Const(0)],
     ...[...op.i32LtS, ...select, ...op.set(o0)],
     ...[...op.get(o0), ...op.i32Const(N), ...op.i32Sub, ...op.get(o0), ...op.get(o0), ...op.i32Const(N)],
     ...[...op.i32GeS, ...select, ...op.set(o0)],
     // a = hist + 8 ((((r0 + 1) (d + 2) + c0 + 1) (n + 2)) + o0)
-    ...[...op.get(rbin), ...op.f64Floor, ...op.i32TruncF64S, ...op.i32Const(1), ...op.i32Add, ...op.i32Const(D + 2)],
-    ...[...op.i32Mul, ...op.get(cbin), ...op.f64Floor, ...op.i32TruncF64S, ...op.i32Add, ...op.i32Const(1)],
-    ...[...op.i32Add, ...op.i32Const(N + 2), ...op.i32Mul, ...op.get(o0), ...op.i32Add],
-    ...[...op.i32Const(3), ...op.i32Shl, ...op.get(hist), ...op.i32Add, ...op.set(a)],
-    // trilinear weights, as the TypeScript loop computes them
-    ...[...op.get(mag), ...op.get(fr), ...op.f64Mul, ...op.set(v1)],
-    ...[...op.get(mag), ...op.get(v1), ...op.f64Sub, ...op.set(v0)],
-    ...[...op.get(v1), ...op.get(fc), ...op.f64Mul, ...op.set(v11)],
-    ...[...op.get(v1), ...op.get(v11), ...op.f64Sub, ...op.set(v10)],
-    ...[...op.get(v0), ...op.get(fc), ...op.f64Mul, ...op.set(v01)],
-    ...[...op.get(v0), ...op.get(v01), ...op.f64Sub, ...op.set(v00)],
-    ...corner(0, v00),
-    ...corner(COL, v01),
-    ...corner(ROW, v10),
-    ...corner(ROW + COL, v11),
+    ...[...intLane(r0, k), ...op.i32Const(1), ...op.i32Add, ...op.i32Const(D + 2), ...op.i32Mul],
+    ...[...intLane(c0, k), ...op.i32Add, ...op.i32Const(1), ...op.i32Add, ...op.i32Const(N + 2), ...op.i32Mul],
+    ...[...op.get(o0), ...op.i32Add, ...op.i32Const(3), ...op.i32Shl, ...op.get(hist), ...op.i32Add, ...op.set(a)],
+    ...[...lane(ob, k), ...op.set(obin)],
+    ...[...lane(v00, k), ...op.set(v00s), ...lane(v01, k), ...op.set(v01s)],
+    ...[...lane(v10, k), ...op.set(v10s), ...lane(v11, k), ...op.set(v11s)],
+    ...corner(0, v00s),
+    ...corner(COL, v01s),
+    ...corner(ROW, v10s),
+    ...corner(ROW + COL, v11s),
     ...op.end,
-    ...[...op.get(j), ...op.i32Const(1), ...op.i32Add, ...op.set(j), ...op.br(0)],
+  ];
+  /** Two floats at a + offset, widened. */
+  const pixels = (offset: number) => [...op.simd(0x5d, 2, ...uleb(offset)), ...op.simd(0x5f)];
+  const poly = [
+    ...[...op.get(cc), ...op.get(cc), ...f64x2Mul, ...op.set(c2)],
+    ...[...splat(op.f64Const(P7)), ...op.get(c2), ...f64x2Mul, ...splat(op.f64Const(P5)), ...f64x2Add],
+    ...[...op.get(c2), ...f64x2Mul, ...splat(op.f64Const(P3)), ...f64x2Add],
+    ...[...op.get(c2), ...f64x2Mul, ...splat(op.f64Const(P1)), ...f64x2Add, ...op.get(cc), ...f64x2Mul],
+  ];
+  const code = [
+    ...[...op.get(sinT), ...f64x2Splat, ...op.set(sinV), ...op.get(cosT), ...f64x2Splat, ...op.set(cosV)],
+    ...[...op.get(i), ...op.get(sinT), ...op.f64Mul, ...f64x2Splat, ...op.set(isinV)],
+    ...[...op.get(i), ...op.get(cosT), ...op.f64Mul, ...f64x2Splat, ...op.set(icosV)],
+    ...[...op.get(jHi), ...op.f64ConvertI32S, ...f64x2Splat, ...op.set(jHiV)],
+    // jv = (jLo, jLo + 1)
+    ...[...op.get(jLo), ...op.f64ConvertI32S, ...f64x2Splat, ...op.v128Const([0, 1]), ...f64x2Add, ...op.set(jv)],
+    ...[...op.get(jLo), ...op.set(j)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(j), ...op.get(jHi), ...op.i32GtS, ...op.brIf(1)],
+    ...op.block,
+    // rbin = (j sinT + i cosT) + half, cbin = (j cosT - i sinT) + half; lanes in the grid (and j <= jHi)
+    ...[...op.get(jv), ...op.get(sinV), ...f64x2Mul, ...op.get(icosV), ...f64x2Add],
+    ...[...splat(op.f64Const(HALF)), ...f64x2Add, ...op.set(rbin)],
+    ...[...op.get(jv), ...op.get(cosV), ...f64x2Mul, ...op.get(isinV), ...f64x2Sub],
+    ...[...splat(op.f64Const(HALF)), ...f64x2Add, ...op.set(cbin)],
+    ...[...op.get(rbin), ...splat(op.f64Const(-1)), ...f64x2Gt, ...op.get(rbin), ...splat(op.f64Const(D)), ...f64x2Lt],
+    ...v128And,
+    ...[...op.get(cbin), ...splat(op.f64Const(-1)), ...f64x2Gt, ...v128And],
+    ...[...op.get(cbin), ...splat(op.f64Const(D)), ...f64x2Lt, ...v128And],
+    ...[...op.get(jv), ...op.get(jHiV), ...f64x2Le, ...v128And],
+    ...[...i64x2Bitmask, ...op.tee(mask), ...op.i32Eqz, ...op.brIf(0)],
+    // a = address of the pixel left of (px + j)
+    ...[...op.get(row), ...op.get(px), ...op.get(j), ...op.i32Add, ...op.i32Const(1), ...op.i32Sub],
+    ...[...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(a)],
+    ...[...op.get(a), ...pixels(8), ...op.get(a), ...pixels(0), ...f64x2Sub, ...op.set(dx)],
+    ...[...op.get(a), ...op.get(stride), ...op.i32Sub, ...pixels(4)],
+    ...[...op.get(a), ...op.get(stride), ...op.i32Add, ...pixels(4), ...f64x2Sub, ...op.set(dy)],
+    // mag = sqrt(dx dx + dy dy) * wy * weights[j]
+    ...[...op.get(dx), ...op.get(dx), ...f64x2Mul, ...op.get(dy), ...op.get(dy), ...f64x2Mul, ...f64x2Add],
+    ...[...f64x2Sqrt, ...op.get(wy), ...f64x2Splat, ...f64x2Mul],
+    ...[...op.get(weights), ...op.get(j), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...v128Load(0)],
+    ...[...f64x2Mul, ...op.set(mag)],
+    // fastAtan2(dy, dx): both of its branches' values, selected per lane
+    ...[...op.get(dx), ...f64x2Abs, ...op.get(dy), ...f64x2Abs, ...f64x2Ge, ...op.set(steep)],
+    ...[...op.get(dy), ...f64x2Abs, ...op.get(dx), ...f64x2Abs, ...op.get(steep), ...bitselect],
+    ...[...op.get(dx), ...f64x2Abs, ...op.get(dy), ...f64x2Abs, ...op.get(steep), ...bitselect],
+    ...[...splat(op.f64Const(EPS)), ...f64x2Add, ...f64x2Div, ...op.set(cc)],
+    ...poly,
+    ...op.set(ang),
+    ...[...op.get(ang), ...splat(op.f64Const(90)), ...op.get(ang), ...f64x2Sub, ...op.get(steep), ...bitselect],
+    ...op.set(ang),
+    ...[...splat(op.f64Const(180)), ...op.get(ang), ...f64x2Sub, ...op.get(ang)],
+    ...[...op.get(dx), ...splat(op.f64Const(0)), ...f64x2Lt, ...bitselect, ...op.set(ang)],
+    ...[...splat(op.f64Const(360)), ...op.get(ang), ...f64x2Sub, ...op.get(ang)],
+    ...[...op.get(dy), ...splat(op.f64Const(0)), ...f64x2Lt, ...bitselect, ...op.set(ang)],
+    // obin = (ang - ori) * binsPerDegree; floors and fractions
+    ...[...op.get(ang), ...op.get(ori), ...f64x2Splat, ...f64x2Sub, ...op.get(bpd), ...f64x2Splat, ...f64x2Mul],
+    ...op.set(ob),
+    ...[...op.get(rbin), ...f64x2Floor, ...op.tee(r0), ...op.get(rbin), ...op.get(r0), ...f64x2Sub, ...op.set(fr)],
+    ...op.drop,
+    ...[...op.get(cbin), ...f64x2Floor, ...op.tee(c0), ...op.get(cbin), ...op.get(c0), ...f64x2Sub, ...op.set(fc)],
+    ...op.drop,
+    ...[...op.get(ob), ...f64x2Floor, ...op.set(o0v)],
+    ...[...op.get(ob), ...op.get(o0v), ...f64x2Sub, ...op.set(ob)],
+    // trilinear weights, as the TypeScript loop computes them
+    ...[...op.get(mag), ...op.get(fr), ...f64x2Mul, ...op.set(v1)],
+    ...[...op.get(mag), ...op.get(v1), ...f64x2Sub, ...op.set(v0)],
+    ...[...op.get(v1), ...op.get(fc), ...f64x2Mul, ...op.set(v11)],
+    ...[...op.get(v1), ...op.get(v11), ...f64x2Sub, ...op.set(v10)],
+    ...[...op.get(v0), ...op.get(fc), ...f64x2Mul, ...op.set(v01)],
+    ...[...op.get(v0), ...op.get(v01), ...f64x2Sub, ...op.set(v00)],
+    ...scatter(0),
+    ...scatter(1),
+    ...op.end,
+    ...[...op.get(j), ...op.i32Const(2), ...op.i32Add, ...op.set(j)],
+    ...[...op.get(jv), ...splat(op.f64Const(2)), ...f64x2Add, ...op.set(jv), ...op.br(0)],
     ...op.end,
     ...op.end,
   ];
@@ -208,8 +270,9 @@ export function descriptorRow(): WasmFunction {
     name: 'drow',
     params: [I32, I32, I32, I32, I32, F64, F64, I32, I32, F64, F64, F64, F64],
     locals: [
-      [3, I32],
-      [20, F64],
+      [4, I32],
+      [6, F64],
+      [27, V128],
     ],
     code,
   };

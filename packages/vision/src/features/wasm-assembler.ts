@@ -90,6 +90,9 @@ export const op = {
   f32DemoteF64: [0xb6],
   f64PromoteF32: [0xbb],
   simd: (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest],
+  /** v128.const of two float64 lanes. */
+  v128Const: (lanes: [number, number]) => [0xfd, ...uleb(0x0c), ...lanes.flatMap(f64Bytes)],
+  drop: [0x1a],
   /** memory.copy: (destination, source, bytes) on the stack. */
   memoryCopy: [0xfc, 0x0a, 0x00, 0x00],
 };
