@@ -183,7 +183,15 @@ export function sift(grey: Uint8Array, width: number, height: number, params: Si
 
   const descriptors = new Float32Array(keypoints.length * SIFT_DESCRIPTOR_SIZE);
   const describer = new DescriptorScratch(planes);
-  for (let i = 0; i < keypoints.length; i++) {
+  // Described plane by plane, top to bottom (each descriptor depends only on its keypoint): windows of nearby
+  // keypoints share cached rows, where the keypoints' own order (by x) jumps across the planes.
+  const order = keypoints.map((_, i) => i);
+  order.sort((a, b) => {
+    const p = keypoints[a]!;
+    const q = keypoints[b]!;
+    return p.o - q.o || p.layer - q.layer || p.y - q.y || p.x - q.x;
+  });
+  for (const i of order) {
     const kp = keypoints[i]!;
     const octave = octaves[kp.o]!;
     const scale = 2 ** -(kp.o + FIRST_OCTAVE);
