@@ -10,7 +10,7 @@
  * Float32Array views of it (SIFT's arena), so the blur reads and writes them in place. The module is assembled
  * here from its instructions: no toolchain, no binary file in the repository.
  */
-import { descriptorRow, orientationWindow } from './descriptor-wasm.ts';
+import { descriptorRow, descriptorWindow, orientationWindow } from './descriptor-wasm.ts';
 import { extremaRow } from './extrema-wasm.ts';
 import { reflect101 } from './math.ts';
 import {
@@ -347,6 +347,21 @@ interface Exports {
     ori: number,
     binsPerDegree: number,
   ): void;
+  dwin(
+    img: number,
+    stride: number,
+    width: number,
+    height: number,
+    px: number,
+    py: number,
+    radius: number,
+    weights: number,
+    hist: number,
+    cosT: number,
+    sinT: number,
+    ori: number,
+    binsPerDegree: number,
+  ): void;
   orient(
     img: number,
     stride: number,
@@ -396,6 +411,7 @@ export class SimdPlanes {
   readonly floats: Float32Array;
   /** descriptor-wasm.ts's drow and orient, the histograms and the window weights they work on (views). */
   readonly descriptorRow: Exports['drow'];
+  readonly descriptorWindow: Exports['dwin'];
   readonly orientationWindow: Exports['orient'];
   readonly descriptorHist: Float64Array;
   readonly orientationTemp: Float64Array;
@@ -434,11 +450,21 @@ export class SimdPlanes {
     const bytes = this.rows + align((maxHeight + 2 * maxRadius) * 4) + SLACK;
     this.memory = new wasm.Memory({ initial: Math.ceil(bytes / PAGE) });
     compiled ??= new wasm.Module(
-      assembleModule([hrow(), vrow(), descriptorRow(), extremaRow(), hpass(), vpass(), orientationWindow()]),
+      assembleModule([
+        hrow(),
+        vrow(),
+        descriptorRow(),
+        extremaRow(),
+        hpass(),
+        vpass(),
+        orientationWindow(),
+        descriptorWindow(),
+      ]),
     );
     this.exports = new wasm.Instance(compiled, { m: { memory: this.memory } }).exports as unknown as Exports;
     this.floats = new Float32Array(this.memory.buffer, 0, floats);
     this.descriptorRow = this.exports.drow;
+    this.descriptorWindow = this.exports.dwin;
     this.descriptorHist = new Float64Array(this.memory.buffer, hist, DESCRIPTOR_CELLS);
     this.windowWeights = new Float64Array(this.memory.buffer, weights, DESCRIPTOR_WEIGHTS);
     this.orientationWindow = this.exports.orient;

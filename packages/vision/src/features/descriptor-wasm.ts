@@ -277,3 +277,79 @@ export function descriptorRow(): WasmFunction {
     code,
   };
 }
+
+/** drow's index in the module (blur-simd.ts assembles [hrow, vrow, drow, ...]). */
+const DROW = 2;
+
+/**
+ * dwin(img, stride, width, height, px, py, radius, weights, hist, cosT, sinT, ori, binsPerDegree): drow over a
+ * keypoint's whole window, rows py + i for i = -radius..radius inside 1 .. height - 2, each over the columns the
+ * TypeScript loop visits: those inside 1 .. width - 2 whose rotated position can land in the grid (with one to
+ * spare each side; drow's exact test decides). weights: address of the float64 weight of offset 0.
+ */
+export function descriptorWindow(): WasmFunction {
+  const [img, stride, width, height, px, py, radius, weights, hist, cosT, sinT, ori, bpd] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+  ];
+  const [i, y] = [13, 14];
+  const [lo, hi, fi, qa, qb] = [15, 16, 17, 18, 19];
+  const reach = HALF + 1;
+  /** Narrows [lo, hi] to the j with |j coef + offset| < reach (when |coef| > 1e-9), a column to spare each side. */
+  const narrow = (coef: number, offset: number[]) => [
+    ...[...op.get(coef), ...op.f64Abs, ...op.f64Const(1e-9), ...op.f64Gt],
+    ...op.if,
+    ...[...op.f64Const(-reach), ...offset, ...op.f64Add, ...op.get(coef), ...op.f64Div, ...op.set(qa)],
+    ...[...op.f64Const(reach), ...offset, ...op.f64Add, ...op.get(coef), ...op.f64Div, ...op.set(qb)],
+    ...[...op.get(lo), ...op.get(qa), ...op.get(qb), ...op.f64Min, ...op.f64Floor, ...op.f64Const(1), ...op.f64Sub],
+    ...[...op.f64Max, ...op.set(lo)],
+    ...[...op.get(hi), ...op.get(qa), ...op.get(qb), ...op.f64Max, ...op.f64Ceil, ...op.f64Const(1), ...op.f64Add],
+    ...[...op.f64Min, ...op.set(hi)],
+    ...op.end,
+  ];
+  const code = [
+    ...[...op.i32Const(0), ...op.get(radius), ...op.i32Sub, ...op.set(i)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(i), ...op.get(radius), ...op.i32GtS, ...op.brIf(1)],
+    ...op.block,
+    ...[...op.get(py), ...op.get(i), ...op.i32Add, ...op.tee(y), ...op.i32Const(0), ...op.i32LeS, ...op.brIf(0)],
+    ...[...op.get(y), ...op.get(height), ...op.i32Const(1), ...op.i32Sub, ...op.i32GeS, ...op.brIf(0)],
+    ...[...op.get(i), ...op.f64ConvertI32S, ...op.set(fi)],
+    // lo = max(-radius, 1 - px), hi = min(radius, width - 2 - px), as float64 until narrowed
+    ...[...op.i32Const(0), ...op.get(radius), ...op.i32Sub, ...op.f64ConvertI32S],
+    ...[...op.i32Const(1), ...op.get(px), ...op.i32Sub, ...op.f64ConvertI32S, ...op.f64Max, ...op.set(lo)],
+    ...[...op.get(radius), ...op.f64ConvertI32S],
+    ...[...op.get(width), ...op.i32Const(2), ...op.i32Sub, ...op.get(px), ...op.i32Sub, ...op.f64ConvertI32S],
+    ...[...op.f64Min, ...op.set(hi)],
+    // |j cosT - i sinT| < reach and |j sinT + i cosT| < reach
+    ...narrow(cosT, [...op.get(fi), ...op.get(sinT), ...op.f64Mul]),
+    ...narrow(sinT, [...op.get(fi), ...op.get(cosT), ...op.f64Mul, ...op.f64Neg]),
+    ...[...op.get(lo), ...op.get(hi), ...op.f64Gt, ...op.brIf(0)],
+    ...[...op.get(img), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.get(stride)],
+    ...[...op.get(px), ...op.get(lo), ...op.i32TruncSatF64S, ...op.get(hi), ...op.i32TruncSatF64S],
+    ...[
+      ...op.get(fi),
+      ...op.get(weights),
+      ...op.get(i),
+      ...op.i32Const(3),
+      ...op.i32Shl,
+      ...op.i32Add,
+      ...op.f64Load(0),
+    ],
+    ...[...op.get(weights), ...op.get(hist), ...op.get(cosT), ...op.get(sinT), ...op.get(ori), ...op.get(bpd)],
+    ...op.call(DROW),
+    ...op.end,
+    ...[...op.get(i), ...op.i32Const(1), ...op.i32Add, ...op.set(i), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+  ];
+  return {
+    name: 'dwin',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, F64, F64],
+    locals: [
+      [2, I32],
+      [5, F64],
+    ],
+    code,
+  };
+}

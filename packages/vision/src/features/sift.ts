@@ -639,8 +639,26 @@ export class DescriptorScratch {
     const half = d / 2 - 0.5;
     const rowStride = (d + 2) * (n + 2);
     const colStride = n + 2;
+    if (inWasm) {
+      // descriptor-wasm.ts's dwin: the loop below, bit for bit.
+      planes.descriptorWindow(
+        img.byteOffset,
+        w * 4,
+        w,
+        h,
+        px,
+        py,
+        radius,
+        weights.byteOffset + radius * 8,
+        hist.byteOffset,
+        cosT,
+        sinT,
+        ori,
+        binsPerDegree,
+      );
+    }
 
-    for (let i = -radius; i <= radius; i++) {
+    for (let i = -radius; i <= radius && !inWasm; i++) {
       const y = py + i;
       if (y <= 0 || y >= h - 1) continue;
       const wy = weights[i + radius]!;
@@ -661,26 +679,6 @@ export class DescriptorScratch {
         const b = (reach - i * cosT) / sinT;
         jLo = Math.max(jLo, Math.floor(Math.min(a, b)) - 1);
         jHi = Math.min(jHi, Math.ceil(Math.max(a, b)) + 1);
-      }
-      if (inWasm) {
-        if (jLo <= jHi) {
-          planes.descriptorRow(
-            img.byteOffset + o * 4,
-            w * 4,
-            px,
-            jLo,
-            jHi,
-            i,
-            wy,
-            weights.byteOffset + radius * 8,
-            hist.byteOffset,
-            cosT,
-            sinT,
-            ori,
-            binsPerDegree,
-          );
-        }
-        continue;
       }
       for (let j = jLo; j <= jHi; j++) {
         const cRot = j * cosT - i * sinT;
