@@ -248,8 +248,8 @@ function hpass(): WasmFunction {
 /**
  * vpass(src, dst, width, height, kernel, radius, taps, out, rows, direct): the vertical pass over all rows of the
  * float64 plane src into the float32 plane dst: for output row y, the tap table (vrow's) from `rows` (byte offset
- * of source row reflect101(j - radius), j = 0 .. height + 2 radius - 1, int32), then vrow into dst's row (direct)
- * or into `out` and copied.
+ * of source row reflect101(j - radius), j = 0 .. height + 2 radius - 1, int32), then vrow into dst's row (rows
+ * y < direct) or into `out` and copied.
  */
 function vpass(): WasmFunction {
   const [src, dst, width, height, kernel, radius, taps, out, rows, direct] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -288,7 +288,8 @@ function vpass(): WasmFunction {
     ...op.end,
     ...[...op.get(src), ...op.get(y), ...op.get(stride64), ...op.i32Mul, ...op.i32Add, ...op.set(centre)],
     ...[...op.get(dst), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(target)],
-    ...[...op.get(direct), ...op.i32Eqz],
+    // rows y < direct in place (a spill past the row lands in rows computed later), the others through out
+    ...[...op.get(y), ...op.get(direct), ...op.i32LtS, ...op.i32Eqz],
     ...op.if,
     ...[...op.get(centre), ...op.get(out), ...op.get(width), ...op.get(taps), ...op.get(groups), ...op.get(singles)],
     ...[...op.get(k0), ...op.call(VROW)],
@@ -515,10 +516,12 @@ export class SimdPlanes {
     for (let j = 0; j < height + 2 * radius; j++) {
       heap.setInt32(this.rows + j * 4, reflect101(j - radius, height) * width * 8, true);
     }
-    // Rows a whole number of steps wide are written in place; others through `out` (a step would spill over).
-    const direct = width % BLUR_STEP === 0 ? 1 : 0;
+    // Rows are written in place, a step at a time: rows not a whole number of steps wide spill up to a step past
+    // their end. In the float64 plane that lands in rows computed later or in the slack after it; in dst only the
+    // rows whose spill stays inside the plane (vpass's `direct`: rows before it) are written in place.
+    const direct = width % BLUR_STEP === 0 ? height : Math.max(0, height - 1 - Math.ceil((BLUR_STEP - 1) / width) + 1);
     const { hpass, vpass } = this.exports;
-    hpass(src.byteOffset, this.plane64, width, height, this.kernel, radius, this.row, this.out, this.pads, direct);
+    hpass(src.byteOffset, this.plane64, width, height, this.kernel, radius, this.row, this.out, this.pads, 1);
     vpass(this.plane64, dst.byteOffset, width, height, this.kernel, radius, this.taps, this.out, this.rows, direct);
   }
 }

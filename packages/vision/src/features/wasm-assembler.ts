@@ -75,6 +75,7 @@ export const op = {
   i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32And: [0x71],
+  i32Or: [0x72],
   i32Shl: [0x74],
   i32ShrS: [0x75],
   f64Abs: [0x99],
