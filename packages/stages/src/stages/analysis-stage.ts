@@ -14,6 +14,7 @@ import { requestedAnalyses } from '../aggregate/join-analysis.ts';
 import type { BlobAccess } from '../blob-access.ts';
 import type { ModelRun, OriginalSize, VisionEngine } from '../vision-engine.ts';
 import { expectEvent } from './expect-event.ts';
+import { imageEvent } from './image-event.ts';
 
 type AnalysisEvent = 'ObjectsDetected' | 'FacesDetected' | 'TextRecognized';
 
@@ -62,18 +63,7 @@ export function analysisStage(name: AnalysisName, deps: { blobs: BlobAccess; vis
   const spec = SPECS[name];
 
   function outcome(event: ImagePreprocessed, status: StageOutcome, result: unknown): OutputEvent {
-    return {
-      topic: STAGE_OUTPUTS[name],
-      eventType: spec.eventType,
-      key: event.imageId,
-      value: {
-        imageId: event.imageId,
-        tenantId: event.tenantId,
-        occurredAt: Date.now(),
-        ...status,
-        ...spec.fields(result),
-      },
-    };
+    return imageEvent(event, STAGE_OUTPUTS[name], spec.eventType, { ...status, ...spec.fields(result) });
   }
 
   return {

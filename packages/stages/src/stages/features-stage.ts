@@ -29,6 +29,7 @@ import { featuresKey } from '@imgpipe/storage';
 import type { ImgpipeError } from '@imgpipe/core';
 import type { RenditionStore } from './transform-stage.ts';
 import { expectEvent } from './expect-event.ts';
+import { type ImageEventHead, imageEvent } from './image-event.ts';
 
 /** The features stage's detector, its size and how many keypoints the result lists (one set per deployment). */
 export const featuresStageSettings = {
@@ -93,17 +94,8 @@ export function featuresModel(options: FeatureOptions, maxSide: number): ModelId
   };
 }
 
-function extracted(
-  event: ImagePreprocessed,
-  fields: Omit<FeaturesExtracted, 'imageId' | 'tenantId' | 'occurredAt'>,
-): OutputEvent {
-  const value: FeaturesExtracted = {
-    imageId: event.imageId,
-    tenantId: event.tenantId,
-    occurredAt: Date.now(),
-    ...fields,
-  };
-  return { topic: STAGE_OUTPUTS.features, eventType: 'FeaturesExtracted', key: event.imageId, value };
+function extracted(event: ImagePreprocessed, fields: Omit<FeaturesExtracted, keyof ImageEventHead>): OutputEvent {
+  return imageEvent<FeaturesExtracted>(event, STAGE_OUTPUTS.features, 'FeaturesExtracted', fields);
 }
 
 /**

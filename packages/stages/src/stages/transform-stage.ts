@@ -22,6 +22,7 @@ import {
 import { renditionKey } from '@imgpipe/storage';
 import type { BlobRef } from '../blob-access.ts';
 import { expectEvent } from './expect-event.ts';
+import { type ImageEventHead, imageEvent } from './image-event.ts';
 
 /** Object storage as the transform stage uses it: the original read, each rendition written with its facts. */
 export interface RenditionStore {
@@ -49,17 +50,8 @@ function asked(event: ImagePreprocessed): readonly string[] {
   return event.renditions ?? [];
 }
 
-function transformed(
-  event: ImagePreprocessed,
-  fields: Omit<ImageTransformed, 'imageId' | 'tenantId' | 'occurredAt'>,
-): OutputEvent {
-  const value: ImageTransformed = {
-    imageId: event.imageId,
-    tenantId: event.tenantId,
-    occurredAt: Date.now(),
-    ...fields,
-  };
-  return { topic: STAGE_OUTPUTS.transform, eventType: 'ImageTransformed', key: event.imageId, value };
+function transformed(event: ImagePreprocessed, fields: Omit<ImageTransformed, keyof ImageEventHead>): OutputEvent {
+  return imageEvent<ImageTransformed>(event, STAGE_OUTPUTS.transform, 'ImageTransformed', fields);
 }
 
 /**
