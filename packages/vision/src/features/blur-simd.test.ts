@@ -59,6 +59,7 @@ describe('SimdPlanes.blur', () => {
     assert.throws(() => planes.blur(inside, planes.floats.subarray(100, 200), 11, 9, half));
     assert.throws(() => planes.blur(inside, planes.floats.subarray(100, 200), 10, 11, half));
     assert.throws(() => planes.blur(inside, planes.floats.subarray(100, 200), 10, 10, gaussianHalfKernel(2)));
+    assert.throws(() => new SimdPlanes(2 ** 29, 8192, 8192, 13), RangeError, 'no more than 2 GiB');
     assert.ok(planes.fits(300, 10, 10, 5));
     assert.ok(!planes.fits(301, 10, 10, 5));
   });

@@ -434,7 +434,7 @@ export class SimdPlanes {
   readonly maxRadius: number;
 
   constructor(floats: number, maxWidth: number, maxHeight: number, maxRadius: number) {
-    const align = (n: number) => (n + 15) & ~15;
+    const align = (n: number) => Math.ceil(n / 16) * 16;
     // The horizontal pass's float64 plane (SLACK after it: vrow's last step reads past its last row), its float64
     // row and output row, then tables.
     this.plane64 = align(floats * 4);
@@ -449,6 +449,8 @@ export class SimdPlanes {
     this.pads = columns + align(maxWidth * 4);
     this.rows = this.pads + align(maxRadius * 16);
     const bytes = this.rows + align((maxHeight + 2 * maxRadius) * 4) + SLACK;
+    // Addresses are compared as signed 32-bit integers in the kernels: 2 GiB at most (SIFT on ~14 MP of input).
+    if (!(bytes < 2 ** 31)) throw new RangeError(`${bytes} bytes of planes is more than the 2 GiB SimdPlanes holds`);
     this.memory = new wasm.Memory({ initial: Math.ceil(bytes / PAGE) });
     compiled ??= new wasm.Module(
       assembleModule([

@@ -19,8 +19,9 @@ import { type Keypoint, SIFT_DESCRIPTOR_SIZE, type SiftParams, sift } from './si
 
 export interface DetectKeypointsOptions extends FeatureOptionsInput {
   /**
-   * Refuse images with more pixels than this (IMAGE_TOO_MANY_PIXELS): SIFT holds about 128 bytes per input pixel
-   * while it runs (float planes of the doubled image's pyramid). Default 1920 x 1080 (~270 MB at most).
+   * Refuse images with more pixels than this (IMAGE_TOO_MANY_PIXELS): SIFT holds about 144 bytes per input pixel
+   * while it runs (float planes of the doubled image's pyramid, in a WebAssembly memory of at most 2 GiB, so ~14 MP
+   * at most whatever this says). Default 1920 x 1080 (~300 MB at most).
    */
   maxPixels?: number;
 }
