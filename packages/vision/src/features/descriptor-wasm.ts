@@ -22,6 +22,7 @@ const f64x2Ge = op.simd(0x4c);
 const v128And = op.simd(0x4e);
 const bitselect = op.simd(0x52);
 const f64x2Floor = op.simd(0x75);
+const f64x2Nearest = op.simd(0x94);
 const i64x2Bitmask = op.simd(0xc4);
 const f64x2Abs = op.simd(0xec);
 const f64x2Sqrt = op.simd(0xef);
@@ -39,33 +40,30 @@ const ROW = (D + 2) * (N + 2) * 8;
 const select = [0x1b];
 
 /**
- * OpenCV's fastAtan2(y, x) in degrees as math.ts computes it, into local `ang` (cc and c2: float64 scratch locals).
+ * OpenCV's fastAtan2(y, x) in degrees as math.ts computes it, on two lanes (f64x2 locals y, x; cc, c2, steep:
+ * scratch), into `ang`: both of its branches' values, selected per lane.
  */
-function fastAtan2(y: number, x: number, cc: number, c2: number, ang: number): number[] {
+function fastAtan2x2(y: number, x: number, cc: number, c2: number, ang: number, steep: number): number[] {
+  const splat = (v: number[]) => [...v, ...f64x2Splat];
   const poly = [
-    ...[...op.get(cc), ...op.get(cc), ...op.f64Mul, ...op.set(c2)],
-    ...[...op.f64Const(P7), ...op.get(c2), ...op.f64Mul, ...op.f64Const(P5), ...op.f64Add],
-    ...[...op.get(c2), ...op.f64Mul, ...op.f64Const(P3), ...op.f64Add],
-    ...[...op.get(c2), ...op.f64Mul, ...op.f64Const(P1), ...op.f64Add, ...op.get(cc), ...op.f64Mul],
+    ...[...op.get(cc), ...op.get(cc), ...f64x2Mul, ...op.set(c2)],
+    ...[...splat(op.f64Const(P7)), ...op.get(c2), ...f64x2Mul, ...splat(op.f64Const(P5)), ...f64x2Add],
+    ...[...op.get(c2), ...f64x2Mul, ...splat(op.f64Const(P3)), ...f64x2Add],
+    ...[...op.get(c2), ...f64x2Mul, ...splat(op.f64Const(P1)), ...f64x2Add, ...op.get(cc), ...f64x2Mul],
   ];
   return [
-    ...[...op.get(x), ...op.f64Abs, ...op.get(y), ...op.f64Abs, ...op.f64Ge],
-    ...op.ifF64,
-    ...[...op.get(y), ...op.f64Abs, ...op.get(x), ...op.f64Abs, ...op.f64Const(EPS), ...op.f64Add, ...op.f64Div],
-    ...op.set(cc),
+    ...[...op.get(x), ...f64x2Abs, ...op.get(y), ...f64x2Abs, ...f64x2Ge, ...op.set(steep)],
+    ...[...op.get(y), ...f64x2Abs, ...op.get(x), ...f64x2Abs, ...op.get(steep), ...bitselect],
+    ...[...op.get(x), ...f64x2Abs, ...op.get(y), ...f64x2Abs, ...op.get(steep), ...bitselect],
+    ...[...splat(op.f64Const(EPS)), ...f64x2Add, ...f64x2Div, ...op.set(cc)],
     ...poly,
-    ...op.else,
-    ...op.f64Const(90),
-    ...[...op.get(x), ...op.f64Abs, ...op.get(y), ...op.f64Abs, ...op.f64Const(EPS), ...op.f64Add, ...op.f64Div],
-    ...op.set(cc),
-    ...poly,
-    ...op.f64Sub,
-    ...op.end,
     ...op.set(ang),
-    ...[...op.f64Const(180), ...op.get(ang), ...op.f64Sub, ...op.get(ang)],
-    ...[...op.get(x), ...op.f64Const(0), ...op.f64Lt, ...select, ...op.set(ang)],
-    ...[...op.f64Const(360), ...op.get(ang), ...op.f64Sub, ...op.get(ang)],
-    ...[...op.get(y), ...op.f64Const(0), ...op.f64Lt, ...select, ...op.set(ang)],
+    ...[...op.get(ang), ...splat(op.f64Const(90)), ...op.get(ang), ...f64x2Sub, ...op.get(steep), ...bitselect],
+    ...op.set(ang),
+    ...[...splat(op.f64Const(180)), ...op.get(ang), ...f64x2Sub, ...op.get(ang)],
+    ...[...op.get(x), ...splat(op.f64Const(0)), ...f64x2Lt, ...bitselect, ...op.set(ang)],
+    ...[...splat(op.f64Const(360)), ...op.get(ang), ...f64x2Sub, ...op.get(ang)],
+    ...[...op.get(y), ...splat(op.f64Const(0)), ...f64x2Lt, ...bitselect, ...op.set(ang)],
   ];
 }
 
@@ -81,8 +79,23 @@ const ORI_BINS = 36;
 export function orientationWindow(): WasmFunction {
   const [img, stride, height, px, py, radius, jLo, jHi, weights, temp, bpd] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const [i, j, y, p, bin, rowAt] = [11, 12, 13, 14, 15, 16];
-  const [wy, dx, dy, cc, c2, ang] = [17, 18, 19, 20, 21, 22];
-  const pixel = (offset: number) => [...op.f32Load(offset), ...op.f64PromoteF32];
+  // f64x2 locals: two columns j, j + 1 at a time
+  const [wyV, dx, dy, cc, c2, ang, steep, mag, bins] = [17, 18, 19, 20, 21, 22, 23, 24, 25];
+  /** Two floats at p + offset, widened. */
+  const pixels = (offset: number) => [...op.simd(0x5d, 2, ...uleb(offset)), ...op.simd(0x5f)];
+  /** Lane k: bin wrapped into 0..35, temp[2 + bin] += mag (unless j + k > jHi). */
+  const scatter = (k: number) => [
+    ...op.block,
+    ...(k === 1 ? [...op.get(j), ...op.get(jHi), ...op.i32GeS, ...op.brIf(0)] : []),
+    ...[...op.get(bins), ...op.simd(0x1b, k), ...op.set(bin)],
+    ...[...op.get(bin), ...op.i32Const(ORI_BINS), ...op.i32Sub, ...op.get(bin), ...op.get(bin)],
+    ...[...op.i32Const(ORI_BINS), ...op.i32GeS, ...select, ...op.set(bin)],
+    ...[...op.get(bin), ...op.i32Const(ORI_BINS), ...op.i32Add, ...op.get(bin), ...op.get(bin), ...op.i32Const(0)],
+    ...[...op.i32LtS, ...select, ...op.set(bin)],
+    ...[...op.get(temp), ...op.get(bin), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.tee(p)],
+    ...[...op.get(p), ...op.f64Load(16), ...op.get(mag), ...op.simd(0x21, k), ...op.f64Add, ...op.f64Store(16)],
+    ...op.end,
+  ];
   const code = [
     ...[...op.i32Const(0), ...op.get(radius), ...op.i32Sub, ...op.set(i)],
     ...op.block,
@@ -92,7 +105,7 @@ export function orientationWindow(): WasmFunction {
     ...[...op.get(py), ...op.get(i), ...op.i32Add, ...op.tee(y), ...op.i32Const(0), ...op.i32LeS, ...op.brIf(0)],
     ...[...op.get(y), ...op.get(height), ...op.i32Const(1), ...op.i32Sub, ...op.i32GeS, ...op.brIf(0)],
     ...[...op.get(weights), ...op.get(i), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(0)],
-    ...op.set(wy),
+    ...[...f64x2Splat, ...op.set(wyV)],
     ...[...op.get(img), ...op.get(y), ...op.get(stride), ...op.i32Mul, ...op.i32Add, ...op.set(rowAt)],
     ...[...op.get(jLo), ...op.set(j)],
     ...op.block,
@@ -101,23 +114,27 @@ export function orientationWindow(): WasmFunction {
     // p = address of the pixel left of (px + j)
     ...[...op.get(rowAt), ...op.get(px), ...op.get(j), ...op.i32Add, ...op.i32Const(1), ...op.i32Sub],
     ...[...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(p)],
-    ...[...op.get(p), ...pixel(8), ...op.get(p), ...pixel(0), ...op.f64Sub, ...op.set(dx)],
-    ...[...op.get(p), ...op.get(stride), ...op.i32Sub, ...pixel(4)],
-    ...[...op.get(p), ...op.get(stride), ...op.i32Add, ...pixel(4), ...op.f64Sub, ...op.set(dy)],
-    ...fastAtan2(dy, dx, cc, c2, ang),
-    // bin = cvRound(binsPerDegree * ang) (f64.nearest: halves to even, as cvRound), wrapped into 0..35
-    ...[...op.get(bpd), ...op.get(ang), ...op.f64Mul, ...op.f64Nearest, ...op.i32TruncF64S, ...op.set(bin)],
-    ...[...op.get(bin), ...op.i32Const(ORI_BINS), ...op.i32Sub, ...op.get(bin), ...op.get(bin)],
-    ...[...op.i32Const(ORI_BINS), ...op.i32GeS, ...select, ...op.set(bin)],
-    ...[...op.get(bin), ...op.i32Const(ORI_BINS), ...op.i32Add, ...op.get(bin), ...op.get(bin), ...op.i32Const(0)],
-    ...[...op.i32LtS, ...select, ...op.set(bin)],
-    // temp[2 + bin] += wy * weights[j] * sqrt(dx dx + dy dy)
-    ...[...op.get(temp), ...op.get(bin), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.tee(p)],
-    ...[...op.get(p), ...op.f64Load(16), ...op.get(wy)],
-    ...[...op.get(weights), ...op.get(j), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...op.f64Load(0)],
-    ...[...op.f64Mul, ...op.get(dx), ...op.get(dx), ...op.f64Mul, ...op.get(dy), ...op.get(dy), ...op.f64Mul],
-    ...[...op.f64Add, ...op.f64Sqrt, ...op.f64Mul, ...op.f64Add, ...op.f64Store(16)],
-    ...[...op.get(j), ...op.i32Const(1), ...op.i32Add, ...op.set(j), ...op.br(0)],
+    ...[...op.get(p), ...pixels(8), ...op.get(p), ...pixels(0), ...f64x2Sub, ...op.set(dx)],
+    ...[...op.get(p), ...op.get(stride), ...op.i32Sub, ...pixels(4)],
+    ...[...op.get(p), ...op.get(stride), ...op.i32Add, ...pixels(4), ...f64x2Sub, ...op.set(dy)],
+    ...fastAtan2x2(dy, dx, cc, c2, ang, steep),
+    // bins = cvRound(binsPerDegree * ang) (nearest: halves to even, as cvRound) as int32 lanes
+    ...[...op.get(bpd), ...f64x2Splat, ...op.get(ang), ...f64x2Mul, ...f64x2Nearest, ...op.simd(0xfc), ...op.set(bins)],
+    // mag = wy * weights[j] * sqrt(dx dx + dy dy)
+    ...[
+      ...op.get(wyV),
+      ...op.get(weights),
+      ...op.get(j),
+      ...op.i32Const(3),
+      ...op.i32Shl,
+      ...op.i32Add,
+      ...v128Load(0),
+    ],
+    ...[...f64x2Mul, ...op.get(dx), ...op.get(dx), ...f64x2Mul, ...op.get(dy), ...op.get(dy), ...f64x2Mul],
+    ...[...f64x2Add, ...f64x2Sqrt, ...f64x2Mul, ...op.set(mag)],
+    ...scatter(0),
+    ...scatter(1),
+    ...[...op.get(j), ...op.i32Const(2), ...op.i32Add, ...op.set(j), ...op.br(0)],
     ...op.end,
     ...op.end,
     ...op.end,
@@ -130,7 +147,7 @@ export function orientationWindow(): WasmFunction {
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64],
     locals: [
       [6, I32],
-      [6, F64],
+      [9, V128],
     ],
     code,
   };
@@ -189,12 +206,6 @@ export function descriptorRow(): WasmFunction {
   ];
   /** Two floats at a + offset, widened. */
   const pixels = (offset: number) => [...op.simd(0x5d, 2, ...uleb(offset)), ...op.simd(0x5f)];
-  const poly = [
-    ...[...op.get(cc), ...op.get(cc), ...f64x2Mul, ...op.set(c2)],
-    ...[...splat(op.f64Const(P7)), ...op.get(c2), ...f64x2Mul, ...splat(op.f64Const(P5)), ...f64x2Add],
-    ...[...op.get(c2), ...f64x2Mul, ...splat(op.f64Const(P3)), ...f64x2Add],
-    ...[...op.get(c2), ...f64x2Mul, ...splat(op.f64Const(P1)), ...f64x2Add, ...op.get(cc), ...f64x2Mul],
-  ];
   const code = [
     ...[...op.get(sinT), ...f64x2Splat, ...op.set(sinV), ...op.get(cosT), ...f64x2Splat, ...op.set(cosV)],
     ...[...op.get(i), ...op.get(sinT), ...op.f64Mul, ...f64x2Splat, ...op.set(isinV)],
@@ -229,19 +240,7 @@ export function descriptorRow(): WasmFunction {
     ...[...f64x2Sqrt, ...op.get(wy), ...f64x2Splat, ...f64x2Mul],
     ...[...op.get(weights), ...op.get(j), ...op.i32Const(3), ...op.i32Shl, ...op.i32Add, ...v128Load(0)],
     ...[...f64x2Mul, ...op.set(mag)],
-    // fastAtan2(dy, dx): both of its branches' values, selected per lane
-    ...[...op.get(dx), ...f64x2Abs, ...op.get(dy), ...f64x2Abs, ...f64x2Ge, ...op.set(steep)],
-    ...[...op.get(dy), ...f64x2Abs, ...op.get(dx), ...f64x2Abs, ...op.get(steep), ...bitselect],
-    ...[...op.get(dx), ...f64x2Abs, ...op.get(dy), ...f64x2Abs, ...op.get(steep), ...bitselect],
-    ...[...splat(op.f64Const(EPS)), ...f64x2Add, ...f64x2Div, ...op.set(cc)],
-    ...poly,
-    ...op.set(ang),
-    ...[...op.get(ang), ...splat(op.f64Const(90)), ...op.get(ang), ...f64x2Sub, ...op.get(steep), ...bitselect],
-    ...op.set(ang),
-    ...[...splat(op.f64Const(180)), ...op.get(ang), ...f64x2Sub, ...op.get(ang)],
-    ...[...op.get(dx), ...splat(op.f64Const(0)), ...f64x2Lt, ...bitselect, ...op.set(ang)],
-    ...[...splat(op.f64Const(360)), ...op.get(ang), ...f64x2Sub, ...op.get(ang)],
-    ...[...op.get(dy), ...splat(op.f64Const(0)), ...f64x2Lt, ...bitselect, ...op.set(ang)],
+    ...fastAtan2x2(dy, dx, cc, c2, ang, steep),
     // obin = (ang - ori) * binsPerDegree; floors and fractions
     ...[...op.get(ang), ...op.get(ori), ...f64x2Splat, ...f64x2Sub, ...op.get(bpd), ...f64x2Splat, ...f64x2Mul],
     ...op.set(ob),
