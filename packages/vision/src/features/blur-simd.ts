@@ -7,8 +7,9 @@
  * looped over in WebAssembly. blur-simd.test.ts compares it with blurPlane on random planes and SIFT's kernels.
  *
  * The planes live in the module's linear memory: a SimdPlanes holds one WebAssembly.Memory and hands out
- * Float32Array views of it (SIFT's arena), so the blur reads and writes them in place. The module is assembled
- * here from its instructions: no toolchain, no binary file in the repository.
+ * Float32Array views of it (SIFT's arena), so the blur reads and writes them in place; the same module carries
+ * SIFT's extremum scan (extrema-wasm.ts) and gradient histograms (descriptor-wasm.ts), which read those planes.
+ * It is assembled here from its instructions (wasm-assembler.ts): no toolchain, no binary file in the repository.
  */
 import { descriptorRow, descriptorWindow, orientationWindow } from './descriptor-wasm.ts';
 import { extremaRow } from './extrema-wasm.ts';
@@ -190,7 +191,8 @@ const VROW = 1;
  * hpass(src, dst, width, height, kernel, radius, row, out, pads, direct): the horizontal pass over all rows of the
  * float32 plane src into the float64 plane dst: each row widened into `row` at radius, its reflect-101 borders
  * from `pads` (radius pairs [byte in row, byte in the source row] for each side, int32), then hrow into dst's row
- * (direct, when width is a whole number of steps) or into `out` and copied.
+ * (direct: in place, a row not a whole number of steps wide spilling up to a step into the next row, computed
+ * later, or into the slack after the plane) or into `out` and copied.
  */
 function hpass(): WasmFunction {
   const [src, dst, width, height, kernel, radius, row, out, pads, direct] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
