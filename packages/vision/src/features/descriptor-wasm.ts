@@ -157,13 +157,13 @@ export function descriptorRow(): WasmFunction {
   const [row, stride, px, jLo, jHi, i, wy, weights, hist, cosT, sinT, ori, bpd] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
   ];
-  const [j, a, o0, mask] = [13, 14, 15, 16];
-  const [obin, t, v00s, v01s, v10s, v11s] = [17, 18, 19, 20, 21, 22];
+  const [j, a, mask] = [13, 14, 15];
+  const [obin, t, v00s, v01s, v10s, v11s] = [16, 17, 18, 19, 20, 21];
   // f64x2 locals: two columns j, j + 1 at a time
   const [jv, rbin, cbin, dx, dy, mag, ob, fr, fc, cc, c2, ang, steep, v1, v0, v11, v10, v01, v00, r0, c0, o0v] = [
-    23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44,
+    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
   ];
-  const [sinV, cosV, isinV, icosV, jHiV] = [45, 46, 47, 48, 49];
+  const [sinV, cosV, isinV, icosV, jHiV, oi, cell] = [44, 45, 46, 47, 48, 49, 50];
   const splat = (x: number[]) => [...x, ...f64x2Splat];
   /** hist[a + offset] += value on the stack. */
   const add = (offset: number, value: number[]) => [
@@ -181,20 +181,28 @@ export function descriptorRow(): WasmFunction {
     ...add(offset + 8, op.get(t)),
   ];
   const lane = (v: number, k: number) => [...op.get(v), ...op.simd(0x21, k)];
-  const intLane = (v: number, k: number) => [...op.get(v), ...op.simd(0xfc), ...op.simd(0x1b, k)];
+  const int = (v: number) => [...op.get(v), ...op.simd(0xfc)];
+  const i32x4 = (value: number) => [...op.i32Const(value), ...op.simd(0x11)];
+  const [i32x4Add, i32x4Sub, i32x4Mul, i32x4Shl] = [op.simd(0xae), op.simd(0xb1), op.simd(0xb5), op.simd(0xab)];
+  /**
+   * cell = hist + 8 ((((r0 + 1) (d + 2) + c0 + 1) (n + 2)) + o0), o0 wrapped into 0..n-1, for both lanes (int32
+   * lanes 0 and 1): the address of the sample's first histogram entry.
+   */
+  const cells = [
+    ...[...int(o0v), ...op.set(oi)],
+    ...[...op.get(oi), ...i32x4(N), ...i32x4Add, ...op.get(oi), ...op.get(oi), ...i32x4(0), ...op.simd(0x39)],
+    ...[...bitselect, ...op.set(oi)],
+    ...[...op.get(oi), ...i32x4(N), ...i32x4Sub, ...op.get(oi), ...op.get(oi), ...i32x4(N), ...op.simd(0x3f)],
+    ...[...bitselect, ...op.set(oi)],
+    ...[...int(r0), ...i32x4(1), ...i32x4Add, ...i32x4(D + 2), ...i32x4Mul, ...int(c0), ...i32x4Add],
+    ...[...i32x4(1), ...i32x4Add, ...i32x4(N + 2), ...i32x4Mul, ...op.get(oi), ...i32x4Add],
+    ...[...op.i32Const(3), ...i32x4Shl, ...op.get(hist), ...op.simd(0x11), ...i32x4Add, ...op.set(cell)],
+  ];
   /** Lane k's sample added into the histogram, as the scalar loop adds it (skipped unless in the grid). */
   const scatter = (k: number) => [
     ...op.block,
     ...[...op.get(mask), ...op.i32Const(1 << k), ...op.i32And, ...op.i32Eqz, ...op.brIf(0)],
-    ...[...intLane(o0v, k), ...op.set(o0)],
-    ...[...op.get(o0), ...op.i32Const(N), ...op.i32Add, ...op.get(o0), ...op.get(o0), ...op.i32Const(0)],
-    ...[...op.i32LtS, ...select, ...op.set(o0)],
-    ...[...op.get(o0), ...op.i32Const(N), ...op.i32Sub, ...op.get(o0), ...op.get(o0), ...op.i32Const(N)],
-    ...[...op.i32GeS, ...select, ...op.set(o0)],
-    // a = hist + 8 ((((r0 + 1) (d + 2) + c0 + 1) (n + 2)) + o0)
-    ...[...intLane(r0, k), ...op.i32Const(1), ...op.i32Add, ...op.i32Const(D + 2), ...op.i32Mul],
-    ...[...intLane(c0, k), ...op.i32Add, ...op.i32Const(1), ...op.i32Add, ...op.i32Const(N + 2), ...op.i32Mul],
-    ...[...op.get(o0), ...op.i32Add, ...op.i32Const(3), ...op.i32Shl, ...op.get(hist), ...op.i32Add, ...op.set(a)],
+    ...[...op.get(cell), ...op.simd(0x1b, k), ...op.set(a)],
     ...[...lane(ob, k), ...op.set(obin)],
     ...[...lane(v00, k), ...op.set(v00s), ...lane(v01, k), ...op.set(v01s)],
     ...[...lane(v10, k), ...op.set(v10s), ...lane(v11, k), ...op.set(v11s)],
@@ -257,6 +265,7 @@ export function descriptorRow(): WasmFunction {
     ...[...op.get(v1), ...op.get(v11), ...f64x2Sub, ...op.set(v10)],
     ...[...op.get(v0), ...op.get(fc), ...f64x2Mul, ...op.set(v01)],
     ...[...op.get(v0), ...op.get(v01), ...f64x2Sub, ...op.set(v00)],
+    ...cells,
     ...scatter(0),
     ...scatter(1),
     ...op.end,
@@ -269,9 +278,9 @@ export function descriptorRow(): WasmFunction {
     name: 'drow',
     params: [I32, I32, I32, I32, I32, F64, F64, I32, I32, F64, F64, F64, F64],
     locals: [
-      [4, I32],
+      [3, I32],
       [6, F64],
-      [27, V128],
+      [29, V128],
     ],
     code,
   };
