@@ -233,10 +233,13 @@ function upscale2x(src: Uint8Array, width: number, height: number, dst: Float32A
   above.set(here);
   for (let y = 0; y < height; y++) {
     expandRow(src, (y < height - 1 ? y + 1 : y) * width, width, below);
-    let o = 2 * y * dw;
-    for (let x = 0; x < dw; x++) dst[o + x] = (above[x]! + 3 * here[x]!) * 0.0625;
-    o += dw;
-    for (let x = 0; x < dw; x++) dst[o + x] = (3 * here[x]! + below[x]!) * 0.0625;
+    const top = 2 * y * dw;
+    const bottom = top + dw;
+    for (let x = 0; x < dw; x++) {
+      const h3 = 3 * here[x]!;
+      dst[top + x] = (above[x]! + h3) * 0.0625;
+      dst[bottom + x] = (h3 + below[x]!) * 0.0625;
+    }
     const spare = above;
     above = here;
     here = below;
