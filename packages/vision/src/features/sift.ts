@@ -513,7 +513,11 @@ export function orientationHistogram(
   const weights = inWasm ? planes.windowWeights : scratch.weights;
   const expScale = -1 / (2 * sigma * sigma);
   // exp(-(i^2 + j^2) / 2 sigma^2) = exp(-i^2 / 2 sigma^2) exp(-j^2 / 2 sigma^2): one exp per row and column.
-  for (let i = -radius; i <= radius; i++) weights[i + radius] = Math.exp(i * i * expScale);
+  for (let i = 0; i <= radius; i++) {
+    const weight = Math.exp(i * i * expScale); // even in i: one exp for i and -i
+    weights[radius + i] = weight;
+    weights[radius - i] = weight;
+  }
   const binsPerDegree = n / 360;
   if (inWasm) {
     // descriptor-wasm.ts's orient: the loop below, bit for bit.
@@ -638,7 +642,11 @@ export class DescriptorScratch {
     if (!inWasm && this.weights.length < 2 * radius + 1) this.weights = new Float64Array(2 * radius + 1);
     const weights = inWasm ? planes.windowWeights : this.weights;
     const distScale = expScale / (histWidth * histWidth);
-    for (let i = -radius; i <= radius; i++) weights[i + radius] = Math.exp(i * i * distScale);
+    for (let i = 0; i <= radius; i++) {
+      const weight = Math.exp(i * i * distScale); // even in i: one exp for i and -i
+      weights[radius + i] = weight;
+      weights[radius - i] = weight;
+    }
     const half = d / 2 - 0.5;
     const rowStride = (d + 2) * (n + 2);
     const colStride = n + 2;
