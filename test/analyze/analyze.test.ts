@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import type { ImageAnalysis } from '@imgpipe/contracts';
 import { decodeFeatureImage, detectKeypoints } from '@imgpipe/vision/features';
 import { corruptPng, pixelBombPng } from '../../packages/vision/src/testing/png-fixtures.ts';
+import { keypointMarks } from '../support/keypoint-marks.ts';
 import { sharedPath } from '../support/shared.ts';
 
 const IMGPIPE = fileURLToPath(new URL('../../apps/cli/bin/imgpipe.js', import.meta.url));
@@ -136,7 +137,8 @@ describe('imgpipe analyze', () => {
 
   test('--analyses features runs the features stage in-process: the keypoints the module finds, no model analysis', async () => {
     const file = sharedPath('images', 'photos', 'eagle.jpg');
-    const outcome = await analyze('--analyses', 'features', '--workers', '1', file);
+    const dir = mkdtempSync(join(tmpdir(), 'imgpipe-analyze-features-'));
+    const outcome = await analyze('--analyses', 'features', '--workers', '1', '--annotate', dir, file);
     assert.equal(outcome.code, 0, outcome.stderr);
     const [result] = outcome.results;
     assert.equal(result?.status, 'completed');
@@ -154,5 +156,17 @@ describe('imgpipe analyze', () => {
       result.features?.keypoints.map((k) => [k.x, k.y]),
       expected.keypoints.slice(0, 50).map((k) => [k.x, k.y]),
     );
+    // --annotate draws those keypoints: each one's circle is where OpenCV's drawKeypoints puts it.
+    const space = { width: result.features!.width };
+    const marks = await keypointMarks(readFileSync(join(dir, 'eagle.annotated.png')), space);
+    const unmarked = result.features!.keypoints.filter((k) => !marks.marked(k));
+    assert.deepEqual(unmarked, [], 'every keypoint of the result is drawn');
+    const photo = await keypointMarks(readFileSync(file), space);
+    assert.deepEqual(
+      result.features!.keypoints.filter((k) => photo.marked(k)),
+      [],
+      'the photo itself is not magenta there',
+    );
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -21,7 +21,8 @@ database needed. Folders are searched recursively for .jpg .jpeg .png .webp .avi
 
 Options:
   --json               one result object per line and image (the result contract, plus "file")
-  --annotate <dir>     write each image with boxes, faces and text polygons drawn to <dir>/<name>.annotated.png
+  --annotate <dir>     write each image with boxes, faces and text polygons (and with features, the strongest
+                       keypoints) drawn to <dir>/<name>.annotated.png
   --analyses <list>    comma-separated subset of ${UPLOAD_ANALYSES.join(',')} (default: detect,faces,ocr;
                        features, keypoints as the pipeline's features stage finds them, only when named)
   --ocr-model <set>    OCR model set for these images: ppocr-v4 or ppocr-v5 (default IMGPIPE_OCR_MODEL_SET, else
@@ -160,6 +161,7 @@ async function writeAnnotated(dir: string, file: string, bytes: Buffer, analysis
     objects: analysis.objects,
     faces: analysis.faces,
     text: analysis.text.lines,
+    ...(analysis.features ? { keypoints: analysis.features.keypoints } : {}),
   });
   await writeFile(join(dir, `${basename(file, extname(file))}.annotated.png`), png);
 }
