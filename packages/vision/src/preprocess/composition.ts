@@ -46,26 +46,33 @@ export function saliencyMap(image: GreyImage): Float32Array {
   let sum = 0;
   for (let i = 0; i < pixels; i++) sum += data[i]!;
   const mean = pixels > 0 ? sum / pixels : 0;
+  // Separable 5x5 binomial blur, sums kept in units of 1/16 per pass; samples past an edge repeat the edge pixel.
   const across = new Float32Array(pixels);
+  const clampX = (x: number) => (x < 0 ? 0 : x >= width ? width - 1 : x);
   for (let y = 0; y < height; y++) {
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      let value = 0;
-      for (let k = -2; k <= 2; k++) {
-        const sx = Math.min(width - 1, Math.max(0, x + k));
-        value += BINOMIAL[k + 2]! * data[y * width + sx]!;
+      if (x >= 2 && x < width - 2) {
+        const i = row + x;
+        across[i] = data[i - 2]! + 4 * data[i - 1]! + 6 * data[i]! + 4 * data[i + 1]! + data[i + 2]!;
+      } else {
+        let value = 0;
+        for (let k = -2; k <= 2; k++) value += BINOMIAL[k + 2]! * data[row + clampX(x + k)]!;
+        across[row + x] = value;
       }
-      across[y * width + x] = value / 16;
     }
   }
   const saliency = new Float32Array(pixels);
+  const rowOf = (y: number) => (y < 0 ? 0 : y >= height ? height - 1 : y) * width;
   for (let y = 0; y < height; y++) {
+    const r0 = rowOf(y - 2);
+    const r1 = rowOf(y - 1);
+    const r2 = y * width;
+    const r3 = rowOf(y + 1);
+    const r4 = rowOf(y + 2);
     for (let x = 0; x < width; x++) {
-      let value = 0;
-      for (let k = -2; k <= 2; k++) {
-        const sy = Math.min(height - 1, Math.max(0, y + k));
-        value += BINOMIAL[k + 2]! * across[sy * width + x]!;
-      }
-      saliency[y * width + x] = Math.abs(value / 16 - mean);
+      const value = across[r0 + x]! + 4 * across[r1 + x]! + 6 * across[r2 + x]! + 4 * across[r3 + x]! + across[r4 + x]!;
+      saliency[r2 + x] = Math.abs(value / 256 - mean);
     }
   }
   return saliency;
@@ -132,7 +139,9 @@ export const HORIZON_MAX_TILT = 30;
 export const HORIZON_MIN_SPAN = 0.5;
 /** Edge pixels whose gradient is more than this many degrees from vertical do not lie on near-horizontal lines. */
 const GRADIENT_SLACK = 40;
-const COARSE_STEP = 0.5;
+const COARSE_STEP = 1;
+/** An edge pixel votes only for line angles within this many degrees of its own edge's tilt. */
+const VOTE_WINDOW = 10;
 /** Edge pixels within this many pixels (vertically) of the line are on it: a step edge marks both its sides. */
 const BAND = 2;
 
@@ -141,8 +150,9 @@ const BAND = 2;
  * (turn the image clockwise by that much to level it); undefined when no straight edge within HORIZON_MAX_TILT of
  * horizontal crosses HORIZON_MIN_SPAN of the image's width.
  *
- * Edge pixels (sobel.ts) whose gradient is near vertical vote in a Hough transform over lines y = x tan(a) + c
- * (a from -30° to 30° in 0.5° steps, c in 1-pixel bins, scored over 3 adjacent bins); the winner is then refined
+ * Edge pixels (sobel.ts) whose gradient is within 40° of vertical vote in a Hough transform over lines
+ * y = x tan(a) + c, each for the angles within 10° of its own edge's tilt (a from -30° to 30° in 1° steps, c in
+ * 1-pixel bins, scored over 3 adjacent bins); the winner is then refined
  * by least squares on the edge pixels within 2 pixels of it (twice), which finds the angle to a small fraction of
  * a degree.
  */
@@ -151,26 +161,49 @@ export function horizonTilt(gradients: Gradients): number | undefined {
   const maxRatio = Math.tan((GRADIENT_SLACK * Math.PI) / 180);
   const centerX = (width - 1) / 2;
   const centerY = (height - 1) / 2;
-  const xs: number[] = [];
-  const ys: number[] = [];
+  // Edge pixels near a near-horizontal line, sorted by the tilt of their own edge (the line across their gradient,
+  // in whole degrees from -GRADIENT_SLACK to GRADIENT_SLACK): a pixel votes only for line angles near its own.
+  const buckets = 2 * GRADIENT_SLACK + 1;
+  const bucketOf = new Int8Array(width * height).fill(-1);
+  const bucketSizes = new Int32Array(buckets + 1);
+  let count = 0;
   for (let y = 1; y < height - 1; y++) {
     for (let x = 1; x < width - 1; x++) {
       const i = y * width + x;
       if (!isEdge(gradients, i)) continue;
-      if (Math.abs(gradients.gx[i]!) > Math.abs(gradients.gy[i]!) * maxRatio) continue;
-      xs.push(x - centerX);
-      ys.push(y - centerY);
+      const gx = gradients.gx[i]!;
+      const gy = gradients.gy[i]!;
+      if (Math.abs(gx) > Math.abs(gy) * maxRatio) continue;
+      const bucket = Math.round((Math.atan(-gx / gy) * 180) / Math.PI) + GRADIENT_SLACK;
+      bucketOf[i] = bucket;
+      bucketSizes[bucket + 1]!++;
+      count++;
     }
   }
-  if (xs.length < width * HORIZON_MIN_SPAN) return undefined;
+  if (count < width * HORIZON_MIN_SPAN) return undefined;
+  const bucketStart = new Int32Array(buckets + 1);
+  for (let b = 1; b <= buckets; b++) bucketStart[b] = bucketStart[b - 1]! + bucketSizes[b]!;
+  const next = bucketStart.slice();
+  const xs = new Float64Array(count);
+  const ys = new Float64Array(count);
+  for (let i = 0; i < bucketOf.length; i++) {
+    const bucket = bucketOf[i]!;
+    if (bucket < 0) continue;
+    const p = next[bucket]!++;
+    xs[p] = (i % width) - centerX;
+    ys[p] = Math.floor(i / width) - centerY;
+  }
 
   const offset = Math.ceil(height / 2 + (width / 2) * Math.tan((HORIZON_MAX_TILT * Math.PI) / 180)) + 2;
   const votes = new Int32Array(2 * offset + 1);
   let best = { score: -1, slope: 0, intercept: 0 };
   for (let angle = -HORIZON_MAX_TILT; angle <= HORIZON_MAX_TILT; angle += COARSE_STEP) {
     const slope = Math.tan((angle * Math.PI) / 180);
+    const from = bucketStart[Math.max(0, angle - VOTE_WINDOW + GRADIENT_SLACK)]!;
+    const to = bucketStart[Math.min(buckets, angle + VOTE_WINDOW + GRADIENT_SLACK + 1)]!;
     votes.fill(0);
-    for (let p = 0; p < xs.length; p++) votes[Math.round(ys[p]! - xs[p]! * slope) + offset]!++;
+    // c + offset + 0.5 is positive, so truncation rounds it to the nearest bin.
+    for (let p = from; p < to; p++) votes[(ys[p]! - xs[p]! * slope + offset + 0.5) | 0]!++;
     for (let b = 1; b < votes.length - 1; b++) {
       const score = votes[b - 1]! + votes[b]! + votes[b + 1]!;
       if (score > best.score) best = { score, slope, intercept: b - offset };
@@ -185,7 +218,7 @@ export function horizonTilt(gradients: Gradients): number | undefined {
   }
   const columns = new Uint8Array(width);
   let span = 0;
-  for (let p = 0; p < xs.length; p++) {
+  for (let p = 0; p < count; p++) {
     if (Math.abs(ys[p]! - (xs[p]! * slope + intercept)) > BAND) continue;
     const column = Math.round(xs[p]! + centerX);
     if (columns[column] === 0) span++;
@@ -198,8 +231,8 @@ export function horizonTilt(gradients: Gradients): number | undefined {
 
 /** y = slope x + intercept fitted to the points within BAND of the given line; undefined without spread in x. */
 function leastSquares(
-  xs: readonly number[],
-  ys: readonly number[],
+  xs: Float64Array,
+  ys: Float64Array,
   slope: number,
   intercept: number,
 ): { slope: number; intercept: number } | undefined {
