@@ -202,6 +202,8 @@ describe('the Kafka pipeline, end to end', () => {
         `${file}: same labels`,
       );
       assert.equal(viaKafka.text.fullText, local.text.fullText, `${file}: same text`);
+      assert.ok(local.image?.scene, `${file}: imgpipe analyze gives the texture and composition`);
+      assert.deepEqual(viaKafka.image?.scene, local.image.scene, `${file}: the same texture and composition`);
       assert.equal(viaKafka.sourceName, file.split('/').pop(), `${file}: the file name travels as the source name`);
     }
     const totals = await assertRowsMatchInProcess(produced, inProcess);
