@@ -5,9 +5,11 @@
  * stage, joined by the aggregate and stored by the results service, against the real Kafka, registry, S3, PostgreSQL
  * and Redis. Each completes with its keypoint summary; the expectation is computed here, in this process, by the
  * in-process module on the same bytes (decodeFeatureImage + detectKeypoints, what `imgpipe features` runs), and the
- * record in S3 holds every keypoint and descriptor it found. `similar` then finds the copy and not the other photo.
+ * record in S3 holds every keypoint and descriptor it found. `similar` then finds the copy and not the other photo,
+ * and the annotated image with `keypoints=true` shows each stored keypoint's circle where OpenCV would draw it.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import {
   bearer,
   DOG_JPEG,
   deleteTenantImages,
+  problemOf,
   s3Object,
   startTestApi,
   type TestApi,
@@ -28,6 +31,7 @@ import {
   uniqueJpeg,
 } from '../api/support.ts';
 import { waitFor } from '../support/kafka.ts';
+import { keypointMarks } from '../support/keypoint-marks.ts';
 import { type PipelineService, startServices, stopServices } from '../support/pipeline-services.ts';
 import { sharedPath } from '../support/shared.ts';
 import { runCli } from '../stack/support.ts';
@@ -217,5 +221,51 @@ describe('keypoint features in the pipeline', () => {
         'no model analysis re-ran',
       );
     }
+
+    // GET annotated?keypoints=true draws the stored keypoints (OpenCV's rich keypoints, in magenta) where the result
+    // puts them, also scaled down by maxSide; without the option none are drawn.
+    const annotated = (id: string, query = '') =>
+      fetch(`${api.url}/v1/images/${id}/annotated${query}`, { headers: viewer });
+    const features = views[0]!.features!;
+    const space = { width: features.width };
+    const drawnResponse = await annotated(ids[0]!, '?keypoints=true');
+    assert.equal(drawnResponse.status, 200, await drawnResponse.clone().text());
+    assert.equal(drawnResponse.headers.get('content-type'), 'image/png');
+    const drawn = await keypointMarks(Buffer.from(await drawnResponse.arrayBuffer()), space);
+    assert.deepEqual([drawn.width, drawn.height], [features.width, features.height]);
+    assert.deepEqual(
+      features.keypoints.filter((k) => !drawn.marked(k)),
+      [],
+      'every stored keypoint is drawn',
+    );
+    const smallResponse = await annotated(ids[0]!, '?keypoints=true&maxSide=400');
+    assert.equal(smallResponse.status, 200);
+    const small = await keypointMarks(Buffer.from(await smallResponse.arrayBuffer()), space);
+    assert.equal(Math.max(small.width, small.height), 400);
+    assert.deepEqual(
+      features.keypoints.filter((k) => !small.marked(k)),
+      [],
+      'drawn at the scaled positions',
+    );
+    const plainResponse = await annotated(ids[0]!);
+    assert.equal(plainResponse.status, 200);
+    const plain = await keypointMarks(Buffer.from(await plainResponse.arrayBuffer()), space);
+    assert.deepEqual(
+      features.keypoints.filter((k) => plain.marked(k)),
+      [],
+      'none drawn without keypoints=true',
+    );
+    // An image without features (one that did not ask for them): 409 IMAGE_FEATURES_UNAVAILABLE, saying why; a
+    // value that is not a boolean: 400.
+    const bare = randomUUID();
+    await api.api.deps.db.insertInto('images').values({ id: bare, tenant_id: tenant }).execute();
+    const refused = await annotated(bare, '?keypoints=true');
+    assert.equal(refused.status, 409);
+    const problem = await problemOf(refused);
+    assert.equal(problem['code'], 'IMAGE_FEATURES_UNAVAILABLE');
+    assert.match(String(problem['detail']), /did not ask for them/);
+    const bad = await annotated(ids[0]!, '?keypoints=yes');
+    assert.equal(bad.status, 400);
+    assert.equal((await problemOf(bad))['code'], 'REQUEST_INVALID');
   });
 });
