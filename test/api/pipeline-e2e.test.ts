@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { STAGES } from '@imgpipe/contracts';
 import { SsrfGuard } from '@imgpipe/egress';
+import { preprocess } from '@imgpipe/vision';
 import { verifyWebhook } from '@imgpipe/webhooks';
 import sharp from 'sharp';
 import { type PipelineService, startServices, stopServices } from '../support/pipeline-services.ts';
@@ -135,9 +136,14 @@ describe('upload to result through the running pipeline', () => {
     const view = (await (await fetch(`${api.url}/v1/images/${accepted.imageId}`, { headers: viewer })).json()) as {
       status: string;
       objects: unknown[];
+      image?: { scene?: unknown };
     };
     assert.equal(view.status, 'completed');
     assert.deepEqual(view.objects, result.objects);
+    // The texture and composition measures reach the view unchanged: what preprocess finds in the same bytes here.
+    const { info } = await preprocess(bytes);
+    assert.ok(info.scene, 'preprocess measures the scene');
+    assert.deepEqual(view.image?.scene, info.scene);
 
     const annotated = await fetch(`${api.url}/v1/images/${accepted.imageId}/annotated`, { headers: viewer });
     assert.equal(annotated.status, 200);
