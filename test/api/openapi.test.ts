@@ -54,6 +54,26 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  test('documents the annotated image: keypoints is a boolean, and the 409 it may answer', () => {
+    const annotated = document.paths['/v1/images/{id}/annotated']!['get'] as unknown as {
+      parameters: { name: string; in: string; schema: { type: string; default?: unknown } }[];
+      responses: Record<string, unknown>;
+    };
+    const keypoints = annotated.parameters.find((p) => p.in === 'query' && p.name === 'keypoints');
+    assert.deepEqual([keypoints?.schema.type, keypoints?.schema.default], ['boolean', false]);
+    assert.deepEqual(Object.keys(annotated.responses).sort(), [
+      '200',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '422',
+      '429',
+      '503',
+    ]);
+  });
+
   test('documents the upload body forms, security, and problem responses', () => {
     const upload = document.paths['/v1/images']!['post'] as unknown as {
       requestBody: { content: Record<string, unknown> };
