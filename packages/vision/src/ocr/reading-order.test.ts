@@ -61,3 +61,40 @@ describe('readingOrder: what makes a row', () => {
     assert.deepEqual(readingOrder([box(5, 5, 10, 10)]), [0]);
   });
 });
+
+describe('readingOrder: columns', () => {
+  /** `rows` lines of width x 20 at a pitch of 26, from (x, y). */
+  const column = (x: number, y: number, rows: number, width = 300) =>
+    Array.from({ length: rows }, (_, i) => box(x, y + 26 * i, width, 20));
+
+  test('two columns of running text: the left column to its end, then the right', () => {
+    // Given interleaved (as rows would read them): left 0, right 0, left 1, right 1, ...
+    const left = column(10, 10, 4);
+    const right = column(360, 10, 4);
+    const polygons = left.flatMap((l, i) => [l, right[i]!]);
+    assert.deepEqual(readingOrder(polygons), [0, 2, 4, 6, 1, 3, 5, 7]);
+  });
+
+  test('a heading across both columns reads first, then each column', () => {
+    const polygons = [box(10, 10, 650, 30), ...column(10, 80, 3), ...column(360, 80, 3)];
+    assert.deepEqual(readingOrder(polygons), [0, 1, 2, 3, 4, 5, 6]);
+    // The same boxes shuffled give the same order.
+    assert.deepEqual(readingOrder([...polygons].reverse()), [6, 5, 4, 3, 2, 1, 0]);
+  });
+
+  test('a table of short cells keeps the row order, however many rows', () => {
+    // Cells 100 x 20 (aspect 5, under MIN_COLUMN_ASPECT) with 150-px gaps between the columns.
+    const polygons = [...column(10, 10, 5, 100), ...column(260, 10, 5, 100)];
+    assert.deepEqual(readingOrder(polygons), [0, 5, 1, 6, 2, 7, 3, 8, 4, 9]);
+  });
+
+  test('fewer than MIN_COLUMN_LINES lines on a side keep the row order', () => {
+    const polygons = [...column(10, 10, 2), ...column(360, 10, 4)];
+    assert.deepEqual(readingOrder(polygons), [0, 2, 1, 3, 4, 5]);
+  });
+
+  test('a gap narrower than a line height is not a gutter (words of one line the detector left apart)', () => {
+    const polygons = [...column(10, 10, 4), ...column(325, 10, 4)];
+    assert.deepEqual(readingOrder(polygons), [0, 4, 1, 5, 2, 6, 3, 7]);
+  });
+});
