@@ -38,10 +38,27 @@ export interface TextureStatistics extends GlcmStatistics {
 
 /** The normalised symmetric GLCM at distance 1 in one direction, levels x levels, row-major. */
 export function cooccurrence(image: GreyImage, angle: GlcmAngle, levels = GLCM_LEVELS): Float64Array {
-  const { data, width, height } = image;
-  const [dx, dy] = GLCM_DIRECTIONS[angle];
+  return cooccurrenceOfLevels(quantise(image, levels), image.width, image.height, angle, levels);
+}
+
+/** Each pixel's level: floor(grey * levels / 256). */
+function quantise(image: GreyImage, levels: number): Uint8Array {
+  const { data } = image;
   const quantised = new Uint8Array(data.length);
-  for (let i = 0; i < data.length; i++) quantised[i] = (data[i]! * levels) >> 8;
+  const shift = 8 - Math.log2(levels);
+  if (Number.isInteger(shift)) for (let i = 0; i < data.length; i++) quantised[i] = data[i]! >> shift;
+  else for (let i = 0; i < data.length; i++) quantised[i] = Math.floor((data[i]! * levels) / 256);
+  return quantised;
+}
+
+function cooccurrenceOfLevels(
+  quantised: Uint8Array,
+  width: number,
+  height: number,
+  angle: GlcmAngle,
+  levels: number,
+): Float64Array {
+  const [dx, dy] = GLCM_DIRECTIONS[angle];
   const counts = new Uint32Array(levels * levels);
   const xFrom = Math.max(0, -dx);
   const xTo = Math.min(width, width - dx);
@@ -56,8 +73,8 @@ export function cooccurrence(image: GreyImage, angle: GlcmAngle, levels = GLCM_L
       const b = quantised[other + x]!;
       counts[a * levels + b]!++;
       counts[b * levels + a]!++;
-      pairs += 2;
     }
+    pairs += 2 * Math.max(0, xTo - xFrom);
   }
   const matrix = new Float64Array(levels * levels);
   if (pairs > 0) for (let k = 0; k < matrix.length; k++) matrix[k] = counts[k]! / pairs;
@@ -91,7 +108,9 @@ export function glcmStatistics(matrix: Float64Array, levels = GLCM_LEVELS): Glcm
 }
 
 export function glcmByDirection(image: GreyImage, levels = GLCM_LEVELS): Record<GlcmAngle, GlcmStatistics> {
-  const of = (angle: GlcmAngle) => glcmStatistics(cooccurrence(image, angle, levels), levels);
+  const quantised = quantise(image, levels);
+  const of = (angle: GlcmAngle) =>
+    glcmStatistics(cooccurrenceOfLevels(quantised, image.width, image.height, angle, levels), levels);
   return { 0: of(0), 45: of(45), 90: of(90), 135: of(135) };
 }
 
