@@ -163,7 +163,9 @@ describe('an identical upload while the first is still being stored', () => {
   });
 
   /** Starts the first upload, holds it in its produce, and starts the second once it has read the first's claim. */
-  async function racing(tenant: string): Promise<{ first: Promise<Response>; second: Promise<Response> }> {
+  async function racing(
+    tenant: string,
+  ): Promise<{ first: Promise<Response>; second: Promise<Response>; bytes: Buffer }> {
     gate = Promise.withResolvers<void>();
     const bytes = uniqueJpeg();
     const sendsBefore = sends;
@@ -179,7 +181,7 @@ describe('an identical upload while the first is still being stored', () => {
       5,
     );
     gate.resolve();
-    return { first, second };
+    return { first, second, bytes };
   }
 
   test('when the first fails, the second is stored on its own: never an id of an image that does not exist', async () => {
@@ -205,20 +207,7 @@ describe('an identical upload while the first is still being stored', () => {
     const tenant = testTenant('claim-takeover');
     tenants.push(tenant);
     outcome = 'first fails';
-    const bytes = uniqueJpeg();
-    gate = Promise.withResolvers<void>();
-    const readsBefore = claimReads;
-    firstAttempt = sends + 1;
-    const first = uploadRaw(appUrl, tokenFor(tenant), bytes);
-    await waitFor('the first upload to reach its produce', () => (sends >= firstAttempt ? true : undefined), 10_000, 5);
-    const second = uploadRaw(appUrl, tokenFor(tenant), bytes);
-    await waitFor(
-      'the second upload to read the claim',
-      () => (claimReads > readsBefore ? true : undefined),
-      10_000,
-      5,
-    );
-    gate.resolve();
+    const { first, second, bytes } = await racing(tenant);
     assert.equal((await first).status, 503);
     const answer = await second;
     assert.equal(answer.status, 202, JSON.stringify(await answer.clone().json()));

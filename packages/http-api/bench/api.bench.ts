@@ -37,6 +37,7 @@ import { buildApp } from '../src/app.ts';
 import { DEV_JWT_SECRET } from '../src/api-settings.ts';
 import { mintDevToken } from '../src/auth/dev-tokens.ts';
 import { recordFigures } from '../../../bench/figures.ts';
+import { closedLoop } from './load-loops.ts';
 import type { ClientResult, ClientRun, ClientSetup } from './upload-client.ts';
 
 const config = loadApiConfig();
@@ -84,23 +85,6 @@ function row(label: string, concurrency: number, runs: ClientResult[]): Row {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };
-}
-
-/** `count` calls of `work`, `concurrency` at a time, on this thread. */
-async function closedLoop(concurrency: number, count: number, work: () => Promise<void>): Promise<ClientResult> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < count) {
-        const begin = performance.now();
-        await work();
-        latencies.push(performance.now() - begin);
-      }
-    }),
-  );
-  return { seconds: (performance.now() - started) / 1000, latencies };
 }
 
 /** The upload client in its worker thread: one run at a time. */

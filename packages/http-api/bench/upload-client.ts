@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
+import { closedLoop, type LoopResult, openLoop } from './load-loops.ts';
 
 export interface ClientSetup {
   url: string;
@@ -16,9 +17,7 @@ export type ClientRun =
   | { kind: 'closed'; concurrency: number; count: number }
   | { kind: 'open'; rate: number; seconds: number };
 
-export interface ClientResult {
-  seconds: number;
-  latencies: number[];
+export interface ClientResult extends LoopResult {
   error?: string;
 }
 
@@ -36,40 +35,9 @@ async function upload(): Promise<void> {
   await response.arrayBuffer();
 }
 
-async function closed(concurrency: number, count: number): Promise<ClientResult> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < count) {
-        const begin = performance.now();
-        await upload();
-        latencies.push(performance.now() - begin);
-      }
-    }),
-  );
-  return { seconds: (performance.now() - started) / 1000, latencies };
-}
-
-/** Each request on its schedule whether or not earlier ones answered; latency from when it was due. */
-async function open(rate: number, seconds: number): Promise<ClientResult> {
-  const count = Math.round(rate * seconds);
-  const latencies: number[] = [];
-  const started = performance.now();
-  const sent: Promise<void>[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const due = started + (index * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    sent.push(upload().then(() => void latencies.push(performance.now() - due)));
-  }
-  await Promise.all(sent);
-  return { seconds: (performance.now() - started) / 1000, latencies };
-}
-
 parentPort!.on('message', (run: ClientRun) => {
-  const work = run.kind === 'closed' ? closed(run.concurrency, run.count) : open(run.rate, run.seconds);
+  const work =
+    run.kind === 'closed' ? closedLoop(run.concurrency, run.count, upload) : openLoop(run.rate, run.seconds, upload);
   work.then(
     (result) => parentPort!.postMessage(result),
     (error: unknown) => parentPort!.postMessage({ seconds: 0, latencies: [], error: String(error) }),
