@@ -9,6 +9,16 @@
  * wall time and of CPU time (each side's own).
  * Peak RSS at the end. The machine's load is printed too: on a shared 2-core machine, CPU time is the steadier
  * figure.
+ * Then, against the local stack (skip with --no-http / --no-similar):
+ *   POST /v1/features/detect over HTTP (packages/http-api/bench/features-http.ts): the real API in this process, the
+ *   first photo sent with fetch; p50/p95 of --misses cache misses (fresh bytes each) and --hits cache hits (each
+ *   checked to answer X-Cache: hit). Goal: hit p50 <= 5 ms.
+ *   Similar-image queries over --similar-rows synthetic hashes in PostgreSQL (packages/results/bench/
+ *   similar-measure.ts, as `npm run bench:similar`). Goal: p50 <= 20 ms at the default maxDistance (7; 6 probes the
+ *   same values).
+ * All figures end in one table with their goals.
+ *
+ *   npm run bench:features [-- --images 12 --repeat 3 --hits 200 --misses 5 --similar-rows 1000000]
  */
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -27,6 +37,12 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '3' },
     'no-opencv': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    'no-http': { type: 'boolean', default: false },
+    hits: { type: 'string', default: '200' },
+    misses: { type: 'string', default: '5' },
+    'no-similar': { type: 'boolean', default: false },
+    'similar-rows': { type: 'string', default: '1000000' },
+    'similar-queries': { type: 'string', default: '200' },
   },
 });
 const repeat = Math.max(1, Number(args.repeat));
@@ -130,6 +146,42 @@ const summary = (detector: 'sift' | 'orb') => {
   };
 };
 
+// Over HTTP: the real API in this process against the local stack's Redis.
+type HttpFigures = Awaited<ReturnType<typeof import('../../http-api/bench/features-http.ts').measureFeaturesDetect>>;
+let http: (HttpFigures & { file: string }) | undefined;
+if (!args['no-http']) {
+  const { measureFeaturesDetect } = await import('../../http-api/bench/features-http.ts');
+  const file = files[0]!;
+  http = {
+    file,
+    ...(await measureFeaturesDetect({
+      image: await readFile(file),
+      hits: Number(args.hits),
+      misses: Number(args.misses),
+    })),
+  };
+}
+
+// Similar-image queries over synthetic hashes in PostgreSQL, as `npm run bench:similar`.
+type SimilarFigures = Awaited<ReturnType<typeof import('../../results/bench/similar-measure.ts').measureSimilar>>;
+let similar: SimilarFigures | undefined;
+if (!args['no-similar']) {
+  const { measureSimilar } = await import('../../results/bench/similar-measure.ts');
+  const { createDatabase } = await import('../../results/src/index.ts');
+  const { loadConfig, serviceSettings } = await import('@imgpipe/core');
+  const settings = loadConfig({ databaseUrl: serviceSettings.databaseUrl });
+  const db = createDatabase({ url: settings.databaseUrl, poolSize: 2, applicationName: 'imgpipe-bench-features' });
+  try {
+    similar = await measureSimilar(db, {
+      rows: Number(args['similar-rows']),
+      queries: Number(args['similar-queries']),
+      log: args.json ? undefined : (line) => console.log(line),
+    });
+  } finally {
+    await db.destroy();
+  }
+}
+
 const report = {
   images: rows.length,
   repeat,
@@ -138,6 +190,37 @@ const report = {
   orb: summary('orb'),
   opencv: opencv ? { version: opencv.opencv, threads: opencv.threads } : { skipped: opencvError ?? '--no-opencv' },
   peakRssMiB: round(process.resourceUsage().maxRSS / 1024, 0),
+  ...(http
+    ? {
+        http: {
+          file: http.file,
+          imageBytes: http.imageBytes,
+          answerBytes: http.answerBytes,
+          keypoints: http.keypoints,
+          hitP50Ms: round(http.hit.p50, 2),
+          hitP95Ms: round(http.hit.p95, 2),
+          hits: http.hit.count,
+          missP50Ms: round(http.miss.p50, 1),
+          missP95Ms: round(http.miss.p95, 1),
+          misses: http.miss.count,
+        },
+      }
+    : {}),
+  ...(similar
+    ? {
+        similar: {
+          rows: similar.rows,
+          distances: similar.distances.map((d) => ({
+            maxDistance: d.maxDistance,
+            p50Ms: round(d.p50, 2),
+            p95Ms: round(d.p95, 2),
+            foundPerQuery: round(d.foundPerQuery, 1),
+          })),
+          scanMs: round(similar.scanMs, 0),
+        },
+      }
+    : {}),
+  loadAverageEnd: round(loadavg()[0]!, 2),
 };
 
 if (args.json) {
@@ -159,4 +242,53 @@ if (args.json) {
   if (!opencv) console.log(`OpenCV peer skipped: ${report.opencv.skipped}`);
   else console.log(`peer: OpenCV ${opencv.opencv} (opencv-python-headless), ${opencv.threads} thread`);
   console.log(`peak RSS ${report.peakRssMiB} MiB`);
+  printTable();
+}
+
+/** Every figure of the run in one table, with the issue's goals. */
+function printTable(): void {
+  const lines: [string, string, string][] = [];
+  const sift = report.sift;
+  lines.push([
+    'SIFT ms/image (wall; CPU)',
+    `${sift.msPerImage}; ${sift.cpuMsPerImage}` +
+      ('opencvMsPerImage' in sift
+        ? ` (OpenCV ${sift.opencvMsPerImage}; ${sift.opencvCpuMsPerImage}: ${sift.ratioToOpenCv}x, ${sift.cpuRatioToOpenCv}x CPU)`
+        : ''),
+    'within 2x of OpenCV',
+  ]);
+  const orb = report.orb;
+  lines.push([
+    'ORB ms/image (wall; CPU)',
+    `${orb.msPerImage}; ${orb.cpuMsPerImage}` +
+      ('opencvMsPerImage' in orb ? ` (OpenCV ${orb.opencvMsPerImage}; ${orb.opencvCpuMsPerImage})` : ''),
+    '-',
+  ]);
+  if (report.http) {
+    const h = report.http;
+    lines.push([
+      '/v1/features/detect hit p50 (p95)',
+      `${h.hitP50Ms} ms (${h.hitP95Ms}), ${h.hits} hits, ${Math.round(h.answerBytes / 1024)} KiB answer`,
+      '<= 5 ms',
+    ]);
+    lines.push([
+      '/v1/features/detect miss p50 (p95)',
+      `${h.missP50Ms} ms (${h.missP95Ms}), ${h.misses} misses, ${h.keypoints} keypoints`,
+      '-',
+    ]);
+  } else lines.push(['/v1/features/detect', 'skipped (--no-http)', '<= 5 ms hit p50']);
+  if (report.similar) {
+    for (const d of report.similar.distances) {
+      lines.push([
+        `similar p50 (p95), maxDistance ${d.maxDistance}`,
+        `${d.p50Ms} ms (${d.p95Ms}), ${report.similar.rows.toLocaleString('en')} hashes`,
+        d.maxDistance <= 7 ? '<= 20 ms' : '- (above the default 7)',
+      ]);
+    }
+  } else lines.push(['similar', 'skipped (--no-similar)', '<= 20 ms p50']);
+  const widths = [0, 1, 2].map((i) => Math.max(...lines.map((line) => line[i]!.length), 6));
+  console.log(`\nsummary (load average ${report.loadAverage} at the start, ${report.loadAverageEnd} at the end)`);
+  console.log(`${'figure'.padEnd(widths[0]!)}  ${'measured'.padEnd(widths[1]!)}  goal`);
+  for (const [what, measured, goal] of lines)
+    console.log(`${what.padEnd(widths[0]!)}  ${measured.padEnd(widths[1]!)}  ${goal}`);
 }
