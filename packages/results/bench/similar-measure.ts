@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { findSimilarImages, migrate } from '../src/index.ts';
 import type { Database } from '../src/schema.ts';
+import { seededRandom as random } from '@imgpipe/core';
 
 export interface SimilarDistanceFigures {
   maxDistance: number;
@@ -32,18 +33,6 @@ export interface SimilarMeasurement {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 const ms = (value: number) => `${value.toFixed(2)} ms`;
-
-/** mulberry32: the same query set every run. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Db = Kysely<Database>;
 

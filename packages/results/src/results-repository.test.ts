@@ -19,6 +19,7 @@ import {
   sampleText,
   testTenant,
 } from './test-fixtures.ts';
+import { seededRandom } from '@imgpipe/core';
 
 let db: Kysely<Database>;
 const tenants: string[] = [];
@@ -90,13 +91,7 @@ async function snapshot(imageId: string) {
 
 /** Deterministic shuffle (mulberry32), so a failing order can be reproduced from its seed. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let state = seed;
-  const random = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

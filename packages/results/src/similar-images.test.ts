@@ -11,22 +11,11 @@ import { ResultsRepository } from './results-repository.ts';
 import type { Database } from './schema.ts';
 import { findSimilarImages, tenantHashes, valuesWithin } from './similar-images.ts';
 import { deleteTenants, openTestDatabase, report, sampleInfo, testTenant } from './test-fixtures.ts';
+import { seededRandom as random } from '@imgpipe/core';
 
 const tenantId = testTenant('similar');
 const otherTenant = testTenant('similar-other');
 let db: Kysely<Database>;
-
-/** A deterministic generator (mulberry32), so a failure reproduces. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (value: bigint) => value.toString(16).padStart(16, '0');
 function popcount(value: bigint): number {

@@ -6,18 +6,9 @@ import { OPERATIONS, type OpSpec } from '../grammar/operations.ts';
 import type { Param } from '../grammar/params.ts';
 import { parseRecipeJson } from '../grammar/parse.ts';
 import type { Recipe } from '../recipe.ts';
+import { seededRandom } from '@imgpipe/core';
 
-/** mulberry32: a small, fast, seedable PRNG. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function randomRecipe(random: () => number, maxOps = 8, specs: readonly OpSpec[] = OPERATIONS): Recipe {
   for (;;) {

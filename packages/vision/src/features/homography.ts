@@ -10,6 +10,7 @@
  * inlier ratio for the requested confidence; the winner is refitted by least squares on its inliers until the
  * inlier set stops changing. Sampling is seeded, so results are reproducible.
  */
+import { seededRandom } from '@imgpipe/core';
 export interface Point {
   x: number;
   y: number;
@@ -53,7 +54,7 @@ export function findHomography(
   const threshold2 = threshold * threshold;
   const confidence = options.confidence ?? 0.995;
   const maxIters = options.maxIters ?? 2000;
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
 
   let bestModel: number[] | undefined;
   let bestCount = 0;
@@ -238,16 +239,4 @@ function solve8(a: Float64Array, b: Float64Array): Float64Array | undefined {
     x[r] = s / m[r * 8 + r]!;
   }
   return x;
-}
-
-/** A small seeded PRNG (mulberry32): reproducible sampling without Math.random. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -6,6 +6,7 @@
  * from a seed.
  */
 import { sharp } from '../sharp-instance.ts';
+import { seededRandom } from '@imgpipe/core';
 
 export interface LabelSpec {
   /** The label's lines, top to bottom. */
@@ -58,18 +59,6 @@ export async function labelOnPhoto(
 /** The bytes turned clockwise by `degrees` (0, 90, 180 or 270), pixels rotated (no EXIF tag), as PNG. */
 export async function turned(bytes: Uint8Array, degrees: 0 | 90 | 180 | 270): Promise<Uint8Array> {
   return sharp(bytes).rotate(degrees).png().toBuffer();
-}
-
-/** A seeded generator of numbers in [0, 1) (mulberry32): the same seed gives the same images. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** How `degraded` spoils an image. */
