@@ -88,7 +88,6 @@ async function main(): Promise<void> {
         {
           name: spec.name,
           args: spec.args,
-          nodeFlags: spec.nodeFlags,
           env: { ...spec.env, IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' },
         },
         (_name, line) => {

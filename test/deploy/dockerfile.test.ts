@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { NODE_RUNTIME_FLAGS } from '../../apps/cli/src/service-registry.ts';
+import { NODE_RUNTIME_FLAGS } from '../../apps/cli/src/node-runtime-flags.ts';
 import { REPO_ROOT } from './manifests.ts';
 
 interface Instruction {

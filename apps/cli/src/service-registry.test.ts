@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
-import { devProcesses, NODE_RUNTIME_FLAGS } from './service-registry.ts';
+import { NODE_RUNTIME_FLAGS } from './node-runtime-flags.ts';
+import { devProcesses } from './service-registry.ts';
+import { serviceCommand } from './supervisor.ts';
 
 test('imgpipe dev gives each image stage an equal share of the CPUs, and leaves a share the caller set', () => {
   const processes = devProcesses({ api: true }, {});
@@ -28,15 +30,26 @@ test('imgpipe dev gives each image stage an equal share of the CPUs, and leaves 
   assert.ok(!chosen.some((entry) => entry.name === 'api'));
 });
 
-test('every process imgpipe dev starts runs with the runtime V8 flags, which node accepts on its command line', () => {
+test('every imgpipe process startService starts runs with the runtime V8 flags, which node accepts on its command line', () => {
   for (const entry of devProcesses({ api: true }, {})) {
-    assert.deepEqual(entry.nodeFlags, NODE_RUNTIME_FLAGS, entry.name);
+    const [program, ...args] = serviceCommand(entry);
+    assert.equal(program, process.execPath, entry.name);
+    assert.deepEqual(args.slice(0, NODE_RUNTIME_FLAGS.length), NODE_RUNTIME_FLAGS, entry.name);
+    assert.match(args[NODE_RUNTIME_FLAGS.length]!, /imgpipe\.js$/, `${entry.name}: the flags come before the script`);
+    assert.deepEqual(args.slice(NODE_RUNTIME_FLAGS.length + 1), entry.args, entry.name);
     assert.equal(
       entry.env['NODE_OPTIONS'],
       undefined,
       `${entry.name}: the caller's NODE_OPTIONS pass through as they are`,
     );
   }
+  // A scenario test's process (no flags named) gets them too; a caller may still ask for node's defaults.
+  assert.deepEqual(
+    serviceCommand({ name: 'detect', args: ['run'] }).slice(1, 1 + NODE_RUNTIME_FLAGS.length),
+    NODE_RUNTIME_FLAGS,
+  );
+  assert.deepEqual(serviceCommand({ name: 'detect', args: ['run'], nodeFlags: [] }).slice(2), ['run']);
+  assert.deepEqual(serviceCommand({ name: 'x', args: [], command: ['sh', '-c', 'true'] }), ['sh', '-c', 'true']);
   assert.ok(NODE_RUNTIME_FLAGS.includes('--no-memory-reducer'));
   // node exits with "bad option" for a flag it does not know; these must start a process and reach its execArgv.
   const child = spawnSync(

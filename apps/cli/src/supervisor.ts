@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { NODE_RUNTIME_FLAGS } from './node-runtime-flags.ts';
 
 const IMGPIPE_BIN = fileURLToPath(new URL('../bin/imgpipe.js', import.meta.url));
 
@@ -10,7 +11,7 @@ export interface ServiceSpec {
   /** Arguments after `imgpipe`, e.g. ['run', 'worker', '--stage', 'detect']. */
   args: string[];
   env?: Record<string, string>;
-  /** node command-line flags before the imgpipe script (NODE_RUNTIME_FLAGS for imgpipe's own processes). */
+  /** node command-line flags before the imgpipe script; NODE_RUNTIME_FLAGS unless given ([] runs node's defaults). */
   nodeFlags?: readonly string[];
   /** Another program and its arguments instead of `imgpipe ...args` (tests start tiny scripts this way). */
   command?: readonly [string, ...string[]];
@@ -30,12 +31,17 @@ export interface RunningService {
   kill(): Promise<void>;
 }
 
+/** The program and arguments a service runs as: `node <runtime flags> imgpipe.js ...args`, or its own command. */
+export function serviceCommand(spec: ServiceSpec): readonly [string, ...string[]] {
+  return spec.command ?? [process.execPath, ...(spec.nodeFlags ?? NODE_RUNTIME_FLAGS), IMGPIPE_BIN, ...spec.args];
+}
+
 /**
  * Starts `imgpipe` subcommands as child processes and hands each output line to `onLine`: `imgpipe dev` prints
  * them readably; scenario tests run the real services the same way and watch their logs.
  */
 export function startService(spec: ServiceSpec, onLine: (service: string, line: string) => void): RunningService {
-  const [program, ...args] = spec.command ?? [process.execPath, ...(spec.nodeFlags ?? []), IMGPIPE_BIN, ...spec.args];
+  const [program, ...args] = serviceCommand(spec);
   const child = spawn(program, args, {
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
