@@ -16,6 +16,7 @@ export function exampleImageView(): ImageView {
     status,
     requestedAnalyses: ['detect', 'faces', 'ocr'],
     requestedRenditions: ['thumb'],
+    requestedOcrModel: 'ppocr-v4',
     error: { code: 'MODEL_INFERENCE_FAILED', message: 'the face model failed while running' },
     ...results,
     createdAt: new Date(occurredAt - 700).toISOString(),

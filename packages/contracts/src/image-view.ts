@@ -29,6 +29,10 @@ export const ImageView = record('ImageView', 'One image: status, per-stage statu
     'The analyses the upload asked for: the model analyses (all three when it named none of them) and `features` when asked.',
   ),
   requestedRenditions: required(listOf(string), 'The rendition presets the upload asked for; empty when none.'),
+  requestedOcrModel: optional(
+    string,
+    "The OCR model set the upload named (`ocrModel`: ppocr-v4, ppocr-v5); absent when it named none, so the deployment's set reads it. A reprocess reads the image with it again.",
+  ),
   error: imageError,
   ...results,
   createdAt,

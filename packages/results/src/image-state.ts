@@ -58,6 +58,8 @@ export interface UploadRecord {
   renditions?: readonly string[];
   /** The producer's own metadata (ImageUploaded.attributes); none when absent. */
   attributes?: Readonly<Record<string, string>>;
+  /** The OCR model set the upload named (ImageUploaded.ocrModel); absent: the deployment's. */
+  ocrModel?: string;
   occurredAt: Date;
   /** When the deadline sweep gives up on the image; defaults to occurredAt + the repository's default deadline. */
   deadlineAt?: Date;
@@ -208,6 +210,8 @@ export function applyUpload(state: ImageState, upload: UploadRecord, deadlineAt:
     attributes: attributesPatch(state, upload.attributes),
     requested_analyses: firstUpload ? [...requested] : undefined,
     requested_renditions: firstUpload && upload.renditions?.length ? [...new Set(upload.renditions)] : undefined,
+    // Kept from the first upload that names one, as source_name is (a reprocess's upload names the same set again).
+    requested_ocr_model: image.requested_ocr_model ?? upload.ocrModel ?? undefined,
     created_at: new Date(Math.min(image.created_at.getTime(), upload.occurredAt.getTime())),
     // The upload's deadline overrides the default that a row created by an earlier stage event got.
     deadline_at: firstUpload ? deadlineAt : undefined,

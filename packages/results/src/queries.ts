@@ -30,6 +30,8 @@ export interface ImageView extends ImageAnalysis {
   requestedAnalyses: UploadAnalysisName[];
   /** The rendition presets the upload asked for; empty when none. */
   requestedRenditions: string[];
+  /** The OCR model set the upload named; absent when it named none (the deployment's set). */
+  requestedOcrModel?: string;
   /** Why the image as a whole failed or is partial (the first failed stage's error, or STAGE_TIMEOUT). */
   error?: StageError;
   createdAt: string;
@@ -147,6 +149,7 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
     status: image.status,
     requestedAnalyses: image.requested_analyses as UploadAnalysisName[],
     requestedRenditions: image.requested_renditions,
+    ...(image.requested_ocr_model ? { requestedOcrModel: image.requested_ocr_model } : {}),
     ...(image.info === null ? {} : { image: image.info }),
     labels: sortLabels(rows.labels.map(toLabel)),
     objects: rows.objects.map(toDetectedObject),
@@ -377,12 +380,17 @@ export interface RecentUpload {
   createdAt: string;
 }
 
-/** The tenant's newest image with these bytes created at or after `since`: content dedup for uploads. */
+/**
+ * The tenant's newest image with these bytes created at or after `since` whose upload named the same OCR model set
+ * (`ocrModel`; undefined: an upload that named none, read with the deployment's set): content dedup for uploads.
+ * An image read with another set is not the same result, so it is passed over, not returned.
+ */
 export async function findRecentBySha(
   db: Kysely<Database>,
   tenantId: string,
   sha256: string,
   since: Date,
+  ocrModel?: string,
 ): Promise<RecentUpload | undefined> {
   const row = await withDatabaseErrors(() =>
     db
@@ -391,6 +399,7 @@ export async function findRecentBySha(
       .where('tenant_id', '=', tenantId)
       .where('sha256', '=', sha256.toLowerCase())
       .where('created_at', '>=', since)
+      .where('requested_ocr_model', ocrModel === undefined ? 'is' : '=', ocrModel ?? null)
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(1)

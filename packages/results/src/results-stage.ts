@@ -52,6 +52,7 @@ export function uploadWrite(event: ImageUploaded): ResultsWrite {
       sha256: event.sha256,
       attributes: event.attributes,
       renditions: event.renditions,
+      ...(event.ocrModel ? { ocrModel: event.ocrModel } : {}),
       ...(event.source ? { sourceName: event.source } : {}),
       ...(event.contentType ? { contentType: event.contentType } : {}),
       ...(event.blob ? { blob: { bucket: event.blob.bucket, key: event.blob.key } } : {}),

@@ -122,6 +122,7 @@ const COLUMNS: { [Table in keyof Database]: Columns<Database[Table]> } = {
     transform: { type: 'jsonb', nullable: true, stores: 'transform' },
     features: { type: 'jsonb', nullable: true, stores: 'features' },
     features_stage: { type: 'jsonb', nullable: true, stores: 'featuresStage' },
+    requested_ocr_model: { type: 'text', nullable: true, stores: 'requestedOcrModel' },
   },
   image_stages: {
     image_id: { type: 'uuid', nullable: false, stores: 'imageId' },

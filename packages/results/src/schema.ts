@@ -71,6 +71,8 @@ export interface ImagesTable {
   features: NullableJson<FeatureSummary>;
   /** The features stage's report, from the analysis; null when the upload did not ask for features. */
   features_stage: NullableJson<StageReport>;
+  /** The OCR model set the upload named (ImageUploaded.ocrModel); null when it named none (the deployment's). */
+  requested_ocr_model: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ImageStagesTable {
