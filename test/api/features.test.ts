@@ -13,6 +13,7 @@ import {
   decodeFeatureImage,
   detectKeypoints,
   featureParamsKey,
+  float32Keypoints,
   normalizeFeatureOptions,
 } from '@imgpipe/vision/features';
 import { Redis } from 'ioredis';
@@ -65,16 +66,19 @@ describe('POST /v1/features/detect', () => {
     assert.deepEqual(body.params, expected.params);
     assert.equal(body.count, expected.keypoints.length);
     assert.ok(body.count > 250, `${body.count} keypoints`);
-    assert.deepEqual(body.keypoints, expected.keypoints);
+    assert.equal(body.cached, false);
+    // The answer holds each float at float32 precision, as OpenCV's KeyPoint does (and the stored features).
+    assert.deepEqual(float32Keypoints(body.keypoints), float32Keypoints(expected.keypoints));
     assert.deepEqual([body.width, body.height], [expected.width, expected.height]);
     assert.deepEqual(new Uint8Array(Buffer.from(body.descriptors, 'base64')), expected.descriptors);
 
     const second = await detect('?nfeatures=300&detector=orb', photo);
     assert.equal(second.status, 200);
     assert.equal(second.headers.get('x-cache'), 'hit');
-    assert.equal(await second.text(), text);
-    const key = `imgpipe:features:v1:${sha256}:${featureParamsKey(options)}:maxSide=1280`;
-    assert.equal(await redis.get(key), text);
+    const hitText = await second.text();
+    assert.deepEqual(JSON.parse(hitText), { ...body, cached: true });
+    const key = `imgpipe:features:v2:${sha256}:${featureParamsKey(options)}:maxSide=1280`;
+    assert.equal(await redis.get(key), hitText);
     const ttl = await redis.ttl(key);
     assert.ok(ttl > 0 && ttl <= apiConfig.featuresCacheTtlSeconds, `ttl ${ttl}`);
 
@@ -106,13 +110,14 @@ describe('POST /v1/features/detect', () => {
     });
     assert.equal(body.detector, 'sift');
     assert.equal(body.params.contrastThreshold, 0.05);
-    assert.deepEqual(body.keypoints, expected.keypoints);
+    assert.deepEqual(float32Keypoints(body.keypoints), float32Keypoints(expected.keypoints));
     assert.deepEqual([...Buffer.from(body.descriptors, 'base64')], [...expected.descriptors]);
     assert.equal(body.descriptorSize, 128);
     // The same options in the query string: the same entry.
     const again = await detect('?maxSide=480&contrastThreshold=0.05&nfeatures=200&detector=sift', photo);
     assert.equal(again.headers.get('x-cache'), 'hit');
-    assert.equal(await again.text(), text);
+    const hitText = await again.text();
+    assert.deepEqual(JSON.parse(hitText), { ...body, cached: true });
     // Options in both places: a field wins over the same option in the query string (as for uploads).
     const mixed = await fetch(`${api.url}/v1/features/detect?maxSide=640&detector=sift&nfeatures=200`, {
       method: 'POST',
@@ -120,7 +125,7 @@ describe('POST /v1/features/detect', () => {
       body: form,
     });
     assert.equal(mixed.headers.get('x-cache'), 'hit', 'the same entry as maxSide=480 from the field');
-    assert.equal(await mixed.text(), text);
+    assert.equal(await mixed.text(), hitText);
   });
 
   test('option mistakes are 400 REQUEST_INVALID; a non-image is 415; no image 422', async () => {

@@ -5,11 +5,16 @@
  * Redis goes through its circuit breaker and is optional: when it fails or its circuit is open, the features are
  * computed without the cache and the answer says X-Cache: bypass, never an error.
  *
+ * Redis holds the hit's answer as JSON bytes, `"cached":true` inside: a hit sends them as they are, with no JSON
+ * work (gzip was measured and not kept: inflating 157 KB cost the client more than the smaller write saved,
+ * docs/features.md).
+ *
  *   const { body, cache } = await service.detect(checked, { detector: 'sift', params: { nfeatures: 500 } }, 1280);
  *
  * Decoding runs in libvips' own threads, detection on the vision worker pool: the event loop only waits.
  */
 import {
+  compactKeypoints,
   decodeFeatureImage,
   detectKeypointsHandler,
   type FeatureOptions,
@@ -21,8 +26,10 @@ import type { Redis } from 'ioredis';
 import type { DependencyBreakers } from './dependency-breakers.ts';
 import type { CheckedImage } from './image-intake.ts';
 
-/** The response body, as JSON: the same in a hit and a miss. */
+/** The response body, as JSON: the same in a hit and a miss but for `cached`. */
 export interface FeaturesBody {
+  /** Whether this answer came from the cache (X-Cache: hit). */
+  cached: boolean;
   sha256: string;
   detector: Features['detector'];
   params: Features['params'];
@@ -41,7 +48,8 @@ export interface FeaturesBody {
 
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
 
-export const FEATURES_CACHE_PREFIX = 'imgpipe:features:v1:';
+/** v2: the entry is the hit's answer, `cached: true` inside (v1 had no `cached`). */
+export const FEATURES_CACHE_PREFIX = 'imgpipe:features:v2:';
 
 /** The Redis key of an image's features for options that are already normalised. */
 export function featuresCacheKey(sha256: string, options: FeatureOptions, maxSide: number): string {
@@ -75,14 +83,16 @@ export class FeaturesService {
     } catch {
       cacheUp = false; // Redis down or its circuit open: compute without the cache.
     }
-    const body = Buffer.from(JSON.stringify(await this.compute(image, options, maxSide)), 'utf8');
+    const features = await this.compute(image, options, maxSide);
     if (cacheUp) {
       try {
-        await this.#breakers.cache(() => this.#redis.set(key, body, 'EX', this.#ttlSeconds));
+        const hit = JSON.stringify({ ...features, cached: true });
+        await this.#breakers.cache(() => this.#redis.set(key, hit, 'EX', this.#ttlSeconds));
       } catch {
         cacheUp = false;
       }
     }
+    const body = Buffer.from(JSON.stringify(features), 'utf8');
     return { body, cache: cacheUp ? 'miss' : 'bypass', key };
   }
 
@@ -104,6 +114,7 @@ export class FeaturesService {
     const d = features.descriptors;
     const bytes = features.detector === 'sift' ? Uint8Array.from(d) : (d as Uint8Array);
     return {
+      cached: false,
       sha256: image.sha256,
       detector: features.detector,
       params: features.params,
@@ -111,7 +122,7 @@ export class FeaturesService {
       width: features.width,
       height: features.height,
       count: features.keypoints.length,
-      keypoints: features.keypoints,
+      keypoints: compactKeypoints(features.keypoints),
       descriptorType: features.descriptorType,
       descriptorSize: features.descriptorSize,
       descriptors: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),

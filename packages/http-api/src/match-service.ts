@@ -10,6 +10,7 @@
  */
 import {
   type FeatureOptions,
+  float32Keypoints,
   type MatchableFeatures,
   matchFeaturesHandler,
   matchPicture,
@@ -167,7 +168,7 @@ export class MatchService {
 function matchable(features: FeaturesBody): MatchableFeatures {
   const bytes = new Uint8Array(Buffer.from(features.descriptors, 'base64'));
   return {
-    keypoints: features.keypoints,
+    keypoints: float32Keypoints(features.keypoints),
     descriptorType: features.descriptorType,
     descriptorSize: features.descriptorSize,
     descriptors: features.descriptorType === 'float32' ? Float32Array.from(bytes) : bytes,

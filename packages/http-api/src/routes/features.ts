@@ -73,8 +73,9 @@ const keypointSchema = {
 
 const featuresSchema = {
   type: 'object',
-  required: ['sha256', 'detector', 'params', 'width', 'height', 'count', 'keypoints', 'descriptors'],
+  required: ['cached', 'sha256', 'detector', 'params', 'width', 'height', 'count', 'keypoints', 'descriptors'],
   properties: {
+    cached: { type: 'boolean', description: 'answered from the cache (as X-Cache: hit says)' },
     sha256: { type: 'string', description: 'SHA-256 of the image bytes (hex)' },
     detector: { type: 'string', enum: ['sift', 'orb'] },
     params: { type: 'object', additionalProperties: true, description: "the detector's complete parameters" },
@@ -302,7 +303,7 @@ export async function featuresRoutes(app: FastifyInstance, deps: FeaturesRoutesO
           'The image as a raw body or a multipart `file`; the options (detector, OpenCV parameters, maxSide) in the ' +
           'query string or as multipart fields. Keypoints are in pixels of the original image, strongest first; ' +
           'descriptors are base64, one byte per value. Answers are cached by the bytes’ SHA-256 and the normalised ' +
-          'options: X-Cache says hit, miss, or bypass (Redis unavailable; computed anyway). Option mistakes are 400 ' +
+          'options: `cached` and X-Cache say hit, miss, or bypass (Redis unavailable; computed anyway). Option mistakes are 400 ' +
           'REQUEST_INVALID, image problems 413, 415 or 422 (docs/features.md).',
         querystring: FEATURE_OPTIONS_SCHEMA,
         response: {
@@ -328,8 +329,8 @@ export async function featuresRoutes(app: FastifyInstance, deps: FeaturesRoutesO
       }
       const { options, maxSide } = readOptions(request, given);
       const image = checkImage(bytes, deps.maxImageBytes);
-      const result = await deps.features.detect(image, options, maxSide);
-      return reply.header('x-cache', result.cache).type('application/json; charset=utf-8').send(result.body);
+      const { body, cache } = await deps.features.detect(image, options, maxSide);
+      return reply.header('x-cache', cache).type('application/json; charset=utf-8').send(body);
     },
   );
 

@@ -12,6 +12,7 @@ export {
   type OrbFeatures,
   type SiftFeatures,
 } from './detect-keypoints.ts';
+export { compactKeypoints, float32Keypoints, shortestFloat32 } from './compact-keypoints.ts';
 export { type DecodeFeatureImageOptions, decodeFeatureImage } from './decode-feature-image.ts';
 export { decodeFeatures, encodeFeatures, FEATURES_CODEC_VERSION, type StoredFeatures } from './features-codec.ts';
 export type { FeatureImage } from './grey.ts';
