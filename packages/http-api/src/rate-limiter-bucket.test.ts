@@ -134,3 +134,15 @@ describe('decision and headers', () => {
     assert.equal(window(5, 50), '5;w=1');
   });
 });
+
+test('a take of several tokens takes as many whole ones as there are, up to the number asked', () => {
+  const policy = { burst: 5, perSecond: 2 };
+  const three = takeToken(undefined, 0, policy, 3);
+  assert.deepEqual([three.granted, three.remaining, three.state.tokens], [3, 2, 2]);
+  // 2 left, 250 ms later 2.5: a lease of 10 gets the 2 whole ones, 0.5 stays.
+  const rest = takeToken(three.state, 250, policy, 10);
+  assert.deepEqual([rest.allowed, rest.granted, rest.remaining, rest.state.tokens], [true, 2, 0, 0.5]);
+  // 0.5 is not a token: refused, and a whole one is there 250 ms later.
+  const refused = takeToken(rest.state, 250, policy, 4);
+  assert.deepEqual([refused.allowed, refused.granted, refused.waitMs], [false, 0, 250]);
+});

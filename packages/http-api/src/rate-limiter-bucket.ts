@@ -17,9 +17,11 @@ export interface BucketState {
   ts: number;
 }
 
-/** What one take returns: the script's reply `{allowed, remaining, waitMs, fullMs}`, and the state it stores. */
+/** What one take returns: the script's reply `{granted, remaining, waitMs, fullMs}`, and the state it stores. */
 export interface TakeResult {
   allowed: boolean;
+  /** Tokens taken: up to the number asked for, as many whole ones as there are (0 when refused). */
+  granted: number;
   /** Whole tokens left after this take. */
   remaining: number;
   /** Milliseconds until one token is there (0 when allowed). */
@@ -48,14 +50,19 @@ export function refill(state: BucketState | undefined, now: number, policy: Buck
   return Math.min(policy.burst, state.tokens + (elapsed * policy.perSecond) / 1000);
 }
 
-/** One request against the bucket at time `now` (milliseconds): refill, take a token if there is a whole one. */
-export function takeToken(state: BucketState | undefined, now: number, policy: BucketPolicy): TakeResult {
+/**
+ * A take of up to `want` tokens at time `now` (milliseconds): refill, then take as many whole tokens as are there, up
+ * to `want` (a request takes one; an API replica leases a few ahead for a busy key, rate-limiter.ts).
+ */
+export function takeToken(state: BucketState | undefined, now: number, policy: BucketPolicy, want = 1): TakeResult {
   let tokens = refill(state, now, policy);
-  const allowed = tokens >= 1;
-  if (allowed) tokens -= 1;
+  const granted = tokens >= 1 ? Math.min(want, Math.floor(tokens)) : 0;
+  const allowed = granted > 0;
+  tokens -= granted;
   const rate = policy.perSecond;
   return {
     allowed,
+    granted,
     remaining: Math.floor(tokens),
     waitMs: allowed ? 0 : Math.ceil(((1 - tokens) * 1000) / rate),
     fullMs: Math.ceil(((policy.burst - tokens) * 1000) / rate),
