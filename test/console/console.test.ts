@@ -66,7 +66,14 @@ interface ImageView {
   imageId: string;
   status: string;
   sourceName?: string;
-  image?: { width: number; height: number };
+  image?: {
+    width: number;
+    height: number;
+    scene?: {
+      texture: { contrast: number; entropy: number };
+      composition: { symmetry: number; weightCenter?: { x: number; y: number } };
+    };
+  };
   objects: { label: string; box: { x: number; y: number; width: number; height: number } }[];
   text: { fullText: string };
   requestedAnalyses?: string[];
@@ -339,6 +346,21 @@ describe('web console in Chromium', () => {
     await page.locator('[data-testid="picture"] img').waitFor();
     await page.waitForFunction('document.querySelector(\'[data-testid="picture"] img\')?.naturalWidth > 0');
     assert.equal(await page.getByTestId('image-name').textContent(), XSS_NAME);
+    // Texture and composition as the API answers them, in the facts list.
+    const scene = view.image!.scene!;
+    assert.ok(scene, 'the photo has a scene');
+    const fact = async (name: string) =>
+      (
+        await page.locator('dl.facts dt', { hasText: name }).locator('xpath=following-sibling::dd[1]').textContent()
+      )?.trim();
+    assert.equal(await fact('texture contrast'), scene.texture.contrast.toFixed(4));
+    assert.equal(await fact('entropy'), `${scene.texture.entropy.toFixed(2)} bits`);
+    assert.equal(await fact('left-right symmetry'), scene.composition.symmetry.toFixed(3));
+    const centre = scene.composition.weightCenter!;
+    assert.equal(
+      await fact('visual weight at'),
+      `${Math.round(centre.x * 100)}% across, ${Math.round(centre.y * 100)}% down`,
+    );
     const picture = (await page.locator('[data-testid="picture"] img').boundingBox())!;
     const scale = picture.width / view.image!.width;
     // The largest box: its top edge, sampled at the middle of the edge, in screen pixels.

@@ -40,6 +40,16 @@ export interface ImageView {
     exif: Record<string, unknown>;
     colors: { hex: string; share: number }[];
     quality: Record<string, unknown>;
+    /** Texture and composition (docs/results.md); absent in results written before it existed. */
+    scene?: {
+      texture: { contrast: number; homogeneity: number; energy: number; entropy: number; edgeDensity: number };
+      composition: {
+        weightCenter?: Point;
+        thirdsDistance?: number;
+        symmetry: number;
+        horizonTilt?: number;
+      };
+    };
   };
   labels: { name: string; count: number; confidence?: number }[];
   objects: { label: string; confidence: number; box: Box }[];

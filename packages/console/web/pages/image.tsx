@@ -27,6 +27,12 @@ function Facts({ view }: { view: ImageView }) {
             <dd>{typeof value === 'number' ? value.toFixed(3) : String(value)}</dd>
           </Fragment>
         ))}
+        {sceneFacts(info.scene).map(([name, value]) => (
+          <Fragment key={`s-${name}`}>
+            <dt>{name}</dt>
+            <dd>{value}</dd>
+          </Fragment>
+        ))}
         {exif.map(([name, value]) => (
           <Fragment key={`e-${name}`}>
             <dt>EXIF {name}</dt>
@@ -48,6 +54,29 @@ function Facts({ view }: { view: ImageView }) {
       ) : null}
     </section>
   );
+}
+
+/** Texture and composition as label and value, in the order docs/results.md explains them; none when absent. */
+function sceneFacts(scene: NonNullable<ImageView['image']>['scene']): [string, string][] {
+  if (!scene) return [];
+  const { texture, composition } = scene;
+  const facts: [string, string][] = [
+    ['texture contrast', texture.contrast.toFixed(4)],
+    ['homogeneity', texture.homogeneity.toFixed(3)],
+    ['energy', texture.energy.toFixed(3)],
+    ['entropy', `${texture.entropy.toFixed(2)} bits`],
+    ['edge density', texture.edgeDensity.toFixed(3)],
+  ];
+  if (composition.weightCenter) {
+    const { x, y } = composition.weightCenter;
+    facts.push(['visual weight at', `${Math.round(x * 100)}% across, ${Math.round(y * 100)}% down`]);
+  }
+  if (composition.thirdsDistance !== undefined) {
+    facts.push(['from a thirds point', composition.thirdsDistance.toFixed(3)]);
+  }
+  facts.push(['left-right symmetry', composition.symmetry.toFixed(3)]);
+  if (composition.horizonTilt !== undefined) facts.push(['horizon tilt', `${composition.horizonTilt.toFixed(2)}°`]);
+  return facts;
 }
 
 /** One image: the picture with toggleable overlays, its text with copy, stage statuses with codes, the raw JSON. */
