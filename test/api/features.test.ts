@@ -17,6 +17,7 @@ import {
   normalizeFeatureOptions,
 } from '@imgpipe/vision/features';
 import { Redis } from 'ioredis';
+import { pixelBombPng } from '../../packages/imaging/src/testing/images.ts';
 import { sharedPath } from '../support/shared.ts';
 import { apiConfig, bearer, problemOf, startTestApi, type TestApi, testTenant, tokenFor } from './support.ts';
 
@@ -128,7 +129,7 @@ describe('POST /v1/features/detect', () => {
     assert.equal(await mixed.text(), hitText);
   });
 
-  test('option mistakes are 400 REQUEST_INVALID; a non-image is 415; no image 422', async () => {
+  test('option mistakes are 400 REQUEST_INVALID; a non-image is 415; no image and a pixel bomb 422', async () => {
     for (const query of [
       '?detector=surf',
       '?nfeatures=-1',
@@ -150,6 +151,10 @@ describe('POST /v1/features/detect', () => {
     const empty = await detect('', Buffer.alloc(0));
     assert.equal(empty.status, 422);
     assert.equal((await problemOf(empty))['code'], 'IMAGE_EMPTY');
+    // A PNG whose header declares 30,000 x 30,000 pixels over a few bytes: refused before it is decoded.
+    const bomb = await detect('', pixelBombPng(30_000, 30_000), { 'content-type': 'image/png' });
+    assert.equal(bomb.status, 422);
+    assert.equal((await problemOf(bomb))['code'], 'IMAGE_TOO_MANY_PIXELS');
     const viewer = await fetch(`${api.url}/v1/features/detect`, {
       method: 'POST',
       headers: { ...bearer(tokenFor(testTenant('features'), 'viewer')), 'content-type': 'image/jpeg' },

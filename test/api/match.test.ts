@@ -8,9 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
+import { pixelBombPng } from '../../packages/imaging/src/testing/images.ts';
 import { sharedPath } from '../support/shared.ts';
 import {
   bearer,
@@ -56,19 +56,6 @@ async function transformed(): Promise<{ bytes: Buffer; map: (p: Point) => Point 
 function project(h: readonly number[], p: Point): Point {
   const w = h[6]! * p.x + h[7]! * p.y + h[8]!;
   return { x: (h[0]! * p.x + h[1]! * p.y + h[2]!) / w, y: (h[3]! * p.x + h[4]! * p.y + h[5]!) / w };
-}
-
-/** A real PNG whose header declares width x height (never decoded). */
-async function pixelBomb(width: number, height: number): Promise<Buffer> {
-  const png = Buffer.from(
-    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } })
-      .png()
-      .toBuffer(),
-  );
-  png.writeUInt32BE(width, 16);
-  png.writeUInt32BE(height, 20);
-  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
-  return png;
 }
 
 interface MatchBody {
@@ -242,7 +229,7 @@ describe('POST /v1/match', () => {
         'REQUEST_INVALID',
       ],
     ];
-    const bomb = await pixelBomb(30_000, 30_000);
+    const bomb = pixelBombPng(30_000, 30_000);
     cases.push(['pixel bomb', () => post('', form({ a: PHOTO, b: bomb })), 422, 'IMAGE_TOO_MANY_PIXELS']);
     for (const [label, send, status, code] of cases) {
       const response = await send();
