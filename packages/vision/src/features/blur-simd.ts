@@ -24,7 +24,7 @@ import {
   type WasmFunction,
   type WasmMemory,
   wasm,
-} from './wasm-assembler.ts';
+} from '../wasm-assembler.ts';
 
 /** 2 floats at address + offset, widened to f64x2. */
 const load2 = (offset: number) => [...op.simd(0x5d, 2, ...uleb(offset)), ...op.simd(0x5f)];

@@ -12,7 +12,7 @@
  * trilinearly over row, column and orientation bins.
  */
 import { EPS, P1, P3, P5, P7 } from './math.ts';
-import { F64, I32, op, uleb, V128, type WasmFunction } from './wasm-assembler.ts';
+import { F64, I32, op, uleb, V128, type WasmFunction } from '../wasm-assembler.ts';
 
 const f64x2Splat = op.simd(0x14);
 const f64x2Lt = op.simd(0x49);

@@ -7,7 +7,7 @@
  * erow(g0, g1, g2, g3, stride, row, cLo, cHi, threshold, out) -> count: planes' byte addresses, bytes per row, the
  * row's byte offset in a plane, columns cLo .. cHi - 1; the columns found are written to `out` (int32) and counted.
  */
-import { F64, I32, op, uleb, V128, type WasmFunction } from './wasm-assembler.ts';
+import { F64, I32, op, uleb, V128, type WasmFunction } from '../wasm-assembler.ts';
 
 const v128Load = (offset: number) => op.simd(0x00, 0, ...uleb(offset));
 const f32x4Splat = op.simd(0x13);

@@ -2,10 +2,12 @@
  * Model input from the normalised RGB pixels: one tight loop that resizes (bilinear, as OpenCV's INTER_LINEAR that
  * YOLOX's and YuNet's own preprocessing use) and writes a padded planar (CHW) float32 tensor in the channel order
  * and value range the model wants. No intermediate RGB buffer and no libvips pipeline: for a 640x426 image to
- * 416x416 that was 4-6 ms of sharp per call against about 1 ms here (issue 10, stage time over bare session.run).
+ * 416x416 that was 4-6 ms of sharp per call (issue 10, stage time over bare session.run). The loop runs in
+ * WebAssembly (letterbox-wasm.ts), bit for bit what letterboxPixelsInJs below computes.
  */
 import type { NormalizedImage } from '../preprocess/normalized-image.ts';
 import type { InputToOriginal } from './boxes.ts';
+import { letterboxKernel, type PlanarTarget, type RgbPixels, type Sampling } from './letterbox-wasm.ts';
 import { borrowFloat32 } from './tensor-buffers.ts';
 
 export interface LetterboxSpec {
@@ -54,16 +56,22 @@ export async function letterbox(image: NormalizedImage, spec: LetterboxSpec): Pr
   const padX = spec.placement === 'center' ? Math.round((inputWidth - resizedWidth) / 2 - 0.1) : 0;
   const padY = spec.placement === 'center' ? Math.round((inputHeight - resizedHeight) / 2 - 0.1) : 0;
 
-  const plane = inputWidth * inputHeight;
   // A reused buffer (see tensor-buffers.ts): the padding is written on every call.
-  const tensor = borrowFloat32(3 * plane);
-  if (resizedWidth < inputWidth || resizedHeight < inputHeight) tensor.fill(spec.padValue / spec.divisor);
-  const order = spec.channelOrder === 'bgr' ? ([2, 1, 0] as const) : ([0, 1, 2] as const);
-  const planes = [tensor.subarray(0, plane), tensor.subarray(plane, 2 * plane), tensor.subarray(2 * plane)] as const;
-  const scale = 1 / spec.divisor;
-  const target = { planes, order, scale, width: inputWidth, padX, padY };
-  if (resizedWidth === image.width && resizedHeight === image.height) copyPixels(image, target);
-  else resizeBilinear(image, resizedWidth, resizedHeight, target);
+  const tensor = borrowFloat32(3 * inputWidth * inputHeight);
+  const padded = resizedWidth < inputWidth || resizedHeight < inputHeight;
+  const target: PlanarTarget = {
+    tensor,
+    width: inputWidth,
+    height: inputHeight,
+    resizedWidth,
+    resizedHeight,
+    padX,
+    padY,
+    order: spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2],
+    scale: 1 / spec.divisor,
+    ...(padded ? { pad: spec.padValue / spec.divisor } : {}),
+  };
+  letterboxKernel().run(image, target, bilinearSampling(image, resizedWidth, resizedHeight));
   return {
     tensor,
     width: inputWidth,
@@ -79,6 +87,39 @@ export async function letterbox(image: NormalizedImage, spec: LetterboxSpec): Pr
   };
 }
 
+/** resizeBilinear's sampling for a resize to width x height; none when the size is the image's (a copy). */
+export function bilinearSampling(
+  image: { width: number; height: number },
+  width: number,
+  height: number,
+): { columns: Sampling; rows: Sampling } | undefined {
+  if (width === image.width && height === image.height) return undefined;
+  const ratioX = image.width / width;
+  const ratioY = image.height / height;
+  return { columns: (x) => sampleAt(x, ratioX, image.width), rows: (y) => sampleAt(y, ratioY, image.height) };
+}
+
+/**
+ * The letterbox's pixels in JavaScript: what letterbox-wasm.ts computes, kept as the reference its test compares
+ * against (and the clearest statement of the arithmetic).
+ */
+export function letterboxPixelsInJs(image: RgbPixels, target: PlanarTarget): void {
+  const plane = target.width * target.height;
+  const { tensor } = target;
+  if (target.pad !== undefined) tensor.fill(target.pad);
+  const planes = [tensor.subarray(0, plane), tensor.subarray(plane, 2 * plane), tensor.subarray(2 * plane)] as const;
+  const into = {
+    planes,
+    order: target.order,
+    scale: target.scale,
+    width: target.width,
+    padX: target.padX,
+    padY: target.padY,
+  };
+  if (target.resizedWidth === image.width && target.resizedHeight === image.height) copyPixels(image, into);
+  else resizeBilinear(image, target.resizedWidth, target.resizedHeight, into);
+}
+
 interface TensorTarget {
   planes: readonly [Float32Array, Float32Array, Float32Array];
   /** Source channel (0 R, 1 G, 2 B) of each plane. */
@@ -89,7 +130,7 @@ interface TensorTarget {
   padY: number;
 }
 
-function copyPixels(image: NormalizedImage, target: TensorTarget): void {
+function copyPixels(image: RgbPixels, target: TensorTarget): void {
   const pixels = image.data;
   const [p0, p1, p2] = target.planes;
   const [c0, c1, c2] = target.order;
@@ -107,7 +148,7 @@ function copyPixels(image: NormalizedImage, target: TensorTarget): void {
 }
 
 /** Half-pixel-centred bilinear sampling, edges clamped: OpenCV's INTER_LINEAR, straight into the planes. */
-function resizeBilinear(image: NormalizedImage, width: number, height: number, target: TensorTarget): void {
+function resizeBilinear(image: RgbPixels, width: number, height: number, target: TensorTarget): void {
   const pixels = image.data;
   const [p0, p1, p2] = target.planes;
   const [c0, c1, c2] = target.order;

@@ -1,6 +1,7 @@
 /**
- * A minimal WebAssembly assembler: the instructions SIFT's kernels (blur-simd.ts, descriptor-wasm.ts) use, a
- * function body from locals and code, and a module that imports one memory ("m" "memory") and exports functions.
+ * A minimal WebAssembly assembler: the instructions SIFT's kernels (features/blur-simd.ts, descriptor-wasm.ts) and
+ * the letterbox (geometry/letterbox-wasm.ts) use, a function body from locals and code, and a module that imports
+ * one memory ("m" "memory") and exports functions.
  * Instructions are byte arrays spliced together; locals are numbered, parameters first. Enough to keep a few hundred
  * bytes of hot loops in TypeScript source without a toolchain or a binary file in the repository.
  */
@@ -56,9 +57,12 @@ export const op = {
   set: (local: number) => [0x21, ...uleb(local)],
   tee: (local: number) => [0x22, ...uleb(local)],
   i32Load: (offset: number) => [0x28, 2, ...uleb(offset)],
+  /** i32.load8_u: one byte, zero-extended. */
+  i32Load8U: (offset: number) => [0x2d, 0, ...uleb(offset)],
   f32Load: (offset: number) => [0x2a, 2, ...uleb(offset)],
   f64Load: (offset: number) => [0x2b, 3, ...uleb(offset)],
   i32Store: (offset: number) => [0x36, 2, ...uleb(offset)],
+  f32Store: (offset: number) => [0x38, 2, ...uleb(offset)],
   f64Store: (offset: number) => [0x39, 3, ...uleb(offset)],
   i32Const: (value: number) => [0x41, ...sleb(value)],
   f64Const: (value: number) => [0x44, ...f64Bytes(value)],
@@ -94,6 +98,7 @@ export const op = {
   /** i32.trunc_sat_f64_s: saturating, never traps. */
   i32TruncSatF64S: [0xfc, 0x02],
   f64ConvertI32S: [0xb7],
+  f64ConvertI32U: [0xb8],
   f32DemoteF64: [0xb6],
   f64PromoteF32: [0xbb],
   simd: (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest],
