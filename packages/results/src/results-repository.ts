@@ -216,9 +216,18 @@ export class ResultsRepository {
     };
   }
 
+  /** The repository's clock: the `now` of a batch (updated_at of what it writes). */
+  now(): Date {
+    return this.#clock();
+  }
+
+  /** The deadline `apply` gives an image created by this upload (upload-insert.ts creates such rows itself). */
+  uploadDeadline(upload: UploadRecord): Date {
+    return upload.deadlineAt ?? this.#after(upload.occurredAt);
+  }
+
   #deadlineOf(write: ResultsWrite, now: Date): Date {
-    if (write.kind !== 'upload') return this.#after(now);
-    return write.upload.deadlineAt ?? this.#after(write.upload.occurredAt);
+    return write.kind === 'upload' ? this.uploadDeadline(write.upload) : this.#after(now);
   }
 
   #after(instant: Date): Date {

@@ -1,10 +1,12 @@
 import type { ImageUploaded } from '@imgpipe/contracts';
 import type { Kysely } from 'kysely';
 import { withDatabaseErrors } from './database-errors.ts';
-import { canonicalImageId } from './image-id.ts';
+import { canonicalImageId, isImageId } from './image-id.ts';
+import type { ImageState, UploadRecord } from './image-state.ts';
 import type { ResultsRepository, ResultsWrite, WriteResult } from './results-repository.ts';
 import { uploadWrite } from './results-stage.ts';
 import type { Database } from './schema.ts';
+import { firstUploadState, insertFirstUploads } from './upload-insert.ts';
 
 /** Uploads per transaction at most; more wait for the next one. */
 const MAX_BATCH = 128;
@@ -22,6 +24,11 @@ interface Waiting {
  *
  * The commit does not wait for the WAL flush (`durable: false`): the row is derived from ImageUploaded, which the
  * results service records too, so a database crash can lose only rows that will be written again.
+ *
+ * A transaction is ONE statement when every upload in it is its image's first news, as the API's are (the image id
+ * is new): upload-insert.ts writes the rows the repository's fold would. The others (the results service, or a
+ * stage event, wrote the image first; a malformed id; the same image twice) go through `ResultsRepository.apply`
+ * afterwards, in their order, so what is stored and what each upload is answered are the fold's in every case.
  */
 export class UploadRecorder {
   readonly #repository: ResultsRepository;
@@ -70,6 +77,42 @@ export class UploadRecorder {
   }
 
   async #apply(batch: Waiting[]): Promise<void> {
+    const now = this.#repository.now();
+    const fresh: { waiting: Waiting; state: ImageState }[] = [];
+    const seen = new Set<string>();
+    for (const waiting of batch) {
+      const { upload } = waiting.write as UploadWrite;
+      if (!isImageId(upload.imageId)) continue;
+      const imageId = canonicalImageId(upload.imageId);
+      if (seen.has(imageId)) continue;
+      seen.add(imageId);
+      fresh.push({ waiting, state: firstUploadState(imageId, upload, this.#repository.uploadDeadline(upload), now) });
+    }
+    let inserted: Set<string>;
+    try {
+      inserted = await withDatabaseErrors(() =>
+        insertFirstUploads(
+          this.#db,
+          fresh.map(({ state }) => state),
+          { durable: false },
+        ),
+      );
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+      return;
+    }
+    const done = new Set<Waiting>();
+    for (const { waiting, state } of fresh) {
+      if (!inserted.has(state.image.id)) continue;
+      done.add(waiting);
+      waiting.resolve({ imageId: state.image.id, tenantId: state.image.tenant_id, changed: true, status: 'pending' });
+    }
+    const rest = batch.filter((waiting) => !done.has(waiting));
+    if (rest.length > 0) await this.#fold(rest);
+  }
+
+  /** The general path: the repository's fold, one transaction for the writes the single statement did not take. */
+  async #fold(batch: Waiting[]): Promise<void> {
     try {
       const result = await this.#repository.apply(
         batch.map((waiting) => waiting.write),
@@ -88,6 +131,8 @@ export class UploadRecorder {
     }
   }
 }
+
+type UploadWrite = { kind: 'upload'; upload: UploadRecord };
 
 function imageIdOf(write: ResultsWrite): string {
   return write.kind === 'upload' ? canonicalImageId(write.upload.imageId) : '';
