@@ -29,7 +29,10 @@ export interface IngestOptions {
   sourceName?: string;
   callbackUrl?: string;
   attributes?: Record<string, string>;
-  /** The OCR model set the upload named. Such an upload is never deduplicated (earlier reads used another set). */
+  /**
+   * The OCR model set the upload named; absent: the deployment's. Part of what deduplication compares: the same
+   * bytes asking for another set (or for none) are another image.
+   */
   ocrModel?: string;
 }
 
@@ -136,21 +139,15 @@ export class IngestService {
   async ingest(tenantId: string, image: CheckedImage, options: IngestOptions): Promise<IngestOutcome> {
     const imageId = randomUUID();
     // Independent lookups, so they overlap: a duplicate found in PostgreSQL releases the claim just taken.
-    // An upload naming an OCR model set is a new image whatever came before: no lookup, no claim on the bytes.
-    const deduplicate = options.ocrModel === undefined;
     const [found, claimKey] = await Promise.all([
-      deduplicate ? this.#findDuplicate(tenantId, image.sha256, options.analyses, options.renditions ?? []) : undefined,
-      deduplicate
-        ? this.#claim(tenantId, image.sha256, options.analyses, options.renditions ?? [], imageId)
-        : undefined,
+      this.#findDuplicate(tenantId, image.sha256, options),
+      this.#claim(tenantId, image.sha256, options, imageId),
     ]);
     if (typeof claimKey === 'object') return found && found.status !== 'pending' ? found : claimKey;
     // A pending row may be an upload still being stored, or one that failed and whose row is being removed: it was
     // read before this upload held the claim, so it is read again now that no other upload of these bytes is running.
     const existing =
-      found?.status === 'pending' && claimKey
-        ? await this.#findDuplicate(tenantId, image.sha256, options.analyses, options.renditions ?? [])
-        : found;
+      found?.status === 'pending' && claimKey ? await this.#findDuplicate(tenantId, image.sha256, options) : found;
     if (existing) {
       if (claimKey) await this.#unclaim(claimKey);
       return existing;
@@ -251,16 +248,16 @@ export class IngestService {
   async #claim(
     tenantId: string,
     sha256: string,
-    analyses: UploadAnalysisName[],
-    renditions: string[],
+    { analyses, renditions = [], ocrModel }: IngestOptions,
     imageId: string,
   ): Promise<string | IngestOutcome | undefined> {
     if (this.#options.dedupWindowSeconds === 0) return undefined;
     // What the upload asks for, as its record will store it (so `analyses=` and `analyses=detect,faces,ocr` are one
     // request, and `features` another part of it). Renditions are part of it too: the same bytes asking for other
-    // presets are another upload.
+    // presets are another upload; and so is the OCR model set (no preset's name holds an `@`).
     const presets = renditions.length > 0 ? `:${[...renditions].sort().join(',')}` : '';
-    const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${canonicalAnalyses(analyses).join(',')}${presets}`;
+    const set = ocrModel === undefined ? '' : `@${ocrModel}`;
+    const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${canonicalAnalyses(analyses).join(',')}${presets}${set}`;
     try {
       const redis = this.#options.redis;
       const deadline = Date.now() + CLAIM_WAIT_MS;
@@ -298,19 +295,19 @@ export class IngestService {
 
   /**
    * The tenant's recent image with these bytes that ran (or is running) at least the analyses and the rendition
-   * presets asked for.
+   * presets asked for, with the same OCR model set (none named matches only none named: the deployment's set may
+   * change, a named one does not).
    */
   async #findDuplicate(
     tenantId: string,
     sha256: string,
-    analyses: UploadAnalysisName[],
-    renditions: string[],
+    { analyses, renditions = [], ocrModel }: IngestOptions,
   ): Promise<IngestOutcome | undefined> {
     const windowSeconds = this.#options.dedupWindowSeconds;
     if (windowSeconds === 0) return undefined;
     const { db, breakers } = this.#options;
     const recent = await breakers.database(() =>
-      findRecentBySha(db, tenantId, sha256, new Date(Date.now() - windowSeconds * 1000)),
+      findRecentBySha(db, tenantId, sha256, new Date(Date.now() - windowSeconds * 1000), ocrModel),
     );
     if (!recent || recent.status === 'failed') return undefined;
     // The stored requested analyses are what that upload asked for (features included), counted as this one's are.
