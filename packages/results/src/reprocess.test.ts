@@ -75,3 +75,93 @@ describe('reprocess --stage features', () => {
     assert.deepEqual(byId(detect), [otherOptions, notAsked].sort());
   });
 });
+
+describe('reprocess --stage ocr and the OCR model set an upload named', () => {
+  const ocrTenant = testTenant('reprocess-ocr');
+  const v4: ModelIdentity = {
+    name: 'ppocr-v4-det+ppocr-v4-rec+ppocr-v2-cls',
+    version: 'PP-OCRv4',
+    sha256: '4'.repeat(64),
+  };
+  const v5: ModelIdentity = {
+    name: 'ppocr-v5-det+ppocr-v5-rec+ppocr-v2-cls',
+    version: 'PP-OCRv5',
+    sha256: '5'.repeat(64),
+  };
+  const v5Rebuilt: ModelIdentity = { ...v5, sha256: '6'.repeat(64) };
+  after(() => deleteTenants(db, [ocrTenant]));
+
+  /** A finished image whose upload named `ocrModel` (or none), its ocr stage read by `readBy` (or failed). */
+  async function read(ocrModel: string | undefined, readBy: ModelIdentity | 'failed'): Promise<string> {
+    const imageId = randomUUID();
+    const repo = new ResultsRepository(db);
+    const { ocrModel: _none, ...upload } = exampleEvents().ImageUploaded;
+    await recordImageUploaded(repo, {
+      ...upload,
+      imageId,
+      tenantId: ocrTenant,
+      analyses: ['ocr'],
+      ...(ocrModel ? { ocrModel } : {}),
+    });
+    await db.updateTable('images').set({ status: 'completed' }).where('id', '=', imageId).execute();
+    await db
+      .updateTable('image_stages')
+      .set(
+        readBy === 'failed'
+          ? { status: 'failed', error_code: 'MODEL_INFERENCE_FAILED' }
+          : {
+              status: 'completed',
+              model_name: readBy.name,
+              model_version: readBy.version,
+              model_sha256: readBy.sha256,
+            },
+      )
+      .where('image_id', '=', imageId)
+      .where('stage', '=', 'ocr')
+      .execute();
+    return imageId;
+  }
+
+  async function ocrCandidates(mode: 'all' | 'missing', model?: ModelIdentity) {
+    const found = new Map<string, string | undefined>();
+    for await (const page of reprocessCandidates(db, {
+      stage: 'ocr',
+      mode,
+      tenantId: ocrTenant,
+      ...(model ? { model } : {}),
+    })) {
+      for (const candidate of page) found.set(candidate.imageId, candidate.event.ocrModel);
+    }
+    return found;
+  }
+
+  test('the re-run names the set the upload named; --missing leaves an image read by the set it named', async () => {
+    const namedV4 = await read('ppocr-v4', v4);
+    const namedNone = await read(undefined, v4);
+    const namedV5 = await read('ppocr-v5', v5);
+    const namedV4Failed = await read('ppocr-v4', 'failed');
+    assert.equal(
+      (await db.selectFrom('images').select('requested_ocr_model').where('id', '=', namedV4).executeTakeFirst())
+        ?.requested_ocr_model,
+      'ppocr-v4',
+    );
+
+    const all = await ocrCandidates('all');
+    assert.deepEqual(Object.fromEntries([namedV4, namedNone, namedV5, namedV4Failed].map((id) => [id, all.get(id)])), {
+      [namedV4]: 'ppocr-v4',
+      [namedNone]: undefined,
+      [namedV5]: 'ppocr-v5',
+      [namedV4Failed]: 'ppocr-v4',
+    });
+    assert.equal(all.size, 4);
+
+    // The workers run v5 now: the image that named none was read by v4 (missing); the one that named v4 was read
+    // by the set it asked for (not missing), unless its read failed.
+    const missing = await ocrCandidates('missing', v5);
+    assert.deepEqual([...missing.keys()].sort(), [namedNone, namedV4Failed].sort());
+    // v5 rebuilt (another SHA-256): the image that named v5 was read by the older v5, so it is missing too.
+    const rebuilt = await ocrCandidates('missing', v5Rebuilt);
+    assert.deepEqual([...rebuilt.keys()].sort(), [namedNone, namedV5, namedV4Failed].sort());
+    assert.equal(rebuilt.get(namedV5), 'ppocr-v5');
+  });
+});

@@ -70,6 +70,7 @@ export async function* reprocessCandidates(
           'i.blob_key',
           'i.requested_analyses',
           'i.attributes',
+          'i.requested_ocr_model',
           'i.created_at',
         ])
         .where('i.status', '<>', 'pending')
@@ -108,9 +109,17 @@ export async function* reprocessCandidates(
                   model && stage !== 'preprocess'
                     ? inner.or([
                         inner('s.status', '<>', 'completed'),
-                        sql<boolean>`s.model_name is distinct from ${model.name}`,
-                        sql<boolean>`s.model_version is distinct from ${model.version}`,
-                        sql<boolean>`s.model_sha256 is distinct from ${model.sha256}`,
+                        stage === 'ocr'
+                          ? // An image whose upload named an OCR model set is read by that set whatever the workers
+                            // run: beyond a read that did not complete, it misses its result only when that set is the
+                            // workers' own and the result came from another version of it.
+                            sql<boolean>`(i.requested_ocr_model is null or s.model_name = ${model.name})
+                              and (s.model_name is distinct from ${model.name}
+                                or s.model_version is distinct from ${model.version}
+                                or s.model_sha256 is distinct from ${model.sha256})`
+                          : sql<boolean>`(s.model_name is distinct from ${model.name}
+                              or s.model_version is distinct from ${model.version}
+                              or s.model_sha256 is distinct from ${model.sha256})`,
                       ])
                     : inner('s.status', '<>', 'completed'),
                 ),
@@ -149,6 +158,7 @@ function reprocessEvent(
     blob_key: string | null;
     requested_analyses: string[];
     attributes: Record<string, string>;
+    requested_ocr_model: string | null;
   },
 ): ImageUploaded {
   const contentType = row.content_type ?? 'application/octet-stream';
@@ -171,5 +181,7 @@ function reprocessEvent(
     // A re-run re-runs models; renditions depend on none, so the image keeps the ones it has (the aggregate's join).
     renditions: [],
     ...(row.source_name ? { source: row.source_name } : {}),
+    // The OCR model set the upload named: the re-run reads the image with it again, not with the workers' default.
+    ...(row.requested_ocr_model ? { ocrModel: row.requested_ocr_model } : {}),
   };
 }

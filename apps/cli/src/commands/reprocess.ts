@@ -14,7 +14,9 @@ Re-queues images so that one stage runs on them again (as photo libraries' "All"
 how many were queued. An analysis (detect, faces, ocr) or features re-runs alone: the image's upload is produced
 again asking for that one only, preprocess prepares it again and the results store replaces that stage's rows
 (upserts: no duplicates). features re-runs only on images that asked for features; --missing compares the detector
-and options the features workers announced. preprocess re-runs the image's whole pipeline.
+and options the features workers announced. preprocess re-runs the image's whole pipeline. An image whose upload
+named an OCR model set (ocrModel) is read with that set again, and --missing leaves it alone while its ocr result
+came from that set.
 
   --stage <name>  ${REPROCESSABLE_STAGES.join(', ')}
   --all           every image that asked for the stage (and is not still in flight)
