@@ -2,11 +2,10 @@
  * Sends the same request `count` times, one after another, from a worker thread of its own, so a benchmark's client
  * does not share the event loop of the API it measures (a real client runs elsewhere). Every answer must be 200 and,
  * when `expect` names a header, carry that header's value, so the figures cannot silently measure something else.
- * The client is node:http on one kept-alive connection: fetch (undici's web streams) spent more CPU per request
- * than the route it measured, on the same two cores.
+ * The client is http-post.ts's, on one kept-alive connection.
  */
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { parentPort, Worker } from 'node:worker_threads';
+import { httpPost, keepAliveAgent } from './http-post.ts';
 
 export interface RepeatedRequest {
   url: string;
@@ -21,40 +20,13 @@ export interface RepeatedResult {
   error?: string;
 }
 
-/** One POST; resolves once the whole answer is read. */
-function post(
-  agent: Agent,
-  request: RepeatedRequest,
-): Promise<{ status: number; headers: IncomingHttpHeaders; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const sent = httpRequest(
-      request.url,
-      {
-        method: 'POST',
-        agent,
-        headers: { ...request.headers, 'content-length': String(request.body.byteLength) },
-      },
-      (response) => {
-        let bytes = 0;
-        response.on('data', (chunk: Buffer) => {
-          bytes += chunk.byteLength;
-        });
-        response.once('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, bytes }));
-        response.once('error', reject);
-      },
-    );
-    sent.once('error', reject);
-    sent.end(request.body);
-  });
-}
-
 async function repeat(request: RepeatedRequest): Promise<RepeatedResult> {
   const latencies: number[] = [];
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = keepAliveAgent(1);
   try {
     for (let i = 0; i < request.count; i += 1) {
       const started = performance.now();
-      const response = await post(agent, request);
+      const response = await httpPost(agent, request.url, request.headers, request.body);
       latencies.push(performance.now() - started);
       if (response.status !== 200) return { latencies, error: `answered ${response.status}` };
       const { expect } = request;

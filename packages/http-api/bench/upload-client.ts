@@ -1,10 +1,11 @@
 /**
  * The benchmark's HTTP client, in a worker thread of its own: clients of a real API run elsewhere, so the API's event
  * loop should not also pay for building requests and reading answers. The main thread asks for a run (closed loop at
- * a concurrency, or open loop at a rate) and gets back the latencies.
+ * a concurrency, or open loop at a rate) and gets back the latencies. Requests go through http-post.ts's client.
  */
 import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
+import { httpPost, keepAliveAgent } from './http-post.ts';
 import { closedLoop, type LoopResult, openLoop } from './load-loops.ts';
 
 export interface ClientSetup {
@@ -25,14 +26,13 @@ const { url, token, image } = workerData as ClientSetup;
 // Every request carries different bytes (a suffix after the JPEG's end), so none is a duplicate.
 const unique = () => Buffer.concat([image, Buffer.from(randomUUID())]);
 
+// Kept-alive connections, as many as the run keeps in flight (an open loop may need more than its rate's share).
+const agent = keepAliveAgent(Number.POSITIVE_INFINITY);
+const headers = { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg' };
+
 async function upload(): Promise<void> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg' },
-    body: unique(),
-  });
-  if (response.status !== 202) throw new Error(`upload answered ${response.status}: ${await response.text()}`);
-  await response.arrayBuffer();
+  const response = await httpPost(agent, url, headers, unique());
+  if (response.status !== 202) throw new Error(`upload answered ${response.status}: ${response.body.toString('utf8')}`);
 }
 
 parentPort!.on('message', (run: ClientRun) => {
