@@ -126,6 +126,22 @@ export type ImagePatch = {
   [Column in keyof Updateable<ImagesTable>]?: Updateable<ImagesTable>[Column] | undefined;
 };
 
+/** The stage rows of an image its first news has just created: every stage pending. */
+export function pendingStageRows(imageId: string, now: Date): ImageStageRow[] {
+  return STAGES.map((stage) => ({
+    image_id: imageId,
+    stage,
+    status: 'pending',
+    error_code: null,
+    error_message: null,
+    model_name: null,
+    model_version: null,
+    model_sha256: null,
+    duration_ms: null,
+    updated_at: now,
+  }));
+}
+
 export function newImageState(input: {
   image: ImageRow;
   inserted: boolean;

@@ -1,11 +1,4 @@
-import {
-  type ImageAnalysis,
-  type Label,
-  STAGES,
-  type StageError,
-  type StageName,
-  sortLabels,
-} from '@imgpipe/contracts';
+import { type ImageAnalysis, type Label, type StageError, type StageName, sortLabels } from '@imgpipe/contracts';
 import { ImgpipeError, toImgpipeError } from '@imgpipe/core';
 import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { withDatabaseErrors } from './database-errors.ts';
@@ -20,6 +13,7 @@ import {
   needsOf,
   newImageState,
   type OutputRows,
+  pendingStageRows,
   type ResultsWrite,
   type RowTable,
   type StageRecord,
@@ -306,9 +300,7 @@ async function loadImages(
   }
   // Created meanwhile by a concurrent transaction that has committed: lock them as existing images.
   images.push(...(await lock(missing.filter((target) => !inserted.has(target.imageId)).map((t) => t.imageId))));
-  const freshStages = [...inserted].flatMap((id) =>
-    STAGES.map((stage): ImageStageRow => ({ ...PENDING_STAGE, image_id: id, stage, updated_at: now })),
-  );
+  const freshStages = [...inserted].flatMap((id) => pendingStageRows(id, now));
   for (const part of chunks(freshStages)) {
     await trx
       .insertInto('image_stages')
@@ -332,9 +324,7 @@ async function loadImages(
       newImageState({
         image,
         inserted: fresh,
-        stages: fresh
-          ? STAGES.map((stage) => ({ ...PENDING_STAGE, image_id: image.id, stage, updated_at: now }))
-          : (found?.stages ?? []),
+        stages: fresh ? pendingStageRows(image.id, now) : (found?.stages ?? []),
         rows,
         labels: target.labels ? (found?.labels ?? []) : undefined,
         now,
@@ -343,16 +333,6 @@ async function loadImages(
   }
   return states;
 }
-
-const PENDING_STAGE = {
-  status: 'pending',
-  error_code: null,
-  error_message: null,
-  model_name: null,
-  model_version: null,
-  model_sha256: null,
-  duration_ms: null,
-} as const;
 
 interface LoadedRows extends OutputRows {
   stages: ImageStageRow[];

@@ -1,7 +1,6 @@
-import { STAGES } from '@imgpipe/contracts';
 import { type Kysely, sql } from 'kysely';
-import { applyUpload, type ImageState, newImageState, type UploadRecord } from './image-state.ts';
-import type { Database, ImageRow, ImageStageRow } from './schema.ts';
+import { applyUpload, type ImageState, newImageState, pendingStageRows, type UploadRecord } from './image-state.ts';
+import type { Database, ImageRow } from './schema.ts';
 
 /**
  * The rows of an image whose upload is its first news, written in ONE statement: what `ResultsRepository.apply`
@@ -58,16 +57,6 @@ const FRESH_IMAGE = {
   requested_ocr_model: null,
 } as const;
 
-const PENDING_STAGE = {
-  status: 'pending',
-  error_code: null,
-  error_message: null,
-  model_name: null,
-  model_version: null,
-  model_sha256: null,
-  duration_ms: null,
-} as const;
-
 /**
  * An image's rows after its upload, for an image that has none yet: `applyUpload` on the row and pending stages the
  * fold would insert for it. `imageId` must be canonical (canonicalImageId).
@@ -81,9 +70,7 @@ export function firstUploadState(imageId: string, upload: UploadRecord, deadline
     updated_at: now,
     deadline_at: deadlineAt,
   } as unknown as ImageRow;
-  const stages = STAGES.map(
-    (stage): ImageStageRow => ({ ...PENDING_STAGE, image_id: imageId, stage, updated_at: now }),
-  );
+  const stages = pendingStageRows(imageId, now);
   const state = newImageState({ image, inserted: true, stages, rows: {}, labels: undefined, now });
   applyUpload(state, upload, deadlineAt);
   return state;

@@ -26,6 +26,53 @@ const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
 /** f32.store at address + offset of float32(value * scale), value an f64 on the stack below the address. */
 const storeScaled = (scale: number) => [...op.get(scale), ...op.f64Mul, ...op.f32DemoteF64, ...op.f32Store(0)];
 
+/** The address of plane k's element at `dst` (plane 0's address; planes are `plane` bytes apart), on the stack. */
+const planeAddress = (dst: number, plane: number, k: number) => [
+  ...op.get(dst),
+  ...(k === 0 ? [] : [...op.get(plane), ...(k === 2 ? [...op.i32Const(1), ...op.i32Shl] : []), ...op.i32Add]),
+];
+
+/** The locals of a loop over the pixel rows of a copy: its parameters and four i32 locals of its own. */
+interface RowLoop {
+  pixels: number;
+  width: number;
+  height: number;
+  srcStride: number;
+  out: number;
+  outStride: number;
+  y: number;
+  src: number;
+  dst: number;
+  end: number;
+}
+
+/**
+ * For y < height: src = pixels + y * srcStride, dst = out + y * outStride; then `step` while dst < dst + width * 4,
+ * src and dst advancing by srcStep and dstStep bytes after each step.
+ */
+function overRows(l: RowLoop, step: number[], srcStep: number, dstStep: number): number[] {
+  return [
+    ...[...op.i32Const(0), ...op.set(l.y)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(l.y), ...op.get(l.height), ...op.i32GeS, ...op.brIf(1)],
+    ...[...op.get(l.pixels), ...op.get(l.y), ...op.get(l.srcStride), ...op.i32Mul, ...op.i32Add, ...op.set(l.src)],
+    ...[...op.get(l.out), ...op.get(l.y), ...op.get(l.outStride), ...op.i32Mul, ...op.i32Add, ...op.set(l.dst)],
+    ...[...op.get(l.dst), ...op.get(l.width), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(l.end)],
+    ...op.block,
+    ...op.loop,
+    ...[...op.get(l.dst), ...op.get(l.end), ...op.i32GeS, ...op.brIf(1)],
+    ...step,
+    ...[...op.get(l.src), ...op.i32Const(srcStep), ...op.i32Add, ...op.set(l.src)],
+    ...[...op.get(l.dst), ...op.i32Const(dstStep), ...op.i32Add, ...op.set(l.dst), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+    ...[...op.get(l.y), ...op.i32Const(1), ...op.i32Add, ...op.set(l.y), ...op.br(0)],
+    ...op.end,
+    ...op.end,
+  ];
+}
+
 /**
  * copy(pixels, width, height, srcStride, out, outStride, plane, c0, c1, c2, scale): for each of `height` rows and
  * `width` pixels, plane k at out + y * outStride + x * 4 (+ k * plane bytes) = float32(pixels[src + ck] * scale).
@@ -35,36 +82,13 @@ function copyFunction(): WasmFunction {
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
   ];
   const [y, src, dst, end] = [11, 12, 13, 14];
-  const channel = (c: number, planes: number) => [
-    ...op.get(dst),
-    ...(planes === 0
-      ? []
-      : [...op.get(plane), ...(planes === 2 ? [...op.i32Const(1), ...op.i32Shl] : []), ...op.i32Add]),
+  const loop = { pixels, width, height, srcStride, out, outStride, y, src, dst, end };
+  const channel = (c: number, k: number) => [
+    ...planeAddress(dst, plane, k),
     ...[...op.get(src), ...op.get(c), ...op.i32Add, ...op.i32Load8U(0), ...op.f64ConvertI32U],
     ...storeScaled(scale),
   ];
-  const code = [
-    ...[...op.i32Const(0), ...op.set(y)],
-    ...op.block,
-    ...op.loop,
-    ...[...op.get(y), ...op.get(height), ...op.i32GeS, ...op.brIf(1)],
-    ...[...op.get(pixels), ...op.get(y), ...op.get(srcStride), ...op.i32Mul, ...op.i32Add, ...op.set(src)],
-    ...[...op.get(out), ...op.get(y), ...op.get(outStride), ...op.i32Mul, ...op.i32Add, ...op.set(dst)],
-    ...[...op.get(dst), ...op.get(width), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(end)],
-    ...op.block,
-    ...op.loop,
-    ...[...op.get(dst), ...op.get(end), ...op.i32GeS, ...op.brIf(1)],
-    ...channel(c0, 0),
-    ...channel(c1, 1),
-    ...channel(c2, 2),
-    ...[...op.get(src), ...op.i32Const(3), ...op.i32Add, ...op.set(src)],
-    ...[...op.get(dst), ...op.i32Const(4), ...op.i32Add, ...op.set(dst), ...op.br(0)],
-    ...op.end,
-    ...op.end,
-    ...[...op.get(y), ...op.i32Const(1), ...op.i32Add, ...op.set(y), ...op.br(0)],
-    ...op.end,
-    ...op.end,
-  ];
+  const code = overRows(loop, [...channel(c0, 0), ...channel(c1, 1), ...channel(c2, 2)], 3, 4);
   return {
     name: 'copy',
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64],
@@ -89,38 +113,21 @@ function copy4Function(): WasmFunction {
   const [pixels, width, height, srcStride, out, outStride, plane, masks] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [y, src, dst, end] = [8, 9, 10, 11];
   const [v, m0, m1, m2] = [12, 13, 14, 15];
-  const lane = (mask: number, planes: number) => [
-    ...op.get(dst),
-    ...(planes === 0
-      ? []
-      : [...op.get(plane), ...(planes === 2 ? [...op.i32Const(1), ...op.i32Shl] : []), ...op.i32Add]),
+  const loop = { pixels, width, height, srcStride, out, outStride, y, src, dst, end };
+  const lane = (mask: number, k: number) => [
+    ...planeAddress(dst, plane, k),
     ...[...op.get(v), ...op.get(mask), ...i8x16Swizzle, ...f32x4ConvertU, ...v128Store(0)],
   ];
   const code = [
     ...[...op.get(masks), ...v128Load(0), ...op.set(m0)],
     ...[...op.get(masks), ...v128Load(16), ...op.set(m1)],
     ...[...op.get(masks), ...v128Load(32), ...op.set(m2)],
-    ...[...op.i32Const(0), ...op.set(y)],
-    ...op.block,
-    ...op.loop,
-    ...[...op.get(y), ...op.get(height), ...op.i32GeS, ...op.brIf(1)],
-    ...[...op.get(pixels), ...op.get(y), ...op.get(srcStride), ...op.i32Mul, ...op.i32Add, ...op.set(src)],
-    ...[...op.get(out), ...op.get(y), ...op.get(outStride), ...op.i32Mul, ...op.i32Add, ...op.set(dst)],
-    ...[...op.get(dst), ...op.get(width), ...op.i32Const(2), ...op.i32Shl, ...op.i32Add, ...op.set(end)],
-    ...op.block,
-    ...op.loop,
-    ...[...op.get(dst), ...op.get(end), ...op.i32GeS, ...op.brIf(1)],
-    ...[...op.get(src), ...v128Load(0), ...op.set(v)],
-    ...lane(m0, 0),
-    ...lane(m1, 1),
-    ...lane(m2, 2),
-    ...[...op.get(src), ...op.i32Const(12), ...op.i32Add, ...op.set(src)],
-    ...[...op.get(dst), ...op.i32Const(16), ...op.i32Add, ...op.set(dst), ...op.br(0)],
-    ...op.end,
-    ...op.end,
-    ...[...op.get(y), ...op.i32Const(1), ...op.i32Add, ...op.set(y), ...op.br(0)],
-    ...op.end,
-    ...op.end,
+    ...overRows(
+      loop,
+      [...op.get(src), ...v128Load(0), ...op.set(v), ...lane(m0, 0), ...lane(m1, 1), ...lane(m2, 2)],
+      12,
+      16,
+    ),
   ];
   return {
     name: 'copy4',
@@ -160,11 +167,8 @@ function bilinearFunction(): WasmFunction {
     ...[...byte(right, c), ...op.get(first), ...op.f64Sub, ...op.get(fx), ...op.f64Mul, ...op.f64Add],
   ];
   const [cAddr, dAddr] = [25, 26];
-  const value = (c: number, planes: number) => [
-    ...op.get(dst),
-    ...(planes === 0
-      ? []
-      : [...op.get(plane), ...(planes === 2 ? [...op.i32Const(1), ...op.i32Shl] : []), ...op.i32Add]),
+  const value = (c: number, k: number) => [
+    ...planeAddress(dst, plane, k),
     ...[...lerpX(a, b, c), ...op.set(upper)],
     ...[...lerpX(cAddr, dAddr, c), ...op.set(lower)],
     ...[...op.get(upper), ...op.get(lower), ...op.get(upper), ...op.f64Sub, ...op.get(fy), ...op.f64Mul, ...op.f64Add],
