@@ -91,4 +91,19 @@ describe('enhancements against their formulas', () => {
     const out = await run('clahe:16:16:3', soft, 1);
     assert.ok(spread(out) > spread([...soft.data]), `spread ${spread(out)} vs ${spread([...soft.data])}`);
   });
+
+  test('clahe: a window larger than the image is the whole image (libvips would refuse it)', async () => {
+    const soft = greyImage(20, 12, (x, y) => 100 + ((x * 3 + y * 5) % 40));
+    const whole = await run('clahe:20:12:3', soft, 1);
+    assert.deepEqual(await run('clahe:151:94:3', soft, 1), whole);
+    assert.deepEqual(await run('clahe:151:5:3', soft, 1), await run('clahe:20:5:3', soft, 1));
+    const pixel = greyImage(1, 1, () => 77);
+    assert.equal((await run('clahe:151:94:87/sepia/flip', pixel, 1)).length, 1);
+  });
+
+  test('clahe after a free rotation, whose planned size may be a pixel more than the real one', async () => {
+    const soft = greyImage(9, 7, (x, y) => 90 + ((x + 2 * y) % 30));
+    const out = await run('rotate:33/clahe:256:256:2', soft, 1);
+    assert.ok(out.length > 63, `a rotated image of ${out.length} pixels`);
+  });
 });

@@ -144,6 +144,13 @@ describe('point and rank filters', () => {
     assert.deepEqual(await runGrey('median', salt), new Array(81).fill(90));
   });
 
+  test('median: a window wider than the image is the widest odd window that fits (libvips would refuse it)', async () => {
+    const small = greyImage(9, 8, (x, y) => (x * 53 + y * 29) % 256);
+    assert.deepEqual(await runGrey('median:15', small), await runGrey('median:7', small), 'an 8-pixel side fits 7');
+    const sliver = greyImage(1, 40, (_x, y) => (y * 37) % 256);
+    assert.deepEqual(await runGrey('median:3', sliver), [...sliver.data], 'a one-pixel-wide image has no 3x3 window');
+  });
+
   test('threshold: at or above the level white, else black', async () => {
     assert.deepEqual(
       await runGrey('threshold:100'),

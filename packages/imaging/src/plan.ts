@@ -27,7 +27,15 @@ import {
   translate,
 } from './geometry.ts';
 import type { TransformLimits } from './limits.ts';
-import { type CropDetectionsOp, type CropOp, type FilterOp, type PixelOp, type Recipe, recipeParts } from './recipe.ts';
+import {
+  type ClaheOp,
+  type CropDetectionsOp,
+  type CropOp,
+  type FilterOp,
+  type PixelOp,
+  type Recipe,
+  recipeParts,
+} from './recipe.ts';
 import { planResize } from './resize.ts';
 import { PassBuilder, type Step } from './steps.ts';
 
@@ -110,6 +118,12 @@ export function planOp(state: PlanState, op: PixelOp, context: PlanContext): { s
       return { steps: [{ slot: 'flop' }], next: { ...state, map: compose(flopMap(state.size), state.map) } };
     case 'edge':
       return { steps: filterSteps(op), next: { ...state, alpha: false } };
+    case 'clahe':
+      return { steps: enhanceSteps(claheWithin(op, state)), next: state };
+    case 'median': {
+      const side = Math.min(op.size, largestOdd(Math.min(state.size.width, state.size.height) - slackOf(state)));
+      return { steps: side > 1 ? filterSteps({ ...op, size: side }) : [], next: state };
+    }
     default:
       return {
         steps: isFilter(op) ? filterSteps(op) : enhanceSteps(op),
@@ -226,6 +240,27 @@ export function planRecipe(ops: readonly PixelOp[], start: PlanState, context: P
     state = next;
   }
   return { pipelines, rawSteps, size: state.size, alpha: state.alpha };
+}
+
+/**
+ * libvips refuses a window larger than the image (CLAHE's "window too large", the median's rank): a window that
+ * covers the whole image is what such a recipe means.
+ */
+function claheWithin(op: ClaheOp, state: PlanState): ClaheOp {
+  return {
+    ...op,
+    width: Math.max(1, Math.min(op.width, state.size.width - slackOf(state))),
+    height: Math.max(1, Math.min(op.height, state.size.height - slackOf(state))),
+  };
+}
+
+/** After a free rotation the planned size may be a pixel more than the real one. */
+function slackOf(state: PlanState): number {
+  return state.settled ? 0 : 1;
+}
+
+function largestOdd(n: number): number {
+  return n % 2 === 1 ? n : n - 1;
 }
 
 function checkPixels(size: Size, context: PlanContext, op: string): void {

@@ -139,7 +139,14 @@ export type EnhanceOp =
   | { op: 'gamma'; gamma: number }
   | { op: 'sharpness'; factor: number }
   | { op: 'auto-level'; lower: number; upper: number }
-  | { op: 'clahe'; width: number; height: number; slope: number };
+  | ClaheOp;
+
+export interface ClaheOp {
+  op: 'clahe';
+  width: number;
+  height: number;
+  slope: number;
+}
 
 export interface FormatOp {
   op: 'format';
