@@ -9,13 +9,16 @@
  *      same N images through `InProcessPipeline` (what `imgpipe analyze` runs) in this process; and their ratio;
  *   2. latency at a light steady rate: end to end (produce -> ImageAnalyzed) p50/p95, and the latency the pipeline
  *      adds on top of the stages' own compute (preprocess + the slowest analysis + aggregate);
- *   3. each process's messages, busy time per message and resident memory after the run, and with --replicas (more
- *      processes of a stage in the same consumer group, as more pods would be) the partitions each one was given.
+ *   3. each process's messages, busy time per message, CPU time per image and resident memory after the run, and
+ *      with --replicas (more processes of a stage in the same consumer group, as more pods would be) the partitions
+ *      each one was given; and the machine's CPU time per image in each path, so the Kafka path's extra work can be
+ *      told from waiting (the rest: Kafka, the schema registry, S3, PostgreSQL, Redis and this process).
  *
  * The processes are the ones `imgpipe dev` runs, with the same CPU share per image stage (IMGPIPE_CPUS).
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EventCodec, type ImageAnalyzed, TOPICS } from '@imgpipe/contracts';
@@ -151,17 +154,24 @@ async function main(): Promise<void> {
   await until([await publish(workload[0]!)], 120_000);
 
   console.log(`\n1. throughput, ${COUNT} images`);
+  const cpuBefore = new Map(services.map((s) => [s.name, processCpuMs(s.service.child.pid!)]));
+  const machineBefore = machineCpuMs();
+  const othersBefore = otherProcessesCpuMs(services.map((s) => s.service.child.pid!));
   const kafkaStart = performance.now();
   const ids: string[] = [];
   for (const image of workload) ids.push(await publish(image));
   await until(ids, 30 * 60_000);
   const kafkaSeconds = (Math.max(...ids.map((id) => arrivals.get(id)!.at)) - kafkaStart) / 1000;
   const kafkaThroughput = COUNT / kafkaSeconds;
+  const machineKafkaMs = machineCpuMs() - machineBefore;
+  const othersAfter = otherProcessesCpuMs(services.map((s) => s.service.child.pid!));
+  const cpuAfter = new Map(services.map((s) => [s.name, processCpuMs(s.service.child.pid!)]));
   console.log(`   Kafka pipeline     ${fmt(kafkaThroughput)} images/s  (${fmt(kafkaSeconds)} s)`);
 
   const footprint = await Promise.all(
     services.map(async (s) => ({
       name: s.name,
+      cpuMsPerImage: (cpuAfter.get(s.name)! - cpuBefore.get(s.name)!) / COUNT,
       rss: residentMiB(s.service.child.pid!),
       partitions: await assignedPartitions(await s.ready),
       ...(await processingTime(await s.ready, s.stage)),
@@ -173,6 +183,8 @@ async function main(): Promise<void> {
   const local = new InProcessPipeline(vision, logger);
   await local.analyze({ bytes: workload[0]!.bytes });
   const localStart = performance.now();
+  const localCpuBefore = process.cpuUsage();
+  const localMachineBefore = machineCpuMs();
   let next = 0;
   await Promise.all(
     Array.from({ length: 2 }, async () => {
@@ -180,10 +192,28 @@ async function main(): Promise<void> {
     }),
   );
   const localSeconds = (performance.now() - localStart) / 1000;
+  const localCpu = process.cpuUsage(localCpuBefore);
+  const localCpuMsPerImage = (localCpu.user + localCpu.system) / 1000 / COUNT;
+  const localMachineMsPerImage = (machineCpuMs() - localMachineBefore) / COUNT;
   const localThroughput = COUNT / localSeconds;
   await vision.close();
   console.log(`   in-process         ${fmt(localThroughput)} images/s  (${fmt(localSeconds)} s)`);
   console.log(`   ratio              ${fmt(kafkaThroughput / localThroughput)} (Kafka / in-process)`);
+  const stagesCpuMs = footprint.reduce((sum, f) => sum + f.cpuMsPerImage, 0);
+  console.log(
+    `   CPU ms per image   Kafka: ${fmt(machineKafkaMs / COUNT)} on the machine, ${fmt(stagesCpuMs)} in imgpipe's processes, ${fmt(machineKafkaMs / COUNT - stagesCpuMs)} elsewhere (services, this process)`,
+  );
+  console.log(
+    `                      elsewhere: ${[...othersAfter]
+      .map(([name, ms]) => [name, (ms - (othersBefore.get(name) ?? 0)) / COUNT] as const)
+      .filter(([, ms]) => ms >= 0.5)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, ms]) => `${name} ${fmt(ms)}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `                      in-process: ${fmt(localMachineMsPerImage)} on the machine, ${fmt(localCpuMsPerImage)} in this process (${availableParallelism()} cores)`,
+  );
 
   console.log(`\n2. latency at ${RATE} images/s, ${STEADY} images`);
   const steadyIds: string[] = [];
@@ -211,10 +241,12 @@ async function main(): Promise<void> {
   );
 
   console.log('\n3. each process during the throughput run (busy time per message = processing histogram sum / count)');
-  console.log('   process     messages  busy ms/message  messages/s per busy second  RSS after the run  partitions');
+  console.log(
+    '   process     messages  busy ms/message  messages/s per busy second  CPU ms/image  RSS after the run  partitions',
+  );
   for (const f of footprint) {
     console.log(
-      `   ${f.name.padEnd(11)} ${String(f.count).padStart(8)}  ${fmt(f.meanMs).padStart(15)}  ${fmt(1000 / f.meanMs).padStart(26)}  ${`${fmt(f.rss)} MiB`.padStart(17)}  ${f.partitions}`,
+      `   ${f.name.padEnd(11)} ${String(f.count).padStart(8)}  ${fmt(f.meanMs).padStart(15)}  ${fmt(1000 / f.meanMs).padStart(26)}  ${fmt(f.cpuMsPerImage).padStart(12)}  ${`${fmt(f.rss)} MiB`.padStart(17)}  ${f.partitions}`,
     );
   }
 
@@ -225,6 +257,8 @@ async function main(): Promise<void> {
     steadyRate: RATE,
     steadyP50Ms: percentile(endToEnd, 50),
     steadyP95Ms: percentile(endToEnd, 95),
+    kafkaMachineCpuMsPerImage: machineKafkaMs / COUNT,
+    inProcessMachineCpuMsPerImage: localMachineMsPerImage,
     ...Object.fromEntries(footprint.map((f) => [`busyMsPerMessage:${f.name}`, f.meanMs])),
   });
 
@@ -255,6 +289,51 @@ async function processingTime(port: number, stage: string): Promise<{ count: num
   const count = read('count');
   return { count, meanMs: count > 0 ? (read('sum') / count) * 1000 : Number.NaN };
 }
+
+/** User and system CPU time of a process (all its threads) so far, from /proc. */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** CPU time every core spent busy so far (not idle or waiting for I/O), from /proc/stat. */
+function machineCpuMs(): number {
+  const [, ...jiffies] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq] = jiffies.map(Number);
+  return ((user! + nice! + system! + irq! + softirq!) * 1000) / CLOCK_TICKS;
+}
+
+/** CPU time so far of every other process on the machine, by what it is (the stack's services, this benchmark). */
+function otherProcessesCpuMs(services: readonly number[]): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || services.includes(pid)) continue;
+    try {
+      const name = pid === process.pid ? 'this benchmark' : kindOf(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      totals.set(name, (totals.get(name) ?? 0) + processCpuMs(pid));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return totals;
+}
+
+function kindOf(commandLine: string): string {
+  const kinds: [RegExp, string][] = [
+    [/kafka\.Kafka|kafka-server/, 'Kafka'],
+    [/s3proxy/, 'S3Proxy'],
+    [/quarkus|apicurio|schema-registry/i, 'schema registry'],
+    [/pgbouncer/, 'PgBouncer'],
+    [/postgres/, 'PostgreSQL'],
+    [/redis-server/, 'Redis'],
+  ];
+  return kinds.find(([pattern]) => pattern.test(commandLine))?.[1] ?? 'other';
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
 
 function residentMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
