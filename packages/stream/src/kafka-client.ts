@@ -11,6 +11,7 @@ import {
   type ProducerConfig,
   type SASLOptions,
 } from 'kafkajs';
+import { mendKafkajsRequestQueue } from './kafkajs-request-queue.ts';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -25,24 +26,6 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  * idempotent producer's note on bounded retries (bounded on purpose: a producer must fail, not hang, when Kafka is down).
  */
 const QUIET = [/switched default partitioner/, /Limiting retries for the idempotent producer/];
-
-let timerWarningDropped = false;
-
-/**
- * kafkajs 2.2.4 arms a timer with a negative delay on every request (its throttle deadline starts at -1), which
- * Node reports as a TimeoutNegativeWarning (and clamps to 1 ms, the intended behaviour). Nothing to act on, so that
- * one warning is dropped wherever kafkajs is used.
- */
-export function dropKafkajsTimerWarning(): void {
-  if (timerWarningDropped) return;
-  timerWarningDropped = true;
-  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-    const name = warning instanceof Error ? warning.name : type;
-    if (name !== 'TimeoutNegativeWarning') emitWarning(warning, ...rest);
-  }) as typeof process.emitWarning;
-}
 
 /** The kafkajs connection options for brokers, TLS and SASL; a SASL mechanism without credentials is a config error. */
 export function kafkaConnectionConfig(connection: KafkaConnection): Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> {
@@ -81,7 +64,7 @@ export function createKafka(options: {
   /** Timeouts and retries for tools that must answer fast (probes, admin commands). */
   tuning?: Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'>;
 }): Kafka {
-  dropKafkajsTimerWarning();
+  mendKafkajsRequestQueue();
   const kafkaLogger = options.logger.child({ component: 'kafkajs' });
   return new ImgpipeKafka({
     clientId: options.clientId,
