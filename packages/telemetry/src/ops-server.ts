@@ -15,6 +15,13 @@ export interface OpsServer {
 let defaultMetricsStarted = false;
 
 /**
+ * How often prom-client's event-loop lag histogram samples (its default is 10 ms). Each sample wakes the event loop:
+ * at 10 ms that cost an idle process about 1 % of a core (93 ms of CPU in 10 s, against 0.4 ms without it), at 50 ms
+ * a fifth of that. A blocked loop still shows in full: the sample after the block is late by its length.
+ */
+const EVENT_LOOP_LAG_RESOLUTION_MS = 50;
+
+/**
  * The operations endpoints every process serves: /healthz (liveness), /readyz (readiness), /metrics (Prometheus).
  * Health comes from a callback so it reflects the process's real state at the moment of the probe.
  */
@@ -25,7 +32,7 @@ export async function startOpsServer(options: {
   health: (probe: 'live' | 'ready') => HealthReport | Promise<HealthReport>;
 }): Promise<OpsServer> {
   if (!defaultMetricsStarted) {
-    collectDefaultMetrics();
+    collectDefaultMetrics({ eventLoopMonitoringPrecision: EVENT_LOOP_LAG_RESOLUTION_MS });
     defaultMetricsStarted = true;
   }
   const server: Server = createServer((request, response) => {
