@@ -153,6 +153,18 @@ async function main(): Promise<void> {
   // Warm-up: one image through every stage, so model loading is not in the figures.
   await until([await publish(workload[0]!)], 120_000);
 
+  // What the processes cost with nothing to do (heartbeats, empty fetches, metrics): part of every figure below.
+  const IDLE_MS = 5_000;
+  const idleBefore = services.map((s) => processCpuMs(s.service.child.pid!));
+  const idleMachineBefore = machineCpuMs();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const idleShares = services.map(
+    (s, i) => `${s.name} ${fmt(((processCpuMs(s.service.child.pid!) - idleBefore[i]!) / IDLE_MS) * 100)}%`,
+  );
+  console.log(
+    `\nidle for ${IDLE_MS / 1000} s: the machine ${fmt(((machineCpuMs() - idleMachineBefore) / IDLE_MS) * 100)}% of a core; ${idleShares.join(', ')}`,
+  );
+
   console.log(`\n1. throughput, ${COUNT} images`);
   const cpuBefore = new Map(services.map((s) => [s.name, processCpuMs(s.service.child.pid!)]));
   const machineBefore = machineCpuMs();
