@@ -185,11 +185,12 @@ export function reachable(graph: ModuleGraph, entry: string): Map<string, string
 // --- the rules; each returns its violations as readable lines (empty: the rule holds) ---
 
 /**
- * (a) The API process loads neither onnxruntime-node nor the stage runtime (stages, or stream beyond its Kafka client,
- * the stage control topic's client and the consumer groups' progress reader).
+ * (a) The API process loads neither onnxruntime-node nor the stage runtime (stages, or stream beyond its Kafka client
+ * with its kafkajs mend, the stage control topic's client and the consumer groups' progress reader).
  */
 const API_STREAM_MODULES = new Set([
   'packages/stream/src/kafka-client.ts',
+  'packages/stream/src/kafkajs-request-queue.ts',
   'packages/stream/src/stage-control.ts',
   'packages/stream/src/group-progress.ts',
 ]);
