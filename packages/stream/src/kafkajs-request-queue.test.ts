@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
-import { createKafka } from './kafka-client.ts';
 import { PENDING_CHECK_INTERVAL_MS, scheduleCheckPendingRequests } from './kafkajs-request-queue.ts';
-import { createTestTopic, endpoints } from '../../../test/support/kafka.ts';
-import { createLogger } from '@imgpipe/telemetry';
+import { createTestTopic, testKafka } from '../../../test/support/kafka.ts';
 
 /** A queue as kafkajs's RequestQueue holds it, recording when its pending requests are checked. */
 function fakeQueue(pending: number, throttledUntil: number) {
@@ -52,11 +50,7 @@ describe('kafkajs request queue: a timer only while requests wait', () => {
   });
 
   test('a real producer whose requests queued: every send completes, then its connection stays quiet', async () => {
-    const kafka = createKafka({
-      connection: endpoints,
-      clientId: 'imgpipe-queue-test',
-      logger: createLogger('t', 'error'),
-    });
+    const kafka = testKafka('imgpipe-queue-test');
     const queue = createRequire(import.meta.url)('kafkajs/src/network/requestQueue/index.js') as {
       prototype: { checkPendingRequests(): void };
     };
