@@ -47,8 +47,14 @@ export interface OcrTuning {
   db: DbOptions;
   /** Join detector boxes that are pieces of one line (see mergeLinePieces); null keeps PaddleOCR's boxes. */
   mergeLines: MergeOptions | null;
-  /** Lines recognised per recogniser run; lines of similar aspect share a batch. */
+  /** Lines recognised per recogniser run at most; lines of similar aspect share a batch. */
   recBatchSize: number;
+  /**
+   * A batch's tensor width times its lines stays within this (one line always fits): past about 2,000 columns the
+   * recogniser's activations outgrow the CPU caches and each line costs 1.5-2x more than alone (measured with
+   * PP-OCRv4 and v5: 5-6 ms per 100 columns in batches up to this, 8-11 ms in six-line batches of 1,280 or more).
+   */
+  recBatchColumns: number;
   /** Narrowest recogniser input (PaddleOCR pads to 320 at height 48). */
   recMinWidth: number;
   /** Lines read with a lower mean character confidence are dropped. */
@@ -78,6 +84,7 @@ export const DEFAULT_OCR_TUNING: Readonly<OcrTuning> = Object.freeze({
   db: { ...DEFAULT_DB_OPTIONS, unclipRatio: 1.6 },
   mergeLines: DEFAULT_MERGE_OPTIONS,
   recBatchSize: 6,
+  recBatchColumns: 1920,
   recMinWidth: 320,
   dropScore: 0.5,
   supersample: true,
@@ -115,6 +122,10 @@ export type OcrResult = RecognizedText & { model: ModelIdentity; timings: OcrTim
 
 const REC_HEIGHT = 48;
 const CLS_WIDTH = 192;
+/** The angle classifier's input takes a line squeezed at most this much; a longer line is windowed. */
+const CLS_WINDOW_STRETCH = 1.5;
+/** At most this many windows of a long line are classified. */
+const CLS_MAX_WINDOWS = 3;
 const DET_MEAN = [0.485, 0.456, 0.406] as const;
 const DET_STD = [0.229, 0.224, 0.225] as const;
 
@@ -246,8 +257,33 @@ function cropLine(image: RasterImage, line: LineCandidate, width: number, supers
   return warpQuad(image, line.readingQuad, width, REC_HEIGHT, factor);
 }
 
-function recognizerWidth(line: LineCandidate): number {
+function recognizerWidth(line: { cropWidth: number; cropHeight: number }): number {
   return Math.max(1, Math.ceil((REC_HEIGHT * line.cropWidth) / line.cropHeight));
+}
+
+/**
+ * The parts of a line the angle classifier sees: the whole line when it fits the classifier's 192 x 48 input
+ * squeezed at most CLS_WINDOW_STRETCH times, else up to CLS_MAX_WINDOWS windows that do, spread evenly from the
+ * line's start to its end. Squeezing a long line whole into 192 columns (as PaddleOCR does) leaves glyphs a tenth of
+ * their width, and the classifier then called many upright lines of a dense page upside down with confidence:
+ * PP-OCRv4 read 19 of 50 lines (CER 84%) of a one-column 24-px page, all 50 (0.1%) with windows. One window from the
+ * middle was not enough: "found at the two" scored 0.99 upside down on documents/page.png.
+ */
+function classifierWindows(line: LineCandidate): LineCandidate[] {
+  const widest = (CLS_WINDOW_STRETCH * CLS_WIDTH) / REC_HEIGHT;
+  if (line.cropWidth <= widest * line.cropHeight) return [line];
+  const span = (widest * line.cropHeight) / line.cropWidth;
+  const count = Math.min(CLS_MAX_WINDOWS, Math.ceil(1 / span));
+  const [q0, q1, q2, q3] = line.readingQuad;
+  return Array.from({ length: count }, (_, i) => {
+    const from = count === 1 ? 0.5 - span / 2 : (i * (1 - span)) / (count - 1);
+    const to = from + span;
+    return {
+      ...line,
+      readingQuad: [lerp(q0, q1, from), lerp(q0, q1, to), lerp(q3, q2, to), lerp(q3, q2, from)] as Quad,
+      cropWidth: widest * line.cropHeight,
+    };
+  });
 }
 
 /** Turns upside-down lines (reading quad rotated by two corners) where the classifier is confident. */
@@ -260,13 +296,16 @@ async function classifyAngles(
 ): Promise<void> {
   const classifier = models.angleClassifier;
   if (!classifier || lines.length === 0) return;
-  const flipScores: number[] = [];
-  for (let start = 0; start < lines.length; start += options.recBatchSize) {
-    const batch = lines.slice(start, start + options.recBatchSize);
+  // A line's flip probability is the mean over its windows.
+  const windows = lines.flatMap((line, owner) => classifierWindows(line).map((window) => ({ owner, window })));
+  const flipSums = new Float64Array(lines.length);
+  const windowCounts = new Uint32Array(lines.length);
+  for (let start = 0; start < windows.length; start += options.recBatchSize) {
+    const batch = windows.slice(start, start + options.recBatchSize);
     const input = new Float32Array(batch.length * 3 * REC_HEIGHT * CLS_WIDTH);
-    for (const [item, line] of batch.entries()) {
-      const width = Math.min(CLS_WIDTH, recognizerWidth(line));
-      writeRecognizerInput(cropLine(image, line, width, options.supersample), input, item, CLS_WIDTH);
+    for (const [item, { window }] of batch.entries()) {
+      const width = Math.min(CLS_WIDTH, recognizerWidth(window));
+      writeRecognizerInput(cropLine(image, window, width, options.supersample), input, item, CLS_WIDTH);
       await yieldToEventLoop();
     }
     const output = await run(
@@ -275,8 +314,12 @@ async function classifyAngles(
       clock,
     );
     const scores = output.data as Float32Array;
-    for (let item = 0; item < batch.length; item++) flipScores.push(scores[item * 2 + 1]!);
+    batch.forEach(({ owner }, item) => {
+      flipSums[owner]! += scores[item * 2 + 1]!;
+      windowCounts[owner]! += 1;
+    });
   }
+  const flipScores = Array.from(flipSums, (sum, i) => sum / windowCounts[i]!);
   // Lines the classifier is unsure of (between 1 - threshold and threshold) follow the confident lines that run
   // the same way (quarter-turned or not), weighted by length: the lines of one page are turned together. On the
   // shared text set turned 270 degrees one line scored 0.36 while its neighbour scored 1.0, and was read upside
@@ -306,6 +349,29 @@ interface RecognizedLine {
   stepFraction: number;
 }
 
+/**
+ * Consecutive runs of `lines` (sorted by aspect, so each line is at least as wide as those before it) of at most
+ * recBatchSize lines whose padded tensor stays within recBatchColumns.
+ */
+export function recognizerBatches<T extends { cropWidth: number; cropHeight: number }>(
+  lines: readonly T[],
+  options: Pick<OcrTuning, 'recBatchSize' | 'recBatchColumns' | 'recMinWidth'>,
+): T[][] {
+  const batches: T[][] = [];
+  let batch: T[] = [];
+  for (const line of lines) {
+    const width = Math.max(options.recMinWidth, recognizerWidth(line));
+    const fits = batch.length < options.recBatchSize && (batch.length + 1) * width <= options.recBatchColumns;
+    if (batch.length > 0 && !fits) {
+      batches.push(batch);
+      batch = [];
+    }
+    batch.push(line);
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
 async function recognizeLines(
   image: RasterImage,
   lines: LineCandidate[],
@@ -321,8 +387,10 @@ async function recognizeLines(
       return ra - rb;
     });
   const results: RecognizedLine[] = [];
-  for (let start = 0; start < order.length; start += options.recBatchSize) {
-    const batch = order.slice(start, start + options.recBatchSize).map((index) => lines[index]!);
+  for (const batch of recognizerBatches(
+    order.map((index) => lines[index]!),
+    options,
+  )) {
     const widths = batch.map(recognizerWidth);
     const tensorWidth = Math.max(options.recMinWidth, ...widths);
     const input = new Float32Array(batch.length * 3 * REC_HEIGHT * tensorWidth);
