@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   );
 
   // The in-process baseline, with the workers idle (they are still running, as they would on a shared machine).
-  const vision = await createVisionEngine();
+  const vision = await createVisionEngine({ inProcess: true });
   const local = new InProcessPipeline(vision, logger);
   await local.analyze({ bytes: workload[0]!.bytes });
   const localStart = performance.now();

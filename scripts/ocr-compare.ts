@@ -177,7 +177,7 @@ async function rapidOcr(file: string): Promise<Read> {
 }
 
 // imgpipe in this process: the pipeline `imgpipe analyze` runs (preprocess, then the OCR stage), one image at a time.
-const vision = await createVisionEngine({ workers: Number(values.workers) });
+const vision = await createVisionEngine({ workers: Number(values.workers), inProcess: true });
 const pipeline = new InProcessPipeline(vision, createLogger('ocr-compare', 'silent'));
 async function imgpipe(file: string, set: string): Promise<Read> {
   const analysis = await pipeline.analyze({

@@ -15,7 +15,8 @@ export class MemoryBlobs implements BlobAccess {
   readonly bucket = 'memory';
 
   async put(key: string, bytes: Uint8Array, contentType: string): Promise<BlobRef> {
-    const buffer = Buffer.from(bytes);
+    // A Buffer is kept as given, not copied: the vision engine recognises the very Buffer preprocess made.
+    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
     this.#objects.set(key, buffer);
     const sha256 = createHash('sha256').update(buffer).digest('hex');
     return { bucket: this.bucket, key, sha256, size: buffer.byteLength, contentType };

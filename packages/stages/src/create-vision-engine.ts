@@ -16,6 +16,12 @@ export interface CreateVisionEngineOptions {
   config?: VisionConfig;
   /** Worker threads for the stages (0 runs them on this thread); defaults to the vision config. */
   workers?: number;
+  /**
+   * The engine serves an InProcessPipeline, whose normalised image never leaves this process: it is kept as
+   * uncompressed PNG, and the stages after preprocess start from the pixels preprocess made instead of decoding it
+   * (about 70 ms less per 1200 x 900 image). Off for Kafka workers, whose copy crosses S3.
+   */
+  inProcess?: boolean;
 }
 
 const SOURCE_MIN_SCALE = DEFAULT_OCR_TUNING.sourceMinScale;
@@ -31,8 +37,9 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
     ...(options.config ? { config: options.config } : {}),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
   });
-  // The in-process runner hands detect, faces and OCR the very same Buffer of the normalised PNG: decode it once
-  // (a Kafka worker gets a fresh Buffer per message, so there each decode is its own and the entry is collected).
+  // The in-process runner hands detect, faces and OCR the very same Buffer of the normalised PNG: decode it once, or
+  // never when preprocess ran here too (inProcess). A Kafka worker gets a fresh Buffer per message, so there each
+  // decode is its own and the entry is collected.
   const decoded = new WeakMap<Buffer, { original: OriginalSize; image: ReturnType<typeof decodeNormalizedImage> }>();
   const decode = (bytes: Buffer, original: OriginalSize) => {
     const known = decoded.get(bytes);
@@ -47,16 +54,19 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
   const engine: VisionEngine = {
     async preprocess(bytes) {
       const { info, derivatives } = await vision.preprocess(bytes);
+      const png = await encodeNormalizedImage(derivatives.normalized, options.inProcess ? { compressionLevel: 0 } : {});
+      const normalized = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+      if (options.inProcess) {
+        const original = { width: info.width, height: info.height };
+        decoded.set(normalized, { original, image: Promise.resolve(derivatives.normalized) });
+      }
       return {
         info,
         thumbnail: {
           bytes: Buffer.from(derivatives.thumbnail.data),
           contentType: CONTENT_TYPES[derivatives.thumbnail.format],
         },
-        normalized: {
-          bytes: Buffer.from(await encodeNormalizedImage(derivatives.normalized)),
-          contentType: 'image/png',
-        },
+        normalized: { bytes: normalized, contentType: 'image/png' },
       };
     },
     async detectObjects(normalized, original) {

@@ -24,7 +24,7 @@ describe('OCR model set by configuration and by request', () => {
       IMGPIPE_MODELS_DIR: process.env.IMGPIPE_MODELS_DIR,
       IMGPIPE_OCR_MODEL_SET: 'ppocr-v5',
     });
-    vision = await createVisionEngine({ config, workers: 0 });
+    vision = await createVisionEngine({ config, workers: 0, inProcess: true });
     pipeline = new InProcessPipeline(vision, createLogger('ocr-model-set-test', 'silent'));
   });
   after(() => vision.close());

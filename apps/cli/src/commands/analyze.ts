@@ -67,7 +67,11 @@ export const command: Command = {
     }
     if (values.annotate) await mkdir(values.annotate, { recursive: true });
 
-    const vision = await createVisionEngine({ config: config.vision, ...(workers === undefined ? {} : { workers }) });
+    const vision = await createVisionEngine({
+      config: config.vision,
+      inProcess: true,
+      ...(workers === undefined ? {} : { workers }),
+    });
     // Keypoints run on a pool of their own (no models): only when asked for.
     const poolSize = workers ?? config.vision.workers;
     const featureExecutor = requestsFeatures({ analyses })

@@ -1,0 +1,64 @@
+/**
+ * The in-process engine (createVisionEngine's inProcess, as `imgpipe analyze` runs it) against the default one the
+ * Kafka workers run: the same results from the same file, though the in-process one stores its normalised copy
+ * uncompressed and never decodes it.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { createLogger } from '@imgpipe/telemetry';
+import { decodeNormalizedImage, loadVisionConfig } from '@imgpipe/vision';
+import { createVisionEngine } from './create-vision-engine.ts';
+import { InProcessPipeline } from './in-process-pipeline.ts';
+import type { VisionEngine } from './vision-engine.ts';
+
+const SHARED = process.env.IMGPIPE_SHARED_DIR ?? new URL('../../../../shared/', import.meta.url).pathname;
+const photo = readFileSync(`${SHARED}/images/coco/000000000139.jpg`);
+const text = readFileSync(`${SHARED}/images/text/ocr_02.jpg`);
+
+describe('the in-process vision engine', () => {
+  let inProcess: VisionEngine;
+  let workers: VisionEngine;
+  before(async () => {
+    const config = loadVisionConfig({ IMGPIPE_MODELS_DIR: process.env.IMGPIPE_MODELS_DIR });
+    inProcess = await createVisionEngine({ config, workers: 0, inProcess: true });
+    workers = await createVisionEngine({ config, workers: 0 });
+  });
+  after(async () => {
+    await inProcess.close();
+    await workers.close();
+  });
+
+  test('analyses a file exactly as the engine the Kafka workers run', async () => {
+    const logger = createLogger('vision-engine-test', 'silent');
+    for (const bytes of [photo, text]) {
+      const request = { bytes, analyses: ['detect', 'faces', 'ocr'] as const };
+      const [mine, theirs] = await Promise.all([
+        new InProcessPipeline(inProcess, logger).analyze({ ...request, analyses: [...request.analyses] }),
+        new InProcessPipeline(workers, logger).analyze({ ...request, analyses: [...request.analyses] }),
+      ]);
+      assert.equal(mine.status, 'completed');
+      assert.deepEqual(mine.objects, theirs.objects);
+      assert.deepEqual(mine.faces, theirs.faces);
+      assert.deepEqual(mine.text, theirs.text);
+      assert.deepEqual(mine.image, theirs.image);
+    }
+    const analysis = await new InProcessPipeline(inProcess, logger).analyze({ bytes: photo, analyses: ['detect'] });
+    assert.ok(analysis.objects.length > 0, 'the photo has objects to compare');
+  });
+
+  test('its normalised copy is a PNG of the same pixels, which the stages after preprocess do not decode', async () => {
+    const [mine, theirs] = await Promise.all([inProcess.preprocess(photo), workers.preprocess(photo)]);
+    const original = { width: mine.info.width, height: mine.info.height };
+    const pixels = await decodeNormalizedImage(mine.normalized.bytes, original);
+    assert.deepEqual(pixels, await decodeNormalizedImage(theirs.normalized.bytes, original));
+    assert.ok(mine.normalized.bytes.byteLength > theirs.normalized.bytes.byteLength, 'stored, not compressed');
+
+    // Spoil both copies' PNG signatures: decoding now fails, so a detection that works did not decode.
+    const expected = await inProcess.detectObjects(theirs.normalized.bytes, original);
+    mine.normalized.bytes[1] = 0;
+    theirs.normalized.bytes[1] = 0;
+    assert.deepEqual(await inProcess.detectObjects(mine.normalized.bytes, original), expected);
+    await assert.rejects(workers.detectObjects(theirs.normalized.bytes, original), { code: 'IMAGE_CORRUPT' });
+  });
+});
