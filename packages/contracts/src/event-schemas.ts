@@ -109,6 +109,11 @@ const imageUploaded = record(
       'string',
       "The OCR model set to read the image with: ppocr-v4 or ppocr-v5; null means the deployment's (IMGPIPE_OCR_MODEL_SET). An unknown name fails the OCR stage with MODEL_SET_UNKNOWN.",
     ),
+    optional(
+      'ocrLanguages',
+      { type: 'array', items: 'string' },
+      "Languages (ISO 639-1: en, de, fr, es, it, pt, nl, zh, ja) to restrict OCR to: only their scripts, digits and punctuation are read. Null or empty means no restriction. With no ocrModel, a language the deployment's set cannot read (ja on ppocr-v4) chooses a set that can; an unknown language, or one the named set cannot read, fails the OCR stage with OCR_LANGUAGE_UNSUPPORTED.",
+    ),
   ],
 );
 
@@ -132,6 +137,11 @@ const imagePreprocessed = record(
       'ocrModel',
       'string',
       "ImageUploaded's OCR model set, passed on to the OCR stage; null: the deployment's.",
+    ),
+    optional(
+      'ocrLanguages',
+      { type: 'array', items: 'string' },
+      "ImageUploaded's OCR languages, passed on to the OCR stage; null: no restriction.",
     ),
   ],
 );

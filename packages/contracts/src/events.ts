@@ -58,6 +58,8 @@ export interface ImageUploaded extends EventEnvelope {
   renditions: string[];
   /** The OCR model set to read the image with (OCR_MODEL_SET_NAMES); absent: the deployment's IMGPIPE_OCR_MODEL_SET. */
   ocrModel?: string;
+  /** Languages to restrict OCR to (OCR_LANGUAGES); absent or empty: no restriction. */
+  ocrLanguages?: string[];
 }
 
 export type StageOutcomeStatus = 'completed' | 'failed' | 'skipped';
@@ -86,6 +88,8 @@ export interface ImagePreprocessed extends EventEnvelope, StageOutcome {
   renditions: string[];
   /** ImageUploaded's OCR model set, unchanged: what the OCR stage reads the image with. */
   ocrModel?: string;
+  /** ImageUploaded's OCR languages, unchanged. */
+  ocrLanguages?: string[];
 }
 
 export interface ObjectsDetected extends EventEnvelope, StageOutcome {

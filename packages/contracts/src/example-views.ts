@@ -17,6 +17,7 @@ export function exampleImageView(): ImageView {
     requestedAnalyses: ['detect', 'faces', 'ocr'],
     requestedRenditions: ['thumb'],
     requestedOcrModel: 'ppocr-v4',
+    requestedOcrLanguages: ['en', 'de'],
     error: { code: 'MODEL_INFERENCE_FAILED', message: 'the face model failed while running' },
     ...results,
     createdAt: new Date(occurredAt - 700).toISOString(),

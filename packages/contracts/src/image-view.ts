@@ -33,6 +33,10 @@ export const ImageView = record('ImageView', 'One image: status, per-stage statu
     string,
     "The OCR model set the upload named (`ocrModel`: ppocr-v4, ppocr-v5); absent when it named none, so the deployment's set reads it. A reprocess reads the image with it again.",
   ),
+  requestedOcrLanguages: optional(
+    listOf(string),
+    'The languages the upload restricted OCR to (`ocrLanguages`), in catalogue order; absent when it named none. A reprocess reads the image with them again.',
+  ),
   error: imageError,
   ...results,
   createdAt,

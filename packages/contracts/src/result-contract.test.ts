@@ -132,7 +132,16 @@ describe('the Avro schemas and the result contract', () => {
     };
     // ImagePreprocessed also carries what the models read, the presets the transform stage renders and the OCR model
     // set the upload named, which are not part of what users get (the ocr stage's model identity is).
-    const own = [...ENVELOPE, 'sourceName', 'analyses', 'original', 'derivatives', 'renditions', 'ocrModel'];
+    const own = [
+      ...ENVELOPE,
+      'sourceName',
+      'analyses',
+      'original',
+      'derivatives',
+      'renditions',
+      'ocrModel',
+      'ocrLanguages',
+    ];
     for (const [eventType, fields] of Object.entries(results)) {
       assert.deepEqual(eventProblems(eventType as EventType, { ...StageReport.fields, ...fields }, own), []);
     }

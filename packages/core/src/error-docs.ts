@@ -3,7 +3,7 @@ import { ERROR_CATALOGUE } from './errors.ts';
 const GROUPS: [prefix: RegExp, heading: string][] = [
   [/^IMAGE_/, 'Image input'],
   [/^(RECIPE|TRANSFORM|RENDITION)_/, 'Image operations (recipes, renditions)'],
-  [/^MODEL_/, 'Models'],
+  [/^(MODEL|OCR)_/, 'Models'],
   [/^(CODEC|SCHEMA)_/, 'Events and schemas'],
   [/^(STAGE|EVENT)_/, 'Pipeline stages'],
   [/^(STORAGE|DATABASE|CACHE|KAFKA)_/, 'Services'],

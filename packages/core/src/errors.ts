@@ -49,6 +49,10 @@ export const ERROR_CATALOGUE = {
   MODEL_INVALID: def('A model file is not a model of the expected kind', 500),
   MODEL_INFERENCE_FAILED: def('The model failed while running', 500, true),
   MODEL_SET_UNKNOWN: def('The OCR model set named is not one imgpipe knows (ppocr-v4, ppocr-v5)', 400),
+  OCR_LANGUAGE_UNSUPPORTED: def(
+    'An OCR language is not one imgpipe knows, or the OCR model set named cannot read it (ja needs ppocr-v5)',
+    400,
+  ),
 
   // Event encoding (Confluent wire format over the schema registry).
   CODEC_MISSING_MAGIC_BYTE: def('The message does not start with the Confluent magic byte 0', 422),

@@ -185,4 +185,18 @@ describe('CTC decoding: edges', () => {
     // A space that is not the last class is an ordinary character, not the space class.
     assert.equal(decodeCtc(data, 0, 4, 3, [' ', 'b'], 0.05).text, ' b');
   });
+
+  test('a mask keeps the argmax to the allowed classes: a disallowed winner gives way to the best allowed one', () => {
+    // 'b' wins each step, 'a' is second; with 'b' disallowed the same steps read 'a'.
+    const data = new Float32Array(2 * 4);
+    for (const t of [0, 1]) {
+      data[t * 4 + 2] = 0.7;
+      data[t * 4 + 1] = 0.2;
+      data[t * 4] = 0.1;
+    }
+    assert.equal(decodeCtc(data, 0, 2, 4, characters).text, 'b');
+    const decoded = decodeCtc(data, 0, 2, 4, characters, 1, Uint8Array.from([1, 1, 0, 1]));
+    assert.equal(decoded.text, 'a');
+    assert.equal(decoded.chars[0]!.confidence, data[1]);
+  });
 });

@@ -36,6 +36,8 @@ export function parseDictionary(text: string): string[] {
  * The Chinese PP-OCR recogniser rarely lets its space class win between Latin words, yet its probability rises
  * clearly in the blank run there (0.1-0.4, against < 0.01 between letters of one word). A space is inserted when
  * that probability reaches `spaceThreshold` (1 disables it: plain greedy decoding).
+ *
+ * `allowed` (one entry per class, 0 = never) keeps the argmax to some classes: a language restriction's characters.
  */
 export function decodeCtc(
   probabilities: Float32Array,
@@ -44,6 +46,7 @@ export function decodeCtc(
   classes: number,
   characters: readonly string[],
   spaceThreshold = 1,
+  allowed?: Uint8Array,
 ): DecodedSequence {
   const chars: DecodedChar[] = [];
   let previous = -1;
@@ -56,6 +59,7 @@ export function decodeCtc(
     let best = 0;
     let bestProbability = probabilities[row]!;
     for (let k = 1; k < classes; k++) {
+      if (allowed && allowed[k] === 0) continue;
       const p = probabilities[row + k]!;
       if (p > bestProbability) {
         bestProbability = p;

@@ -7,7 +7,15 @@
  * measured on shared/images/text (see ocr.test.ts and the bench).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { ModelIdentity, Point, RecognizedText, TextLine, TextWord } from '@imgpipe/contracts';
+import {
+  DEFAULT_OCR_MODEL_SET,
+  type ModelIdentity,
+  type OcrModelSetName,
+  type Point,
+  type RecognizedText,
+  type TextLine,
+  type TextWord,
+} from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import ort from 'onnxruntime-node';
 import { boundingCorners, reportedBox, round } from '../geometry/boxes.ts';
@@ -17,6 +25,7 @@ import { sharp } from '../sharp-instance.ts';
 import { type DecodedSequence, decodeCtc } from './ctc-decode.ts';
 import { boxesFromProbabilityMap, DEFAULT_DB_OPTIONS, type DbOptions } from './db-postprocess.ts';
 import { decodeImage } from './decode-image.ts';
+import { checkedLanguages, languageMask } from './languages.ts';
 import { DEFAULT_MERGE_OPTIONS, type MergeOptions, mergeLinePieces } from './merge-lines.ts';
 import { loadOcrModels, type OcrModelOptions, type OcrModels, ocrModelSet } from './ocr-models.ts';
 import { type RasterImage, type RgbPatch, warpQuad } from './raster.ts';
@@ -98,7 +107,15 @@ export const DEFAULT_OCR_TUNING: Readonly<OcrTuning> = Object.freeze({
 });
 
 /** Where the models are (see OcrModelOptions) and any tuning to override; plain data, so it crosses to workers. */
-export type RecognizeTextOptions = OcrModelOptions & Partial<Omit<OcrTuning, 'db'>> & { db?: Partial<DbOptions> };
+export type RecognizeTextOptions = OcrModelOptions &
+  Partial<Omit<OcrTuning, 'db'>> & {
+    db?: Partial<DbOptions>;
+    /**
+     * Languages to restrict the recogniser to (contracts' OCR_LANGUAGES; see languages.ts); empty or absent: none.
+     * A language imgpipe does not know, or the set cannot read, fails with OCR_LANGUAGE_UNSUPPORTED.
+     */
+    languages?: readonly string[];
+  };
 
 export interface OcrTimings {
   /** Resize, detector run and DB post-processing. */
@@ -383,6 +400,7 @@ async function recognizeLines(
   models: OcrModels,
   options: OcrTuning,
   clock: InferenceClock,
+  allowed: Uint8Array | undefined,
 ): Promise<RecognizedLine[]> {
   const order = lines
     .map((_, index) => index)
@@ -417,6 +435,7 @@ async function recognizeLines(
         classes,
         models.characters,
         options.spaceThreshold,
+        allowed,
       );
       results.push({ line, decoded, stepFraction: tensorWidth / steps / widths[item]! });
     });
@@ -578,7 +597,12 @@ function tuningOf(options: RecognizeTextOptions): OcrTuning {
 export async function recognizeText(input: OcrImage | Uint8Array, options: RecognizeTextOptions): Promise<OcrResult> {
   // The set's own tuning first (PP-OCRv5 predicts its spaces itself), then the caller's.
   const tuning = tuningOf({ ...ocrModelSet(options.modelSet).tuning, ...options });
+  const languages = checkedLanguages(
+    options.languages ?? [],
+    (options.modelSet ?? DEFAULT_OCR_MODEL_SET) as OcrModelSetName,
+  );
   const models = await loadOcrModels(options);
+  const allowed = languageMask(models.characters, languages);
   const image: OcrImage = input instanceof Uint8Array ? await decodeImage(input) : input;
   const normalize = tuning.normalizeText ? (text: string) => text.normalize('NFKC') : (text: string) => text;
 
@@ -590,7 +614,7 @@ export async function recognizeText(input: OcrImage | Uint8Array, options: Recog
   const sourced = performance.now();
   await classifyAngles(raster, candidates, models, tuning, clock);
   const classified = performance.now();
-  const recognized = await recognizeLines(raster, candidates, models, tuning, clock);
+  const recognized = await recognizeLines(raster, candidates, models, tuning, clock, allowed);
   const finished = performance.now();
 
   const width = image.originalWidth ?? image.width;
