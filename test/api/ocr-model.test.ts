@@ -4,7 +4,8 @@
  * same set are deduplicated to the earlier image; another set, or none, is a new image. A set that does not exist is
  * refused by the upload's schema (400 REQUEST_INVALID) before anything is stored. `imgpipe produce --ocr-model` does
  * the same for a direct producer. `imgpipe reprocess` reads an image with the set its upload named again, not with
- * the set the OCR workers run (real worker processes, their set ppocr-v5).
+ * the set the OCR workers run (real worker processes, their set ppocr-v5). The upload's `ocrLanguages` travel and
+ * deduplicate the same way, in one spelling; a language the named set cannot read is 400 OCR_LANGUAGE_UNSUPPORTED.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -122,7 +123,7 @@ describe('ocrModel at upload', () => {
     assert.equal((await eventOf(none.imageId)).ocrModel, undefined, 'none named: the deployment decides');
   });
 
-  test('imgpipe produce --ocr-model names the set in the event; an unknown set is a usage error, nothing produced', async () => {
+  test('imgpipe produce --ocr-model and --ocr-languages name them in the event; unknown ones are usage errors, nothing produced', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imgpipe-ocr-model-'));
     try {
       const file = join(dir, 'label.jpg');
@@ -140,6 +141,17 @@ describe('ocrModel at upload', () => {
       assert.equal(refused.code, 2, 'a usage error');
       assert.match(refused.stderr ?? '', /--ocr-model must be one of ppocr-v4, ppocr-v5/);
       assert.equal(refused.stdout, '', 'no image id: nothing was produced');
+
+      const languages = JSON.parse((await produce('--ocr-languages', 'ja,en')).stdout) as { imageId: string };
+      assert.deepEqual((await eventOf(languages.imageId)).ocrLanguages, ['en', 'ja']);
+      const unknown = (await produce('--ocr-languages', 'en,xx').catch((error: unknown) => error)) as {
+        code?: number;
+        stdout?: string;
+        stderr?: string;
+      };
+      assert.equal(unknown.code, 2, 'a usage error');
+      assert.match(unknown.stderr ?? '', /unknown OCR languages xx/);
+      assert.equal(unknown.stdout, '');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -166,6 +178,72 @@ describe('ocrModel at upload', () => {
     });
     assert.equal(json.status, 400);
     assert.equal((await problemOf(json)).code, 'REQUEST_INVALID');
+    assert.equal(await tenantImageCount(api.api, tenant), before);
+  });
+
+  test('ocrLanguages: the event and the image carry them in one spelling, deduplication compares them', async () => {
+    const token = tokenFor(tenant);
+    const bytes = uniqueJpeg();
+    const upload = async (query = '') => (await (await uploadRaw(api.url, token, bytes, { query })).json()) as Accepted;
+    const view = async (imageId: string) =>
+      (await (await fetch(`${api.url}/v1/images/${imageId}`, { headers: bearer(token) })).json()) as {
+        requestedOcrLanguages?: string[];
+      };
+    const forgetClaims = async () => {
+      const keys = await api.api.deps.redis.keys(`imgpipe:${tenant}:upload-claim:*`);
+      if (keys.length > 0) await api.api.deps.redis.del(...keys);
+    };
+
+    const english = await upload('ocrLanguages=en');
+    assert.equal(english.deduplicated, false);
+    const both = await upload('ocrLanguages=ja,en');
+    assert.equal(both.deduplicated, false, 'other languages: a new image');
+    await forgetClaims();
+    // The same restriction spelt otherwise (order, repeats, spaces) is the same request, found in PostgreSQL.
+    const bothAgain = await upload(`ocrLanguages=${encodeURIComponent('en, ja,en')}`);
+    assert.deepEqual([bothAgain.imageId, bothAgain.deduplicated], [both.imageId, true]);
+    const none = await upload();
+    assert.equal(none.deduplicated, false, 'no restriction is another request');
+    assert.ok(![english.imageId, both.imageId].includes(none.imageId));
+
+    // JSON and multipart forms carry them too.
+    const form = new FormData();
+    form.set('file', new Blob([uniqueJpeg()], { type: 'image/jpeg' }), 'a.jpg');
+    form.set('ocrLanguages', 'zh,en');
+    const multipart = await fetch(`${api.url}/v1/images`, { method: 'POST', headers: bearer(token), body: form });
+    assert.equal(multipart.status, 202);
+    const fromForm = (await multipart.json()) as Accepted;
+
+    assert.deepEqual((await view(english.imageId)).requestedOcrLanguages, ['en']);
+    assert.deepEqual((await view(both.imageId)).requestedOcrLanguages, ['en', 'ja']);
+    assert.equal((await view(none.imageId)).requestedOcrLanguages, undefined);
+    assert.deepEqual((await eventOf(both.imageId)).ocrLanguages, ['en', 'ja']);
+    assert.deepEqual((await eventOf(fromForm.imageId)).ocrLanguages, ['en', 'zh']);
+    assert.equal((await eventOf(none.imageId)).ocrLanguages, undefined);
+  });
+
+  test('an unknown language, or one the named set cannot read, is refused before anything is stored', async () => {
+    const token = tokenFor(tenant);
+    const before = await tenantImageCount(api.api, tenant);
+    const unknown = await uploadRaw(api.url, token, uniqueJpeg(), { query: 'ocrLanguages=en,xx' });
+    assert.equal(unknown.status, 400);
+    assert.equal((await problemOf(unknown)).code, 'REQUEST_INVALID');
+    const json = await fetch(`${api.url}/v1/images`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'https://example.org/a.jpg', ocrModel: 'ppocr-v4', ocrLanguages: ['ja'] }),
+    });
+    assert.equal(json.status, 400);
+    const problem = await problemOf(json);
+    assert.equal(problem.code, 'OCR_LANGUAGE_UNSUPPORTED');
+    assert.match(String(problem.detail), /ppocr-v4 cannot read ja/);
+    const form = new FormData();
+    form.set('file', new Blob([uniqueJpeg()], { type: 'image/jpeg' }), 'a.jpg');
+    form.set('ocrModel', 'ppocr-v4');
+    form.set('ocrLanguages', 'ja');
+    const multipart = await fetch(`${api.url}/v1/images`, { method: 'POST', headers: bearer(token), body: form });
+    assert.equal(multipart.status, 400);
+    assert.equal((await problemOf(multipart)).code, 'OCR_LANGUAGE_UNSUPPORTED');
     assert.equal(await tenantImageCount(api.api, tenant), before);
   });
 });

@@ -1,5 +1,7 @@
 import {
+  isOcrLanguage,
   isOcrModelSet,
+  OCR_LANGUAGES,
   OCR_MODEL_SET_NAMES,
   type OcrModelSetName,
   UPLOAD_ANALYSES,
@@ -29,6 +31,20 @@ export function parseAnalyses(value: string | undefined): UploadAnalysisName[] {
 export function parseOcrModel(value: string | undefined): OcrModelSetName | undefined {
   if (value === undefined || isOcrModelSet(value)) return value;
   throw new UsageError(`--ocr-model must be one of ${OCR_MODEL_SET_NAMES.join(', ')} (got ${value})`);
+}
+
+/** `--ocr-languages en,de`: OCR languages in catalogue order; none (no restriction) when the flag is absent. */
+export function parseOcrLanguages(value: string | undefined): string[] {
+  const names =
+    value
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean) ?? [];
+  const unknown = names.filter((name) => !isOcrLanguage(name));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown OCR languages ${unknown.join(', ')} (expected ${OCR_LANGUAGES.join(', ')})`);
+  }
+  return OCR_LANGUAGES.filter((language) => names.includes(language));
 }
 
 /** The one action of `imgpipe <command> <action>`; anything else is a usage error naming the choices. */

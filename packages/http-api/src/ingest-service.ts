@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
-import { askedAnalyses, type ImageStatus, UPLOAD_ANALYSES, type UploadAnalysisName } from '@imgpipe/contracts';
+import {
+  askedAnalyses,
+  type ImageStatus,
+  canonicalOcrLanguages,
+  UPLOAD_ANALYSES,
+  type UploadAnalysisName,
+} from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { guardedFetch, type SsrfGuard } from '@imgpipe/egress';
 import type { ImagePublisher } from '@imgpipe/publisher';
@@ -34,6 +40,8 @@ export interface IngestOptions {
    * bytes asking for another set (or for none) are another image.
    */
   ocrModel?: string;
+  /** Languages to restrict OCR to, in catalogue order; compared by deduplication as the set is. */
+  ocrLanguages?: string[];
 }
 
 export interface IngestOutcome {
@@ -165,6 +173,7 @@ export class IngestService {
       ...(options.callbackUrl ? { callbackUrl: options.callbackUrl } : {}),
       ...(options.attributes ? { attributes: options.attributes } : {}),
       ...(options.ocrModel ? { ocrModel: options.ocrModel } : {}),
+      ...(options.ocrLanguages?.length ? { ocrLanguages: options.ocrLanguages } : {}),
     });
     // The pending row is written while the original is stored and the event produced, written the one way the
     // results service writes it (idempotent, either order), so reads, SSE and deduplication see the image at once.
@@ -248,16 +257,18 @@ export class IngestService {
   async #claim(
     tenantId: string,
     sha256: string,
-    { analyses, renditions = [], ocrModel }: IngestOptions,
+    { analyses, renditions = [], ocrModel, ocrLanguages }: IngestOptions,
     imageId: string,
   ): Promise<string | IngestOutcome | undefined> {
     if (this.#options.dedupWindowSeconds === 0) return undefined;
     // What the upload asks for, as its record will store it (so `analyses=` and `analyses=detect,faces,ocr` are one
     // request, and `features` another part of it). Renditions are part of it too: the same bytes asking for other
-    // presets are another upload; and so is the OCR model set (no preset's name holds an `@`).
+    // presets are another upload; and so are the OCR model set and languages (no preset's name holds `@` or `~`).
     const presets = renditions.length > 0 ? `:${[...renditions].sort().join(',')}` : '';
     const set = ocrModel === undefined ? '' : `@${ocrModel}`;
-    const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${canonicalAnalyses(analyses).join(',')}${presets}${set}`;
+    const languages = canonicalOcrLanguages(ocrLanguages);
+    const restriction = languages === undefined ? '' : `~${languages.join(',')}`;
+    const claimKey = `imgpipe:${tenantId}:upload-claim:${sha256}:${canonicalAnalyses(analyses).join(',')}${presets}${set}${restriction}`;
     try {
       const redis = this.#options.redis;
       const deadline = Date.now() + CLAIM_WAIT_MS;
@@ -296,18 +307,18 @@ export class IngestService {
   /**
    * The tenant's recent image with these bytes that ran (or is running) at least the analyses and the rendition
    * presets asked for, with the same OCR model set (none named matches only none named: the deployment's set may
-   * change, a named one does not).
+   * change, a named one does not) and the same OCR languages.
    */
   async #findDuplicate(
     tenantId: string,
     sha256: string,
-    { analyses, renditions = [], ocrModel }: IngestOptions,
+    { analyses, renditions = [], ocrModel, ocrLanguages }: IngestOptions,
   ): Promise<IngestOutcome | undefined> {
     const windowSeconds = this.#options.dedupWindowSeconds;
     if (windowSeconds === 0) return undefined;
     const { db, breakers } = this.#options;
     const recent = await breakers.database(() =>
-      findRecentBySha(db, tenantId, sha256, new Date(Date.now() - windowSeconds * 1000), ocrModel),
+      findRecentBySha(db, tenantId, sha256, new Date(Date.now() - windowSeconds * 1000), ocrModel, ocrLanguages),
     );
     if (!recent || recent.status === 'failed') return undefined;
     // The stored requested analyses are what that upload asked for (features included), counted as this one's are.

@@ -18,6 +18,7 @@ export interface UploadEventFields {
   callbackUrl?: string;
   attributes?: Record<string, string>;
   ocrModel?: string;
+  ocrLanguages?: string[];
 }
 
 /**
@@ -40,6 +41,7 @@ export function uploadEventBytes(fields: UploadEventFields): number {
     ...(fields.sourceName ? { source: fields.sourceName } : {}),
     ...(fields.callbackUrl ? { callbackUrl: fields.callbackUrl } : {}),
     ...(fields.ocrModel ? { ocrModel: fields.ocrModel } : {}),
+    ...(fields.ocrLanguages?.length ? { ocrLanguages: fields.ocrLanguages } : {}),
     blob: {
       bucket: fields.bucket,
       key: fields.key,

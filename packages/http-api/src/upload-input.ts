@@ -1,4 +1,10 @@
-import type { UploadAnalysisName } from '@imgpipe/contracts';
+import {
+  isOcrLanguage,
+  isOcrModelSet,
+  OCR_LANGUAGES,
+  readsLanguages,
+  type UploadAnalysisName,
+} from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import {
   formatRecipe,
@@ -26,6 +32,8 @@ export interface UploadOptions {
   attributes?: Record<string, string>;
   /** The OCR model set (ImageUploaded.ocrModel); absent: the deployment's. */
   ocrModel?: string;
+  /** Languages to restrict OCR to (ImageUploaded.ocrLanguages), in catalogue order; absent: none. */
+  ocrLanguages?: string[];
 }
 
 export type UploadItem =
@@ -78,6 +86,7 @@ function options(
     callbackUrl?: unknown;
     attributes?: unknown;
     ocrModel?: unknown;
+    ocrLanguages?: unknown;
   },
   presets: RenditionPresets,
 ): UploadOptions {
@@ -91,6 +100,7 @@ function options(
   const attributes = parseAttributes(fields.attributes);
   // One of OCR_MODEL_SET_NAMES: every form's schema (multipart fields' too) has checked it against the enum.
   const ocrModel = text(fields.ocrModel, 'ocrModel', 64);
+  const ocrLanguages = parseOcrLanguages(fields.ocrLanguages, ocrModel);
   return {
     analyses: parseAnalyses(fields.analyses),
     renditions: parseRenditions(fields.renditions, presets),
@@ -98,7 +108,32 @@ function options(
     ...(callbackUrl ? { callbackUrl } : {}),
     ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
     ...(ocrModel ? { ocrModel } : {}),
+    ...(ocrLanguages.length > 0 ? { ocrLanguages } : {}),
   };
+}
+
+/**
+ * OCR languages (a JSON array, or comma-separated text; the schemas have checked each against the catalogue) in
+ * catalogue order; 400 OCR_LANGUAGE_UNSUPPORTED when the set the upload names cannot read one of them.
+ */
+function parseOcrLanguages(value: unknown, ocrModel: string | undefined): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const names = (Array.isArray(value) ? value : String(value).split(',')).map((name) => String(name).trim());
+  const unknown = names.filter((name) => name !== '' && !isOcrLanguage(name));
+  if (unknown.length > 0) {
+    throw new ImgpipeError('OCR_LANGUAGE_UNSUPPORTED', `unknown OCR languages: ${unknown.join(', ')}`, {
+      details: { languages: unknown, known: OCR_LANGUAGES },
+    });
+  }
+  const languages = OCR_LANGUAGES.filter((language) => names.includes(language));
+  if (ocrModel && isOcrModelSet(ocrModel) && !readsLanguages(ocrModel, languages)) {
+    throw new ImgpipeError(
+      'OCR_LANGUAGE_UNSUPPORTED',
+      `the OCR model set ${ocrModel} cannot read ${languages.join(', ')}; name ppocr-v5 or no set`,
+      { details: { languages, ocrModel } },
+    );
+  }
+  return languages;
 }
 
 /** Preset names (a JSON array, or comma-separated text), each one the deployment configures: else 400. */
@@ -160,6 +195,7 @@ const MULTIPART_FIELDS: ReadonlySet<string> = new Set([
   'callbackUrl',
   'attributes',
   'ocrModel',
+  'ocrLanguages',
 ]);
 /** A batch's multipart fields besides those: its ad-hoc recipe. */
 const RECIPE_MULTIPART_FIELDS: ReadonlySet<string> = new Set(['ops', 'recipe']);

@@ -1,4 +1,4 @@
-import { OCR_MODEL_SET_NAMES, UPLOAD_ANALYSES } from '@imgpipe/contracts';
+import { OCR_LANGUAGES, OCR_MODEL_SET_NAMES, UPLOAD_ANALYSES } from '@imgpipe/contracts';
 import { MAX_PRESETS } from '@imgpipe/imaging/recipe';
 import { IDEMPOTENCY_KEY_PATTERN } from './idempotency.ts';
 import { ATTRIBUTE_KEY_MAX, ATTRIBUTE_VALUE_MAX, ATTRIBUTES_MAX } from './image-intake.ts';
@@ -39,6 +39,23 @@ const ocrModel = {
   enum: [...OCR_MODEL_SET_NAMES],
   description:
     "the OCR model set to read the image with (default: the deployment's IMGPIPE_OCR_MODEL_SET); the result's stages.ocr.model names the models that ran. An upload naming one is never deduplicated",
+} as const;
+const OCR_LANGUAGES_DESCRIPTION =
+  'languages (ISO 639-1) to restrict OCR to: only their scripts, digits and punctuation are read; with no ocrModel, ja chooses a set that reads kana (ppocr-v5), and ja with ocrModel ppocr-v4 is 400 OCR_LANGUAGE_UNSUPPORTED';
+const OCR_LANGUAGE = `(?:${OCR_LANGUAGES.join('|')})`;
+const ocrLanguages = {
+  text: {
+    type: 'string',
+    maxLength: 100,
+    pattern: `^\\s*(?:${OCR_LANGUAGE}\\s*)?(?:,\\s*(?:${OCR_LANGUAGE}\\s*)?)*$`,
+    description: `comma-separated ${OCR_LANGUAGES_DESCRIPTION}`,
+  },
+  array: {
+    type: 'array',
+    maxItems: OCR_LANGUAGES.length,
+    items: { type: 'string', enum: [...OCR_LANGUAGES] },
+    description: OCR_LANGUAGES_DESCRIPTION,
+  },
 } as const;
 const attributes = {
   type: 'object',
@@ -105,7 +122,14 @@ const batchRecipe = {
 /** The upload schemas of a deployment whose rendition presets have these names. */
 export function uploadSchemas(presetNames: readonly string[]) {
   const renditions = renditionSchemas(presetNames);
-  const options = { analyses: analysesText, renditions: renditions.text, sourceName, callbackUrl, ocrModel };
+  const options = {
+    analyses: analysesText,
+    renditions: renditions.text,
+    sourceName,
+    callbackUrl,
+    ocrModel,
+    ocrLanguages: ocrLanguages.text,
+  };
   const common = {
     analyses: analysesProperty,
     renditions: renditions.array,
@@ -113,6 +137,7 @@ export function uploadSchemas(presetNames: readonly string[]) {
     callbackUrl,
     attributes,
     ocrModel,
+    ocrLanguages: ocrLanguages.array,
   };
   return {
     /** Query string options (the same for a raw body, multipart and JSON). */

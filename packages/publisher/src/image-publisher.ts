@@ -38,6 +38,8 @@ export interface PublishRequest {
   sha256?: string;
   /** The OCR model set to read the image with (ImageUploaded.ocrModel); absent: the deployment's. */
   ocrModel?: string;
+  /** Languages to restrict OCR to (ImageUploaded.ocrLanguages); absent or empty: none. */
+  ocrLanguages?: string[];
 }
 
 /**
@@ -88,6 +90,7 @@ export class ImagePublisher {
       ...(request.sourceName ? { source: request.sourceName } : {}),
       ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
       ...(request.ocrModel ? { ocrModel: request.ocrModel } : {}),
+      ...(request.ocrLanguages?.length ? { ocrLanguages: request.ocrLanguages } : {}),
       ...(request.inline
         ? { inline: request.bytes }
         : {

@@ -12,6 +12,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   type AnalysisName,
+  canonicalOcrLanguages,
   type DetectedCode,
   type DetectedFace,
   type DetectedObject,
@@ -60,6 +61,8 @@ export interface UploadRecord {
   attributes?: Readonly<Record<string, string>>;
   /** The OCR model set the upload named (ImageUploaded.ocrModel); absent: the deployment's. */
   ocrModel?: string;
+  /** The languages the upload restricted OCR to (ImageUploaded.ocrLanguages); absent: none. */
+  ocrLanguages?: readonly string[];
   occurredAt: Date;
   /** When the deadline sweep gives up on the image; defaults to occurredAt + the repository's default deadline. */
   deadlineAt?: Date;
@@ -228,6 +231,7 @@ export function applyUpload(state: ImageState, upload: UploadRecord, deadlineAt:
     requested_renditions: firstUpload && upload.renditions?.length ? [...new Set(upload.renditions)] : undefined,
     // Kept from the first upload that names one, as source_name is (a reprocess's upload names the same set again).
     requested_ocr_model: image.requested_ocr_model ?? upload.ocrModel ?? undefined,
+    requested_ocr_languages: image.requested_ocr_languages ?? canonicalOcrLanguages(upload.ocrLanguages),
     created_at: new Date(Math.min(image.created_at.getTime(), upload.occurredAt.getTime())),
     // The upload's deadline overrides the default that a row created by an earlier stage event got.
     deadline_at: firstUpload ? deadlineAt : undefined,

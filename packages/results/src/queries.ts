@@ -2,6 +2,7 @@ import {
   type UploadAnalysisName,
   type ImageAnalysis,
   type ImageStatus,
+  canonicalOcrLanguages,
   STAGES,
   type StageError,
   type StageName,
@@ -32,6 +33,7 @@ export interface ImageView extends ImageAnalysis {
   requestedRenditions: string[];
   /** The OCR model set the upload named; absent when it named none (the deployment's set). */
   requestedOcrModel?: string;
+  requestedOcrLanguages?: string[];
   /** Why the image as a whole failed or is partial (the first failed stage's error, or STAGE_TIMEOUT). */
   error?: StageError;
   createdAt: string;
@@ -150,6 +152,7 @@ function toImageView(image: ImageRow, rows: ImageRows): ImageView {
     requestedAnalyses: image.requested_analyses as UploadAnalysisName[],
     requestedRenditions: image.requested_renditions,
     ...(image.requested_ocr_model ? { requestedOcrModel: image.requested_ocr_model } : {}),
+    ...(image.requested_ocr_languages ? { requestedOcrLanguages: image.requested_ocr_languages } : {}),
     ...(image.info === null ? {} : { image: image.info }),
     labels: sortLabels(rows.labels.map(toLabel)),
     objects: rows.objects.map(toDetectedObject),
@@ -382,8 +385,9 @@ export interface RecentUpload {
 
 /**
  * The tenant's newest image with these bytes created at or after `since` whose upload named the same OCR model set
- * (`ocrModel`; undefined: an upload that named none, read with the deployment's set): content dedup for uploads.
- * An image read with another set is not the same result, so it is passed over, not returned.
+ * (`ocrModel`; undefined: an upload that named none, read with the deployment's set) and the same OCR languages
+ * (`ocrLanguages`, compared in canonicalOcrLanguages' spelling; none: no restriction): content dedup for uploads. An image read
+ * with another set or restriction is not the same result, so it is passed over, not returned.
  */
 export async function findRecentBySha(
   db: Kysely<Database>,
@@ -391,7 +395,9 @@ export async function findRecentBySha(
   sha256: string,
   since: Date,
   ocrModel?: string,
+  ocrLanguages?: readonly string[],
 ): Promise<RecentUpload | undefined> {
+  const languages = canonicalOcrLanguages(ocrLanguages);
   const row = await withDatabaseErrors(() =>
     db
       .selectFrom('images')
@@ -400,6 +406,8 @@ export async function findRecentBySha(
       .where('sha256', '=', sha256.toLowerCase())
       .where('created_at', '>=', since)
       .where('requested_ocr_model', ocrModel === undefined ? 'is' : '=', ocrModel ?? null)
+      // One parameter holding the whole array (kysely would spread a plain array into a value list).
+      .where(sql<boolean>`requested_ocr_languages is not distinct from ${sql.val(languages ?? null)}::text[]`)
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(1)

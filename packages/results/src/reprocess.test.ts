@@ -164,4 +164,28 @@ describe('reprocess --stage ocr and the OCR model set an upload named', () => {
     assert.deepEqual([...rebuilt.keys()].sort(), [namedNone, namedV5, namedV4Failed].sort());
     assert.equal(rebuilt.get(namedV5), 'ppocr-v5');
   });
+
+  test('the re-run restricts OCR to the languages the upload named, in their stored spelling', async () => {
+    const imageId = randomUUID();
+    const { ocrModel: _none, ...upload } = exampleEvents().ImageUploaded;
+    await recordImageUploaded(new ResultsRepository(db), {
+      ...upload,
+      imageId,
+      tenantId: ocrTenant,
+      analyses: ['ocr'],
+      ocrLanguages: ['ja', 'en', 'ja'],
+    });
+    await db.updateTable('images').set({ status: 'completed' }).where('id', '=', imageId).execute();
+    const stored = await db
+      .selectFrom('images')
+      .select('requested_ocr_languages')
+      .where('id', '=', imageId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(stored.requested_ocr_languages, ['en', 'ja']);
+    let event: { ocrLanguages?: string[] } | undefined;
+    for await (const page of reprocessCandidates(db, { stage: 'ocr', mode: 'all', tenantId: ocrTenant })) {
+      event ??= page.find((candidate) => candidate.imageId === imageId)?.event;
+    }
+    assert.deepEqual(event?.ocrLanguages, ['en', 'ja']);
+  });
 });

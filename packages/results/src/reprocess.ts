@@ -71,6 +71,7 @@ export async function* reprocessCandidates(
           'i.requested_analyses',
           'i.attributes',
           'i.requested_ocr_model',
+          'i.requested_ocr_languages',
           'i.created_at',
         ])
         .where('i.status', '<>', 'pending')
@@ -159,6 +160,7 @@ function reprocessEvent(
     requested_analyses: string[];
     attributes: Record<string, string>;
     requested_ocr_model: string | null;
+    requested_ocr_languages: string[] | null;
   },
 ): ImageUploaded {
   const contentType = row.content_type ?? 'application/octet-stream';
@@ -183,5 +185,7 @@ function reprocessEvent(
     ...(row.source_name ? { source: row.source_name } : {}),
     // The OCR model set the upload named: the re-run reads the image with it again, not with the workers' default.
     ...(row.requested_ocr_model ? { ocrModel: row.requested_ocr_model } : {}),
+    // And the languages it restricted OCR to.
+    ...(row.requested_ocr_languages ? { ocrLanguages: row.requested_ocr_languages } : {}),
   };
 }

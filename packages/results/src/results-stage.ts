@@ -53,6 +53,7 @@ export function uploadWrite(event: ImageUploaded): ResultsWrite {
       attributes: event.attributes,
       renditions: event.renditions,
       ...(event.ocrModel ? { ocrModel: event.ocrModel } : {}),
+      ...(event.ocrLanguages?.length ? { ocrLanguages: event.ocrLanguages } : {}),
       ...(event.source ? { sourceName: event.source } : {}),
       ...(event.contentType ? { contentType: event.contentType } : {}),
       ...(event.blob ? { blob: { bucket: event.blob.bucket, key: event.blob.key } } : {}),

@@ -123,6 +123,7 @@ const COLUMNS: { [Table in keyof Database]: Columns<Database[Table]> } = {
     features: { type: 'jsonb', nullable: true, stores: 'features' },
     features_stage: { type: 'jsonb', nullable: true, stores: 'featuresStage' },
     requested_ocr_model: { type: 'text', nullable: true, stores: 'requestedOcrModel' },
+    requested_ocr_languages: { type: 'text[]', nullable: true, stores: 'requestedOcrLanguages' },
   },
   image_stages: {
     image_id: { type: 'uuid', nullable: false, stores: 'imageId' },

@@ -73,6 +73,8 @@ export interface ImagesTable {
   features_stage: NullableJson<StageReport>;
   /** The OCR model set the upload named (ImageUploaded.ocrModel); null when it named none (the deployment's). */
   requested_ocr_model: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The languages the upload restricted OCR to (canonicalOcrLanguages); null when it named none. */
+  requested_ocr_languages: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
 }
 
 export interface ImageStagesTable {

@@ -55,6 +55,7 @@ const FRESH_IMAGE = {
   features: null,
   features_stage: null,
   requested_ocr_model: null,
+  requested_ocr_languages: null,
 } as const;
 
 /**

@@ -61,4 +61,21 @@ describe('the in-process vision engine', () => {
     assert.deepEqual(await inProcess.detectObjects(mine.normalized.bytes, original), expected);
     await assert.rejects(workers.detectObjects(theirs.normalized.bytes, original), { code: 'IMAGE_CORRUPT' });
   });
+
+  test('OCR languages: ja chooses the set that reads kana; a named set that cannot read them fails the ocr stage', async () => {
+    const pipeline = new InProcessPipeline(inProcess, createLogger('vision-engine-test', 'silent'));
+    const english = await pipeline.analyze({ bytes: text, analyses: ['ocr'], ocrLanguages: ['en'] });
+    assert.equal(english.stages.ocr?.model?.name, 'ppocr-v4-det+ppocr-v4-rec+ppocr-v2-cls', "the deployment's set");
+    const japanese = await pipeline.analyze({ bytes: text, analyses: ['ocr'], ocrLanguages: ['ja', 'en'] });
+    assert.equal(japanese.stages.ocr?.model?.name, 'ppocr-v5-det+ppocr-v5-rec+ppocr-v2-cls');
+    const refused = await pipeline.analyze({
+      bytes: text,
+      analyses: ['ocr'],
+      ocrModel: 'ppocr-v4',
+      ocrLanguages: ['ja'],
+    });
+    assert.equal(refused.stages.ocr?.status, 'failed');
+    assert.equal(refused.stages.ocr?.error?.code, 'OCR_LANGUAGE_UNSUPPORTED');
+    assert.equal(refused.stages.preprocess?.status, 'completed');
+  });
 });

@@ -1,9 +1,9 @@
 import {
+  chooseOcrModelSet,
   createVision,
   DEFAULT_OCR_TUNING,
   decodeNormalizedImage,
   encodeNormalizedImage,
-  ocrModelSet,
   readTextAndCodesHandler,
   type Vision,
   type VisionConfig,
@@ -78,9 +78,10 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       return { result: faces, model };
     },
     async recognizeText(normalized, original, source, request) {
-      // An unknown set (a producer outside imgpipe may name any) fails here, before any work: MODEL_SET_UNKNOWN.
-      const modelSet = request?.modelSet ?? vision.options.ocrModelSet;
-      ocrModelSet(modelSet);
+      // An unknown set or language (a producer outside imgpipe may name any) fails here, before any work:
+      // MODEL_SET_UNKNOWN, OCR_LANGUAGE_UNSUPPORTED.
+      const languages = request?.languages ?? [];
+      const modelSet = chooseOcrModelSet(request?.modelSet, languages, vision.options.ocrModelSet);
       const image = await decode(normalized, original);
       // The same rule as recognizeText's sourceMinScale: only a clearly larger original is worth fetching.
       const larger = Math.min(original.width / image.width, original.height / image.height) >= SOURCE_MIN_SCALE;
@@ -89,6 +90,7 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       const { model, fullText, lines, orientation, codes } = await vision.run(readTextAndCodesHandler, input, {
         ...vision.options.models,
         modelSet,
+        ...(languages.length > 0 ? { languages } : {}),
         ...(vision.options.ocrCodes ? {} : { codes: false as const }),
       });
       return { result: { fullText, lines, orientation, ...(codes ? { codes } : {}) }, model };

@@ -29,6 +29,8 @@ export interface AnalyzeRequest {
   attributes?: Record<string, string>;
   /** The OCR model set for this image (ImageUploaded.ocrModel); absent: the vision engine's configured set. */
   ocrModel?: string;
+  /** Languages to restrict OCR to (ImageUploaded.ocrLanguages); absent or empty: none. */
+  ocrLanguages?: string[];
 }
 
 /**
@@ -78,6 +80,7 @@ export class InProcessPipeline {
       ...(request.sourceName ? { source: request.sourceName } : {}),
       ...(request.contentType ? { contentType: request.contentType } : {}),
       ...(request.ocrModel ? { ocrModel: request.ocrModel } : {}),
+      ...(request.ocrLanguages?.length ? { ocrLanguages: request.ocrLanguages } : {}),
     };
     const emitted = await new InProcessRunner(stages, this.#logger).run({
       topic: TOPICS.uploaded,

@@ -24,6 +24,12 @@ export interface PreprocessOutput {
 export interface RecognizeTextRequest {
   /** The OCR model set (ppocr-v4, ppocr-v5); the deployment's IMGPIPE_OCR_MODEL_SET when absent. */
   modelSet?: string;
+  /**
+   * Languages to restrict the read to (OCR_LANGUAGES). With no modelSet, the deployment's set reads them if it can,
+   * else the first set that can (ja: ppocr-v5). OCR_LANGUAGE_UNSUPPORTED for an unknown language, or one the named
+   * set cannot read.
+   */
+  languages?: readonly string[];
 }
 
 /** Where a model's boxes must land: pixels of the oriented original, whatever size the normalised image has. */

@@ -1,13 +1,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type ImageAnalysis, requestsFeatures, UPLOAD_ANALYSES } from '@imgpipe/contracts';
+import { type ImageAnalysis, OCR_LANGUAGES, requestsFeatures, UPLOAD_ANALYSES } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { createVisionEngine, InProcessPipeline, stagesSettings } from '@imgpipe/stages';
 import { createLogger } from '@imgpipe/telemetry';
 import { annotateImage } from '@imgpipe/vision/annotate';
 import { createInProcessExecutor, createWorkerPool } from '@imgpipe/vision/features';
-import { parseAnalyses, parseOcrModel, wholeNumber } from '../cli-args.ts';
+import { parseAnalyses, parseOcrLanguages, parseOcrModel, wholeNumber } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
 import { formatAnalysis } from '../format-analysis.ts';
@@ -27,6 +27,8 @@ Options:
                        features, keypoints as the pipeline's features stage finds them, only when named)
   --ocr-model <set>    OCR model set for these images: ppocr-v4 or ppocr-v5 (default IMGPIPE_OCR_MODEL_SET, else
                        ppocr-v4); the result's ocr model identity says which models ran
+  --ocr-languages <l>  comma-separated languages to restrict OCR to: ${OCR_LANGUAGES.join(',')} (default none);
+                       only their scripts, digits and punctuation are read; ja reads with ppocr-v5
   --concurrency <n>    images analysed at once (default 2)
   --workers <n>        vision worker threads (default from IMGPIPE_VISION_WORKERS; 0 = this thread)
   -h, --help           this help
@@ -47,6 +49,7 @@ export const command: Command = {
         analyses: { type: 'string' },
         concurrency: { type: 'string', default: '2' },
         'ocr-model': { type: 'string' },
+        'ocr-languages': { type: 'string' },
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -57,6 +60,7 @@ export const command: Command = {
     }
     const analyses = parseAnalyses(values.analyses);
     const ocrModel = parseOcrModel(values['ocr-model']);
+    const ocrLanguages = parseOcrLanguages(values['ocr-languages']);
     const concurrency = wholeNumber('--concurrency', values.concurrency, 1);
     const workers = values.workers === undefined ? undefined : wholeNumber('--workers', values.workers, 0);
     const config = loadCliConfig([], { vision: stagesSettings.vision, features: stagesSettings.features });
@@ -112,6 +116,7 @@ export const command: Command = {
         contentType: claimedContentType(file),
         analyses,
         ...(ocrModel ? { ocrModel } : {}),
+        ...(ocrLanguages.length > 0 ? { ocrLanguages } : {}),
       });
       if (analysis.status !== 'completed') failures.push({ file, codes: failureCodes(analysis) });
       if (values.annotate && analysis.image) await writeAnnotated(values.annotate, file, bytes, analysis);

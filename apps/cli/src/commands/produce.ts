@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EventCodec, INLINE_IMAGE_MAX_BYTES, UPLOAD_ANALYSES } from '@imgpipe/contracts';
+import { EventCodec, INLINE_IMAGE_MAX_BYTES, OCR_LANGUAGES, UPLOAD_ANALYSES } from '@imgpipe/contracts';
 import { ImagePublisher } from '@imgpipe/publisher';
 import { blobStoreFor } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger, startTracing, tracingSettings } from '@imgpipe/telemetry';
-import { parseAnalyses, parseOcrModel } from '../cli-args.ts';
+import { parseAnalyses, parseOcrLanguages, parseOcrModel } from '../cli-args.ts';
 import { type Command, EXIT } from '../command.ts';
 import { loadCliConfig } from '../config.ts';
 import { claimedContentType, listImageFiles } from '../image-files.ts';
@@ -24,6 +24,8 @@ Options:
                          names, e.g. thumb,web; default none; a name the stage does not know fails its transform)
   --ocr-model <set>      OCR model set the images are read with (ImageUploaded.ocrModel): ppocr-v4 or ppocr-v5
                          (default: none named, the OCR stage's IMGPIPE_OCR_MODEL_SET decides)
+  --ocr-languages <l>    comma-separated languages to restrict OCR to (ImageUploaded.ocrLanguages):
+                         ${OCR_LANGUAGES.join(',')} (default none)
   --inline               put the bytes in the event (files up to ${INLINE_IMAGE_MAX_BYTES} bytes) instead of S3
   --json                 machine-readable output
   -h, --help             this help`;
@@ -39,6 +41,7 @@ export const command: Command = {
         analyses: { type: 'string' },
         renditions: { type: 'string' },
         'ocr-model': { type: 'string' },
+        'ocr-languages': { type: 'string' },
         inline: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
@@ -50,6 +53,7 @@ export const command: Command = {
     }
     const analyses = parseAnalyses(values.analyses);
     const ocrModel = parseOcrModel(values['ocr-model']);
+    const ocrLanguages = parseOcrLanguages(values['ocr-languages']);
     const renditions = [
       ...new Set(
         (values.renditions ?? '')
@@ -85,6 +89,7 @@ export const command: Command = {
             analyses,
             renditions,
             ...(ocrModel ? { ocrModel } : {}),
+            ...(ocrLanguages.length > 0 ? { ocrLanguages } : {}),
             inline: values.inline,
           });
           if (values.json) {

@@ -11,6 +11,7 @@ import * as batches from './0009-batches.ts';
 import * as features from './0010-features.ts';
 import * as textCodesIndex from './0011-text-codes-index.ts';
 import * as requestedOcrModel from './0012-requested-ocr-model.ts';
+import * as requestedOcrLanguages from './0013-requested-ocr-languages.ts';
 
 /**
  * Every migration in order, listed in code rather than read from a folder so that nothing depends on the working
@@ -29,4 +30,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0010-features': features,
   '0011-text-codes-index': textCodesIndex,
   '0012-requested-ocr-model': requestedOcrModel,
+  '0013-requested-ocr-languages': requestedOcrLanguages,
 };

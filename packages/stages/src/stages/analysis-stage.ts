@@ -45,9 +45,12 @@ const SPECS: { [A in AnalysisName]: AnalysisSpec<AnalysisEvent> } = {
   ocr: {
     eventType: 'TextRecognized',
     // Small print is read from the original's pixels when it is larger than the normalised image; the upload may
-    // name the model set.
+    // name the model set and restrict the languages.
     run: (vision, bytes, size, source, event) =>
-      vision.recognizeText(bytes, size, source, event.ocrModel ? { modelSet: event.ocrModel } : {}),
+      vision.recognizeText(bytes, size, source, {
+        ...(event.ocrModel ? { modelSet: event.ocrModel } : {}),
+        ...(event.ocrLanguages?.length ? { languages: event.ocrLanguages } : {}),
+      }),
     fields: (result) => ({
       text: (result as EventMap['TextRecognized']['text'] | undefined) ?? { fullText: '', lines: [] },
     }),

@@ -48,6 +48,7 @@ export function preprocessStage(deps: { blobs: BlobAccess; vision: VisionEngine 
       attributes: event.attributes,
       renditions: event.renditions,
       ...(event.ocrModel ? { ocrModel: event.ocrModel } : {}),
+      ...(event.ocrLanguages?.length ? { ocrLanguages: event.ocrLanguages } : {}),
       ...fields,
     };
     return { topic: TOPICS.preprocessed, eventType: 'ImagePreprocessed', key: event.imageId, value };
