@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig, kafkaConnectionSettings } from '@imgpipe/core';
+import { createKafka } from '@imgpipe/stream';
+import { createLogger } from '@imgpipe/telemetry';
 import { config, eventually, runCli } from './support.ts';
 
 interface StatusJson {
@@ -105,7 +107,12 @@ describe('imgpipe stack (the CLI against the running local stack)', () => {
     };
     const kafkaOf = <T extends { name: string }>(services: readonly T[]) =>
       services.find((service) => service.name === 'kafka');
-    const kafka = new Kafka({ clientId: 'imgpipe-stack-restart-test', brokers: [brokers], logLevel: logLevel.NOTHING });
+    // Through createKafka, as every imgpipe client is made (its kafkajs request-queue mend included).
+    const kafka = createKafka({
+      connection: loadConfig(kafkaConnectionSettings, { ...process.env, IMGPIPE_KAFKA_BROKERS: brokers }),
+      clientId: 'imgpipe-stack-restart-test',
+      logger: createLogger('imgpipe-stack-restart-test', 'silent'),
+    });
     const topic = `imgpipe.test.restart-${randomUUID()}`;
     try {
       const first = await stackUp(env);
