@@ -40,23 +40,11 @@ const ocrModel = {
   description:
     "the OCR model set to read the image with (default: the deployment's IMGPIPE_OCR_MODEL_SET); the result's stages.ocr.model names the models that ran. An upload naming one is never deduplicated",
 } as const;
-const OCR_LANGUAGES_DESCRIPTION =
-  'languages (ISO 639-1) to restrict OCR to: only their scripts, digits and punctuation are read; with no ocrModel, ja chooses a set that reads kana (ppocr-v5), and ja with ocrModel ppocr-v4 is 400 OCR_LANGUAGE_UNSUPPORTED';
-const OCR_LANGUAGE = `(?:${OCR_LANGUAGES.join('|')})`;
-const ocrLanguages = {
-  text: {
-    type: 'string',
-    maxLength: 100,
-    pattern: `^\\s*(?:${OCR_LANGUAGE}\\s*)?(?:,\\s*(?:${OCR_LANGUAGE}\\s*)?)*$`,
-    description: `comma-separated ${OCR_LANGUAGES_DESCRIPTION}`,
-  },
-  array: {
-    type: 'array',
-    maxItems: OCR_LANGUAGES.length,
-    items: { type: 'string', enum: [...OCR_LANGUAGES] },
-    description: OCR_LANGUAGES_DESCRIPTION,
-  },
-} as const;
+const ocrLanguages = nameListSchemas(
+  OCR_LANGUAGES,
+  'languages (ISO 639-1) to restrict OCR to: only their scripts, digits and punctuation are read; with no ocrModel, ja chooses a set that reads kana (ppocr-v5), and ja with ocrModel ppocr-v4 is 400 OCR_LANGUAGE_UNSUPPORTED',
+  { maxLength: 100, maxItems: OCR_LANGUAGES.length },
+);
 const attributes = {
   type: 'object',
   description: `your own string metadata, returned with the results: at most ${ATTRIBUTES_MAX} values`,
@@ -85,18 +73,33 @@ const binary = { type: 'string', format: 'binary' } as const;
  * RENDITION_PRESET_UNKNOWN, checked again by upload-input.ts).
  */
 function renditionSchemas(names: readonly string[]) {
-  const description = `rendition presets to render in the pipeline, from this deployment's: ${names.join(', ') || 'none'} (default none)`;
+  return nameListSchemas(
+    names,
+    `rendition presets to render in the pipeline, from this deployment's: ${names.join(', ') || 'none'} (default none)`,
+    { maxLength: 200, maxItems: MAX_PRESETS },
+  );
+}
+
+/**
+ * A list of names from `names` in both forms an upload option takes: comma-separated text (query strings and
+ * multipart fields) and a JSON array. No names: only the empty list.
+ */
+function nameListSchemas(
+  names: readonly string[],
+  description: string,
+  limits: { maxLength: number; maxItems: number },
+) {
   const name = names.length > 0 ? `(?:${names.join('|')})` : '(?!)';
   return {
     text: {
       type: 'string',
-      maxLength: 200,
+      maxLength: limits.maxLength,
       pattern: `^\\s*(?:${name}\\s*)?(?:,\\s*(?:${name}\\s*)?)*$`,
       description: `comma-separated ${description}`,
     },
     array: {
       type: 'array',
-      maxItems: names.length > 0 ? MAX_PRESETS : 0,
+      maxItems: names.length > 0 ? limits.maxItems : 0,
       items: names.length > 0 ? { type: 'string', enum: [...names] } : { type: 'string' },
       description,
     },
