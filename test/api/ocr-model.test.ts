@@ -150,7 +150,7 @@ describe('ocrModel at upload', () => {
         stderr?: string;
       };
       assert.equal(unknown.code, 2, 'a usage error');
-      assert.match(unknown.stderr ?? '', /unknown OCR languages xx/);
+      assert.match(unknown.stderr ?? '', /--ocr-languages: unknown OCR languages "xx"/);
       assert.equal(unknown.stdout, '');
     } finally {
       rmSync(dir, { recursive: true, force: true });

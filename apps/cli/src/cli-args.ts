@@ -1,7 +1,6 @@
 import {
-  isOcrLanguage,
+  checkOcrLanguages,
   isOcrModelSet,
-  OCR_LANGUAGES,
   OCR_MODEL_SET_NAMES,
   type OcrModelSetName,
   UPLOAD_ANALYSES,
@@ -40,11 +39,11 @@ export function parseOcrLanguages(value: string | undefined): string[] {
       ?.split(',')
       .map((name) => name.trim())
       .filter(Boolean) ?? [];
-  const unknown = names.filter((name) => !isOcrLanguage(name));
-  if (unknown.length > 0) {
-    throw new UsageError(`unknown OCR languages ${unknown.join(', ')} (expected ${OCR_LANGUAGES.join(', ')})`);
+  try {
+    return checkOcrLanguages(names);
+  } catch (error) {
+    throw new UsageError(`--ocr-languages: ${(error as Error).message}`);
   }
-  return OCR_LANGUAGES.filter((language) => names.includes(language));
 }
 
 /** The one action of `imgpipe <command> <action>`; anything else is a usage error naming the choices. */

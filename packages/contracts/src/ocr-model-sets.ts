@@ -1,3 +1,5 @@
+import { ImgpipeError } from '@imgpipe/core';
+
 /**
  * The OCR model sets an upload may name (`ocrModel`) and a deployment may default to (IMGPIPE_OCR_MODEL_SET). The
  * names are the contract; which files each set loads is @imgpipe/vision's (ocr/ocr-models.ts). Results carry the
@@ -57,6 +59,28 @@ export function canonicalOcrLanguages(languages: readonly string[] | undefined):
   const known = OCR_LANGUAGES.filter((language) => languages.includes(language));
   const others = [...new Set(languages.filter((language) => !isOcrLanguage(language)))].sort();
   return [...known, ...others];
+}
+
+/**
+ * The languages asked for, known ones in catalogue order without repeats: OCR_LANGUAGE_UNSUPPORTED naming those
+ * imgpipe does not know, or when `set` cannot read them. Every place that takes languages checks them here.
+ */
+export function checkOcrLanguages(names: readonly string[], set?: OcrModelSetName): OcrLanguage[] {
+  const unknown = names.filter((name) => !isOcrLanguage(name));
+  if (unknown.length > 0) {
+    throw new ImgpipeError(
+      'OCR_LANGUAGE_UNSUPPORTED',
+      `unknown OCR languages ${unknown.map((name) => `"${name}"`).join(', ')}; known: ${OCR_LANGUAGES.join(', ')}`,
+      { details: { languages: unknown, known: OCR_LANGUAGES } },
+    );
+  }
+  const languages = OCR_LANGUAGES.filter((language) => names.includes(language));
+  if (set && !readsLanguages(set, languages)) {
+    throw new ImgpipeError('OCR_LANGUAGE_UNSUPPORTED', `the OCR model set ${set} cannot read ${languages.join(', ')}`, {
+      details: { languages, modelSet: set },
+    });
+  }
+  return languages;
 }
 
 /** Whether a set reads every script of these languages. */

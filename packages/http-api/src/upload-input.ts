@@ -1,10 +1,4 @@
-import {
-  isOcrLanguage,
-  isOcrModelSet,
-  OCR_LANGUAGES,
-  readsLanguages,
-  type UploadAnalysisName,
-} from '@imgpipe/contracts';
+import { checkOcrLanguages, isOcrModelSet, type UploadAnalysisName } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import {
   formatRecipe,
@@ -118,22 +112,10 @@ function options(
  */
 function parseOcrLanguages(value: unknown, ocrModel: string | undefined): string[] {
   if (value === undefined || value === null || value === '') return [];
-  const names = (Array.isArray(value) ? value : String(value).split(',')).map((name) => String(name).trim());
-  const unknown = names.filter((name) => name !== '' && !isOcrLanguage(name));
-  if (unknown.length > 0) {
-    throw new ImgpipeError('OCR_LANGUAGE_UNSUPPORTED', `unknown OCR languages: ${unknown.join(', ')}`, {
-      details: { languages: unknown, known: OCR_LANGUAGES },
-    });
-  }
-  const languages = OCR_LANGUAGES.filter((language) => names.includes(language));
-  if (ocrModel && isOcrModelSet(ocrModel) && !readsLanguages(ocrModel, languages)) {
-    throw new ImgpipeError(
-      'OCR_LANGUAGE_UNSUPPORTED',
-      `the OCR model set ${ocrModel} cannot read ${languages.join(', ')}; name ppocr-v5 or no set`,
-      { details: { languages, ocrModel } },
-    );
-  }
-  return languages;
+  const names = (Array.isArray(value) ? value : String(value).split(','))
+    .map((name) => String(name).trim())
+    .filter(Boolean);
+  return checkOcrLanguages(names, ocrModel && isOcrModelSet(ocrModel) ? ocrModel : undefined);
 }
 
 /** Preset names (a JSON array, or comma-separated text), each one the deployment configures: else 400. */

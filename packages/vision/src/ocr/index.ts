@@ -12,7 +12,7 @@ export {
   normalizeLines,
 } from './character-error-rate.ts';
 export type { DbOptions } from './db-postprocess.ts';
-export { checkedLanguages, chooseOcrModelSet, languageMask } from './languages.ts';
+export { chooseOcrModelSet, languageMask } from './languages.ts';
 export type { MergeOptions } from './merge-lines.ts';
 export {
   DEFAULT_OCR_MODELS,

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { releaseModels } from '../models/model-loader.ts';
 import { readShared, sharedModelsDir } from '../testing/shared.ts';
-import { checkedLanguages, chooseOcrModelSet, languageMask } from './languages.ts';
+import { checkOcrLanguages } from '@imgpipe/contracts';
+import { chooseOcrModelSet, languageMask } from './languages.ts';
 import { recognizeText } from './recognize-text.ts';
 import { signOnPhoto } from './synthetic-text.ts';
 
@@ -36,12 +37,12 @@ describe('languageMask', () => {
 
 describe('checking languages and choosing the set', () => {
   test('languages come back in catalogue order without repeats', () => {
-    assert.deepEqual(checkedLanguages(['ja', 'en', 'ja'], 'ppocr-v5'), ['en', 'ja']);
+    assert.deepEqual(checkOcrLanguages(['ja', 'en', 'ja'], 'ppocr-v5'), ['en', 'ja']);
   });
 
   test('an unknown language, or one the set cannot read, is OCR_LANGUAGE_UNSUPPORTED', () => {
-    assert.throws(() => checkedLanguages(['en', 'xx'], 'ppocr-v5'), { code: 'OCR_LANGUAGE_UNSUPPORTED' });
-    assert.throws(() => checkedLanguages(['ja'], 'ppocr-v4'), { code: 'OCR_LANGUAGE_UNSUPPORTED' });
+    assert.throws(() => checkOcrLanguages(['en', 'xx']), { code: 'OCR_LANGUAGE_UNSUPPORTED' });
+    assert.throws(() => checkOcrLanguages(['ja'], 'ppocr-v4'), { code: 'OCR_LANGUAGE_UNSUPPORTED' });
   });
 
   test('with no set named, the deployment reads what it can and ja chooses ppocr-v5', () => {

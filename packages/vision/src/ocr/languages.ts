@@ -5,15 +5,12 @@
  * that is not a letter (digits, punctuation, symbols, the space) is always kept.
  */
 import {
+  checkOcrLanguages,
   type OcrLanguage,
   type OcrModelSetName,
   OCR_LANGUAGE_SCRIPTS,
-  OCR_LANGUAGES,
   type OcrScript,
-  isOcrLanguage,
-  OCR_MODEL_SET_NAMES,
   ocrModelSetFor,
-  readsLanguages,
 } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
 import { ocrModelSet } from './ocr-models.ts';
@@ -25,28 +22,6 @@ const SCRIPT_PATTERNS: Record<OcrScript, RegExp> = {
 };
 const LETTER = /\p{L}/u;
 const NO_SCRIPT = /[\p{Script=Common}\p{Script=Inherited}]/u;
-
-/**
- * The languages checked against the catalogue and the set, in catalogue order; OCR_LANGUAGE_UNSUPPORTED for a
- * language imgpipe does not know or the set cannot read.
- */
-export function checkedLanguages(languages: readonly string[], set: OcrModelSetName): OcrLanguage[] {
-  const unknown = languages.filter((language) => !isOcrLanguage(language));
-  if (unknown.length > 0) {
-    throw new ImgpipeError(
-      'OCR_LANGUAGE_UNSUPPORTED',
-      `unknown OCR language ${unknown.map((l) => `"${l}"`).join(', ')}; known: ${OCR_LANGUAGES.join(', ')}`,
-      { details: { languages: unknown, known: OCR_LANGUAGES } },
-    );
-  }
-  const known = OCR_LANGUAGES.filter((language) => languages.includes(language));
-  if (!readsLanguages(set, known)) {
-    throw new ImgpipeError('OCR_LANGUAGE_UNSUPPORTED', `the OCR model set ${set} cannot read ${known.join(', ')}`, {
-      details: { languages: known, modelSet: set },
-    });
-  }
-  return known;
-}
 
 const masks = new WeakMap<readonly string[], Map<string, Uint8Array>>();
 
@@ -89,7 +64,7 @@ export function chooseOcrModelSet(
 ): OcrModelSetName {
   for (const set of [named, deployment]) if (set !== undefined) ocrModelSet(set);
   const chosen = named ?? deployment;
-  const known = checkedLanguages(languages, OCR_MODEL_SET_NAMES[OCR_MODEL_SET_NAMES.length - 1]!);
+  const known = checkOcrLanguages(languages);
   const set = ocrModelSetFor(known, named as OcrModelSetName | undefined, deployment as OcrModelSetName);
   if (!set) {
     throw new ImgpipeError('OCR_LANGUAGE_UNSUPPORTED', `the OCR model set ${chosen} cannot read ${known.join(', ')}`, {

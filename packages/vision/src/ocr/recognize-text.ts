@@ -8,6 +8,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
+  checkOcrLanguages,
   DEFAULT_OCR_MODEL_SET,
   type ModelIdentity,
   type OcrModelSetName,
@@ -25,7 +26,7 @@ import { sharp } from '../sharp-instance.ts';
 import { type DecodedSequence, decodeCtc } from './ctc-decode.ts';
 import { boxesFromProbabilityMap, DEFAULT_DB_OPTIONS, type DbOptions } from './db-postprocess.ts';
 import { decodeImage } from './decode-image.ts';
-import { checkedLanguages, languageMask } from './languages.ts';
+import { languageMask } from './languages.ts';
 import { DEFAULT_MERGE_OPTIONS, type MergeOptions, mergeLinePieces } from './merge-lines.ts';
 import { loadOcrModels, type OcrModelOptions, type OcrModels, ocrModelSet } from './ocr-models.ts';
 import { type RasterImage, type RgbPatch, warpQuad } from './raster.ts';
@@ -597,7 +598,7 @@ function tuningOf(options: RecognizeTextOptions): OcrTuning {
 export async function recognizeText(input: OcrImage | Uint8Array, options: RecognizeTextOptions): Promise<OcrResult> {
   // The set's own tuning first (PP-OCRv5 predicts its spaces itself), then the caller's.
   const tuning = tuningOf({ ...ocrModelSet(options.modelSet).tuning, ...options });
-  const languages = checkedLanguages(
+  const languages = checkOcrLanguages(
     options.languages ?? [],
     (options.modelSet ?? DEFAULT_OCR_MODEL_SET) as OcrModelSetName,
   );
