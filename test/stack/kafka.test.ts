@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka } from '@imgpipe/stream';
+import { createLogger } from '@imgpipe/telemetry';
 import { config, eventually } from './support.ts';
 
 describe('kafka (the real broker of the local stack)', () => {
-  const kafka = new Kafka({
+  // Through createKafka, as every imgpipe client is made (its kafkajs request-queue mend included).
+  const kafka = createKafka({
+    connection: config,
     clientId: 'imgpipe-stack-test',
-    brokers: config.kafkaBrokers.split(','),
-    logLevel: logLevel.NOTHING,
+    logger: createLogger('imgpipe-stack-test', 'silent'),
   });
   const admin = kafka.admin();
   const topic = `imgpipe.test.kafka-${randomUUID()}`;
