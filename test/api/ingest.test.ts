@@ -454,7 +454,7 @@ describe('trace context', () => {
   let api: TestApi;
   const tenant = testTenant('trace');
   before(async () => {
-    startTracing({ serviceName: 'imgpipe-api-test' }); // as the API process does at start-up
+    await startTracing({ serviceName: 'imgpipe-api-test' }); // as the API process does at start-up
     api = await startTestApi();
   });
   after(async () => {

@@ -5,7 +5,7 @@ import { loadApiConfig } from './config.ts';
 /** The HTTP API: configuration, tracing and logging, then listen on IMGPIPE_API_PORT until SIGTERM. */
 export async function runIngestApi(): Promise<number> {
   const config = loadApiConfig();
-  const tracing = startTracing({ serviceName: 'imgpipe-ingest-api', config: config.telemetry });
+  const tracing = await startTracing({ serviceName: 'imgpipe-ingest-api', config: config.telemetry });
   const logger = createLogger('imgpipe-ingest-api', config.telemetry.logLevel);
   if (jwtOptionsFrom(config.api).usingDevSecret) {
     logger.warn(

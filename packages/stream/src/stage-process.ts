@@ -63,7 +63,7 @@ export async function startStageProcess(options: {
   details?: () => Record<string, unknown>;
 }): Promise<StageProcess> {
   const { config } = options;
-  const tracing = startTracing({ serviceName: `imgpipe-${options.service}`, config });
+  const tracing = await startTracing({ serviceName: `imgpipe-${options.service}`, config });
   const logger = createLogger(`imgpipe-${options.service}`, config.logLevel);
   const stage = await options.createStage(logger);
   const runner = new StageRunner({

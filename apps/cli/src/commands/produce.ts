@@ -64,7 +64,7 @@ export const command: Command = {
     ];
     const files = await listImageFiles(positionals);
     const config = loadCliConfig(['kafka', 'schemaRegistryUrl', 'storage'], { tracing: tracingSettings });
-    const tracing = startTracing({ serviceName: 'imgpipe-produce', config: config.tracing });
+    const tracing = await startTracing({ serviceName: 'imgpipe-produce', config: config.tracing });
     const logger = createLogger('imgpipe-produce', 'warn');
     const producer = createKafka({ connection: config.kafka, clientId: 'imgpipe-produce', logger }).producer({
       idempotent: true,
