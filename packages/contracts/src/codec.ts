@@ -10,7 +10,7 @@
  *   const { eventType, value } = await codec.decode(bytes);
  */
 import { ImgpipeError } from '@imgpipe/core';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Resolver, Type } from 'avsc';
 import { readAvroBody, writeAvroBody } from './avro-body.ts';
 import { checkEventRules } from './event-rules.ts';
@@ -64,7 +64,9 @@ interface Reader {
 export class EventCodec {
   readonly schemas: EventSchemas;
   readonly registryUrl: string;
-  readonly #registry: SchemaRegistry;
+  /** The registry client library, imported on first use: the processes that never encode (the vision worker
+   * threads, `imgpipe analyze`) load contracts without its ~50 modules. */
+  #registry: Promise<SchemaRegistry> | undefined;
   readonly #http: RegistryHttp;
   readonly #autoRegister: boolean;
   /** subject -> schema id of the local schema, once known. Promises, so concurrent first calls share one request. */
@@ -76,7 +78,6 @@ export class EventCodec {
     this.registryUrl = options.registryUrl.replace(/\/+$/, '');
     this.schemas = options.schemas ?? loadEventSchemas();
     this.#autoRegister = options.autoRegister ?? true;
-    this.#registry = new SchemaRegistry({ host: this.registryUrl, clientId: 'imgpipe', retry: { retries: 2 } });
     this.#http = new RegistryHttp(this.registryUrl);
   }
 
@@ -126,11 +127,20 @@ export class EventCodec {
     return { eventType: reader.eventType, schemaId, value } as DecodedEvent;
   }
 
+  #registryClient(): Promise<SchemaRegistry> {
+    this.#registry ??= import('@kafkajs/confluent-schema-registry').then(
+      ({ SchemaRegistry }) =>
+        new SchemaRegistry({ host: this.registryUrl, clientId: 'imgpipe', retry: { retries: 2 } }),
+    );
+    return this.#registry;
+  }
+
   async #registerSubject(eventType: EventType, subject: string): Promise<number> {
     const schema = this.schemas[eventType];
     let id: number;
     try {
-      ({ id } = await this.#registry.register({ type: SchemaType.AVRO, schema: schema.text }, { subject }));
+      const registry = await this.#registryClient();
+      ({ id } = await registry.register({ type: 'AVRO' as SchemaType.AVRO, schema: schema.text }, { subject }));
     } catch (error) {
       throw fromRegistryLibraryError(error, `register ${eventType} under ${subject}`);
     }
@@ -161,7 +171,7 @@ export class EventCodec {
   async #loadReader(schemaId: number): Promise<Reader> {
     let writer: unknown;
     try {
-      writer = await this.#registry.getSchema(schemaId);
+      writer = await (await this.#registryClient()).getSchema(schemaId);
     } catch (error) {
       throw fromRegistryLibraryError(
         error,
