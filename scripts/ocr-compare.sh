@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # imgpipe's OCR against RapidOCR (PyPI rapidocr-onnxruntime, in a throwaway venv under /tmp created on first use) on
-# the same generated images; prints a table of CER per kind and median ms per image. See scripts/ocr-compare.ts.
+# the same generated images; prints CER per kind with ms per image, then images/s of whole-folder runs of each
+# (`imgpipe analyze --analyses ocr` against RapidOCR). See scripts/ocr-compare.ts.
 # IMGPIPE_OCR_COMPARE_VENV overrides the venv's place; RAPIDOCR_VERSION the rapidocr-onnxruntime version.
 set -euo pipefail
 venv="${IMGPIPE_OCR_COMPARE_VENV:-/tmp/imgpipe-ocr-compare-venv}"

@@ -4,26 +4,30 @@
  * contrast, with salt-and-pepper noise, blurred, or as JPEG quality 30; (d) dense pages of one and two columns at
  * 20 and 24 px; (e) Chinese signs on photos. Everything random is seeded, so every run reads the same images.
  *
- * Prints, per model set, a table of CER per kind and milliseconds per image for both (median per kind, total over
- * all images) with the ratio; misreads go to stderr. Run through scripts/ocr-compare.sh, which provides RapidOCR.
+ * Prints two measures of speed, both with CER, misreads on stderr:
  *
- * Timing: both engines are warm (each reads a warm-up image first, left out) and read one image at a time, taking
- * turns image by image (so load from other work hits both alike), with onnxruntime's threads over the machine's
- * CPUs (RapidOCR's default; imgpipe's in-process pipeline, as `imgpipe analyze --workers 1` runs it, so its one
- * vision worker gets every CPU as intra-op threads). imgpipe's time is its preprocess stage plus its OCR stage
- * (`durationMs`: decoding, the normalised copy, OCR, the code search); RapidOCR's is one `engine(path)` call
- * (decoding and OCR).
+ * 1. Per image, per model set: a table of CER per kind and milliseconds per image (median per kind, total over all
+ *    images) with the ratio. Both engines are warm (each reads a warm-up image first, left out) and read one image
+ *    at a time, taking turns image by image (so load from other work hits both alike), with onnxruntime's threads
+ *    over the machine's CPUs (RapidOCR's default; imgpipe's in-process pipeline, as `imgpipe analyze --workers 1`
+ *    runs it, so its one vision worker gets every CPU as intra-op threads). imgpipe's time is its preprocess stage
+ *    plus its OCR stage (`durationMs`: decoding, the normalised copy, OCR, the code search); RapidOCR's is one
+ *    `engine(path)` call (decoding and OCR).
+ * 2. Folder runs (`--rounds`, default 2; `--no-per-image` runs only these): images/s of each tool run as its users run it over the whole set, in a
+ *    fresh process each time, start-up and model loading included: `imgpipe analyze --analyses ocr --json` with its
+ *    defaults (two images at once, one vision worker per CPU) and RapidOCR's script over the same paths (one image
+ *    at a time, onnxruntime's threads over every CPU). The rounds alternate which engine goes first.
  *
  *   node scripts/ocr-compare.ts --python /tmp/venv/bin/python [--sets ppocr-v4,ppocr-v5] [--kinds small,dense]
- *     [--workers 1] [--out DIR] [--shared DIR]
+ *     [--workers 1] [--rounds 2] [--no-per-image] [--out DIR] [--shared DIR]
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { createVisionEngine, InProcessPipeline } from '@imgpipe/stages';
 import { createLogger } from '@imgpipe/telemetry';
 import { type CerCount, characterErrorRate, countErrors } from '../packages/vision/src/ocr/character-error-rate.ts';
@@ -44,7 +48,10 @@ const { values } = parseArgs({
     sets: { type: 'string' },
     kinds: { type: 'string' },
     workers: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '2' },
+    'per-image': { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 if (!values.python) throw new Error('--python is required (the venv with rapidocr-onnxruntime)');
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -195,13 +202,16 @@ async function imgpipe(file: string, set: string): Promise<Read> {
 }
 
 // Warm up (untimed), then each image by RapidOCR and by each set in turn, so load from other work hits both alike.
-await rapidOcr(warmUp);
-for (const set of sets) await imgpipe(warmUp, set);
+const perImage = values['per-image'];
 const rapid = new Map<string, Read>();
 const ours = new Map<string, Map<string, Read>>(sets.map((set) => [set, new Map()]));
-for (const file of files) {
-  rapid.set(file, await rapidOcr(file));
-  for (const set of sets) ours.get(set)!.set(file, await imgpipe(file, set));
+if (perImage) {
+  await rapidOcr(warmUp);
+  for (const set of sets) await imgpipe(warmUp, set);
+  for (const file of files) {
+    rapid.set(file, await rapidOcr(file));
+    for (const set of sets) ours.get(set)!.set(file, await imgpipe(file, set));
+  }
 }
 python.stdin.end();
 await vision.close();
@@ -216,7 +226,7 @@ const percent = (counts: CerCount[]) => `${(100 * characterErrorRate(counts)).to
 const kinds = [...new Set(items.map((i) => i.kind))];
 const missing: Read = { lines: [], ms: Number.NaN };
 
-for (const set of sets) {
+for (const set of perImage ? sets : []) {
   const reads = ours.get(set)!;
   for (const [who, byFile] of [
     [`imgpipe ${set}`, reads],
@@ -263,4 +273,71 @@ for (const set of sets) {
       median,
     );
   row('**all images, total ms**', items, sum);
+}
+
+// Folder runs: each tool as its users run it over a folder, in a fresh process each time (start-up and model
+// loading included): `imgpipe analyze --analyses ocr --json` with its defaults (two images at once, one vision
+// worker per CPU, each with one onnxruntime thread) and RapidOCR's script over the same paths (one image at a time,
+// onnxruntime's threads over every CPU, as RapidOCR ships). The rounds alternate which engine goes first.
+const rounds = Number(values.rounds);
+const execute = promisify(execFile);
+async function timed(command: string, args: string[]): Promise<{ seconds: number; stdout: string }> {
+  const started = performance.now();
+  const { stdout } = await execute(command, args, { maxBuffer: 256 * 1024 * 1024 });
+  return { seconds: (performance.now() - started) / 1000, stdout };
+}
+const jsonLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
+async function folderRapidOcr(): Promise<Map<string, string[]>> {
+  const { seconds, stdout } = await timed(values.python!, [join(root, 'scripts/ocr-compare.py'), ...files]);
+  folderSeconds.get('RapidOCR')!.push(seconds);
+  return new Map(jsonLines(stdout).map((row) => [row.file as string, row.lines as string[]]));
+}
+async function folderImgpipe(set: string): Promise<Map<string, string[]>> {
+  const cli = join(root, 'apps/cli/bin/imgpipe.js');
+  const args = [cli, 'analyze', '--analyses', 'ocr', '--json', '--ocr-model', set, ...files];
+  const { seconds, stdout } = await timed(process.execPath, args);
+  folderSeconds.get(`imgpipe ${set}`)!.push(seconds);
+  return new Map(
+    jsonLines(stdout).map((row) => [row.file as string, (row.text.lines as { text: string }[]).map((l) => l.text)]),
+  );
+}
+const engines = ['RapidOCR', ...sets.map((set) => `imgpipe ${set}`)];
+const folderSeconds = new Map<string, number[]>(engines.map((who) => [who, []]));
+const folderReads = new Map<string, Map<string, string[]>>();
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 === 0 ? engines : [...engines].reverse();
+  for (const who of order) {
+    const reads = who === 'RapidOCR' ? await folderRapidOcr() : await folderImgpipe(who.slice('imgpipe '.length));
+    folderReads.set(who, reads);
+  }
+}
+if (rounds > 0) {
+  console.log(
+    `\nFolder runs: ${files.length} images, each engine in a fresh process per round (start-up included), ` +
+      `${rounds} rounds alternating which goes first; imgpipe as \`imgpipe analyze --analyses ocr --json\` runs ` +
+      'by default, RapidOCR one image at a time:\n',
+  );
+  console.log('| engine | CER | seconds per round | images/s (median round) | images/s / RapidOCR |');
+  console.log('| --- | --- | --- | --- | --- |');
+  const rate = (who: string) => files.length / median(folderSeconds.get(who)!);
+  for (const who of engines) {
+    const reads = folderReads.get(who)!;
+    const cer = percent(items.map((i) => countErrors(i.truth, reads.get(i.file) ?? [])));
+    const seconds = folderSeconds
+      .get(who)!
+      .map((s) => s.toFixed(1))
+      .join(', ');
+    const ratio = who === 'RapidOCR' ? '' : `**${(rate(who) / rate('RapidOCR')).toFixed(2)}x**`;
+    console.log(`| ${who} | ${cer} | ${seconds} | ${rate(who).toFixed(2)} | ${ratio} |`);
+  }
+  // Round by round too: within a round the engines ran one after the other, not interleaved, so the spread says how
+  // much the machine's speed moved between them.
+  for (const who of engines.slice(1)) {
+    const ratios = folderSeconds.get(who)!.map((s, k) => (folderSeconds.get('RapidOCR')![k]! / s).toFixed(2));
+    console.log(`\n${who}: images/s / RapidOCR's, round by round: ${ratios.join(', ')}`);
+  }
 }
