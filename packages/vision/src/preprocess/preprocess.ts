@@ -16,6 +16,7 @@ import { sharp } from '../sharp-instance.ts';
 import { dominantColors } from './colors.ts';
 import { decodeError } from './decode-error.ts';
 import { DHASH_HEIGHT, DHASH_WIDTH, differenceHash } from './dhash.ts';
+import { toGrey } from '../features/grey.ts';
 import { parseExif } from './exif.ts';
 import type { GreyImage } from './grey-image.ts';
 import { type EncodedImage, type NormalizedImage, rawInput, toUint8Array } from './normalized-image.ts';
@@ -114,12 +115,13 @@ export async function preprocess(
         fit: 'inside',
         withoutEnlargement: true,
       })
-      .webp({ quality: 80 })
+      // Effort 2 of 6: a third less encoding time than the default 4, for 2.6% more bytes (9.7 KB on the COCO photos).
+      .webp({ quality: 80, effort: 2 })
       .toBuffer({ resolveWithObject: true }),
     fromPixels().resize({ width: COLOR_SAMPLE, height: COLOR_SAMPLE, fit: 'fill' }).raw().toBuffer(),
+    // Resized in colour and made grey here: libvips' greyscale (linear-light luminance) cost twice the resize.
     fromPixels()
       .resize({ width: QUALITY_SIDE, height: QUALITY_SIDE, fit: 'inside' })
-      .greyscale()
       .raw()
       .toBuffer({ resolveWithObject: true }),
     fromPixels().resize({ width: DHASH_WIDTH, height: DHASH_HEIGHT, fit: 'fill' }).greyscale().raw().toBuffer(),
@@ -156,9 +158,11 @@ export async function preprocess(
   };
 }
 
-function greyImageOf(grey: { data: Buffer; info: { width: number; height: number; channels: number } }): GreyImage {
-  if (grey.info.channels !== 1) throw new Error(`expected one grey channel, got ${grey.info.channels}`);
-  return { data: grey.data, width: grey.info.width, height: grey.info.height };
+/** Luma (0.299 R + 0.587 G + 0.114 B, as OpenCV's RGB2GRAY) of the resized colour sample. */
+function greyImageOf(sample: { data: Buffer; info: { width: number; height: number; channels: number } }): GreyImage {
+  const { width, height, channels } = sample.info;
+  if (channels !== 3) throw new Error(`expected three channels, got ${channels}`);
+  return { data: toGrey({ data: toUint8Array(sample.data), width, height, channels }), width, height };
 }
 
 export const preprocessHandler = handlerRef<typeof preprocess>(import.meta.url, 'preprocess');
