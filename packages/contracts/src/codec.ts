@@ -64,8 +64,10 @@ interface Reader {
 export class EventCodec {
   readonly schemas: EventSchemas;
   readonly registryUrl: string;
-  /** The registry client library, imported on first use: the processes that never encode (the vision worker
-   * threads, `imgpipe analyze`) load contracts without its ~50 modules. */
+  /**
+   * The registry client library, imported on first use: the processes that never encode or decode (the vision
+   * worker threads, `imgpipe analyze`) load contracts without it and its ajv, protobufjs, mappersmith and yaml.
+   */
   #registry: Promise<SchemaRegistry> | undefined;
   readonly #http: RegistryHttp;
   readonly #autoRegister: boolean;

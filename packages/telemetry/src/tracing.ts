@@ -26,8 +26,9 @@ let sdk: Promise<NodeSDK> | undefined;
 /**
  * Starts tracing once per process. Spans are always created (so trace ids are born at the edge and travel in
  * Kafka headers even when nothing exports them); they are exported only where an OTLP endpoint is configured.
- * The SDK and its exporter are imported here rather than with this module: about 900 modules and 0.4 s of start-up
- * that the processes which never start tracing (`imgpipe analyze`, the vision worker threads) do not pay.
+ * The SDK and its exporter are imported here rather than with this module, so the processes that log but never
+ * trace (`imgpipe analyze` and the other CLI commands) do not load them: the SDK brings gRPC, protobuf and the
+ * metrics and logs SDKs, about a third of a second of start-up.
  */
 export async function startTracing(options: TelemetryOptions): Promise<{ shutdown(): Promise<void> }> {
   if (!sdk) {

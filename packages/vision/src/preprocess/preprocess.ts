@@ -10,13 +10,13 @@
  */
 import type { ImageInfo } from '@imgpipe/contracts';
 import { ImgpipeError } from '@imgpipe/core';
+import { toGrey } from '../features/grey.ts';
 import { sha256Hex } from '../models/checksum.ts';
 import { handlerRef } from '../pool/handler-ref.ts';
 import { sharp } from '../sharp-instance.ts';
 import { dominantColors } from './colors.ts';
 import { decodeError } from './decode-error.ts';
 import { DHASH_HEIGHT, DHASH_WIDTH, differenceHash } from './dhash.ts';
-import { toGrey } from '../features/grey.ts';
 import { parseExif } from './exif.ts';
 import type { GreyImage } from './grey-image.ts';
 import { type EncodedImage, type NormalizedImage, rawInput, toUint8Array } from './normalized-image.ts';
