@@ -13,10 +13,11 @@
  *    runs it, so its one vision worker gets every CPU as intra-op threads). imgpipe's time is its preprocess stage
  *    plus its OCR stage (`durationMs`: decoding, the normalised copy, OCR, the code search); RapidOCR's is one
  *    `engine(path)` call (decoding and OCR).
- * 2. Folder runs (`--rounds`, default 2; `--no-per-image` runs only these): images/s of each tool run as its users run it over the whole set, in a
- *    fresh process each time, start-up and model loading included: `imgpipe analyze --analyses ocr --json` with its
- *    defaults (two images at once, one vision worker per CPU) and RapidOCR's script over the same paths (one image
- *    at a time, onnxruntime's threads over every CPU). The rounds alternate which engine goes first.
+ * 2. Folder runs (`--rounds`, default 2; `--no-per-image` runs only these): images/s of each tool run as its users
+ *    run it over the whole set, in a fresh process each time, start-up and model loading included: `imgpipe analyze
+ *    --analyses ocr --json` with its defaults (two images at once, one vision worker per CPU, one onnxruntime thread
+ *    each) and RapidOCR's script over the same paths (one image at a time, onnxruntime's threads over every CPU, as
+ *    RapidOCR ships). The rounds alternate which engine goes first.
  *
  *   node scripts/ocr-compare.ts --python /tmp/venv/bin/python [--sets ppocr-v4,ppocr-v5] [--kinds small,dense]
  *     [--workers 1] [--rounds 2] [--no-per-image] [--out DIR] [--shared DIR]
@@ -275,10 +276,7 @@ for (const set of perImage ? sets : []) {
   row('**all images, total ms**', items, sum);
 }
 
-// Folder runs: each tool as its users run it over a folder, in a fresh process each time (start-up and model
-// loading included): `imgpipe analyze --analyses ocr --json` with its defaults (two images at once, one vision
-// worker per CPU, each with one onnxruntime thread) and RapidOCR's script over the same paths (one image at a time,
-// onnxruntime's threads over every CPU, as RapidOCR ships). The rounds alternate which engine goes first.
+// Folder runs (measure 2 of the header).
 const rounds = Number(values.rounds);
 const execute = promisify(execFile);
 async function timed(command: string, args: string[]): Promise<{ seconds: number; stdout: string }> {
