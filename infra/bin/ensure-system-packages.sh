@@ -35,10 +35,15 @@ python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("ensur
   missing+=(python3-venv)
 # The console's browser tests (test/console) drive Debian's Chromium headless; no browser is downloaded.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The OCR tests and scripts/ocr-compare.ts render their text with librsvg in these fonts (synthetic-text.ts): DejaVu
+# Sans for Latin text, Droid Sans Fallback for the Chinese signs. Without them the text renders as empty boxes.
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+installed fonts-dejavu-core || missing+=(fonts-dejavu-core)
+installed fonts-droid-fallback || missing+=(fonts-droid-fallback)
 fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
-  [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, pgbouncer, java, maven, python3 with pip and venv, chromium"
+  [ "$verbose" -eq 0 ] || echo "all present: redis-server, postgresql, pgbouncer, java, maven, python3 with pip and venv, chromium, fonts"
   exit 0
 fi
 
