@@ -1,5 +1,6 @@
 /**
- * Model loading: find a model file, verify its SHA-256 once, create its onnxruntime session once and reuse it.
+ * Model loading: find a model file, verify its SHA-256 once, create its onnxruntime session once (on the graph as
+ * simplify-graph.ts rewrites it: the same outputs, fewer passes over the activations) and reuse it.
  *
  * API (used by detect/, faces/ and ocr/):
  *   loadModel(ref, { modelsDir, intraOpNumThreads? }) -> Promise<LoadedModel>
@@ -24,6 +25,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { sha256Hex } from './checksum.ts';
 import { isNpmSource, type ModelManifestEntry, manifestEntry } from './manifest.ts';
 import { readOnnxMetadata } from './onnx-metadata.ts';
+import { simplifyGraph } from './simplify-graph.ts';
 
 export interface CustomModel {
   path: string;
@@ -192,18 +194,10 @@ async function createSession(ref: ModelRef, modelsDir: string, threads: number):
       cause: error,
     });
   }
+  const options = sessionOptions(threads);
   let session: InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      // Spinning intra-op threads burn the CPUs that sharp and the other workers need (measured: 2 spinning
-      // threads doubled YOLOX latency on a busy 2-core machine).
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    session = await createRunnable(bytes, options);
   } catch (error) {
     throw new ImgpipeError(
       'MODEL_INVALID',
@@ -218,6 +212,43 @@ async function createSession(ref: ModelRef, modelsDir: string, threads: number):
     metadata,
     ...(resolved.entry ? { entry: resolved.entry } : {}),
   };
+}
+
+/** How every imgpipe session runs: `threads` intra-op threads that never spin, one inter-op thread. */
+export function sessionOptions(threads: number): InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    // Spinning intra-op threads burn the CPUs that sharp and the other workers need (measured: 2 spinning
+    // threads doubled YOLOX latency on a busy 2-core machine).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+/**
+ * A session on the model as simplify-graph.ts rewrites it (exactly: the same outputs to float32 rounding, faster),
+ * or on the file as published when the rewrite fails or onnxruntime refuses its result: a graph the rewrites did
+ * not expect costs speed, never the model.
+ */
+async function createRunnable(bytes: Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  let simplified: Uint8Array | undefined;
+  try {
+    const result = simplifyGraph(bytes);
+    if (result.bytes !== bytes) simplified = result.bytes;
+  } catch {
+    // not a graph the rewrites understand: run it as published
+  }
+  if (simplified) {
+    try {
+      return await ort.InferenceSession.create(simplified, options);
+    } catch {
+      // onnxruntime refused the rewritten graph: the published one decides
+    }
+  }
+  return ort.InferenceSession.create(bytes, options);
 }
 
 /** A verified non-model file from the manifest (e.g. the OCR dictionary), read once per thread. */
