@@ -65,7 +65,7 @@ class RewriteContext {
   readonly #graph: OnnxGraph;
   readonly #removed = new Set<OnnxNode>();
   readonly #constants = new Map<string, ConstantTensor | undefined>();
-  /** Producer and consumers of each value; rebuilt after every rewrite (a few hundred nodes: cheap). */
+  /** Producer and consumers of each value, built once and kept in step with every rewrite. */
   #index: { producers: Map<string, OnnxNode>; consumers: Map<string, OnnxNode[]> } | undefined;
   #serial = 0;
 
@@ -211,9 +211,9 @@ class RewriteContext {
     this.#removed.add(node);
   }
 
-  /** Changes a node's inputs or outputs (or adds it, when new) with the indexes kept in step. */
+  /** Changes a node's inputs or outputs with the indexes kept in step. */
   #update(node: OnnxNode, change: () => void): void {
-    if (this.#graph.nodes.includes(node)) this.#detach(node);
+    this.#detach(node);
     change();
     node.encoded = undefined;
     this.#attach(node);
