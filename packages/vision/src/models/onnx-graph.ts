@@ -131,7 +131,7 @@ export function writeOnnxGraph(graph: OnnxGraph): Uint8Array {
   for (const [name, tensor] of graph.added) graphWriter.bytes(GRAPH_INITIALIZER, encodeTensor(name, tensor));
   const model = new ProtoWriter();
   for (const field of fields(bytes)) {
-    if (field.tagStart === graphField.tagStart) model.bytes(MODEL_GRAPH, graphWriter.finish());
+    if (field.tagStart === graphField.tagStart) model.message(MODEL_GRAPH, graphWriter);
     else model.raw(bytes.subarray(field.tagStart, field.end));
   }
   return model.finish();
@@ -230,12 +230,7 @@ function readTensor(payload: Uint8Array): { name: string; tensor: ConstantTensor
   }
   const size = dims.reduce((product, dim) => product * dim, 1);
   if (type === FLOAT) {
-    let values: Float32Array;
-    if (raw) {
-      values = new Float32Array(raw.length / 4);
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.length);
-      for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(i * 4, true);
-    } else values = Float32Array.from(floats);
+    const values = raw ? float32FromLittleEndian(raw) : Float32Array.from(floats);
     return values.length === size ? { name, tensor: { dims, type: 'float32', values } } : undefined;
   }
   if (type === INT64) {
@@ -253,11 +248,27 @@ function encodeTensor(name: string, tensor: ConstantTensor): Uint8Array {
   const writer = new ProtoWriter();
   for (const dim of tensor.dims) writer.varint(TENSOR_DIMS, dim);
   if (tensor.type !== 'float32') throw new Error('only float32 tensors are written');
-  const values = tensor.values as Float32Array;
+  const raw = littleEndianBytes(tensor.values as Float32Array);
+  return writer.varint(TENSOR_DATA_TYPE, FLOAT).string(TENSOR_NAME, name).bytes(TENSOR_RAW_DATA, raw).finish();
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** ONNX's raw_data is little-endian: on such a machine (every one Node supports) it is a plain copy. */
+function float32FromLittleEndian(raw: Uint8Array): Float32Array {
+  if (LITTLE_ENDIAN) return new Float32Array(raw.slice().buffer);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.length);
+  return Float32Array.from({ length: raw.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
+}
+
+function littleEndianBytes(values: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const raw = new Uint8Array(values.length * 4);
   const view = new DataView(raw.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
-  return writer.varint(TENSOR_DATA_TYPE, FLOAT).string(TENSOR_NAME, name).bytes(TENSOR_RAW_DATA, raw).finish();
+  values.forEach((value, i) => {
+    view.setFloat32(i * 4, value, true);
+  });
+  return raw;
 }
 
 function packedInt64(bytes: Uint8Array, start: number, end: number): number[] {

@@ -87,14 +87,24 @@ export class ProtoWriter {
     return this.#push(payload);
   }
 
+  /** A nested message, its parts taken over without a copy (the writer must not be used afterwards). */
+  message(number: number, inner: ProtoWriter): this {
+    this.#push(tagAndVarints(number * 8 + WIRE_LENGTH_DELIMITED, inner.length));
+    for (const part of inner.#parts) this.#push(part);
+    return this;
+  }
+
+  get length(): number {
+    return this.#parts.reduce((sum, part) => sum + part.length, 0);
+  }
+
   /** Bytes already encoded as whole fields (copied through unchanged). */
   raw(encoded: Uint8Array): this {
     return this.#push(encoded);
   }
 
   finish(): Uint8Array {
-    const length = this.#parts.reduce((sum, part) => sum + part.length, 0);
-    const out = new Uint8Array(length);
+    const out = new Uint8Array(this.length);
     let offset = 0;
     for (const part of this.#parts) {
       out.set(part, offset);

@@ -79,22 +79,23 @@ class RewriteContext {
 
   /** Conv followed by an affine op on its output (its only consumer): the op goes into W and B. */
   foldIntoProducer(conv: OnnxNode): boolean {
-    const weights = this.#convWeights(conv);
-    if (!weights) return false;
     const output = conv.outputs[0]!;
     const next = this.#soleConsumer(output);
     if (!next || !AFFINE.has(next.opType) || next.inputs.length !== 2) return false;
+    const weights = this.#convWeights(conv);
+    if (!weights) return false;
     const operandIndex = next.inputs[0] === output ? 1 : 0;
     if (operandIndex === 0 && (next.opType === 'Sub' || next.opType === 'Div')) return false;
     const operand = this.#channelValues(next.inputs[operandIndex]!, weights.outChannels);
     if (!operand) return false;
-    const { w, b, perOutput } = weights;
+    if (next.opType === 'Div' && operand.includes(0)) return false;
+    const { w, b } = writable(weights);
+    const { perOutput } = weights;
     for (let o = 0; o < weights.outChannels; o++) {
       const c = operand[o]!;
       if (next.opType === 'Add') b[o]! += c;
       else if (next.opType === 'Sub') b[o]! -= c;
       else {
-        if (next.opType === 'Div' && c === 0) return false;
         const factor = next.opType === 'Mul' ? c : 1 / c;
         b[o]! *= factor;
         for (let i = o * perOutput; i < (o + 1) * perOutput; i++) w[i]! *= factor;
@@ -164,7 +165,8 @@ class RewriteContext {
       plans.push({ conv, weights, operand });
     }
     for (const { conv, weights, operand } of plans) {
-      const { w, b, perOutput, kernel, outChannels } = weights;
+      const { w, b } = writable(weights);
+      const { perOutput, kernel, outChannels } = weights;
       const perGroupIn = perOutput / kernel;
       const outPerGroup = outChannels / (weights.inChannels / perGroupIn);
       for (let o = 0; o < outChannels; o++) {
@@ -328,8 +330,8 @@ class RewriteContext {
     const bias = conv.inputs[2] ? this.#constant(conv.inputs[2]) : undefined;
     if (conv.inputs[2] && (bias?.type !== 'float32' || bias.values.length !== outChannels)) return undefined;
     return {
-      w: Float32Array.from(w.values as Float32Array),
-      b: bias ? Float32Array.from(bias.values as Float32Array) : new Float32Array(outChannels),
+      w: w.values as Float32Array,
+      b: bias ? (bias.values as Float32Array) : new Float32Array(outChannels),
       dims: w.dims,
       outChannels,
       inChannels: perGroupIn * groups,
@@ -347,6 +349,7 @@ class RewriteContext {
   }
 }
 
+/** A convolution's weights and bias as the graph holds them: read-only until `writable` copies them. */
 interface ConvWeights {
   w: Float32Array;
   b: Float32Array;
@@ -355,6 +358,13 @@ interface ConvWeights {
   inChannels: number;
   kernel: number;
   perOutput: number;
+}
+
+/** The weights copied for a fold to change (the graph's own may be shared with other nodes). */
+function writable(weights: ConvWeights): ConvWeights {
+  weights.w = Float32Array.from(weights.w);
+  weights.b = Float32Array.from(weights.b);
+  return weights;
 }
 
 function unpadded(conv: OnnxNode): boolean {
