@@ -37,9 +37,10 @@ python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("ensur
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # The OCR tests and scripts/ocr-compare.ts render their text with librsvg in these fonts (synthetic-text.ts): DejaVu
 # Sans for Latin text, Droid Sans Fallback for the Chinese signs. Without them the text renders as empty boxes.
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-installed fonts-dejavu-core || missing+=(fonts-dejavu-core)
-installed fonts-droid-fallback || missing+=(fonts-droid-fallback)
+# IMGPIPE_FONTS_DIR: where to look (the machine's /usr/share/fonts otherwise).
+fonts="${IMGPIPE_FONTS_DIR:-/usr/share/fonts}"
+[ -f "$fonts/truetype/dejavu/DejaVuSans.ttf" ] || missing+=(fonts-dejavu-core)
+[ -f "$fonts/truetype/droid/DroidSansFallbackFull.ttf" ] || missing+=(fonts-droid-fallback)
 fi
 
 if [ "${#missing[@]}" -eq 0 ]; then

@@ -30,13 +30,18 @@ const ALL = [
   'python3-pip',
   'python3-venv',
   'chromium',
+  'fonts-dejavu-core',
+  'fonts-droid-fallback',
 ];
 const root = mkdtempSync(join(tmpdir(), 'imgpipe-system-packages-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 interface Case {
   uid: number;
-  /** Commands present besides id (redis-server, pg_ctlcluster, pgbouncer, java, mvn, python3 with pip, chromium). */
+  /**
+   * Commands present besides id (redis-server, pg_ctlcluster, pgbouncer, java, mvn, python3 with pip, chromium),
+   * and 'fonts' for the two font files the OCR tests render with.
+   */
   present?: string[];
   /** 'none': no sudo; 'password': sudo -n refuses; 'works': sudo -n runs the command. */
   sudo?: 'none' | 'password' | 'works';
@@ -55,8 +60,16 @@ function run(options: Case) {
   // What the script (and the sudo stand-in) need from coreutils when it installs.
   for (const tool of ['mktemp', 'cat', 'rm', 'env', 'true']) symlinkSync(which(tool), join(bin, tool));
   stub('id', `echo ${options.uid}`);
+  const fonts = join(bin, 'fonts');
   for (const command of options.present ?? []) {
-    stub(command, 'exit 0');
+    if (command !== 'fonts') {
+      stub(command, 'exit 0');
+      continue;
+    }
+    for (const font of ['dejavu/DejaVuSans.ttf', 'droid/DroidSansFallbackFull.ttf']) {
+      mkdirSync(join(fonts, 'truetype', font, '..'), { recursive: true });
+      writeFileSync(join(fonts, 'truetype', font), '');
+    }
   }
   stub(
     'apt-get',
@@ -64,9 +77,10 @@ function run(options: Case) {
   );
   if (options.sudo === 'password') stub('sudo', 'echo "sudo: a password is required" >&2; exit 1');
   if (options.sudo === 'works') stub('sudo', `echo "sudo $*" >> ${log}; [ "$1" = -n ] && shift; exec "$@"`);
-  // IMGPIPE_SBIN_DIR: where the script looks for pgbouncer besides PATH (the machine's /usr/sbin otherwise).
+  // IMGPIPE_SBIN_DIR: where the script looks for pgbouncer besides PATH (the machine's /usr/sbin otherwise);
+  // IMGPIPE_FONTS_DIR: where it looks for the fonts (the machine's /usr/share/fonts otherwise).
   const result = spawnSync('/bin/bash', [SCRIPT], {
-    env: { PATH: bin, HOME: root, IMGPIPE_SBIN_DIR: bin },
+    env: { PATH: bin, HOME: root, IMGPIPE_SBIN_DIR: bin, IMGPIPE_FONTS_DIR: fonts },
     encoding: 'utf8',
   });
   return { ...result, calls: existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [] };
@@ -77,7 +91,7 @@ function which(tool: string): string {
   throw new Error(`${tool} not found`);
 }
 
-const ALL_COMMANDS = ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'mvn', 'python3', 'chromium'];
+const ALL_COMMANDS = ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'mvn', 'python3', 'chromium', 'fonts'];
 
 test('nothing missing: silent, installs nothing, whoever runs it', () => {
   for (const uid of [0, 1000]) {
@@ -95,7 +109,17 @@ test('not root and no sudo: one message naming the packages and the command, exi
     assert.equal(result.status, 1);
     assert.equal(result.stdout, '');
     assert.deepEqual(result.calls, [], 'apt-get never called');
-    const missing = ['redis-server', 'postgresql', 'pgbouncer', 'python3', 'python3-pip', 'python3-venv', 'chromium'];
+    const missing = [
+      'redis-server',
+      'postgresql',
+      'pgbouncer',
+      'python3',
+      'python3-pip',
+      'python3-venv',
+      'chromium',
+      'fonts-dejavu-core',
+      'fonts-droid-fallback',
+    ];
     assert.match(result.stderr, new RegExp(`missing: ${missing.join(' ')}\\.`));
     assert.ok(
       result.stderr.includes(`  apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}\n`),
@@ -106,7 +130,10 @@ test('not root and no sudo: one message naming the packages and the command, exi
 });
 
 test('root: apt-get installs exactly the missing packages', () => {
-  const result = run({ uid: 0, present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'python3', 'chromium'] });
+  const result = run({
+    uid: 0,
+    present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'python3', 'chromium', 'fonts'],
+  });
   assert.equal(result.status, 0, result.stderr);
   assert.deepEqual(result.calls, [
     'apt-get update -qq',
@@ -114,6 +141,15 @@ test('root: apt-get installs exactly the missing packages', () => {
   ]);
   assert.equal(result.stderr, 'imgpipe: installing Debian packages: openjdk-17-jre-headless maven\n');
   assert.equal(result.stdout, '');
+});
+
+test('the fonts the OCR tests render with are installed when their files are missing', () => {
+  const result = run({ uid: 0, present: ALL_COMMANDS.filter((command) => command !== 'fonts') });
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(result.calls, [
+    'apt-get update -qq',
+    'apt-get install -y -qq --no-install-recommends fonts-dejavu-core fonts-droid-fallback',
+  ]);
 });
 
 test('not root with password-less sudo: through sudo -n', () => {
@@ -132,7 +168,7 @@ test('not root with password-less sudo: through sudo -n', () => {
 test('apt-get failing: its output, then the command to run, exit 1', () => {
   const result = run({
     uid: 0,
-    present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'python3', 'chromium'],
+    present: ['redis-server', 'pg_ctlcluster', 'pgbouncer', 'java', 'python3', 'chromium', 'fonts'],
     aptFails: true,
   });
   assert.equal(result.status, 1);
