@@ -51,7 +51,7 @@ export interface OnnxNode {
   domain: string;
   /** The node's attributes as encoded (AttributeProto bytes), by name. */
   attributes: Map<string, Uint8Array>;
-  /** The node as read: written back as is unless `changed`. */
+  /** The node's bytes as read, written back as they are; a rewrite that changes the node clears them. */
   encoded?: Uint8Array;
   name: string;
 }
@@ -69,7 +69,6 @@ export interface OnnxGraph {
 }
 
 interface ParsedModel {
-  graph: OnnxGraph;
   bytes: Uint8Array;
   graphField: Field;
   graphFields: Field[];
@@ -108,7 +107,7 @@ export function readOnnxGraph(bytes: Uint8Array): OnnxGraph {
       }
     }
   }
-  parsed.set(graph, { graph, bytes, graphField, graphFields });
+  parsed.set(graph, { bytes, graphField, graphFields });
   return graph;
 }
 
