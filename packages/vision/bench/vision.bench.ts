@@ -1,10 +1,10 @@
 /**
- * Vision benchmark over shared/images/coco: `npm run bench:vision [-- --workers N --passes N --json]`.
+ * Vision benchmark over shared/images/coco: `npm run bench:vision [-- --workers N --passes N --in-flight N --json]`.
  *
  * Each pass:
  *   1. latency: every image through each stage one call at a time (via the executor, so thread hops count);
  *   2. throughput: all images end to end (preprocess, then detect || faces [|| ocr]) with as many images in
- *      flight as workers, timing images/s and the main thread's event-loop delay.
+ *      flight as workers (or --in-flight), timing images/s and the main thread's event-loop delay.
  * After each image's stage calls, each model's bare session.run on the same pixels, on this thread, with the
  * workers' thread count (interleaved, so load from other processes hits both alike); the stage/bare ratio is what
  * pre/post-processing and the pool cost on top of inference.
@@ -47,6 +47,7 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     'skip-main-thread': { type: 'boolean', default: false },
     'no-codes': { type: 'boolean', default: false },
+    'in-flight': { type: 'string' },
   },
 });
 
@@ -54,6 +55,7 @@ const modelsDir = process.env['IMGPIPE_MODELS_DIR'] ?? sharedModelsDir();
 const config = loadVisionConfig({ ...process.env, IMGPIPE_MODELS_DIR: modelsDir });
 const workers = args.workers === undefined ? config.workers : Number(args.workers);
 const passes = Number(args.passes);
+const inFlight = args['in-flight'] === undefined ? Math.max(1, workers) : Number(args['in-flight']);
 const dir = sharedPath('images', 'coco');
 const files = (await readdir(dir)).filter((name) => /\.(jpe?g|png)$/i.test(name)).sort();
 const images = await Promise.all(files.map(async (name) => new Uint8Array(await readFile(join(dir, name)))));
@@ -253,7 +255,7 @@ for (let pass = 1; pass <= passes; pass++) {
       medianShareOfTextMs: Math.round(percentile(codesShare, 0.5) * 1000) / 1000,
     };
   }
-  const run = await throughput(vision, Math.max(1, workers));
+  const run = await throughput(vision, inFlight);
   lastRunCpuMsPerImage = run.cpuMsPerImage;
   global.gc?.();
   const stages = Object.fromEntries(

@@ -54,7 +54,7 @@ export async function decodeNormalizedImage(
       .raw()
       .toBuffer({ resolveWithObject: true });
     return {
-      data: toUint8Array(data),
+      data: inSharedMemory(data),
       width: info.width,
       height: info.height,
       originalWidth: original.width,
@@ -63,6 +63,18 @@ export async function decodeNormalizedImage(
   } catch (error) {
     throw new ImgpipeError('IMAGE_CORRUPT', `the normalised image could not be decoded: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The pixels in a SharedArrayBuffer, so the image is shared with the stage workers rather than copied for each of
+ * them: a 640 x 426 image costs 0.3-0.4 ms of structured clone per hop, against 0.1 ms for a message without it.
+ * Stages only read a NormalizedImage's pixels.
+ */
+export function inSharedMemory(data: Uint8Array): Uint8Array {
+  if (data.buffer instanceof SharedArrayBuffer) return data;
+  const shared = new Uint8Array(new SharedArrayBuffer(data.byteLength));
+  shared.set(data);
+  return shared;
 }
 
 /** A plain Uint8Array view (Buffers clone into Uint8Arrays across threads; one type keeps results comparable). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
@@ -268,5 +269,22 @@ describe('preprocess: derivatives and measures', () => {
     const png = await encodeNormalizedImage(derivatives.normalized);
     const decoded = await decodeNormalizedImage(png, { width: info.width, height: info.height });
     assert.deepEqual(decoded, derivatives.normalized);
+  });
+
+  test('the normalised pixels are in shared memory, so a hop to a stage worker shares them instead of copying', async () => {
+    const { info, derivatives } = await preprocess(readShared('images', 'photos', 'dog.jpg'));
+    const decoded = await decodeNormalizedImage(await encodeNormalizedImage(derivatives.normalized), info);
+    for (const image of [derivatives.normalized, decoded]) {
+      assert.ok(image.data.buffer instanceof SharedArrayBuffer);
+      assert.equal(image.data.byteLength, image.width * image.height * 3);
+    }
+    // A structured clone (what postMessage does) of the image gives a view of the same memory.
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<typeof decoded>((resolve) => port2.once('message', resolve));
+    port1.postMessage(decoded);
+    const clone = await received;
+    port1.close();
+    decoded.data[0] = (decoded.data[0]! + 1) % 256;
+    assert.equal(clone.data[0], decoded.data[0]);
   });
 });

@@ -19,7 +19,7 @@ import { decodeError } from './decode-error.ts';
 import { DHASH_HEIGHT, DHASH_WIDTH, differenceHash } from './dhash.ts';
 import { parseExif } from './exif.ts';
 import type { GreyImage } from './grey-image.ts';
-import { type EncodedImage, type NormalizedImage, rawInput, toUint8Array } from './normalized-image.ts';
+import { type EncodedImage, inSharedMemory, type NormalizedImage, rawInput, toUint8Array } from './normalized-image.ts';
 import { DEFAULT_PREPROCESS_OPTIONS, type PreprocessOptions } from './options.ts';
 import { imageQuality } from './quality.ts';
 import { sceneMeasures } from './scene.ts';
@@ -153,7 +153,7 @@ export async function preprocess(
         width: thumbnail.info.width,
         height: thumbnail.info.height,
       },
-      normalized,
+      normalized: { ...normalized, data: inSharedMemory(normalized.data) },
     },
   };
 }
