@@ -29,6 +29,7 @@ import { blobStoreFor } from '@imgpipe/storage';
 import { createKafka } from '@imgpipe/stream/kafka';
 import { createLogger } from '@imgpipe/telemetry';
 import { devProcesses } from '../apps/cli/src/service-registry.ts';
+import { machineCpuMs, perUnit, processCpuMs, processesCpuMs } from './cpu-accounting.ts';
 import { recordFigures } from './figures.ts';
 import { readableLogLine, type RunningService, startService } from '../apps/cli/src/supervisor.ts';
 
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
   console.log(`\n1. throughput, ${COUNT} images`);
   const cpuBefore = new Map(services.map((s) => [s.name, processCpuMs(s.service.child.pid!)]));
   const machineBefore = machineCpuMs();
-  const othersBefore = otherProcessesCpuMs(services.map((s) => s.service.child.pid!));
+  const othersBefore = processesCpuMs(services.map((s) => s.service.child.pid!));
   const kafkaStart = performance.now();
   const ids: string[] = [];
   for (const image of workload) ids.push(await publish(image));
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
   const kafkaSeconds = (Math.max(...ids.map((id) => arrivals.get(id)!.at)) - kafkaStart) / 1000;
   const kafkaThroughput = COUNT / kafkaSeconds;
   const machineKafkaMs = machineCpuMs() - machineBefore;
-  const othersAfter = otherProcessesCpuMs(services.map((s) => s.service.child.pid!));
+  const othersAfter = processesCpuMs(services.map((s) => s.service.child.pid!));
   const cpuAfter = new Map(services.map((s) => [s.name, processCpuMs(s.service.child.pid!)]));
   console.log(`   Kafka pipeline     ${fmt(kafkaThroughput)} images/s  (${fmt(kafkaSeconds)} s)`);
 
@@ -216,10 +217,8 @@ async function main(): Promise<void> {
     `   CPU ms per image   Kafka: ${fmt(machineKafkaMs / COUNT)} on the machine, ${fmt(stagesCpuMs)} in imgpipe's processes, ${fmt(machineKafkaMs / COUNT - stagesCpuMs)} elsewhere (services, this process)`,
   );
   console.log(
-    `                      elsewhere: ${[...othersAfter]
-      .map(([name, ms]) => [name, (ms - (othersBefore.get(name) ?? 0)) / COUNT] as const)
+    `                      elsewhere: ${perUnit(othersBefore, othersAfter, COUNT)
       .filter(([, ms]) => ms >= 0.5)
-      .sort((a, b) => b[1] - a[1])
       .map(([name, ms]) => `${name} ${fmt(ms)}`)
       .join(', ')}`,
   );
@@ -301,51 +300,6 @@ async function processingTime(port: number, stage: string): Promise<{ count: num
   const count = read('count');
   return { count, meanMs: count > 0 ? (read('sum') / count) * 1000 : Number.NaN };
 }
-
-/** User and system CPU time of a process (all its threads) so far, from /proc. */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
-/** CPU time every core spent busy so far (not idle or waiting for I/O), from /proc/stat. */
-function machineCpuMs(): number {
-  const [, ...jiffies] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const [user, nice, system, , , irq, softirq] = jiffies.map(Number);
-  return ((user! + nice! + system! + irq! + softirq!) * 1000) / CLOCK_TICKS;
-}
-
-/** CPU time so far of every other process on the machine, by what it is (the stack's services, this benchmark). */
-function otherProcessesCpuMs(services: readonly number[]): Map<string, number> {
-  const totals = new Map<string, number>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || services.includes(pid)) continue;
-    try {
-      const name = pid === process.pid ? 'this benchmark' : kindOf(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-      totals.set(name, (totals.get(name) ?? 0) + processCpuMs(pid));
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return totals;
-}
-
-function kindOf(commandLine: string): string {
-  const kinds: [RegExp, string][] = [
-    [/kafka\.Kafka|kafka-server/, 'Kafka'],
-    [/s3proxy/, 'S3Proxy'],
-    [/quarkus|apicurio|schema-registry/i, 'schema registry'],
-    [/pgbouncer/, 'PgBouncer'],
-    [/postgres/, 'PostgreSQL'],
-    [/redis-server/, 'Redis'],
-  ];
-  return kinds.find(([pattern]) => pattern.test(commandLine))?.[1] ?? 'other';
-}
-
-/** USER_HZ: 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS = 100;
 
 function residentMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

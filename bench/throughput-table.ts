@@ -1,6 +1,6 @@
 /**
  * Issue 10's table, measured: runs bench:pipeline, bench:sink, bench:api and bench:vision one after another (one run
- * each, on a machine left otherwise idle) and prints every figure of the table next to the figure the issue reported
+ * each, on a machine left otherwise idle, each starting once the machine is quiet again) and prints every figure of the table next to the figure the issue reported
  * before the work and the goal.
  *
  *   npm run bench:table [-- --images 200]       (needs the local stack: ./imgpipe stack up)
@@ -12,7 +12,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { machineCpuMs } from './cpu-accounting.ts';
 
 const { values } = parseArgs({ options: { images: { type: 'string', default: '200' } } });
 const root = join(import.meta.dirname, '..');
@@ -37,9 +39,32 @@ function run(args: string[]): Promise<void> {
   });
 }
 
+/**
+ * Waits for the machine to be quiet before the next benchmark: the one before leaves work behind (PostgreSQL's
+ * autovacuum and checkpoint after bench:sink's writes, Kafka's log flushes, the JVMs' compilers) that would otherwise
+ * be counted against the next one. Quiet: under 15% of one core busy for two consecutive seconds (the idle stack
+ * uses 2-5%), giving up after 90 s.
+ */
+async function settle(): Promise<string> {
+  const started = performance.now();
+  let quietSeconds = 0;
+  let busy = Number.NaN;
+  while (quietSeconds < 2 && performance.now() - started < 90_000) {
+    const before = machineCpuMs();
+    await setTimeout(1000);
+    busy = (machineCpuMs() - before) / 10;
+    quietSeconds = busy < 15 ? quietSeconds + 1 : 0;
+  }
+  const waited = ((performance.now() - started) / 1000).toFixed(0);
+  return quietSeconds >= 2
+    ? `quiet after ${waited} s (${busy.toFixed(0)}% of a core busy)`
+    : `not quiet after ${waited} s (${busy.toFixed(0)}% of a core busy): this benchmark's figures include that load`;
+}
+
 const started = loadavg()[0]!;
 for (const { name, args } of RUNS) {
-  console.log(`\n===== bench:${name} =====`);
+  const machine = await settle();
+  console.log(`\n===== bench:${name} (${machine}) =====`);
   await run(args);
 }
 const recorded = new Map<string, Record<string, number>>(

@@ -37,8 +37,9 @@ import { buildApp } from '../src/app.ts';
 import { DEV_JWT_SECRET } from '../src/api-settings.ts';
 import { mintDevToken } from '../src/auth/dev-tokens.ts';
 import { recordFigures } from '../../../bench/figures.ts';
-import { closedLoop } from './load-loops.ts';
+import { closedLoop, type LoopResult } from './load-loops.ts';
 import type { ClientResult, ClientRun, ClientSetup } from './upload-client.ts';
+import { machineCpuMs, perUnit, processesCpuMs } from '../../../bench/cpu-accounting.ts';
 
 const config = loadApiConfig();
 const requests = Number(process.env['IMGPIPE_BENCH_REQUESTS'] ?? 300);
@@ -75,7 +76,51 @@ interface Row {
   p99: number;
 }
 
-function row(label: string, concurrency: number, runs: ClientResult[]): Row {
+/** CPU time (ms) runs cost: the machine's, this process's threads serving the path, the client's, other processes'. */
+interface RunsCpu {
+  uploads: number;
+  machine: number;
+  path: number;
+  client: number;
+  before: Map<string, number>;
+  after: Map<string, number>;
+}
+
+function emptyCpu(): RunsCpu {
+  return { uploads: 0, machine: 0, path: 0, client: 0, before: new Map(), after: new Map() };
+}
+
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/**
+ * Runs `work` and adds what it cost to `into`. The snapshots of other processes are taken outside this process's
+ * own window, so reading /proc is not counted as the path's work.
+ */
+async function measured<T extends LoopResult & { clientCpuMs?: number }>(
+  into: RunsCpu,
+  work: () => Promise<T>,
+): Promise<T> {
+  const others = processesCpuMs([process.pid]);
+  const machine = machineCpuMs();
+  const own = ownCpuMs();
+  const result = await work();
+  const ownUsed = ownCpuMs() - own;
+  into.machine += machineCpuMs() - machine;
+  for (const [name, ms] of processesCpuMs([process.pid])) {
+    into.after.set(name, (into.after.get(name) ?? 0) + ms);
+    into.before.set(name, (into.before.get(name) ?? 0) + (others.get(name) ?? 0));
+  }
+  const client = result.clientCpuMs ?? 0;
+  into.client += client;
+  into.path += ownUsed - client;
+  into.uploads += result.latencies.length;
+  return result;
+}
+
+function row(label: string, concurrency: number, runs: LoopResult[]): Row {
   const latencies = runs.flatMap((run) => run.latencies).sort((a, b) => a - b);
   const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
   return {
@@ -180,22 +225,27 @@ async function main(): Promise<void> {
   await client.run({ kind: 'closed', concurrency: 4, count: 30 });
   await closedLoop(4, 30, bare);
   const rows: Row[] = [];
+  const cpu: { label: string; concurrency: number; cpu: RunsCpu }[] = [];
   const perRound = Math.max(1, Math.round(requests / rounds));
   for (const concurrency of concurrencies) {
-    const apiRuns: ClientResult[] = [];
-    const bareRuns: ClientResult[] = [];
+    const apiRuns: LoopResult[] = [];
+    const bareRuns: LoopResult[] = [];
+    const [apiCpu, bareCpu] = [emptyCpu(), emptyCpu()];
+    const api = () => measured(apiCpu, () => client.run({ kind: 'closed', concurrency, count: perRound }));
+    const floor = () => measured(bareCpu, () => closedLoop(concurrency, perRound, bare));
     for (let round = 0; round < rounds; round += 1) {
-      const api = () => client.run({ kind: 'closed', concurrency, count: perRound });
       if (round % 2 === 0) {
         apiRuns.push(await api());
-        bareRuns.push(await closedLoop(concurrency, perRound, bare));
+        bareRuns.push(await floor());
       } else {
-        bareRuns.push(await closedLoop(concurrency, perRound, bare));
+        bareRuns.push(await floor());
         apiRuns.push(await api());
       }
     }
     rows.push(row('POST /v1/images', concurrency, apiRuns));
     rows.push(row('bare S3 PUT + Kafka produce', concurrency, bareRuns));
+    cpu.push({ label: 'POST /v1/images', concurrency, cpu: apiCpu });
+    cpu.push({ label: 'bare S3 PUT + Kafka produce', concurrency, cpu: bareCpu });
   }
   const paced =
     openLoopRate > 0
@@ -213,7 +263,27 @@ async function main(): Promise<void> {
       `POST /v1/images at ${openLoopRate}/s    open loop${paced.perSecond.toFixed(1).padStart(10)}${paced.p50.toFixed(1).padStart(9)}${paced.p99.toFixed(1).padStart(9)}`,
     );
   }
+  // Where each path's CPU went: on this 2-core machine the client, the API and the stack share the cores, so at
+  // concurrency 8 the throughput ratio is close to the ratio of CPU per upload.
+  const shown = ['PostgreSQL', 'Redis', 'S3Proxy', 'Kafka'];
+  console.log(
+    `\nCPU ms per upload               machine  this path  client  ${shown.map((name) => name.padStart(10)).join('')}   other`,
+  );
+  for (const { label, concurrency, cpu: spent } of cpu) {
+    const n = spent.uploads;
+    const byKind = new Map(perUnit(spent.before, spent.after, n));
+    const other = [...byKind].filter(([name]) => !shown.includes(name)).reduce((sum, [, ms]) => sum + ms, 0);
+    console.log(
+      `${`${label} c=${concurrency}`.padEnd(32)}${(spent.machine / n).toFixed(2).padStart(7)}${(spent.path / n).toFixed(2).padStart(11)}` +
+        `${(spent.client / n).toFixed(2).padStart(8)}${shown.map((name) => (byKind.get(name) ?? 0).toFixed(2).padStart(10)).join('')}${other.toFixed(2).padStart(8)}`,
+    );
+  }
   const figures: Record<string, number> = {};
+  for (const { label, concurrency, cpu: spent } of cpu) {
+    const path = label.startsWith('POST') ? 'Api' : 'Bare';
+    figures[`machineCpuMsPerUpload${path}AtConcurrency${concurrency}`] = spent.machine / spent.uploads;
+    figures[`processCpuMsPerUpload${path}AtConcurrency${concurrency}`] = spent.path / spent.uploads;
+  }
   for (const concurrency of concurrencies) {
     const api = rows.find((row) => row.concurrency === concurrency && row.label.startsWith('POST'))!;
     const bare = rows.find((row) => row.concurrency === concurrency && row.label.startsWith('bare'))!;

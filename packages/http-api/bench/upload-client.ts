@@ -19,6 +19,8 @@ export type ClientRun =
   | { kind: 'open'; rate: number; seconds: number };
 
 export interface ClientResult extends LoopResult {
+  /** CPU time of this thread during the run: the load generator's share of the benchmark process. */
+  clientCpuMs: number;
   error?: string;
 }
 
@@ -35,11 +37,17 @@ async function upload(): Promise<void> {
   if (response.status !== 202) throw new Error(`upload answered ${response.status}: ${response.body.toString('utf8')}`);
 }
 
+const threadCpuMs = () => {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
+};
+
 parentPort!.on('message', (run: ClientRun) => {
+  const cpuBefore = threadCpuMs();
   const work =
     run.kind === 'closed' ? closedLoop(run.concurrency, run.count, upload) : openLoop(run.rate, run.seconds, upload);
   work.then(
-    (result) => parentPort!.postMessage(result),
-    (error: unknown) => parentPort!.postMessage({ seconds: 0, latencies: [], error: String(error) }),
+    (result) => parentPort!.postMessage({ ...result, clientCpuMs: threadCpuMs() - cpuBefore }),
+    (error: unknown) => parentPort!.postMessage({ seconds: 0, latencies: [], clientCpuMs: 0, error: String(error) }),
   );
 });
