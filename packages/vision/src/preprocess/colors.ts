@@ -12,12 +12,15 @@ const MERGE_DISTANCE = 12;
 export function dominantColors(rgb: Uint8Array, count = 5, iterations = 8): DominantColor[] {
   const pixels = rgb.length / 3;
   if (pixels === 0) return [];
-  let centroids = medianCut(rgb, count);
+  // Flat arrays: centroid c is [3c, 3c + 1, 3c + 2].
+  const centroids = Float64Array.from(medianCut(rgb, count).flat());
+  const clusters = centroids.length / 3;
   const assignment = new Uint8Array(pixels);
-  let sizes = new Array<number>(centroids.length).fill(0);
+  const sizes = new Float64Array(clusters);
+  const sums = new Float64Array(clusters * 3);
   for (let round = 0; round < iterations; round++) {
-    const sums = centroids.map(() => [0, 0, 0]);
-    sizes = new Array<number>(centroids.length).fill(0);
+    sums.fill(0);
+    sizes.fill(0);
     let changed = false;
     for (let p = 0; p < pixels; p++) {
       const r = rgb[p * 3]!;
@@ -25,11 +28,10 @@ export function dominantColors(rgb: Uint8Array, count = 5, iterations = 8): Domi
       const b = rgb[p * 3 + 2]!;
       let best = 0;
       let bestDistance = Number.POSITIVE_INFINITY;
-      for (let c = 0; c < centroids.length; c++) {
-        const centroid = centroids[c]!;
-        const dr = r - centroid[0]!;
-        const dg = g - centroid[1]!;
-        const db = b - centroid[2]!;
+      for (let c = 0; c < clusters; c++) {
+        const dr = r - centroids[c * 3]!;
+        const dg = g - centroids[c * 3 + 1]!;
+        const db = b - centroids[c * 3 + 2]!;
         const distance = dr * dr + dg * dg + db * db;
         if (distance < bestDistance) {
           bestDistance = distance;
@@ -39,22 +41,24 @@ export function dominantColors(rgb: Uint8Array, count = 5, iterations = 8): Domi
       if (assignment[p] !== best) changed = true;
       assignment[p] = best;
       sizes[best]!++;
-      const sum = sums[best]!;
-      sum[0]! += r;
-      sum[1]! += g;
-      sum[2]! += b;
+      sums[best * 3]! += r;
+      sums[best * 3 + 1]! += g;
+      sums[best * 3 + 2]! += b;
     }
-    centroids = centroids.map((centroid, c) => {
+    for (let c = 0; c < clusters; c++) {
       const size = sizes[c]!;
-      const sum = sums[c]!;
-      return size === 0 ? centroid : [sum[0]! / size, sum[1]! / size, sum[2]! / size];
-    });
+      if (size === 0) continue;
+      for (let channel = 0; channel < 3; channel++) centroids[c * 3 + channel] = sums[c * 3 + channel]! / size;
+    }
     if (!changed && round > 0) break;
   }
-  const clusters = mergeClose(
-    centroids.map((centroid, c) => ({ centroid, size: sizes[c]! })).filter((cluster) => cluster.size > 0),
+  const merged = mergeClose(
+    Array.from({ length: clusters }, (_, c) => ({
+      centroid: [centroids[c * 3]!, centroids[c * 3 + 1]!, centroids[c * 3 + 2]!],
+      size: sizes[c]!,
+    })).filter((cluster) => cluster.size > 0),
   );
-  return clusters
+  return merged
     .map(({ centroid, size }) => ({ hex: toHex(centroid), share: Math.round((size / pixels) * 1e4) / 1e4 }))
     .sort((a, b) => b.share - a.share || a.hex.localeCompare(b.hex));
 }
@@ -79,47 +83,63 @@ function mergeClose(clusters: Cluster[]): Cluster[] {
   return merged;
 }
 
+/** A box of pixel indices with its widest channel and that channel's range. */
+interface Box {
+  pixels: Float64Array;
+  channel: number;
+  range: number;
+}
+
 function medianCut(rgb: Uint8Array, count: number): number[][] {
-  const all = Array.from({ length: rgb.length / 3 }, (_, i) => i);
-  const boxes: number[][] = [all];
+  const all = new Float64Array(rgb.length / 3);
+  for (let i = 0; i < all.length; i++) all[i] = i;
+  const boxes: Box[] = [measured(rgb, all)];
   while (boxes.length < count) {
     let pick = -1;
     let pickScore = 0;
-    let pickChannel = 0;
     boxes.forEach((box, index) => {
-      const [channel, range] = widestChannel(rgb, box);
-      const score = range * box.length;
-      if (range >= MIN_SPLIT_RANGE && box.length > 1 && score > pickScore) {
+      const score = box.range * box.pixels.length;
+      if (box.range >= MIN_SPLIT_RANGE && box.pixels.length > 1 && score > pickScore) {
         pick = index;
         pickScore = score;
-        pickChannel = channel;
       }
     });
     if (pick < 0) break;
-    const box = boxes[pick]!.sort((a, b) => rgb[a * 3 + pickChannel]! - rgb[b * 3 + pickChannel]! || a - b);
-    const middle = box.length >> 1;
-    boxes.splice(pick, 1, box.slice(0, middle), box.slice(middle));
+    const { pixels, channel } = boxes[pick]!;
+    // By the channel's value, ties by pixel index: one numeric sort of value * n + index, without a comparator.
+    const n = rgb.length / 3;
+    const keys = pixels.map((p) => rgb[p * 3 + channel]! * n + p).sort();
+    const sorted = keys.map((key) => key % n);
+    const middle = sorted.length >> 1;
+    boxes.splice(pick, 1, measured(rgb, sorted.subarray(0, middle)), measured(rgb, sorted.subarray(middle)));
   }
-  return boxes.map((box) => {
+  return boxes.map(({ pixels }) => {
     const mean = [0, 0, 0];
-    for (const p of box) for (let c = 0; c < 3; c++) mean[c]! += rgb[p * 3 + c]!;
-    return mean.map((sum) => sum / box.length);
+    for (const p of pixels) for (let c = 0; c < 3; c++) mean[c]! += rgb[p * 3 + c]!;
+    return mean.map((sum) => sum / pixels.length);
   });
 }
 
-function widestChannel(rgb: Uint8Array, box: readonly number[]): [channel: number, range: number] {
-  let best: [number, number] = [0, 0];
-  for (let c = 0; c < 3; c++) {
-    let min = 255;
-    let max = 0;
-    for (const p of box) {
+/** The box's widest channel (the first of equals) and its range. */
+function measured(rgb: Uint8Array, pixels: Float64Array): Box {
+  const min = [255, 255, 255];
+  const max = [0, 0, 0];
+  for (const p of pixels) {
+    for (let c = 0; c < 3; c++) {
       const value = rgb[p * 3 + c]!;
-      if (value < min) min = value;
-      if (value > max) max = value;
+      if (value < min[c]!) min[c] = value;
+      if (value > max[c]!) max[c] = value;
     }
-    if (max - min > best[1]) best = [c, max - min];
   }
-  return best;
+  let channel = 0;
+  let range = 0;
+  for (let c = 0; c < 3; c++) {
+    if (max[c]! - min[c]! > range) {
+      channel = c;
+      range = max[c]! - min[c]!;
+    }
+  }
+  return { pixels, channel, range };
 }
 
 function toHex(color: readonly number[]): string {
