@@ -244,4 +244,34 @@ describe('EventCodec with the schema registry', () => {
       });
     }
   });
+
+  test('a registry that accepts connections and never answers is CODEC_REGISTRY_UNAVAILABLE, not a hang', {
+    timeout: 30_000,
+  }, async () => {
+    // What a registry still starting can do: the socket opens, no HTTP answer comes.
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const mute = new EventCodec({ registryUrl: `http://127.0.0.1:${port}/apis/ccompat/v7`, requestTimeoutMs: 200 });
+    const bytes = await codec.encode('ImageUploaded', exampleEvents().ImageUploaded);
+    try {
+      for (const attempt of [
+        () => mute.register(),
+        () => mute.decode(bytes),
+        () => mute.encode('ImageUploaded', exampleEvents().ImageUploaded),
+      ]) {
+        await assert.rejects(attempt(), (error: unknown) => {
+          assert.ok(error instanceof ImgpipeError);
+          assert.equal(error.code, 'CODEC_REGISTRY_UNAVAILABLE', error.message);
+          assert.equal(error.retriable, true);
+          return true;
+        });
+      }
+      assert.ok(sockets.size > 0, 'the codec reached the silent registry');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
 });

@@ -16,7 +16,7 @@ import { readAvroBody, writeAvroBody } from './avro-body.ts';
 import { checkEventRules } from './event-rules.ts';
 import type { DecodedEvent, EventOf } from './events.ts';
 import { fromRegistryLibraryError } from './registry-errors.ts';
-import { RegistryHttp } from './registry-http.ts';
+import { REGISTRY_REQUEST_TIMEOUT_MS, RegistryHttp } from './registry-http.ts';
 import { type EventSchemas, loadEventSchemas } from './schemas.ts';
 import {
   deadLetterTopicFor,
@@ -34,6 +34,8 @@ export interface EventCodecOptions {
   registryUrl: string;
   /** Defaults to the .avsc files under schemas/. */
   schemas?: EventSchemas;
+  /** How long one registry request may wait for its answer (default 15 s); a request is tried three times. */
+  requestTimeoutMs?: number;
   /**
    * When encode() meets a subject where the local schema is not registered yet: register it (true, the default, like
    * Confluent serializers' auto.register.schemas) or fail with CODEC_UNKNOWN_SCHEMA (false: schemas are registered
@@ -70,6 +72,7 @@ export class EventCodec {
    */
   #registry: Promise<SchemaRegistry> | undefined;
   readonly #http: RegistryHttp;
+  readonly #timeoutMs: number;
   readonly #autoRegister: boolean;
   /** subject -> schema id of the local schema, once known. Promises, so concurrent first calls share one request. */
   readonly #ids = new Map<string, Promise<number>>();
@@ -80,7 +83,8 @@ export class EventCodec {
     this.registryUrl = options.registryUrl.replace(/\/+$/, '');
     this.schemas = options.schemas ?? loadEventSchemas();
     this.#autoRegister = options.autoRegister ?? true;
-    this.#http = new RegistryHttp(this.registryUrl);
+    this.#timeoutMs = options.requestTimeoutMs ?? REGISTRY_REQUEST_TIMEOUT_MS;
+    this.#http = new RegistryHttp(this.registryUrl, this.#timeoutMs);
   }
 
   /** Registers every event schema under every subject it is used with (idempotent) and caches the ids. */
@@ -132,7 +136,12 @@ export class EventCodec {
   #registryClient(): Promise<SchemaRegistry> {
     this.#registry ??= import('@kafkajs/confluent-schema-registry').then(
       ({ SchemaRegistry }) =>
-        new SchemaRegistry({ host: this.registryUrl, clientId: 'imgpipe', retry: { retries: 2 } }),
+        new SchemaRegistry({
+          host: this.registryUrl,
+          clientId: 'imgpipe',
+          retry: { retries: 2 },
+          middlewares: [withDeadline(this.#timeoutMs)],
+        }),
     );
     return this.#registry;
   }
@@ -201,6 +210,22 @@ export class EventCodec {
       );
     }
   }
+}
+
+type LibraryMiddleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
+
+/**
+ * A deadline for every request of the registry library, which has none: a registry that accepts the connection and
+ * never answers (one still starting, one overloaded) would otherwise hold a register or a decode for ever. A request
+ * past it fails as a timeout, which the library retries and registry-errors.ts reports as CODEC_REGISTRY_UNAVAILABLE.
+ */
+function withDeadline(timeoutMs: number): LibraryMiddleware {
+  return () => ({
+    async prepareRequest(next) {
+      const request = await next();
+      return request.timeout() ? request : request.enhance({ timeout: timeoutMs });
+    },
+  });
 }
 
 function defaultTopic<T extends EventType>(eventType: T, value: EventOf<T>): string {

@@ -6,7 +6,8 @@
 import { ImgpipeError } from '@imgpipe/core';
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
-const REQUEST_TIMEOUT_MS = 15_000;
+/** How long any request to the registry may wait for its answer, by default. */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 15_000;
 
 export interface SubjectVersion {
   subject: string;
@@ -30,9 +31,11 @@ interface RegistryReply {
 
 export class RegistryHttp {
   readonly baseUrl: string;
+  readonly #timeoutMs: number;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, timeoutMs = REGISTRY_REQUEST_TIMEOUT_MS) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.#timeoutMs = timeoutMs;
   }
 
   /** The registered version of exactly this schema under the subject, or undefined when it is not registered. */
@@ -93,12 +96,12 @@ export class RegistryHttp {
         method,
         headers: { accept: CONTENT_TYPE, ...(body === undefined ? {} : { 'content-type': CONTENT_TYPE }) },
         body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
       throw new ImgpipeError(
         'CODEC_REGISTRY_UNAVAILABLE',
-        `the schema registry at ${this.baseUrl} did not answer ${method} ${path}: ${networkReason(error)} (is it running? 'imgpipe stack up' starts the local one)`,
+        `the schema registry at ${this.baseUrl} did not answer ${method} ${path}: ${networkReason(error, this.#timeoutMs)} (is it running? 'imgpipe stack up' starts the local one)`,
         { cause: error },
       );
     }
@@ -132,9 +135,9 @@ export class RegistryHttp {
   }
 }
 
-export function networkReason(error: unknown): string {
+export function networkReason(error: unknown, timeoutMs = REGISTRY_REQUEST_TIMEOUT_MS): string {
   if (!(error instanceof Error)) return String(error);
-  if (error.name === 'TimeoutError') return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
+  if (error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
   const cause = error.cause as { code?: string; message?: string } | undefined;
   return cause?.code ?? cause?.message ?? error.message;
 }
