@@ -59,7 +59,11 @@ export const ERROR_CATALOGUE = {
   CODEC_TRUNCATED: def('The message is shorter than its header or its schema says', 422),
   CODEC_UNKNOWN_SCHEMA: def('The message names a schema id the registry does not know', 422),
   CODEC_INVALID_PAYLOAD: def('The message body does not match its schema', 422),
-  CODEC_REGISTRY_UNAVAILABLE: def('The schema registry could not be reached', 503, true),
+  CODEC_REGISTRY_UNAVAILABLE: def(
+    'The schema registry could not be reached, or did not answer within 15 s (each request is tried three times)',
+    503,
+    true,
+  ),
   SCHEMA_INCOMPATIBLE: def('A schema change is not backward compatible with the registered version', 409),
   SCHEMA_INVALID: def('A schema is missing, is not valid Avro, or was rejected by the registry', 422),
 
