@@ -3,7 +3,7 @@
  * registry assigned, and every way decoding can fail.
  */
 import assert from 'node:assert/strict';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ImgpipeError } from '@imgpipe/core';
 import {
@@ -245,11 +245,48 @@ describe('EventCodec with the schema registry', () => {
     }
   });
 
+  test('a connection to the registry that stalls is dropped after its deadline and the request made again', async () => {
+    // A proxy in front of the real registry that swallows everything sent on its first connection: the stall seen
+    // with the local registry (a request answered, then nothing more on that connection).
+    const target = new URL(registryUrl);
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const proxy = createServer((client) => {
+      sockets.add(client);
+      if (++connections === 1) return;
+      const upstream = connect(Number(target.port), target.hostname);
+      sockets.add(upstream);
+      client.pipe(upstream).pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as AddressInfo).port;
+    const through = new EventCodec({
+      registryUrl: `http://127.0.0.1:${port}${target.pathname}`,
+      requestTimeoutMs: 500,
+    });
+    try {
+      const registered = await through.register();
+      assert.equal(registered.length, eventSubjects().length);
+      const bytes = await through.encode('ImageUploaded', exampleEvents().ImageUploaded);
+      assert.deepEqual((await codec.decode(bytes)).value, (await through.decode(bytes)).value);
+      assert.ok(connections >= 2, `${connections} connections`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   test('a registry that accepts connections and never answers is CODEC_REGISTRY_UNAVAILABLE, not a hang', {
     timeout: 30_000,
   }, async () => {
     // What a registry still starting can do: the socket opens, no HTTP answer comes.
-    const sockets = new Set<import('node:net').Socket>();
+    const sockets = new Set<Socket>();
     const silent = createServer((socket) => sockets.add(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as AddressInfo).port;

@@ -151,7 +151,9 @@ export class EventCodec {
     let id: number;
     try {
       const registry = await this.#registryClient();
-      ({ id } = await registry.register({ type: 'AVRO' as SchemaType.AVRO, schema: schema.text }, { subject }));
+      ({ id } = await againAfterTimeouts(() =>
+        registry.register({ type: 'AVRO' as SchemaType.AVRO, schema: schema.text }, { subject }),
+      ));
     } catch (error) {
       throw fromRegistryLibraryError(error, `register ${eventType} under ${subject}`);
     }
@@ -182,7 +184,8 @@ export class EventCodec {
   async #loadReader(schemaId: number): Promise<Reader> {
     let writer: unknown;
     try {
-      writer = await (await this.#registryClient()).getSchema(schemaId);
+      const registry = await this.#registryClient();
+      writer = await againAfterTimeouts(() => registry.getSchema(schemaId));
     } catch (error) {
       throw fromRegistryLibraryError(
         error,
@@ -226,6 +229,22 @@ function withDeadline(timeoutMs: number): LibraryMiddleware {
       return request.timeout() ? request : request.enhance({ timeout: timeoutMs });
     },
   });
+}
+
+/**
+ * A registry-library call, made again after a timeout, three times in all: the library's own retries are for 5xx
+ * answers only, and a connection that stalled (seen with the local registry: an answered request, then nothing on
+ * that connection) is dropped by the timeout, so the next attempt gets a fresh one.
+ */
+async function againAfterTimeouts<T>(call: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const timedOut = error instanceof Error && /\bTimeout \(\d+ms\)/.test(error.message);
+      if (!timedOut || attempt >= attempts) throw error;
+    }
+  }
 }
 
 function defaultTopic<T extends EventType>(eventType: T, value: EventOf<T>): string {
