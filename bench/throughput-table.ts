@@ -1,7 +1,7 @@
 /**
  * Issue 10's table, measured: runs bench:pipeline, bench:sink, bench:api and bench:vision one after another (one run
- * each, on a machine left otherwise idle, each starting once the machine is quiet again) and prints every figure of the table next to the figure the issue reported
- * before the work and the goal.
+ * each, on a machine left otherwise idle, each starting once the machine is quiet again) and prints every figure of
+ * the table next to the figure the issue reported before the work and the goal.
  *
  *   npm run bench:table [-- --images 200]       (needs the local stack: ./imgpipe stack up)
  *

@@ -91,8 +91,9 @@ interface Box {
 }
 
 function medianCut(rgb: Uint8Array, count: number): number[][] {
-  const all = new Float64Array(rgb.length / 3);
-  for (let i = 0; i < all.length; i++) all[i] = i;
+  const n = rgb.length / 3;
+  const all = new Float64Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
   const boxes: Box[] = [measured(rgb, all)];
   while (boxes.length < count) {
     let pick = -1;
@@ -107,7 +108,6 @@ function medianCut(rgb: Uint8Array, count: number): number[][] {
     if (pick < 0) break;
     const { pixels, channel } = boxes[pick]!;
     // By the channel's value, ties by pixel index: one numeric sort of value * n + index, without a comparator.
-    const n = rgb.length / 3;
     const keys = pixels.map((p) => rgb[p * 3 + channel]! * n + p).sort();
     const sorted = keys.map((key) => key % n);
     const middle = sorted.length >> 1;

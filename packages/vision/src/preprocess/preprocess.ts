@@ -99,7 +99,7 @@ export async function preprocess(
     throw new ImgpipeError('IMAGE_CORRUPT', `decoding gave ${decoded.info.channels} channels where 3 were expected`);
   }
   const normalized: NormalizedImage = {
-    data: toUint8Array(decoded.data),
+    data: inSharedMemory(decoded.data),
     width: decoded.info.width,
     height: decoded.info.height,
     originalWidth: metadata.autoOrient.width,
@@ -153,7 +153,7 @@ export async function preprocess(
         width: thumbnail.info.width,
         height: thumbnail.info.height,
       },
-      normalized: { ...normalized, data: inSharedMemory(normalized.data) },
+      normalized,
     },
   };
 }
