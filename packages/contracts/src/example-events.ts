@@ -181,7 +181,7 @@ export function exampleEvents(): EventMap {
       image: imageInfo(),
       derivatives: {
         thumbnail: blob(`derived/${IMAGE_ID}/thumb.webp`, 8_123, 'image/webp'),
-        normalized: blob(`derived/${IMAGE_ID}/normalized.png`, 1_203_001, 'image/png'),
+        normalized: blob(`derived/${IMAGE_ID}/normalized`, 1_203_001, 'application/vnd.imgpipe.rgb+zstd'),
       },
       attributes: { album: 'trips', camera: 'phone' },
       renditions: ['thumb'],

@@ -31,7 +31,10 @@ export {
   decodeNormalizedImage,
   type EncodedImage,
   encodeNormalizedImage,
+  NORMALIZED_CONTENT_TYPE,
+  NORMALIZED_LEVEL_FASTEST,
   type NormalizedImage,
+  normalizedImageAsPng,
 } from './preprocess/normalized-image.ts';
 export { DEFAULT_PREPROCESS_OPTIONS, type PreprocessOptions } from './preprocess/options.ts';
 export { type PreprocessResult, preprocess, preprocessHandler } from './preprocess/preprocess.ts';

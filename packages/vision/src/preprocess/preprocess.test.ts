@@ -264,13 +264,6 @@ describe('preprocess: derivatives and measures', () => {
     assert.ok(hammingDistance(a.info.perceptualHash, c.info.perceptualHash) > 10);
   });
 
-  test('the normalised image round-trips losslessly through PNG', async () => {
-    const { info, derivatives } = await preprocess(readShared('images', 'photos', 'dog.jpg'));
-    const png = await encodeNormalizedImage(derivatives.normalized);
-    const decoded = await decodeNormalizedImage(png, { width: info.width, height: info.height });
-    assert.deepEqual(decoded, derivatives.normalized);
-  });
-
   test('the normalised pixels are in shared memory, so a hop to a stage worker shares them instead of copying', async () => {
     const { info, derivatives } = await preprocess(readShared('images', 'photos', 'dog.jpg'));
     const decoded = await decodeNormalizedImage(await encodeNormalizedImage(derivatives.normalized), info);
