@@ -16,7 +16,9 @@ import {
   exampleEvents,
   loadEventSchemas,
   type RegisteredSubject,
+  RegistryHttp,
   subjectFor,
+  TOPICS,
 } from '@imgpipe/contracts';
 import {
   deleteThrowawaySubjects,
@@ -43,6 +45,55 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * A proxy in front of the real registry that swallows everything sent on its first connection: the stall seen with
+ * the local registry (a request answered, then nothing more on that connection).
+ */
+async function stallingProxy(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  const target = new URL(registryUrl);
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const proxy = createServer((client) => {
+    sockets.add(client);
+    if (++connections === 1) return;
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(upstream);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const port = (proxy.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}${target.pathname}`,
+    connections: () => connections,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
+}
+
+/** A server that accepts connections and never answers: what a registry still starting can do. */
+async function silentServer(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/apis/ccompat/v7`,
+    connections: () => sockets.size,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    },
+  };
 }
 
 async function registeredId(subject: string): Promise<number> {
@@ -246,57 +297,45 @@ describe('EventCodec with the schema registry', () => {
   });
 
   test('a connection to the registry that stalls is dropped after its deadline and the request made again', async () => {
-    // A proxy in front of the real registry that swallows everything sent on its first connection: the stall seen
-    // with the local registry (a request answered, then nothing more on that connection).
-    const target = new URL(registryUrl);
-    const sockets = new Set<Socket>();
-    let connections = 0;
-    const proxy = createServer((client) => {
-      sockets.add(client);
-      if (++connections === 1) return;
-      const upstream = connect(Number(target.port), target.hostname);
-      sockets.add(upstream);
-      client.pipe(upstream).pipe(client);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const port = (proxy.address() as AddressInfo).port;
-    const through = new EventCodec({
-      registryUrl: `http://127.0.0.1:${port}${target.pathname}`,
-      requestTimeoutMs: 500,
-    });
+    const proxy = await stallingProxy();
+    const through = new EventCodec({ registryUrl: proxy.url, requestTimeoutMs: 500 });
     try {
       const registered = await through.register();
       assert.equal(registered.length, eventSubjects().length);
       const bytes = await through.encode('ImageUploaded', exampleEvents().ImageUploaded);
       assert.deepEqual((await codec.decode(bytes)).value, (await through.decode(bytes)).value);
-      assert.ok(connections >= 2, `${connections} connections`);
+      assert.ok(proxy.connections() >= 2, `${proxy.connections()} connections`);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
+    }
+  });
+
+  test("imgpipe's own registry requests get past a stalled connection the same way", async () => {
+    const proxy = await stallingProxy();
+    const subject = subjectFor(TOPICS.uploaded);
+    try {
+      const through = new RegistryHttp(proxy.url, 500);
+      const latest = await through.latest(subject);
+      assert.ok(latest, `${subject} is registered`);
+      assert.deepEqual(latest, await registryHttp.latest(subject));
+      assert.ok(proxy.connections() >= 2, `${proxy.connections()} connections`);
+    } finally {
+      await proxy.close();
     }
   });
 
   test('a registry that accepts connections and never answers is CODEC_REGISTRY_UNAVAILABLE, not a hang', {
     timeout: 30_000,
   }, async () => {
-    // What a registry still starting can do: the socket opens, no HTTP answer comes.
-    const sockets = new Set<Socket>();
-    const silent = createServer((socket) => sockets.add(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as AddressInfo).port;
-    const mute = new EventCodec({ registryUrl: `http://127.0.0.1:${port}/apis/ccompat/v7`, requestTimeoutMs: 200 });
+    const silent = await silentServer();
+    const mute = new EventCodec({ registryUrl: silent.url, requestTimeoutMs: 200 });
     const bytes = await codec.encode('ImageUploaded', exampleEvents().ImageUploaded);
     try {
       for (const attempt of [
         () => mute.register(),
         () => mute.decode(bytes),
         () => mute.encode('ImageUploaded', exampleEvents().ImageUploaded),
+        () => new RegistryHttp(silent.url, 200).latest(subjectFor(TOPICS.uploaded)),
       ]) {
         await assert.rejects(attempt(), (error: unknown) => {
           assert.ok(error instanceof ImgpipeError);
@@ -305,10 +344,9 @@ describe('EventCodec with the schema registry', () => {
           return true;
         });
       }
-      assert.ok(sockets.size > 0, 'the codec reached the silent registry');
+      assert.ok(silent.connections() > 0, 'the codec reached the silent registry');
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 });

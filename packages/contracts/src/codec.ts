@@ -16,7 +16,7 @@ import { readAvroBody, writeAvroBody } from './avro-body.ts';
 import { checkEventRules } from './event-rules.ts';
 import type { DecodedEvent, EventOf } from './events.ts';
 import { fromRegistryLibraryError } from './registry-errors.ts';
-import { REGISTRY_REQUEST_TIMEOUT_MS, RegistryHttp } from './registry-http.ts';
+import { againAfterTimeouts, REGISTRY_REQUEST_TIMEOUT_MS, RegistryHttp } from './registry-http.ts';
 import { type EventSchemas, loadEventSchemas } from './schemas.ts';
 import {
   deadLetterTopicFor,
@@ -151,8 +151,9 @@ export class EventCodec {
     let id: number;
     try {
       const registry = await this.#registryClient();
-      ({ id } = await againAfterTimeouts(() =>
-        registry.register({ type: 'AVRO' as SchemaType.AVRO, schema: schema.text }, { subject }),
+      ({ id } = await againAfterTimeouts(
+        () => registry.register({ type: 'AVRO' as SchemaType.AVRO, schema: schema.text }, { subject }),
+        isLibraryTimeout,
       ));
     } catch (error) {
       throw fromRegistryLibraryError(error, `register ${eventType} under ${subject}`);
@@ -185,7 +186,7 @@ export class EventCodec {
     let writer: unknown;
     try {
       const registry = await this.#registryClient();
-      writer = await againAfterTimeouts(() => registry.getSchema(schemaId));
+      writer = await againAfterTimeouts(() => registry.getSchema(schemaId), isLibraryTimeout);
     } catch (error) {
       throw fromRegistryLibraryError(
         error,
@@ -231,20 +232,9 @@ function withDeadline(timeoutMs: number): LibraryMiddleware {
   });
 }
 
-/**
- * A registry-library call, made again after a timeout, three times in all: the library's own retries are for 5xx
- * answers only, and a connection that stalled (seen with the local registry: an answered request, then nothing on
- * that connection) is dropped by the timeout, so the next attempt gets a fresh one.
- */
-async function againAfterTimeouts<T>(call: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const timedOut = error instanceof Error && /\bTimeout \(\d+ms\)/.test(error.message);
-      if (!timedOut || attempt >= attempts) throw error;
-    }
-  }
+/** The library's own timeout error (mappersmith's "Timeout (Nms)"): its retries are for 5xx answers only. */
+function isLibraryTimeout(error: unknown): boolean {
+  return error instanceof Error && /\bTimeout \(\d+ms\)/.test(error.message);
 }
 
 function defaultTopic<T extends EventType>(eventType: T, value: EventOf<T>): string {

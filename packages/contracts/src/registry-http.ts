@@ -8,6 +8,23 @@ import { ImgpipeError } from '@imgpipe/core';
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 /** How long any request to the registry may wait for its answer, by default. */
 export const REGISTRY_REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * How many times in all a registry request that timed out is made. A stalled connection (seen with the local
+ * registry: a request answered, then nothing more on that connection) recovers on a fresh one, which the timeout's
+ * abort forces. Every request imgpipe makes to the registry is safe to repeat: reads, lookups and idempotent writes.
+ */
+export const REGISTRY_ATTEMPTS = 3;
+
+/** Runs `call` again while it fails with a timeout (`timedOut`), REGISTRY_ATTEMPTS times in all. */
+export async function againAfterTimeouts<T>(call: () => Promise<T>, timedOut: (error: unknown) => boolean): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!timedOut(error) || attempt >= REGISTRY_ATTEMPTS) throw error;
+    }
+  }
+}
 
 export interface SubjectVersion {
   subject: string;
@@ -91,21 +108,26 @@ export class RegistryHttp {
   async #send(method: string, path: string, body?: unknown): Promise<RegistryReply> {
     const url = `${this.baseUrl}${path}`;
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(url, {
-        method,
-        headers: { accept: CONTENT_TYPE, ...(body === undefined ? {} : { 'content-type': CONTENT_TYPE }) },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      [response, text] = await againAfterTimeouts(async () => {
+        const signal = AbortSignal.timeout(this.#timeoutMs);
+        const answer = await fetch(url, {
+          method,
+          headers: { accept: CONTENT_TYPE, ...(body === undefined ? {} : { 'content-type': CONTENT_TYPE }) },
+          body: body === undefined ? null : JSON.stringify(body),
+          signal,
+        });
+        return [answer, await answer.text()] as const;
+      }, isTimeout);
     } catch (error) {
+      const tries = isTimeout(error) ? `, ${REGISTRY_ATTEMPTS} times` : '';
       throw new ImgpipeError(
         'CODEC_REGISTRY_UNAVAILABLE',
-        `the schema registry at ${this.baseUrl} did not answer ${method} ${path}: ${networkReason(error, this.#timeoutMs)} (is it running? 'imgpipe stack up' starts the local one)`,
+        `the schema registry at ${this.baseUrl} did not answer ${method} ${path}: ${networkReason(error, this.#timeoutMs)}${tries} (is it running? 'imgpipe stack up' starts the local one)`,
         { cause: error },
       );
     }
-    const text = await response.text();
     let parsed: unknown = {};
     try {
       parsed = text === '' ? {} : JSON.parse(text);
@@ -140,6 +162,10 @@ export function networkReason(error: unknown, timeoutMs = REGISTRY_REQUEST_TIMEO
   if (error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
   const cause = error.cause as { code?: string; message?: string } | undefined;
   return cause?.code ?? cause?.message ?? error.message;
+}
+
+function isTimeout(error: unknown): boolean {
+  return (error as { name?: unknown } | undefined)?.name === 'TimeoutError';
 }
 
 function asSubjectVersion(body: Record<string, unknown>, subject: string): SubjectVersion {

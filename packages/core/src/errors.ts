@@ -60,7 +60,7 @@ export const ERROR_CATALOGUE = {
   CODEC_UNKNOWN_SCHEMA: def('The message names a schema id the registry does not know', 422),
   CODEC_INVALID_PAYLOAD: def('The message body does not match its schema', 422),
   CODEC_REGISTRY_UNAVAILABLE: def(
-    'The schema registry could not be reached, or did not answer in time (15 s a request by default)',
+    'The schema registry could not be reached, or did not answer in time (15 s a request by default; a request that times out is made again, three times in all)',
     503,
     true,
   ),
