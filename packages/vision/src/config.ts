@@ -6,7 +6,7 @@ import { DEFAULT_OCR_MODEL_SET, OCR_MODEL_SET_NAMES } from '@imgpipe/contracts';
 import { bool, type ConfigEnv, type ConfigOf, int, loadConfig, num, oneOf, optionalStr, str } from '@imgpipe/core';
 import { availableCpus, cpuShare } from './cpu.ts';
 import { cacheModelsDir } from './models/models-dir.ts';
-import { DEFAULT_PREPROCESS_OPTIONS } from './preprocess/options.ts';
+import { DEFAULT_PREPROCESS_OPTIONS, NORMALIZED_MAX_SIDE_LIMIT } from './preprocess/options.ts';
 
 export const visionSettings = {
   modelsDir: str('IMGPIPE_MODELS_DIR', {
@@ -27,7 +27,7 @@ export const visionSettings = {
   normalizedMaxSide: int('IMGPIPE_NORMALIZED_MAX_SIDE', {
     default: DEFAULT_PREPROCESS_OPTIONS.normalizedMaxSide,
     min: 64,
-    max: 8192,
+    max: NORMALIZED_MAX_SIDE_LIMIT,
     description: 'Long side of the normalised image the models see',
   }),
   workers: int('IMGPIPE_VISION_WORKERS', {

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { constants, zstdCompress, zstdDecompress } from 'node:zlib';
 import { ImgpipeError } from '@imgpipe/core';
 import { sharp } from '../sharp-instance.ts';
+import { NORMALIZED_MAX_SIDE_LIMIT } from './options.ts';
 
 export interface NormalizedImage {
   /** RGB, 3 bytes per pixel, row-major, no padding. */
@@ -40,8 +41,6 @@ export const NORMALIZED_CONTENT_TYPE = 'application/vnd.imgpipe.rgb+zstd';
 const NORMALIZED_SIGNATURE = Uint8Array.from([0x89, 0x49, 0x50, 0x58, 0x0d, 0x0a, 0x1a, 0x0a]);
 const HEADER_BYTES = NORMALIZED_SIGNATURE.length + 9;
 const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** The largest side a stored normalised image may claim: refused before anything is allocated for it. */
-const MAX_SIDE = 16_384;
 /** zstd's level for the copy that crosses S3. */
 export const NORMALIZED_LEVEL = 1;
 /** For a copy that never leaves the process: close to storing (a 1200 x 900 photo in about 4 ms, 3% smaller). */
@@ -95,7 +94,9 @@ async function decodePixels(bytes: Uint8Array): Promise<{ data: Uint8Array; widt
   }
   const header = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const [width, height, channels] = [header.getUint32(8), header.getUint32(12), header.getUint8(16)];
-  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE || channels !== 3) {
+  // A side no deployment can give the copy is refused before its pixels' buffer is allocated.
+  const limit = NORMALIZED_MAX_SIDE_LIMIT;
+  if (width < 1 || height < 1 || width > limit || height > limit || channels !== 3) {
     throw corrupt(`its header claims ${width} x ${height} pixels of ${channels} channels`);
   }
   const size = width * height * 3;

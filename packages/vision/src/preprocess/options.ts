@@ -11,6 +11,9 @@ export interface PreprocessOptions {
   thumbnailSize: number;
 }
 
+/** The largest long side a deployment may give the normalised image (IMGPIPE_NORMALIZED_MAX_SIDE's upper bound). */
+export const NORMALIZED_MAX_SIDE_LIMIT = 8192;
+
 export const DEFAULT_PREPROCESS_OPTIONS: Readonly<PreprocessOptions> = Object.freeze({
   maxBytes: 50 * 1024 * 1024,
   maxPixels: 100_000_000,
