@@ -10,6 +10,9 @@
  * Events go to a throwaway topic with the pipeline's partition count, so the workers never see benchmark images;
  * the API path is otherwise the production one (JWT auth, rate limit, sniffing, dedup lookup, S3, Kafka, PostgreSQL).
  *
+ * The process runs under the V8 flags the ingest API ships with (bench/runtime-flags.ts; IMGPIPE_BENCH_NODE_FLAGS to
+ * measure others).
+ *
  * The uploads are sent from a worker thread (upload-client.ts), as a real API's clients run elsewhere; the bare path
  * runs on the main thread, where the API runs. Each concurrency is measured in IMGPIPE_BENCH_ROUNDS rounds (default
  * 6) that alternate the two paths (API then bare, bare then API, ...), so a change in the machine's load during the
@@ -40,6 +43,10 @@ import { recordFigures } from '../../../bench/figures.ts';
 import { closedLoop, type LoopResult } from './load-loops.ts';
 import type { ClientResult, ClientRun, ClientSetup } from './upload-client.ts';
 import { machineCpuMs, perUnit, processesCpuMs } from '../../../bench/cpu-accounting.ts';
+import { runUnderRuntimeFlags } from '../../../bench/runtime-flags.ts';
+
+// The API runs in this process: under the V8 flags the ingest API ships with, or its tail latency is another one's.
+const nodeFlags = runUnderRuntimeFlags(fileURLToPath(import.meta.url));
 
 const config = loadApiConfig();
 const requests = Number(process.env['IMGPIPE_BENCH_REQUESTS'] ?? 300);
@@ -220,7 +227,7 @@ async function main(): Promise<void> {
   };
 
   console.log(
-    `image: ${image.byteLength} bytes JPEG; ${requests} requests per path and concurrency, in ${rounds} alternating rounds; topic ${topic}`,
+    `image: ${image.byteLength} bytes JPEG; ${requests} requests per path and concurrency, in ${rounds} alternating rounds; topic ${topic}; node ${nodeFlags.join(' ') || "with V8's default flags"}`,
   );
   await client.run({ kind: 'closed', concurrency: 4, count: 30 });
   await closedLoop(4, 30, bare);
