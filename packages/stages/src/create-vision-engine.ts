@@ -31,6 +31,11 @@ const SOURCE_MIN_SCALE = DEFAULT_OCR_TUNING.sourceMinScale;
 
 const CONTENT_TYPES = { webp: 'image/webp', png: 'image/png', jpeg: 'image/jpeg' } as const;
 
+/** A Buffer over the same memory (no copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /**
  * The pipeline's VisionEngine over @imgpipe/vision. Between stages the normalised image travels losslessly
  * (through S3 in the workers, through memory in the in-process runner), so both modes feed the models the same pixels.
@@ -61,7 +66,7 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
         derivatives.normalized,
         options.inProcess ? { compressionLevel: NORMALIZED_LEVEL_FASTEST } : {},
       );
-      const normalized = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+      const normalized = asBuffer(encoded);
       if (options.inProcess) {
         const original = { width: info.width, height: info.height };
         decoded.set(normalized, { original, image: Promise.resolve(derivatives.normalized) });
@@ -105,7 +110,6 @@ export async function createVisionEngine(options: CreateVisionEngineOptions = {}
       const side = 64;
       const grey = { width: side, height: side, originalWidth: side, originalHeight: side };
       const image = { ...grey, data: new Uint8Array(side * side * 3).fill(128) };
-      const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       // Preprocess starts from an image file; the analyses from the stored normalised image.
       const png = asBuffer(await normalizedImageAsPng(image));
       const normalized = asBuffer(await encodeNormalizedImage(image));

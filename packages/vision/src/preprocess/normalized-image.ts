@@ -39,7 +39,11 @@ export function rawInput(image: NormalizedImage) {
 export const NORMALIZED_CONTENT_TYPE = 'application/vnd.imgpipe.rgb+zstd';
 /** Built as PNG's is: a high-bit byte, a name, CR LF, ^Z, LF, so a text-mode or 7-bit transfer shows as corruption. */
 const NORMALIZED_SIGNATURE = Uint8Array.from([0x89, 0x49, 0x50, 0x58, 0x0d, 0x0a, 0x1a, 0x0a]);
-const HEADER_BYTES = NORMALIZED_SIGNATURE.length + 9;
+/** Where the header's fields start: the width and height (uint32 big-endian), then the channel count (uint8). */
+const WIDTH_AT = NORMALIZED_SIGNATURE.length;
+const HEIGHT_AT = WIDTH_AT + 4;
+const CHANNELS_AT = HEIGHT_AT + 4;
+const HEADER_BYTES = CHANNELS_AT + 1;
 const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** zstd's level for the copy that crosses S3. */
 export const NORMALIZED_LEVEL = 1;
@@ -67,9 +71,9 @@ export async function encodeNormalizedImage(
   const bytes = new Uint8Array(HEADER_BYTES + frame.byteLength);
   const header = new DataView(bytes.buffer);
   bytes.set(NORMALIZED_SIGNATURE);
-  header.setUint32(8, image.width);
-  header.setUint32(12, image.height);
-  bytes[16] = 3;
+  header.setUint32(WIDTH_AT, image.width);
+  header.setUint32(HEIGHT_AT, image.height);
+  header.setUint8(CHANNELS_AT, 3);
   bytes.set(frame, HEADER_BYTES);
   return bytes;
 }
@@ -93,7 +97,11 @@ async function decodePixels(bytes: Uint8Array): Promise<{ data: Uint8Array; widt
     throw corrupt('it is neither an imgpipe normalised image nor a PNG');
   }
   const header = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
-  const [width, height, channels] = [header.getUint32(8), header.getUint32(12), header.getUint8(16)];
+  const [width, height, channels] = [
+    header.getUint32(WIDTH_AT),
+    header.getUint32(HEIGHT_AT),
+    header.getUint8(CHANNELS_AT),
+  ];
   // A side no deployment can give the copy is refused before its pixels' buffer is allocated.
   const limit = NORMALIZED_MAX_SIDE_LIMIT;
   if (width < 1 || height < 1 || width > limit || height > limit || channels !== 3) {
