@@ -58,6 +58,26 @@ describe('the normalised image between stages', () => {
     assert.ok(stored.byteLength < fastest.byteLength, `${stored.byteLength} against ${fastest.byteLength}`);
   });
 
+  test('decoding allocates the pixels once: no spare output chunk for zlib to throw away', async () => {
+    const image = noise(640, 480);
+    const stored = await encodeNormalizedImage(image);
+    const original = { width: image.originalWidth, height: image.originalHeight };
+    await decodeNormalizedImage(stored, original);
+    const allocUnsafe = Buffer.allocUnsafe;
+    let allocated = 0;
+    Buffer.allocUnsafe = (size: number) => {
+      allocated += size;
+      return allocUnsafe(size);
+    };
+    try {
+      await decodeNormalizedImage(stored, original);
+    } finally {
+      Buffer.allocUnsafe = allocUnsafe;
+    }
+    const pixels = image.data.byteLength;
+    assert.ok(allocated >= pixels && allocated < pixels * 1.1, `${allocated} bytes allocated for ${pixels} of pixels`);
+  });
+
   test('a PNG that an earlier version stored decodes to its pixels', async () => {
     const { derivatives } = await preprocess(readShared('images', 'photos', 'giraffe.jpg'));
     const image = derivatives.normalized;

@@ -110,7 +110,8 @@ async function decodePixels(bytes: Uint8Array): Promise<{ data: Uint8Array; widt
   const size = width * height * 3;
   let data: Buffer;
   try {
-    data = await decompress(bytes.subarray(HEADER_BYTES), { maxOutputLength: size, chunkSize: Math.max(size, 64) });
+    // One byte more than the pixels: zlib allocates a spare chunk whenever the output fills the one it has.
+    data = await decompress(bytes.subarray(HEADER_BYTES), { maxOutputLength: size, chunkSize: Math.max(size + 1, 64) });
   } catch (error) {
     throw corrupt((error as Error).message);
   }
