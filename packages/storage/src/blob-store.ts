@@ -15,6 +15,8 @@ import { ImgpipeError } from '@imgpipe/core';
 
 export type { BlobRef };
 
+const CONTENT_SHA256_HEADER = 'x-amz-content-sha256';
+
 export interface BlobStoreOptions {
   endpoint: string;
   region: string;
@@ -72,16 +74,24 @@ export class BlobStore {
     metadata: Record<string, string> = {},
   ): Promise<BlobRef> {
     const sha256 = knownSha256 ?? createHash('sha256').update(bytes).digest('hex');
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      Body: bytes,
+      ContentType: contentType,
+      Metadata: { ...metadata, sha256 },
+    });
+    // SigV4 signs the payload's SHA-256, which the signer would compute again over the whole body: given the header,
+    // it signs that instead, and the server still checks it against the bytes it receives.
+    command.middlewareStack.add(
+      (next) => (args) => {
+        (args.request as { headers: Record<string, string> }).headers[CONTENT_SHA256_HEADER] = sha256;
+        return next(args);
+      },
+      { step: 'build', name: 'imgpipeKnownPayloadSha256' },
+    );
     try {
-      await this.#client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: bytes,
-          ContentType: contentType,
-          Metadata: { ...metadata, sha256 },
-        }),
-      );
+      await this.#client.send(command);
     } catch (error) {
       throw storageError(error, key);
     }
