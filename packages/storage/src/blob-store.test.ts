@@ -47,6 +47,8 @@ describe('BlobStore against the local S3 server', () => {
     const ref = await blobs.put(key, bytes, 'image/webp');
     assert.equal(ref.sha256, sha256(bytes));
     assert.equal((await blobs.find(key))?.metadata['sha256'], sha256(bytes));
-    await assert.rejects(blobs.get({ ...ref, sha256: sha256(new Uint8Array([2])) }), { code: 'IMAGE_CHECKSUM_MISMATCH' });
+    await assert.rejects(blobs.get({ ...ref, sha256: sha256(new Uint8Array([2])) }), {
+      code: 'IMAGE_CHECKSUM_MISMATCH',
+    });
   });
 });
