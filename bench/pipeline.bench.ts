@@ -14,7 +14,8 @@
  *      each one was given; and the machine's CPU time per image in each path, so the Kafka path's extra work can be
  *      told from waiting (the rest: Kafka, the schema registry, S3, PostgreSQL, Redis and this process).
  *
- * The processes are the ones `imgpipe dev` runs, with the same CPU share per image stage (IMGPIPE_CPUS).
+ * The processes are the ones `imgpipe dev` runs, with the same CPU share per image stage (IMGPIPE_CPUS), under the
+ * V8 flags they ship with (IMGPIPE_BENCH_NODE_FLAGS runs them under others; "" under V8's defaults).
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -31,6 +32,7 @@ import { createLogger } from '@imgpipe/telemetry';
 import { devProcesses } from '../apps/cli/src/service-registry.ts';
 import { machineCpuMs, perUnit, processCpuMs, processesCpuMs } from './cpu-accounting.ts';
 import { recordFigures } from './figures.ts';
+import { benchNodeFlags } from './runtime-flags.ts';
 import { readableLogLine, type RunningService, startService } from '../apps/cli/src/supervisor.ts';
 
 const { values } = parseArgs({
@@ -81,7 +83,10 @@ async function main(): Promise<void> {
       name: replica === 0 ? spec.name : `${spec.name}#${replica + 1}`,
     })),
   );
-  console.log(`starting ${specs.length} processes: ${specs.map((spec) => spec.name).join(', ')}...`);
+  const nodeFlags = benchNodeFlags();
+  console.log(
+    `starting ${specs.length} processes: ${specs.map((spec) => spec.name).join(', ')}, under node ${nodeFlags.join(' ') || "V8's default flags"}...`,
+  );
   const services: { name: string; stage: string; service: RunningService; ready: Promise<number> }[] = specs.map(
     (spec) => {
       let resolveReady: (port: number) => void;
@@ -92,6 +97,7 @@ async function main(): Promise<void> {
         {
           name: spec.name,
           args: spec.args,
+          nodeFlags,
           env: { ...spec.env, IMGPIPE_HTTP_PORT: '0', IMGPIPE_LOG_LEVEL: 'info' },
         },
         (_name, line) => {

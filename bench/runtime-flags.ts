@@ -8,12 +8,17 @@ import { NODE_RUNTIME_FLAGS } from '../apps/cli/src/node-runtime-flags.ts';
  * ("" runs V8's defaults), to measure others. Returns the flags in effect.
  */
 export function runUnderRuntimeFlags(script: string): readonly string[] {
-  const chosen = process.env['IMGPIPE_BENCH_NODE_FLAGS'];
-  const flags = chosen === undefined ? NODE_RUNTIME_FLAGS : chosen.split(/\s+/).filter(Boolean);
+  const flags = benchNodeFlags();
   if (process.env['IMGPIPE_BENCH_UNDER_FLAGS'] === '1') return flags;
   const run = spawnSync(process.execPath, [...flags, ...process.execArgv, script, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, IMGPIPE_BENCH_UNDER_FLAGS: '1' },
   });
   process.exit(run.status ?? 1);
+}
+
+/** The V8 flags a benchmark's imgpipe processes run under: NODE_RUNTIME_FLAGS, or IMGPIPE_BENCH_NODE_FLAGS when set. */
+export function benchNodeFlags(): readonly string[] {
+  const chosen = process.env['IMGPIPE_BENCH_NODE_FLAGS'];
+  return chosen === undefined ? NODE_RUNTIME_FLAGS : chosen.split(/\s+/).filter(Boolean);
 }
