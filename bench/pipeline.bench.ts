@@ -174,6 +174,7 @@ async function main(): Promise<void> {
 
   console.log(`\n1. throughput, ${COUNT} images`);
   const cpuBefore = new Map(services.map((s) => [s.name, processCpuMs(s.service.child.pid!)]));
+  const gcBefore = new Map(await Promise.all(services.map(async (s) => [s.name, await gcMs(await s.ready)] as const)));
   const machineBefore = machineCpuMs();
   const othersBefore = processesCpuMs(services.map((s) => s.service.child.pid!));
   const kafkaStart = performance.now();
@@ -185,12 +186,17 @@ async function main(): Promise<void> {
   const machineKafkaMs = machineCpuMs() - machineBefore;
   const othersAfter = processesCpuMs(services.map((s) => s.service.child.pid!));
   const cpuAfter = new Map(services.map((s) => [s.name, processCpuMs(s.service.child.pid!)]));
+  const gcAfter = new Map(await Promise.all(services.map(async (s) => [s.name, await gcMs(await s.ready)] as const)));
   console.log(`   Kafka pipeline     ${fmt(kafkaThroughput)} images/s  (${fmt(kafkaSeconds)} s)`);
 
   const footprint = await Promise.all(
     services.map(async (s) => ({
       name: s.name,
       cpuMsPerImage: (cpuAfter.get(s.name)! - cpuBefore.get(s.name)!) / COUNT,
+      gcMsPerImage: {
+        major: (gcAfter.get(s.name)!.major - gcBefore.get(s.name)!.major) / COUNT,
+        minor: (gcAfter.get(s.name)!.minor - gcBefore.get(s.name)!.minor) / COUNT,
+      },
       rss: residentMiB(s.service.child.pid!),
       partitions: await assignedPartitions(await s.ready),
       ...(await processingTime(await s.ready, s.stage)),
@@ -257,13 +263,17 @@ async function main(): Promise<void> {
     `   added by pipeline  p50 ${fmt(percentile(added, 50))} ms   p95 ${fmt(percentile(added, 95))} ms  (end to end minus stage compute)`,
   );
 
-  console.log('\n3. each process during the throughput run (busy time per message = processing histogram sum / count)');
+  console.log('\n3. each process during the throughput run (busy time per message = processing histogram sum / count;');
   console.log(
-    '   process     messages  busy ms/message  messages/s per busy second  CPU ms/image  RSS after the run  partitions',
+    "   GC = the main thread's collections, full (with incremental marking) / young, from nodejs_gc_duration_seconds)",
+  );
+  console.log(
+    '   process     messages  busy ms/message  messages/s per busy second  CPU ms/image  GC ms/image full/young  RSS after the run  partitions',
   );
   for (const f of footprint) {
+    const gc = `${fmt(f.gcMsPerImage.major)} / ${fmt(f.gcMsPerImage.minor)}`;
     console.log(
-      `   ${f.name.padEnd(11)} ${String(f.count).padStart(8)}  ${fmt(f.meanMs).padStart(15)}  ${fmt(1000 / f.meanMs).padStart(26)}  ${fmt(f.cpuMsPerImage).padStart(12)}  ${`${fmt(f.rss)} MiB`.padStart(17)}  ${f.partitions}`,
+      `   ${f.name.padEnd(11)} ${String(f.count).padStart(8)}  ${fmt(f.meanMs).padStart(15)}  ${fmt(1000 / f.meanMs).padStart(26)}  ${fmt(f.cpuMsPerImage).padStart(12)}  ${gc.padStart(23)}  ${`${fmt(f.rss)} MiB`.padStart(17)}  ${f.partitions}`,
     );
   }
 
@@ -277,6 +287,7 @@ async function main(): Promise<void> {
     kafkaMachineCpuMsPerImage: machineKafkaMs / COUNT,
     inProcessMachineCpuMsPerImage: localMachineMsPerImage,
     ...Object.fromEntries(footprint.map((f) => [`busyMsPerMessage:${f.name}`, f.meanMs])),
+    ...Object.fromEntries(footprint.map((f) => [`fullGcMsPerImage:${f.name}`, f.gcMsPerImage.major])),
   });
 
   await producer.disconnect();
@@ -305,6 +316,17 @@ async function processingTime(port: number, stage: string): Promise<{ count: num
     );
   const count = read('count');
   return { count, meanMs: count > 0 ? (read('sum') / count) * 1000 : Number.NaN };
+}
+
+/**
+ * The time a process's main thread spent in garbage collection, in ms: full collections (V8's mark-compact and its
+ * incremental marking) and young ones (scavenges), from prom-client's default nodejs_gc_duration_seconds.
+ */
+async function gcMs(port: number): Promise<{ major: number; minor: number }> {
+  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (kind: string) =>
+    Number(body.match(new RegExp(`nodejs_gc_duration_seconds_sum\\{kind="${kind}"\\} ([0-9.e+-]+)`))?.[1] ?? 0) * 1000;
+  return { major: read('major') + read('incremental'), minor: read('minor') };
 }
 
 function residentMiB(pid: number): number {
