@@ -60,9 +60,10 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "const ports=[process.env.IMGPIPE_HTTP_PORT||9464,process.env.IMGPIPE_API_PORT||8080];Promise.any(ports.map((p)=>fetch('http://127.0.0.1:'+p+'/healthz',{signal:AbortSignal.timeout(3000)}).then((r)=>{if(!r.ok)throw new Error(r.status)}))).then(()=>process.exit(0),()=>process.exit(1))"]
 
 # imgpipe's runtime V8 flags, the ones `imgpipe dev` gives its processes (NODE_RUNTIME_FLAGS in
-# apps/cli/src/service-registry.ts; test/deploy/dockerfile.test.ts keeps them equal): a young generation capped at
-# 8 MiB per semi-space, no memory reducer, and an old generation that grows by 30 % between full collections, so RSS
-# neither swings after a burst of work or a quiet spell nor climbs to a late high-water mark. On the command line
-# because Node refuses --no-memory-reducer in NODE_OPTIONS.
+# apps/cli/src/node-runtime-flags.ts; test/deploy/dockerfile.test.ts keeps them equal): a young generation capped at
+# 8 MiB per semi-space, no memory reducer, and an old generation that grows by 30 % between full collections (the
+# vision stages raise it to 100 % at start: apps/worker/src/old-generation-growth.ts), so RSS neither swings after a
+# burst of work or a quiet spell nor climbs to a late high-water mark. On the command line because Node refuses
+# --no-memory-reducer in NODE_OPTIONS.
 ENTRYPOINT ["node", "--max-semi-space-size=8", "--no-memory-reducer", "--heap-growing-percent=30", "apps/cli/bin/imgpipe.js"]
 CMD ["run", "ingest-api"]

@@ -18,6 +18,7 @@ import { type DependencyCheck, runStageProcessUntilSignalled, type Stage, startS
 import type { Logger } from '@imgpipe/telemetry';
 import { Redis } from 'ioredis';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
+import { giveVisionStageHeapRoom } from './old-generation-growth.ts';
 
 export function isStageName(value: string): value is WorkerStageName {
   return (WORKER_STAGES as readonly string[]).includes(value);
@@ -100,6 +101,7 @@ async function createStage(
     models.current = featuresModel(featureOptionsOf(config.features), config.features.maxSide);
     return stage;
   }
+  giveVisionStageHeapRoom();
   const vision = await createVisionEngine({ config: config.vision });
   closers.push(() => vision.close());
   models.current = (await vision.warmUp([stageName]))[stageName as (typeof ANALYSES)[number]];
