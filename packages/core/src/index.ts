@@ -3,3 +3,4 @@ export * from './config.ts';
 export * from './endpoints.ts';
 export * from './errors.ts';
 export * from './seeded-random.ts';
+export * from './old-generation-growth.ts';
