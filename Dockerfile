@@ -62,7 +62,7 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 # imgpipe's runtime V8 flags, the ones `imgpipe dev` gives its processes (NODE_RUNTIME_FLAGS in
 # apps/cli/src/node-runtime-flags.ts; test/deploy/dockerfile.test.ts keeps them equal): a young generation capped at
 # 8 MiB per semi-space, no memory reducer, and an old generation that grows by 30 % between full collections (the
-# vision stages and the API raise it to 100 % at start: packages/core/src/old-generation-growth.ts), so RSS neither swings after a
+# vision stages raise it to 100 % at start: apps/worker/src/old-generation-growth.ts), so RSS neither swings after a
 # burst of work or a quiet spell nor climbs to a late high-water mark. On the command line because Node refuses
 # --no-memory-reducer in NODE_OPTIONS.
 ENTRYPOINT ["node", "--max-semi-space-size=8", "--no-memory-reducer", "--heap-growing-percent=30", "apps/cli/bin/imgpipe.js"]

@@ -13,8 +13,8 @@
  *   grow by up to 4x): without the reducer's extra collections a process would otherwise fill its heap with garbage
  *   for many minutes before its first full collection, and keep that high-water mark as RSS. Full collections come
  *   more often; each takes milliseconds on heaps of this size (docs/deploy.md gives the figures). The vision stages
- *   and the ingest API raise it to 100 % when they start (packages/core/src/old-generation-growth.ts): at 30 % they
- *   were marking nearly all the time.
+ *   raise it to 100 % when they start (apps/worker/src/old-generation-growth.ts): at 30 % they were marking nearly
+ *   all the time.
  */
 export const NODE_RUNTIME_FLAGS: readonly string[] = [
   '--max-semi-space-size=8',

@@ -1,4 +1,3 @@
-import { giveOldGenerationRoom } from '@imgpipe/core';
 import { createApi, jwtOptionsFrom } from '@imgpipe/http-api';
 import { createLogger, startTracing } from '@imgpipe/telemetry';
 import { loadApiConfig } from './config.ts';
@@ -6,7 +5,6 @@ import { loadApiConfig } from './config.ts';
 /** The HTTP API: configuration, tracing and logging, then listen on IMGPIPE_API_PORT until SIGTERM. */
 export async function runIngestApi(): Promise<number> {
   const config = loadApiConfig();
-  giveOldGenerationRoom();
   const tracing = await startTracing({ serviceName: 'imgpipe-ingest-api', config: config.telemetry });
   const logger = createLogger('imgpipe-ingest-api', config.telemetry.logLevel);
   if (jwtOptionsFrom(config.api).usingDevSecret) {

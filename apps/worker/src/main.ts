@@ -1,5 +1,5 @@
 import { ANALYSES, type ModelIdentity, WORKER_STAGES, type WorkerStageName } from '@imgpipe/contracts';
-import { giveOldGenerationRoom, ImgpipeError } from '@imgpipe/core';
+import { ImgpipeError } from '@imgpipe/core';
 import {
   aggregateStage,
   analysisStage,
@@ -18,6 +18,7 @@ import { type DependencyCheck, runStageProcessUntilSignalled, type Stage, startS
 import type { Logger } from '@imgpipe/telemetry';
 import { Redis } from 'ioredis';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
+import { giveVisionStageHeapRoom } from './old-generation-growth.ts';
 
 export function isStageName(value: string): value is WorkerStageName {
   return (WORKER_STAGES as readonly string[]).includes(value);
@@ -100,8 +101,7 @@ async function createStage(
     models.current = featuresModel(featureOptionsOf(config.features), config.features.maxSide);
     return stage;
   }
-  // The vision stages promote a few MiB per image: at 30 % growth V8 would be marking nearly all the time.
-  giveOldGenerationRoom();
+  giveVisionStageHeapRoom();
   const vision = await createVisionEngine({ config: config.vision });
   closers.push(() => vision.close());
   models.current = (await vision.warmUp([stageName]))[stageName as (typeof ANALYSES)[number]];

@@ -3,4 +3,3 @@ export * from './config.ts';
 export * from './endpoints.ts';
 export * from './errors.ts';
 export * from './seeded-random.ts';
-export * from './old-generation-growth.ts';

@@ -26,7 +26,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { EventCodec, type ImageUploaded } from '@imgpipe/contracts';
-import { giveOldGenerationRoom, ROOMY_HEAP_GROWING_PERCENT } from '@imgpipe/core';
 import { createDatabase, createRedis, migrate } from '@imgpipe/results';
 import { SsrfGuard } from '@imgpipe/egress';
 import { ImagePublisher } from '@imgpipe/publisher';
@@ -46,11 +45,8 @@ import type { ClientResult, ClientRun, ClientSetup } from './upload-client.ts';
 import { machineCpuMs, perUnit, processesCpuMs } from '../../../bench/cpu-accounting.ts';
 import { runUnderRuntimeFlags } from '../../../bench/runtime-flags.ts';
 
-// The API runs in this process: under the V8 flags the ingest API ships with, or its tail latency is another one's,
-// with the old generation's room the API gives itself at start (runIngestApi) unless other flags are being measured.
+// The API runs in this process: under the V8 flags the ingest API ships with, or its tail latency is another one's.
 const nodeFlags = runUnderRuntimeFlags(fileURLToPath(import.meta.url));
-const asShipped = process.env['IMGPIPE_BENCH_NODE_FLAGS'] === undefined;
-if (asShipped) giveOldGenerationRoom();
 
 const config = loadApiConfig();
 const requests = Number(process.env['IMGPIPE_BENCH_REQUESTS'] ?? 300);
@@ -231,7 +227,7 @@ async function main(): Promise<void> {
   };
 
   console.log(
-    `image: ${image.byteLength} bytes JPEG; ${requests} requests per path and concurrency, in ${rounds} alternating rounds; topic ${topic}; node ${nodeFlags.join(' ') || "with V8's default flags"}${asShipped ? `, raised to --heap-growing-percent=${ROOMY_HEAP_GROWING_PERCENT} at start as the API does` : ''}`,
+    `image: ${image.byteLength} bytes JPEG; ${requests} requests per path and concurrency, in ${rounds} alternating rounds; topic ${topic}; node ${nodeFlags.join(' ') || "with V8's default flags"}`,
   );
   await client.run({ kind: 'closed', concurrency: 4, count: 30 });
   await closedLoop(4, 30, bare);

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { ROOMY_HEAP_GROWING_PERCENT } from './old-generation-growth.ts';
+import { VISION_STAGE_HEAP_GROWING_PERCENT } from './old-generation-growth.ts';
 
 // The same allocation in a process started as every imgpipe process is (30 % growth), once as it starts and once
-// after giveOldGenerationRoom(): a heap that keeps 300,000 small objects while 6 million more pass through a
+// after giveVisionStageHeapRoom(): a heap that keeps 300,000 small objects while 6 million more pass through a
 // window long enough for them to be promoted, so the old generation fills with garbage. Full collections counted
 // from the process's own 'gc' performance entries.
 const SCRIPT = `
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-import { giveOldGenerationRoom } from ${JSON.stringify(new URL('./old-generation-growth.ts', import.meta.url).href)};
-if (process.argv[1] === 'room') giveOldGenerationRoom();
+import { giveVisionStageHeapRoom } from ${JSON.stringify(new URL('./old-generation-growth.ts', import.meta.url).href)};
+if (process.argv[1] === 'room') giveVisionStageHeapRoom();
 let full = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) if (entry.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full += 1;
@@ -40,9 +40,9 @@ function fullCollections(mode: 'as-started' | 'room'): number {
   return (JSON.parse(run.stdout) as { full: number }).full;
 }
 
-describe('a process gives its old generation more room', () => {
+describe('a vision stage gives its old generation more room', () => {
   test('the growth it sets at run time takes effect: fewer full collections for the same garbage', () => {
-    assert.ok(ROOMY_HEAP_GROWING_PERCENT > 30);
+    assert.ok(VISION_STAGE_HEAP_GROWING_PERCENT > 30);
     const asStarted = fullCollections('as-started');
     const withRoom = fullCollections('room');
     assert.ok(asStarted >= 2, `the allocation should force full collections at 30 % (${asStarted})`);
