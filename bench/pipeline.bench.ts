@@ -174,7 +174,9 @@ async function main(): Promise<void> {
 
   console.log(`\n1. throughput, ${COUNT} images`);
   const cpuBefore = new Map(services.map((s) => [s.name, processCpuMs(s.service.child.pid!)]));
-  const gcBefore = new Map(await Promise.all(services.map(async (s) => [s.name, await gcMs(await s.ready)] as const)));
+  const gcBefore = new Map(
+    await Promise.all(services.map(async (s) => [s.name, gcMs(await scrapeMetrics(await s.ready))] as const)),
+  );
   const machineBefore = machineCpuMs();
   const othersBefore = processesCpuMs(services.map((s) => s.service.child.pid!));
   const kafkaStart = performance.now();
@@ -186,21 +188,25 @@ async function main(): Promise<void> {
   const machineKafkaMs = machineCpuMs() - machineBefore;
   const othersAfter = processesCpuMs(services.map((s) => s.service.child.pid!));
   const cpuAfter = new Map(services.map((s) => [s.name, processCpuMs(s.service.child.pid!)]));
-  const gcAfter = new Map(await Promise.all(services.map(async (s) => [s.name, await gcMs(await s.ready)] as const)));
   console.log(`   Kafka pipeline     ${fmt(kafkaThroughput)} images/s  (${fmt(kafkaSeconds)} s)`);
 
   const footprint = await Promise.all(
-    services.map(async (s) => ({
-      name: s.name,
-      cpuMsPerImage: (cpuAfter.get(s.name)! - cpuBefore.get(s.name)!) / COUNT,
-      gcMsPerImage: {
-        major: (gcAfter.get(s.name)!.major - gcBefore.get(s.name)!.major) / COUNT,
-        minor: (gcAfter.get(s.name)!.minor - gcBefore.get(s.name)!.minor) / COUNT,
-      },
-      rss: residentMiB(s.service.child.pid!),
-      partitions: await assignedPartitions(await s.ready),
-      ...(await processingTime(await s.ready, s.stage)),
-    })),
+    services.map(async (s) => {
+      const metrics = await scrapeMetrics(await s.ready);
+      const gcAfter = gcMs(metrics);
+      const gcBeforeRun = gcBefore.get(s.name)!;
+      return {
+        name: s.name,
+        cpuMsPerImage: (cpuAfter.get(s.name)! - cpuBefore.get(s.name)!) / COUNT,
+        gcMsPerImage: {
+          major: (gcAfter.major - gcBeforeRun.major) / COUNT,
+          minor: (gcAfter.minor - gcBeforeRun.minor) / COUNT,
+        },
+        rss: residentMiB(s.service.child.pid!),
+        partitions: await assignedPartitions(await s.ready),
+        ...processingTime(metrics, s.stage),
+      };
+    }),
   );
 
   // The in-process baseline, with the workers idle (they are still running, as they would on a shared machine).
@@ -306,9 +312,13 @@ async function assignedPartitions(port: number): Promise<string> {
     .join(' ');
 }
 
+/** A process's Prometheus exposition, from its operations port. */
+async function scrapeMetrics(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
 /** Messages a service handled and the mean time each took, from its own Prometheus histogram. */
-async function processingTime(port: number, stage: string): Promise<{ count: number; meanMs: number }> {
-  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+function processingTime(body: string, stage: string): { count: number; meanMs: number } {
   const read = (suffix: string) =>
     Number(
       body.match(new RegExp(`imgpipe_processing_duration_seconds_${suffix}\\{stage="${stage}"\\} ([0-9.e+-]+)`))?.[1] ??
@@ -322,8 +332,7 @@ async function processingTime(port: number, stage: string): Promise<{ count: num
  * The time a process's main thread spent in garbage collection, in ms: full collections (V8's mark-compact and its
  * incremental marking) and young ones (scavenges), from prom-client's default nodejs_gc_duration_seconds.
  */
-async function gcMs(port: number): Promise<{ major: number; minor: number }> {
-  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+function gcMs(body: string): { major: number; minor: number } {
   const read = (kind: string) =>
     Number(body.match(new RegExp(`nodejs_gc_duration_seconds_sum\\{kind="${kind}"\\} ([0-9.e+-]+)`))?.[1] ?? 0) * 1000;
   return { major: read('major') + read('incremental'), minor: read('minor') };
